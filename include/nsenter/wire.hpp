@@ -1,0 +1,451 @@
+// nsenter: the bootstrap message on the wire (runc 1.1's netlink encoding).
+// Pure: no system calls. decode() trusts no length it reads and reports every
+// malformed shape as its own Code with the byte offset of the culprit.
+#pragma once
+
+#include <linux/netlink.h>
+
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nsenter/bootstrap.hpp"
+#include "nsenter/error.hpp"
+#include "nsenter/limits.hpp"
+#include "nsenter/result.hpp"
+#include "nsenter/version.hpp"
+
+NSENTER_BEGIN_NAMESPACE
+namespace wire {
+
+using Bytes = std::vector<std::uint8_t>;
+using ByteView = std::span<const std::uint8_t>;
+
+inline constexpr std::uint16_t kInitMsg = 62000;  // INIT_MSG
+
+// Attribute types, runc 1.1 (libcontainer/message_linux.go, nsexec.c).
+enum class Attr : std::uint16_t {
+  CloneFlags = 27281,    // CLONE_FLAGS_ATTR, u32
+  NsPaths = 27282,       // NS_PATHS_ATTR, "kind:path,kind:path"
+  UidMap = 27283,        // UIDMAP_ATTR, uid_map text
+  GidMap = 27284,        // GIDMAP_ATTR, gid_map text
+  SetGroup = 27285,      // SETGROUP_ATTR, u32 bool
+  OomScoreAdj = 27286,   // OOMSCOREADJ_ATTR, decimal text
+  RootlessEuid = 27287,  // ROOTLESS_EUID_ATTR, u32 bool
+  UidMapPath = 27288,    // UIDMAPPATH_ATTR, newuidmap path
+  GidMapPath = 27289,    // GIDMAPPATH_ATTR, newgidmap path
+  MountSources = 27290,  // MOUNT_SOURCES_ATTR, NUL-terminated entries
+};
+
+inline constexpr std::uint16_t kFirstAttr = 27281;
+
+constexpr std::string_view attr_name(Attr a) noexcept {
+  constexpr std::array<std::string_view, kKnownAttrCount> names{
+      "CLONE_FLAGS", "NS_PATHS",      "UIDMAP",     "GIDMAP",     "SETGROUP",
+      "OOM_SCORE_ADJ", "ROOTLESS_EUID", "UIDMAPPATH", "GIDMAPPATH", "MOUNT_SOURCES"};
+  return names[static_cast<std::uint16_t>(a) - kFirstAttr];
+}
+
+// The netlink header as read; flags, seq and pid carry no meaning for the
+// init and are kept only so that tools can show them.
+struct Header {
+  std::uint32_t len = 0;
+  std::uint16_t type = 0;
+  std::uint16_t flags = 0;
+  std::uint32_t seq = 0;
+  std::uint32_t pid = 0;
+};
+
+struct EncodeOptions {
+  // runc's Go side fills seq from a per-process counter (1 for the first
+  // request) and sets NLM_F_REQUEST; neither is read by the init.
+  std::uint32_t seq = 1;
+  std::uint16_t flags = NLM_F_REQUEST;
+  std::uint32_t pid = 0;
+};
+
+namespace detail {
+
+constexpr std::size_t align4(std::size_t n) noexcept { return (n + kNlAlign - 1) & ~(kNlAlign - 1); }
+
+// Host byte order, through memcpy: the buffer has no alignment guarantee.
+inline std::uint16_t load_u16(const std::uint8_t* p) noexcept {
+  std::uint16_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline std::uint32_t load_u32(const std::uint8_t* p) noexcept {
+  std::uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store_u16(std::uint8_t* p, std::uint16_t v) noexcept { std::memcpy(p, &v, sizeof v); }
+inline void store_u32(std::uint8_t* p, std::uint32_t v) noexcept { std::memcpy(p, &v, sizeof v); }
+
+inline std::uint32_t u32(std::size_t n) noexcept { return static_cast<std::uint32_t>(n); }
+
+// Parses 1..10 decimal digits into a u32; false on anything else.
+inline bool parse_u32(std::string_view text, std::uint32_t& out) noexcept {
+  if (text.empty() || text.size() > 10) return false;
+  std::uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (v > UINT32_MAX) return false;
+  out = static_cast<std::uint32_t>(v);
+  return true;
+}
+
+// The decoder proper. `msg` is exactly one message, header included, and its
+// length has been checked against kMaxMessageBytes.
+class Decoder {
+ public:
+  explicit Decoder(ByteView msg) noexcept : msg_(msg) {}
+
+  Result<Bootstrap> run() {
+    std::size_t off = kNlMsgHeaderBytes;
+    std::uint32_t seen = 0;  // bit (type - kFirstAttr) per attribute read
+    while (off < msg_.size()) {
+      if (msg_.size() - off < kNlAttrHeaderBytes)
+        return fail(Code::TrailingBytes, off, fmt_detail("{} byte(s)", msg_.size() - off));
+      const std::uint16_t nla_len = load_u16(&msg_[off]);
+      const std::uint16_t nla_type = load_u16(&msg_[off + 2]);
+      if (nla_len < kNlAttrHeaderBytes) return fail(Code::AttrTooShort, off, fmt_detail("nla_len {}", nla_len));
+      if (nla_len > msg_.size() - off)
+        return fail(Code::AttrOverrun, off,
+                    fmt_detail("nla_len {} but {} byte(s) left", nla_len, msg_.size() - off));
+      if (nla_type < kFirstAttr || nla_type >= kFirstAttr + kKnownAttrCount)
+        return fail(Code::UnknownAttr, off, fmt_detail("type {}", nla_type));
+      const auto attr = static_cast<Attr>(nla_type);
+      const std::uint32_t bit = 1u << (nla_type - kFirstAttr);
+      if (seen & bit) return fail(Code::DuplicateAttr, off, attr_name(attr));
+      seen |= bit;
+      if (auto r = parse_attr(attr, off, nla_len); !r) return r.error();
+      // The last attribute may omit its padding; the loop ends either way.
+      off += align4(nla_len);
+    }
+    return std::move(out_);
+  }
+
+ private:
+  template <class... Args>
+  static std::string fmt_detail(fmt::format_string<Args...> f, Args&&... args) {
+    return fmt::format(f, std::forward<Args>(args)...);
+  }
+
+  static Error fail(Code code, std::size_t off, std::string_view detail = {}) noexcept {
+    return make_error(Op::DecodeBootstrap, code, u32(off), detail);
+  }
+
+  Result<void> parse_attr(Attr attr, std::size_t off, std::size_t nla_len) {
+    const std::size_t body = off + kNlAttrHeaderBytes;
+    const std::size_t size = nla_len - kNlAttrHeaderBytes;
+    switch (attr) {
+      case Attr::CloneFlags: {
+        auto v = fixed_u32(attr, off, size);
+        if (!v) return v.error();
+        auto set = NsSet::from_clone_flags(*v);
+        if (!set)
+          return fail(Code::BadCloneFlags, body, fmt_detail("{:#x} (unknown bits {:#x})", *v, *v & ~kAllNsFlags));
+        out_.clone_flags = *set;
+        return {};
+      }
+      case Attr::SetGroup:
+      case Attr::RootlessEuid: {
+        auto v = fixed_u32(attr, off, size);
+        if (!v) return v.error();
+        if (*v > 1) return fail(Code::BadBool, body, fmt_detail("{} = {}", attr_name(attr), *v));
+        (attr == Attr::SetGroup ? out_.setgroups : out_.rootless_euid) = (*v == 1);
+        return {};
+      }
+      case Attr::MountSources: return parse_mount_sources(off, body, size);
+      default: break;
+    }
+    auto text = c_string(attr, off, body, size);
+    if (!text) return text.error();
+    switch (attr) {
+      case Attr::NsPaths: return parse_ns_paths(*text, body);
+      case Attr::UidMap: return parse_id_map(*text, body, out_.uid_map);
+      case Attr::GidMap: return parse_id_map(*text, body, out_.gid_map);
+      case Attr::OomScoreAdj: return parse_oom(*text, body);
+      case Attr::UidMapPath: return parse_helper(*text, body, out_.uid_map_helper);
+      case Attr::GidMapPath: return parse_helper(*text, body, out_.gid_map_helper);
+      default: break;
+    }
+    return fail(Code::UnknownAttr, off, attr_name(attr));  // unreachable: every Attr is handled
+  }
+
+  Result<std::uint32_t> fixed_u32(Attr attr, std::size_t off, std::size_t size) {
+    if (size != 4) return fail(Code::BadAttrSize, off, fmt_detail("{} payload is {} byte(s), want 4", attr_name(attr), size));
+    return load_u32(&msg_[off + kNlAttrHeaderBytes]);
+  }
+
+  // A string payload: NUL-terminated, no NUL before the end.
+  Result<std::string_view> c_string(Attr attr, std::size_t off, std::size_t body, std::size_t size) {
+    if (size == 0 || msg_[body + size - 1] != 0) return fail(Code::MissingNul, off, attr_name(attr));
+    const std::string_view text(reinterpret_cast<const char*>(&msg_[body]), size - 1);
+    if (auto nul = text.find('\0'); nul != std::string_view::npos)
+      return fail(Code::EmbeddedNul, body + nul, attr_name(attr));
+    return text;
+  }
+
+  Result<void> parse_ns_paths(std::string_view text, std::size_t body) {
+    NsSet kinds;
+    std::size_t pos = 0;
+    while (true) {
+      const std::size_t comma = std::min(text.find(',', pos), text.size());
+      const std::string_view entry = text.substr(pos, comma - pos);
+      const std::size_t at = body + pos;
+      const std::size_t colon = entry.find(':');
+      if (colon == std::string_view::npos) return fail(Code::NsEntryNoColon, at, entry);
+      const auto kind = ns_kind_from_name(entry.substr(0, colon));
+      if (!kind) return fail(Code::UnknownNsKind, at, entry.substr(0, colon));
+      if (kinds.contains(*kind)) return fail(Code::DuplicateNsKind, at, name(*kind));
+      kinds.insert(*kind);
+      const std::string_view path = entry.substr(colon + 1);
+      if (auto code = check_ns_path(path)) return fail(*code, at + colon + 1, path);
+      out_.ns_paths.push_back(NsPath{*kind, std::string(path)});
+      if (comma == text.size()) return {};
+      pos = comma + 1;
+    }
+  }
+
+  // Lines of exactly "inside outside count\n" (what runc's Go side writes).
+  Result<void> parse_id_map(std::string_view text, std::size_t body, std::vector<IdMapEntry>& map) {
+    if (text.empty()) return fail(Code::BadIdMap, body, "empty map");
+    std::array<std::uint32_t, kMaxIdMapLines> line_at{};
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      const std::size_t at = body + pos;
+      const std::size_t nl = text.find('\n', pos);
+      const std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
+      if (map.size() == kMaxIdMapLines) return fail(Code::IdMapTooManyLines, at, line);
+      if (nl == std::string_view::npos) return fail(Code::BadIdMap, at, fmt_detail("no newline after '{}'", line));
+      IdMapEntry e;
+      if (!parse_id_line(line, e)) return fail(Code::BadIdMap, at, line);
+      if (auto code = check_id_range(e)) return fail(*code, at, line);
+      line_at[map.size()] = u32(at);
+      map.push_back(e);
+      pos = nl + 1;
+    }
+    if (auto i = find_id_overlap(map))
+      return fail(Code::IdMapOverlap, line_at[*i], fmt_detail("line {}", *i + 1));
+    return {};
+  }
+
+  static bool parse_id_line(std::string_view line, IdMapEntry& e) noexcept {
+    const std::size_t a = line.find(' ');
+    if (a == std::string_view::npos) return false;
+    const std::size_t b = line.find(' ', a + 1);
+    if (b == std::string_view::npos) return false;
+    return parse_u32(line.substr(0, a), e.inside) && parse_u32(line.substr(a + 1, b - a - 1), e.outside) &&
+           parse_u32(line.substr(b + 1), e.count);
+  }
+
+  Result<void> parse_oom(std::string_view text, std::size_t body) {
+    const bool neg = !text.empty() && text.front() == '-';
+    const std::string_view digits = text.substr(neg ? 1 : 0);
+    std::uint32_t mag = 0;
+    if (!parse_u32(digits, mag) || !oom_score_adj_in_range(neg ? -static_cast<long long>(mag) : mag))
+      return fail(Code::BadOomScoreAdj, body, text);
+    out_.oom_score_adj = neg ? -static_cast<int>(mag) : static_cast<int>(mag);
+    return {};
+  }
+
+  Result<void> parse_helper(std::string_view text, std::size_t body, std::string& out) {
+    if (auto code = check_helper_path(text)) return fail(*code, body, text);
+    out = std::string(text);
+    return {};
+  }
+
+  // Entries each end with NUL, and the attribute adds its own NUL after the
+  // last one: {"/a", "", "/b"} is "/a\0\0/b\0" + "\0".
+  Result<void> parse_mount_sources(std::size_t off, std::size_t body, std::size_t size) {
+    if (size == 0 || msg_[body + size - 1] != 0) return fail(Code::MissingNul, off, "MOUNT_SOURCES");
+    const std::string_view list(reinterpret_cast<const char*>(&msg_[body]), size - 1);
+    if (!list.empty() && list.back() != '\0')
+      return fail(Code::BadMountSources, body + list.size() - 1, "last entry lacks its NUL");
+    std::vector<std::string> entries;
+    std::size_t pos = 0;
+    while (pos < list.size()) {
+      const std::size_t nul = list.find('\0', pos);
+      const std::string_view entry = list.substr(pos, nul - pos);
+      if (auto code = check_mount_source(entry)) return fail(*code, body + pos, entry);
+      entries.emplace_back(entry);
+      pos = nul + 1;
+    }
+    out_.mount_sources = std::move(entries);
+    return {};
+  }
+
+  ByteView msg_;
+  Bootstrap out_;
+};
+
+}  // namespace detail
+
+// Reads and checks the 16-byte header: enough of it to know how many more
+// bytes to read, which is why it is exposed separately from decode().
+inline Result<Header> decode_header(ByteView bytes) noexcept {
+  if (bytes.size() < kNlMsgHeaderBytes)
+    return make_error(Op::DecodeBootstrap, Code::ShortHeader, 0,
+                      fmt::format("{} byte(s)", bytes.size()));
+  Header h;
+  h.len = detail::load_u32(&bytes[0]);
+  h.type = detail::load_u16(&bytes[4]);
+  h.flags = detail::load_u16(&bytes[6]);
+  h.seq = detail::load_u32(&bytes[8]);
+  h.pid = detail::load_u32(&bytes[12]);
+  if (h.type != kInitMsg)
+    return make_error(Op::DecodeBootstrap, Code::BadMessageType, 4,
+                      fmt::format("type {}{}", h.type, h.type == NLMSG_ERROR ? " (NLMSG_ERROR)" : ""));
+  if (h.len < kNlMsgHeaderBytes)
+    return make_error(Op::DecodeBootstrap, Code::BadMessageLength, 0, fmt::format("nlmsg_len {}", h.len));
+  if (h.len > kMaxMessageBytes)
+    return make_error(Op::DecodeBootstrap, Code::MessageTooLarge, 0,
+                      fmt::format("nlmsg_len {} > {}", h.len, kMaxMessageBytes));
+  return h;
+}
+
+// Decodes exactly one message: `bytes` must hold the header and nlmsg_len
+// bytes in all, no fewer and no more.
+inline Result<Bootstrap> decode(ByteView bytes) {
+  auto header = decode_header(bytes);
+  if (!header) return header.error();
+  if (bytes.size() < header->len)
+    return make_error(Op::DecodeBootstrap, Code::Truncated, detail::u32(bytes.size()),
+                      fmt::format("got {} of {} bytes", bytes.size(), header->len));
+  if (bytes.size() > header->len)
+    return make_error(Op::DecodeBootstrap, Code::ExtraData, header->len,
+                      fmt::format("{} byte(s) after nlmsg_len {}", bytes.size() - header->len, header->len));
+  return detail::Decoder(bytes).run();
+}
+
+inline Result<Bootstrap> decode(std::string_view bytes) {
+  return decode(ByteView(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+}
+
+// ---- encode ----------------------------------------------------------------
+
+namespace detail {
+
+class Encoder {
+ public:
+  Result<Bytes> run(const Bootstrap& b, const EncodeOptions& opt) {
+    out_.resize(kNlMsgHeaderBytes);
+    // Attribute order and shapes follow runc 1.1's bootstrapData(), so a
+    // config runc would send encodes to the same bytes.
+    if (b.clone_flags) put_u32(Attr::CloneFlags, b.clone_flags->clone_flags());
+    if (!b.ns_paths.empty()) {
+      NsSet kinds;
+      std::string text;
+      for (std::size_t i = 0; i < b.ns_paths.size(); ++i) {
+        const auto& p = b.ns_paths[i];
+        if (kinds.contains(p.kind)) return fail(Code::DuplicateNsKind, fmt::format("ns_paths[{}]: {}", i, name(p.kind)));
+        kinds.insert(p.kind);
+        if (auto code = check_ns_path(p.path)) return fail(*code, fmt::format("ns_paths[{}]: {}", i, p.path));
+        if (i > 0) text += ',';
+        text += name(p.kind);
+        text += ':';
+        text += p.path;
+      }
+      if (auto r = put_string(Attr::NsPaths, text); !r) return r.error();
+    }
+    if (!b.uid_map_helper.empty())
+      if (auto r = put_helper(Attr::UidMapPath, b.uid_map_helper); !r) return r.error();
+    if (!b.uid_map.empty())
+      if (auto r = put_id_map(Attr::UidMap, b.uid_map); !r) return r.error();
+    if (!b.gid_map.empty())
+      if (auto r = put_id_map(Attr::GidMap, b.gid_map); !r) return r.error();
+    if (!b.gid_map_helper.empty())
+      if (auto r = put_helper(Attr::GidMapPath, b.gid_map_helper); !r) return r.error();
+    if (b.setgroups) put_u32(Attr::SetGroup, *b.setgroups ? 1 : 0);
+    if (b.oom_score_adj) {
+      if (!oom_score_adj_in_range(*b.oom_score_adj))
+        return fail(Code::BadOomScoreAdj, fmt::format("{}", *b.oom_score_adj));
+      if (auto r = put_string(Attr::OomScoreAdj, fmt::format("{}", *b.oom_score_adj)); !r) return r.error();
+    }
+    if (b.rootless_euid) put_u32(Attr::RootlessEuid, *b.rootless_euid ? 1 : 0);
+    if (b.mount_sources) {
+      std::string list;
+      for (std::size_t i = 0; i < b.mount_sources->size(); ++i) {
+        const auto& src = (*b.mount_sources)[i];
+        if (auto code = check_mount_source(src)) return fail(*code, fmt::format("mount_sources[{}]: {}", i, src));
+        list += src;
+        list += '\0';
+      }
+      if (auto r = put_string(Attr::MountSources, list); !r) return r.error();
+    }
+    store_u32(&out_[0], u32(out_.size()));
+    store_u16(&out_[4], kInitMsg);
+    store_u16(&out_[6], opt.flags);
+    store_u32(&out_[8], opt.seq);
+    store_u32(&out_[12], opt.pid);
+    return std::move(out_);
+  }
+
+ private:
+  static Error fail(Code code, std::string_view detail) noexcept {
+    return make_error(Op::EncodeBootstrap, code, kNoOffset, detail);
+  }
+
+  void put_header(Attr a, std::size_t nla_len) {
+    const std::size_t at = out_.size();
+    out_.resize(at + align4(nla_len), 0);
+    store_u16(&out_[at], static_cast<std::uint16_t>(nla_len));
+    store_u16(&out_[at + 2], static_cast<std::uint16_t>(a));
+  }
+
+  void put_u32(Attr a, std::uint32_t v) {
+    put_header(a, kNlAttrHeaderBytes + 4);
+    store_u32(&out_[out_.size() - 4], v);
+  }
+
+  // Payload plus the terminating NUL that runc's Bytemsg always appends.
+  Result<void> put_string(Attr a, std::string_view payload) {
+    const std::size_t nla_len = kNlAttrHeaderBytes + payload.size() + 1;
+    if (nla_len > kMaxAttrBytes) return fail(Code::AttrTooLong, fmt::format("{}: {} bytes", attr_name(a), nla_len));
+    const std::size_t at = out_.size();
+    put_header(a, nla_len);
+    std::memcpy(&out_[at + kNlAttrHeaderBytes], payload.data(), payload.size());
+    return {};
+  }
+
+  Result<void> put_helper(Attr a, std::string_view path) {
+    if (auto code = check_helper_path(path)) return fail(*code, fmt::format("{}: {}", attr_name(a), path));
+    return put_string(a, path);
+  }
+
+  Result<void> put_id_map(Attr a, const std::vector<IdMapEntry>& map) {
+    if (map.size() > kMaxIdMapLines) return fail(Code::IdMapTooManyLines, fmt::format("{}: {} lines", attr_name(a), map.size()));
+    std::string text;
+    for (std::size_t i = 0; i < map.size(); ++i) {
+      const auto& e = map[i];
+      if (auto code = check_id_range(e))
+        return fail(*code, fmt::format("{} line {}: {} {} {}", attr_name(a), i + 1, e.inside, e.outside, e.count));
+      fmt::format_to(std::back_inserter(text), "{} {} {}\n", e.inside, e.outside, e.count);
+    }
+    if (auto i = find_id_overlap(map)) return fail(Code::IdMapOverlap, fmt::format("{} line {}", attr_name(a), *i + 1));
+    return put_string(a, text);
+  }
+
+  Bytes out_;
+};
+
+}  // namespace detail
+
+// Encodes `b` as runc 1.1's Go side would: the same attribute order, widths,
+// NUL terminators and padding. Refuses, with the field named in the detail,
+// any value that decode() would refuse.
+inline Result<Bytes> encode(const Bootstrap& b, const EncodeOptions& opt = {}) {
+  return detail::Encoder{}.run(b, opt);
+}
+
+}  // namespace wire
+NSENTER_END_NAMESPACE

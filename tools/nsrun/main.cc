@@ -1,0 +1,125 @@
+// nsrun: command-line front end of the nsenter library.
+//
+//   nsrun decode [FILE|-]   bootstrap message (netlink bytes) -> one JSON line
+//   nsrun encode [FILE|-]   JSON -> bootstrap message bytes on stdout
+//
+// Exit status: 0 on success, 1 when the input is rejected (the error is one
+// line on stderr), 2 on a usage error.
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "nsenter/bootstrap_json.hpp"
+#include "nsenter/version.hpp"
+#include "nsenter/wire.hpp"
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: nsrun decode [FILE|-]   print a bootstrap message as JSON\n"
+    "       nsrun encode [FILE|-]   write the bootstrap message for a JSON config\n"
+    "       nsrun --help | --version\n"
+    "\n"
+    "FILE defaults to standard input. decode reads exactly one runc 1.1 init\n"
+    "message (netlink header and attributes); encode writes one.\n";
+
+// Reads all of `path` ("-" is stdin), refusing more than `limit` bytes so a
+// wrong file cannot make us allocate without bound.
+bool slurp(const char* path, std::size_t limit, std::string& out, std::string& err) {
+  const bool use_stdin = std::string_view(path) == "-";
+  const int fd = use_stdin ? STDIN_FILENO : ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    err = fmt::format("cannot open {}: {}", path, strerrordesc_np(errno));
+    return false;
+  }
+  char buf[65536];
+  bool ok = true;
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = fmt::format("cannot read {}: {}", path, strerrordesc_np(errno));
+      ok = false;
+      break;
+    }
+    if (out.size() + static_cast<std::size_t>(n) > limit) {
+      err = fmt::format("{} is larger than {} bytes", use_stdin ? "standard input" : path, limit);
+      ok = false;
+      break;
+    }
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  if (!use_stdin) ::close(fd);
+  return ok;
+}
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+int fail(std::string_view what) {
+  fmt::print(stderr, "nsrun: {}\n", what);
+  return 1;
+}
+
+int cmd_decode(const char* path) {
+  std::string bytes, err;
+  // One byte more than the largest valid message, so an oversized input is
+  // still seen (and reported by decode) as too large.
+  if (!slurp(path, nsenter::kMaxMessageBytes + 1, bytes, err)) return fail(err);
+  auto config = nsenter::wire::decode(bytes);
+  if (!config) return fail(nsenter::to_string(config.error()));
+  const std::string json = nsenter::to_json(*config) + "\n";
+  return write_all(STDOUT_FILENO, json) ? 0 : fail("cannot write standard output");
+}
+
+int cmd_encode(const char* path) {
+  std::string text, err;
+  if (!slurp(path, 4 * nsenter::kMaxMessageBytes, text, err)) return fail(err);
+  auto config = nsenter::from_json(text);
+  if (!config) return fail(nsenter::to_string(config.error()));
+  auto bytes = nsenter::wire::encode(*config);
+  if (!bytes) return fail(nsenter::to_string(bytes.error()));
+  if (::isatty(STDOUT_FILENO)) return fail("refusing to write binary to a terminal; redirect standard output");
+  const std::string_view out(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  return write_all(STDOUT_FILENO, out) ? 0 : fail("cannot write standard output");
+}
+
+int usage_error(std::string_view what) {
+  fmt::print(stderr, "nsrun: {}\n{}", what, kUsage);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage_error("missing command");
+  const std::string_view cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h") {
+    fmt::print("{}", kUsage);
+    return 0;
+  }
+  if (cmd == "--version") {
+    fmt::print("nsrun {}\n", NSENTER_VERSION_STRING);
+    return 0;
+  }
+  if (cmd == "decode" || cmd == "encode") {
+    if (argc > 3) return usage_error(fmt::format("{} takes at most one FILE", cmd));
+    const char* path = argc == 3 ? argv[2] : "-";
+    return cmd == "decode" ? cmd_decode(path) : cmd_encode(path);
+  }
+  return usage_error(fmt::format("unknown command '{}'", cmd));
+}
