@@ -15,6 +15,7 @@ PKGS=(
   busybox-static       # static rootfs binary for namespace tests
   valgrind
   python3
+  golang-github-opencontainers-runc-dev  # runc 1.1's C nsexec: the bench reference
 )
 
 # Re-exec as root: apt-get needs it.

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Reproducible benchmark run: builds //bench:wire_bench optimized and measures
+# nsenter against runc 1.1's nl_parse() on the captured runc messages plus a
+# large synthetic one. Prints a Markdown table (copy it into
+# docs/benchmarks.md with the date and machine).
+#
+#   bench/run.sh [ROUNDS [OPS_PER_ROUND]]      (default 15 20000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh >/dev/null
+bazel build -c opt //bench:wire_bench //tools/nsrun >/dev/null 2>&1 || bazel build -c opt //bench:wire_bench //tools/nsrun
+work=$(mktemp -d /tmp/nsenter-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# A large message: every namespace joined, 64 mounts, multi-range maps.
+python3 - "$work/large.json" <<'PY'
+import json, sys
+cfg = {
+    "clone_flags": 0,
+    "namespaces": [{"type": t, "path": f"/proc/12345/ns/{t}"}
+                   for t in ["user", "mnt", "uts", "ipc", "net", "pid", "cgroup", "time"]],
+    "uid_map": [{"inside": i * 1000, "outside": 100000 + i * 1000, "count": 1000} for i in range(20)],
+    "gid_map": [{"inside": i * 1000, "outside": 100000 + i * 1000, "count": 1000} for i in range(20)],
+    "setgroups": True,
+    "oom_score_adj": 500,
+    "rootless_euid": False,
+    "mount_sources": [f"/var/lib/containers/volumes/vol{i:03d}/_data" if i % 2 else "" for i in range(64)],
+}
+json.dump(cfg, open(sys.argv[1], "w"))
+PY
+bazel-bin/tools/nsrun/nsrun encode "$work/large.json" > "$work/large_synthetic.bin"
+
+echo "# $(date -u +%F) $(uname -r), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+bazel-bin/bench/wire_bench "${1:-15}" "${2:-20000}" \
+  tests/data/runc/root_default.bin tests/data/runc/root_userns.bin \
+  tests/data/runc/rootless_multi.bin tests/data/runc/bind_mounts.bin "$work/large_synthetic.bin"

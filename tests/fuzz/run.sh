@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a
+# bounded time on a scratch copy of the seed corpus. Exits non-zero if any
+# input crashes, leaks, trips a sanitizer or breaks a round-trip check.
+#
+#   tests/fuzz/run.sh [SECONDS_FOR_WIRE [SECONDS_FOR_JSON]]   (default 45 15)
+#
+# Crash reproducers are kept in $NSENTER_FUZZ_ARTIFACTS (default
+# /tmp/nsenter-fuzz-artifacts). See docs/testing.md for longer runs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+wire_seconds=${1:-45}
+json_seconds=${2:-15}
+work=$(mktemp -d /tmp/nsenter-fuzz.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+artifacts=${NSENTER_FUZZ_ARTIFACTS:-/tmp/nsenter-fuzz-artifacts}
+mkdir -p "$artifacts"
+
+flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer
+       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+       -DFMT_HEADER_ONLY -Iinclude)
+
+run_target() {
+  local name=$1 seconds=$2 max_len=$3
+  shift 3
+  echo "fuzz: building $name"
+  clang++ "${flags[@]}" "tests/fuzz/$name.cc" -o "$work/$name"
+  mkdir -p "$work/corpus-$name"
+  cp "$@" "$work/corpus-$name/"
+  echo "fuzz: running $name for ${seconds}s"
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    "$work/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+      -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$artifacts/$name-" \
+      "$work/corpus-$name" 2>"$work/$name.log" || {
+        tail -n 60 "$work/$name.log"
+        echo "fuzz: $name FAILED (reproducer in $artifacts)"
+        return 1
+      }
+  grep -E '^stat::number_of_executed_units|^#[0-9]+ *DONE' "$work/$name.log" | sed "s/^/fuzz: $name: /"
+}
+
+run_target wire_fuzz "$wire_seconds" 8192 tests/data/runc/*.bin tests/fuzz/seeds/wire/*
+run_target json_fuzz "$json_seconds" 4096 tests/data/runc/*.json tests/fuzz/seeds/json/*
+echo "fuzz: all targets passed"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite, as a newcomer and CI run it: installs what is
+# missing, then runs every Bazel test plainly and under ASan+UBSan, then the
+# libFuzzer targets for a bounded time. Fails if anything fails.
+#
+#   tools/test.sh            (NSENTER_FUZZ_SECONDS="45 15" to change fuzz time)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+
+log=$(mktemp /tmp/nsenter-test.XXXXXX)
+trap 'rm -f "$log"; bazel shutdown >/dev/null 2>&1 || true' EXIT
+
+echo "== bazel test //... (gcc, -O0)"
+bazel test //... 2>&1 | tee -a "$log"
+echo "== bazel test --config=asan //... (gcc, ASan + UBSan)"
+bazel test --config=asan //... 2>&1 | tee -a "$log"
+echo "== fuzz (clang, libFuzzer + ASan + UBSan)"
+# shellcheck disable=SC2086
+tests/fuzz/run.sh ${NSENTER_FUZZ_SECONDS:-45 15} 2>&1 | tee -a "$log"
+
+passed=$(grep -cE '^//.* PASSED' "$log" || true)
+fuzzed=$(grep -c '^fuzz: all targets passed' "$log" || true)
+# Every step above exits non-zero on failure (set -e, pipefail), so reaching
+# this line means nothing failed.
+echo "tests: $((passed + fuzzed)) passed, 0 failed"
