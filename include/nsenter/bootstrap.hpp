@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -89,8 +90,10 @@ constexpr std::optional<Code> check_id_range(const IdMapEntry& e) noexcept {
 
 // The kernel refuses a map whose ranges overlap on either side; so do we,
 // before any process exists. Returns the index of the first entry that
-// overlaps an earlier one. Quadratic, but n <= 340.
-inline std::optional<std::size_t> find_id_overlap(const std::vector<IdMapEntry>& map) noexcept {
+// overlaps an earlier one. Quadratic, but n <= 340. `Entry` is IdMapEntry or
+// any type with the same three members.
+template <class Entry>
+std::optional<std::size_t> find_id_overlap(std::span<const Entry> map) noexcept {
   auto overlaps = [](std::uint32_t a, std::uint32_t b, std::uint32_t n, std::uint32_t m) {
     return std::uint64_t{a} < std::uint64_t{b} + m && std::uint64_t{b} < std::uint64_t{a} + n;
   };

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "nsenter/bootstrap.hpp"
+#include "nsenter/bootstrap_view.hpp"
 #include "nsenter/error.hpp"
 #include "nsenter/limits.hpp"
 #include "nsenter/result.hpp"
@@ -102,26 +103,43 @@ inline bool parse_u32(std::string_view text, std::uint32_t& out) noexcept {
   return true;
 }
 
+// Error detail text formatted on the stack, so decoding never allocates,
+// not even on its error paths.
+struct DetailText {
+  char data[2 * kErrorDetailBytes];
+  std::size_t size = 0;
+  operator std::string_view() const noexcept { return {data, size}; }
+};
+
+template <class... Args>
+DetailText detail_text(fmt::format_string<Args...> f, Args&&... args) noexcept {
+  DetailText t;
+  const auto r = fmt::format_to_n(t.data, sizeof t.data, f, std::forward<Args>(args)...);
+  t.size = std::min(r.size, sizeof t.data);
+  return t;
+}
+
 // The decoder proper. `msg` is exactly one message, header included, and its
-// length has been checked against kMaxMessageBytes.
+// length has been checked against kMaxMessageBytes. It fills a BootstrapView
+// of views into `msg` and never allocates.
 class Decoder {
  public:
   explicit Decoder(ByteView msg) noexcept : msg_(msg) {}
 
-  Result<Bootstrap> run() {
+  Result<BootstrapView> run() noexcept {
     std::size_t off = kNlMsgHeaderBytes;
     std::uint32_t seen = 0;  // bit (type - kFirstAttr) per attribute read
     while (off < msg_.size()) {
       if (msg_.size() - off < kNlAttrHeaderBytes)
-        return fail(Code::TrailingBytes, off, fmt_detail("{} byte(s)", msg_.size() - off));
+        return fail(Code::TrailingBytes, off, detail_text("{} byte(s)", msg_.size() - off));
       const std::uint16_t nla_len = load_u16(&msg_[off]);
       const std::uint16_t nla_type = load_u16(&msg_[off + 2]);
-      if (nla_len < kNlAttrHeaderBytes) return fail(Code::AttrTooShort, off, fmt_detail("nla_len {}", nla_len));
+      if (nla_len < kNlAttrHeaderBytes) return fail(Code::AttrTooShort, off, detail_text("nla_len {}", nla_len));
       if (nla_len > msg_.size() - off)
         return fail(Code::AttrOverrun, off,
-                    fmt_detail("nla_len {} but {} byte(s) left", nla_len, msg_.size() - off));
+                    detail_text("nla_len {} but {} byte(s) left", nla_len, msg_.size() - off));
       if (nla_type < kFirstAttr || nla_type >= kFirstAttr + kKnownAttrCount)
-        return fail(Code::UnknownAttr, off, fmt_detail("type {}", nla_type));
+        return fail(Code::UnknownAttr, off, detail_text("type {}", nla_type));
       const auto attr = static_cast<Attr>(nla_type);
       const std::uint32_t bit = 1u << (nla_type - kFirstAttr);
       if (seen & bit) return fail(Code::DuplicateAttr, off, attr_name(attr));
@@ -130,20 +148,16 @@ class Decoder {
       // The last attribute may omit its padding; the loop ends either way.
       off += align4(nla_len);
     }
-    return std::move(out_);
+    return out_;
   }
 
  private:
-  template <class... Args>
-  static std::string fmt_detail(fmt::format_string<Args...> f, Args&&... args) {
-    return fmt::format(f, std::forward<Args>(args)...);
-  }
 
   static Error fail(Code code, std::size_t off, std::string_view detail = {}) noexcept {
     return make_error(Op::DecodeBootstrap, code, u32(off), detail);
   }
 
-  Result<void> parse_attr(Attr attr, std::size_t off, std::size_t nla_len) {
+  Result<void> parse_attr(Attr attr, std::size_t off, std::size_t nla_len) noexcept {
     const std::size_t body = off + kNlAttrHeaderBytes;
     const std::size_t size = nla_len - kNlAttrHeaderBytes;
     switch (attr) {
@@ -152,7 +166,7 @@ class Decoder {
         if (!v) return v.error();
         auto set = NsSet::from_clone_flags(*v);
         if (!set)
-          return fail(Code::BadCloneFlags, body, fmt_detail("{:#x} (unknown bits {:#x})", *v, *v & ~kAllNsFlags));
+          return fail(Code::BadCloneFlags, body, detail_text("{:#x} (unknown bits {:#x})", *v, *v & ~kAllNsFlags));
         out_.clone_flags = *set;
         return {};
       }
@@ -160,7 +174,7 @@ class Decoder {
       case Attr::RootlessEuid: {
         auto v = fixed_u32(attr, off, size);
         if (!v) return v.error();
-        if (*v > 1) return fail(Code::BadBool, body, fmt_detail("{} = {}", attr_name(attr), *v));
+        if (*v > 1) return fail(Code::BadBool, body, detail_text("{} = {}", attr_name(attr), *v));
         (attr == Attr::SetGroup ? out_.setgroups : out_.rootless_euid) = (*v == 1);
         return {};
       }
@@ -181,13 +195,13 @@ class Decoder {
     return fail(Code::UnknownAttr, off, attr_name(attr));  // unreachable: every Attr is handled
   }
 
-  Result<std::uint32_t> fixed_u32(Attr attr, std::size_t off, std::size_t size) {
-    if (size != 4) return fail(Code::BadAttrSize, off, fmt_detail("{} payload is {} byte(s), want 4", attr_name(attr), size));
+  Result<std::uint32_t> fixed_u32(Attr attr, std::size_t off, std::size_t size) noexcept {
+    if (size != 4) return fail(Code::BadAttrSize, off, detail_text("{} payload is {} byte(s), want 4", attr_name(attr), size));
     return load_u32(&msg_[off + kNlAttrHeaderBytes]);
   }
 
   // A string payload: NUL-terminated, no NUL before the end.
-  Result<std::string_view> c_string(Attr attr, std::size_t off, std::size_t body, std::size_t size) {
+  Result<std::string_view> c_string(Attr attr, std::size_t off, std::size_t body, std::size_t size) noexcept {
     if (size == 0 || msg_[body + size - 1] != 0) return fail(Code::MissingNul, off, attr_name(attr));
     const std::string_view text(reinterpret_cast<const char*>(&msg_[body]), size - 1);
     if (auto nul = text.find('\0'); nul != std::string_view::npos)
@@ -195,7 +209,7 @@ class Decoder {
     return text;
   }
 
-  Result<void> parse_ns_paths(std::string_view text, std::size_t body) {
+  Result<void> parse_ns_paths(std::string_view text, std::size_t body) noexcept {
     NsSet kinds;
     std::size_t pos = 0;
     while (true) {
@@ -210,32 +224,39 @@ class Decoder {
       kinds.insert(*kind);
       const std::string_view path = entry.substr(colon + 1);
       if (auto code = check_ns_path(path)) return fail(*code, at + colon + 1, path);
-      out_.ns_paths.push_back(NsPath{*kind, std::string(path)});
+      out_.ns_paths.push_back(NsPathView{*kind, path});
       if (comma == text.size()) return {};
       pos = comma + 1;
     }
   }
 
   // Lines of exactly "inside outside count\n" (what runc's Go side writes).
-  Result<void> parse_id_map(std::string_view text, std::size_t body, std::vector<IdMapEntry>& map) {
+  Result<void> parse_id_map(std::string_view text, std::size_t body, IdMapView& out) noexcept {
     if (text.empty()) return fail(Code::BadIdMap, body, "empty map");
-    std::array<std::uint32_t, kMaxIdMapLines> line_at{};
+    // Ranges and their offsets live on the stack only for the overlap check.
+    // Range has no member initializers, so the 5 KiB array costs nothing
+    // until used (an IdMapEntry array would be zero-filled on every call).
+    struct Range {
+      std::uint32_t inside, outside, count, at;
+    };
+    std::array<Range, kMaxIdMapLines> map;
+    std::size_t n = 0;
     std::size_t pos = 0;
     while (pos < text.size()) {
       const std::size_t at = body + pos;
       const std::size_t nl = text.find('\n', pos);
       const std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
-      if (map.size() == kMaxIdMapLines) return fail(Code::IdMapTooManyLines, at, line);
-      if (nl == std::string_view::npos) return fail(Code::BadIdMap, at, fmt_detail("no newline after '{}'", line));
+      if (n == kMaxIdMapLines) return fail(Code::IdMapTooManyLines, at, line);
+      if (nl == std::string_view::npos) return fail(Code::BadIdMap, at, detail_text("no newline after '{}'", line));
       IdMapEntry e;
       if (!parse_id_line(line, e)) return fail(Code::BadIdMap, at, line);
       if (auto code = check_id_range(e)) return fail(*code, at, line);
-      line_at[map.size()] = u32(at);
-      map.push_back(e);
+      map[n++] = Range{e.inside, e.outside, e.count, u32(at)};
       pos = nl + 1;
     }
-    if (auto i = find_id_overlap(map))
-      return fail(Code::IdMapOverlap, line_at[*i], fmt_detail("line {}", *i + 1));
+    if (auto i = find_id_overlap(std::span<const Range>(map.data(), n)))
+      return fail(Code::IdMapOverlap, map[*i].at, detail_text("line {}", *i + 1));
+    out = IdMapView{text, n};
     return {};
   }
 
@@ -248,7 +269,7 @@ class Decoder {
            parse_u32(line.substr(b + 1), e.count);
   }
 
-  Result<void> parse_oom(std::string_view text, std::size_t body) {
+  Result<void> parse_oom(std::string_view text, std::size_t body) noexcept {
     const bool neg = !text.empty() && text.front() == '-';
     const std::string_view digits = text.substr(neg ? 1 : 0);
     std::uint32_t mag = 0;
@@ -258,34 +279,34 @@ class Decoder {
     return {};
   }
 
-  Result<void> parse_helper(std::string_view text, std::size_t body, std::string& out) {
+  Result<void> parse_helper(std::string_view text, std::size_t body, std::string_view& out) noexcept {
     if (auto code = check_helper_path(text)) return fail(*code, body, text);
-    out = std::string(text);
+    out = text;
     return {};
   }
 
   // Entries each end with NUL, and the attribute adds its own NUL after the
   // last one: {"/a", "", "/b"} is "/a\0\0/b\0" + "\0".
-  Result<void> parse_mount_sources(std::size_t off, std::size_t body, std::size_t size) {
+  Result<void> parse_mount_sources(std::size_t off, std::size_t body, std::size_t size) noexcept {
     if (size == 0 || msg_[body + size - 1] != 0) return fail(Code::MissingNul, off, "MOUNT_SOURCES");
     const std::string_view list(reinterpret_cast<const char*>(&msg_[body]), size - 1);
     if (!list.empty() && list.back() != '\0')
       return fail(Code::BadMountSources, body + list.size() - 1, "last entry lacks its NUL");
-    std::vector<std::string> entries;
+    std::size_t count = 0;
     std::size_t pos = 0;
     while (pos < list.size()) {
       const std::size_t nul = list.find('\0', pos);
       const std::string_view entry = list.substr(pos, nul - pos);
       if (auto code = check_mount_source(entry)) return fail(*code, body + pos, entry);
-      entries.emplace_back(entry);
+      ++count;
       pos = nul + 1;
     }
-    out_.mount_sources = std::move(entries);
+    out_.mount_sources = MountSourcesView{list, count};
     return {};
   }
 
   ByteView msg_;
-  Bootstrap out_;
+  BootstrapView out_;
 };
 
 }  // namespace detail
@@ -294,8 +315,7 @@ class Decoder {
 // bytes to read, which is why it is exposed separately from decode().
 inline Result<Header> decode_header(ByteView bytes) noexcept {
   if (bytes.size() < kNlMsgHeaderBytes)
-    return make_error(Op::DecodeBootstrap, Code::ShortHeader, 0,
-                      fmt::format("{} byte(s)", bytes.size()));
+    return make_error(Op::DecodeBootstrap, Code::ShortHeader, 0, detail::detail_text("{} byte(s)", bytes.size()));
   Header h;
   h.len = detail::load_u32(&bytes[0]);
   h.type = detail::load_u16(&bytes[4]);
@@ -304,27 +324,35 @@ inline Result<Header> decode_header(ByteView bytes) noexcept {
   h.pid = detail::load_u32(&bytes[12]);
   if (h.type != kInitMsg)
     return make_error(Op::DecodeBootstrap, Code::BadMessageType, 4,
-                      fmt::format("type {}{}", h.type, h.type == NLMSG_ERROR ? " (NLMSG_ERROR)" : ""));
+                      detail::detail_text("type {}{}", h.type, h.type == NLMSG_ERROR ? " (NLMSG_ERROR)" : ""));
   if (h.len < kNlMsgHeaderBytes)
-    return make_error(Op::DecodeBootstrap, Code::BadMessageLength, 0, fmt::format("nlmsg_len {}", h.len));
+    return make_error(Op::DecodeBootstrap, Code::BadMessageLength, 0, detail::detail_text("nlmsg_len {}", h.len));
   if (h.len > kMaxMessageBytes)
     return make_error(Op::DecodeBootstrap, Code::MessageTooLarge, 0,
-                      fmt::format("nlmsg_len {} > {}", h.len, kMaxMessageBytes));
+                      detail::detail_text("nlmsg_len {} > {}", h.len, kMaxMessageBytes));
   return h;
 }
 
-// Decodes exactly one message: `bytes` must hold the header and nlmsg_len
-// bytes in all, no fewer and no more.
-inline Result<Bootstrap> decode(ByteView bytes) {
+// Decodes exactly one message (`bytes` holds the header and nlmsg_len bytes
+// in all, no fewer and no more) into views of `bytes`, without allocating.
+// This is the child side's decoder: everything is checked before any clone.
+inline Result<BootstrapView> decode_view(ByteView bytes) noexcept {
   auto header = decode_header(bytes);
   if (!header) return header.error();
   if (bytes.size() < header->len)
     return make_error(Op::DecodeBootstrap, Code::Truncated, detail::u32(bytes.size()),
-                      fmt::format("got {} of {} bytes", bytes.size(), header->len));
+                      detail::detail_text("got {} of {} bytes", bytes.size(), header->len));
   if (bytes.size() > header->len)
     return make_error(Op::DecodeBootstrap, Code::ExtraData, header->len,
-                      fmt::format("{} byte(s) after nlmsg_len {}", bytes.size() - header->len, header->len));
+                      detail::detail_text("{} byte(s) after nlmsg_len {}", bytes.size() - header->len, header->len));
   return detail::Decoder(bytes).run();
+}
+
+// decode_view(), then an owning copy: for the parent side, tools and tests.
+inline Result<Bootstrap> decode(ByteView bytes) {
+  auto view = decode_view(bytes);
+  if (!view) return view.error();
+  return to_bootstrap(*view);
 }
 
 inline Result<Bootstrap> decode(std::string_view bytes) {
@@ -431,7 +459,7 @@ class Encoder {
         return fail(*code, fmt::format("{} line {}: {} {} {}", attr_name(a), i + 1, e.inside, e.outside, e.count));
       fmt::format_to(std::back_inserter(text), "{} {} {}\n", e.inside, e.outside, e.count);
     }
-    if (auto i = find_id_overlap(map)) return fail(Code::IdMapOverlap, fmt::format("{} line {}", attr_name(a), *i + 1));
+    if (auto i = find_id_overlap(std::span<const IdMapEntry>(map))) return fail(Code::IdMapOverlap, fmt::format("{} line {}", attr_name(a), *i + 1));
     return put_string(a, text);
   }
 

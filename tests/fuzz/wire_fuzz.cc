@@ -11,7 +11,13 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace wire = nsenter::wire;
+  auto view = wire::decode_view(wire::ByteView(data, size));
   auto config = wire::decode(wire::ByteView(data, size));
+  // The allocation-free and the owning decode agree on every input.
+  if (view.has_value() != config.has_value()) std::abort();
+  if (view && !(nsenter::to_bootstrap(*view) == *config)) std::abort();
+  if (!view && (view.error().code != config.error().code || view.error().offset != config.error().offset))
+    std::abort();
   if (!config) {
     // Errors must render without overflowing and point inside the input.
     (void)nsenter::to_string(config.error());

@@ -1,0 +1,109 @@
+// nsenter: the bootstrap config as views into the one message buffer, as
+// decode_view() produces it without touching the heap. This is what the
+// child side plans from; Bootstrap (bootstrap.hpp) is the owning form.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "nsenter/bootstrap.hpp"
+#include "nsenter/detail/fixed_vector.hpp"
+#include "nsenter/limits.hpp"
+#include "nsenter/namespace_kind.hpp"
+#include "nsenter/version.hpp"
+
+NSENTER_BEGIN_NAMESPACE
+
+// Every view below points into the message buffer it was decoded from; the
+// buffer must outlive it.
+
+struct NsPathView {
+  NsKind kind = NsKind::mnt;
+  std::string_view path;  // not NUL-terminated: NS_PATHS separates with ','
+};
+
+// Id-map text as sent, already validated line by line. Kept as text because
+// stage 0 writes it to /proc/PID/{uid,gid}_map in one write(2) exactly as
+// runc does; the entries are re-read only for the newuidmap argv.
+struct IdMapView {
+  std::string_view text;  // "inside outside count\n" lines; empty = absent
+  std::size_t lines = 0;
+
+  bool empty() const noexcept { return text.empty(); }
+
+  // Calls f(IdMapEntry) per line. Cannot fail: decode_view() checked them.
+  template <class F>
+  void for_each(F&& f) const {
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      IdMapEntry e;
+      std::uint32_t* field[] = {&e.inside, &e.outside, &e.count};
+      for (std::uint32_t* out : field) {
+        std::uint32_t v = 0;
+        while (text[pos] >= '0' && text[pos] <= '9') v = v * 10 + static_cast<std::uint32_t>(text[pos++] - '0');
+        *out = v;
+        ++pos;  // the ' ' or '\n' after the number
+      }
+      f(e);
+    }
+  }
+};
+
+// MOUNT_SOURCES entries, each NUL-terminated in the buffer (so each is a C
+// string for open(2)); an empty entry means "no fd for this mount".
+struct MountSourcesView {
+  std::string_view list;  // entries with their NULs, without the attribute's own
+  std::size_t count = 0;
+
+  template <class F>
+  void for_each(F&& f) const {
+    std::size_t pos = 0;
+    while (pos < list.size()) {
+      const std::size_t nul = list.find('\0', pos);
+      f(list.substr(pos, nul - pos));
+      pos = nul + 1;
+    }
+  }
+};
+
+struct BootstrapView {
+  std::optional<NsSet> clone_flags;
+  detail::FixedVector<NsPathView, kMaxNamespaces> ns_paths;
+  IdMapView uid_map;
+  IdMapView gid_map;
+  std::optional<bool> setgroups;
+  std::optional<int> oom_score_adj;
+  std::optional<bool> rootless_euid;
+  std::string_view uid_map_helper;  // NUL-terminated in the buffer; empty = absent
+  std::string_view gid_map_helper;
+  std::optional<MountSourcesView> mount_sources;
+};
+
+// The owning copy, for the parent side, tools and tests.
+inline Bootstrap to_bootstrap(const BootstrapView& v) {
+  Bootstrap b;
+  b.clone_flags = v.clone_flags;
+  b.ns_paths.reserve(v.ns_paths.size());
+  for (const NsPathView& p : v.ns_paths) b.ns_paths.push_back(NsPath{p.kind, std::string(p.path)});
+  auto copy_map = [](const IdMapView& from, std::vector<IdMapEntry>& to) {
+    to.reserve(from.lines);
+    from.for_each([&](const IdMapEntry& e) { to.push_back(e); });
+  };
+  copy_map(v.uid_map, b.uid_map);
+  copy_map(v.gid_map, b.gid_map);
+  b.setgroups = v.setgroups;
+  b.oom_score_adj = v.oom_score_adj;
+  b.rootless_euid = v.rootless_euid;
+  b.uid_map_helper = std::string(v.uid_map_helper);
+  b.gid_map_helper = std::string(v.gid_map_helper);
+  if (v.mount_sources) {
+    std::vector<std::string> sources;
+    sources.reserve(v.mount_sources->count);
+    v.mount_sources->for_each([&](std::string_view s) { sources.emplace_back(s); });
+    b.mount_sources = std::move(sources);
+  }
+  return b;
+}
+
+NSENTER_END_NAMESPACE
