@@ -6,9 +6,9 @@
 #include <linux/netlink.h>
 
 #include <array>
-#include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <span>
 #include <string>
 #include <string_view>
