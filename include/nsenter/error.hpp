@@ -27,6 +27,29 @@ enum class Op : std::uint8_t {
   EncodeBootstrap,
   ReadBootstrap,
   ParseJson,
+  ReadEnv,
+  Handshake,
+  CheckThreads,
+  OomScoreAdj,
+  SetDumpable,
+  Socketpair,
+  Clone,
+  OpenNsPath,
+  Setns,
+  Unshare,
+  SyncRead,
+  SyncWrite,
+  WriteSetgroups,
+  WriteUidMap,
+  WriteGidMap,
+  RunMapHelper,
+  Setresuid,
+  Setsid,
+  Setuid,
+  Setgid,
+  Setgroups,
+  WritePidLine,
+  Exec,
 };
 
 // Why it failed, for causes that are not just an errno.
@@ -62,6 +85,11 @@ enum class Code : std::uint8_t {
   TrailingBytes,
   AttrTooLong,
   BadJson,
+  BadEnv,
+  PeerClosed,
+  UnexpectedSync,
+  HelperFailed,
+  MultiThreaded,
 };
 
 constexpr std::string_view describe(Code code) noexcept {
@@ -97,6 +125,11 @@ constexpr std::string_view describe(Code code) noexcept {
     case Code::TrailingBytes: return "trailing bytes too short to be an attribute";
     case Code::AttrTooLong: return "attribute longer than nla_len can express (65535)";
     case Code::BadJson: return "invalid bootstrap JSON";
+    case Code::BadEnv: return "environment variable is not a non-negative decimal integer";
+    case Code::PeerClosed: return "peer closed the connection";
+    case Code::UnexpectedSync: return "unexpected sync message";
+    case Code::HelperFailed: return "id map helper failed";
+    case Code::MultiThreaded: return "process has more than one thread";
   }
   return "unknown error";
 }
@@ -108,6 +141,29 @@ constexpr std::string_view describe(Op op) noexcept {
     case Op::EncodeBootstrap: return "encode bootstrap";
     case Op::ReadBootstrap: return "read bootstrap";
     case Op::ParseJson: return "parse bootstrap JSON";
+    case Op::ReadEnv: return "read environment";
+    case Op::Handshake: return "send handshake byte";
+    case Op::CheckThreads: return "check thread count";
+    case Op::OomScoreAdj: return "write /proc/self/oom_score_adj";
+    case Op::SetDumpable: return "prctl(PR_SET_DUMPABLE)";
+    case Op::Socketpair: return "socketpair";
+    case Op::Clone: return "clone";
+    case Op::OpenNsPath: return "open namespace path";
+    case Op::Setns: return "setns";
+    case Op::Unshare: return "unshare";
+    case Op::SyncRead: return "sync read";
+    case Op::SyncWrite: return "sync write";
+    case Op::WriteSetgroups: return "write setgroups";
+    case Op::WriteUidMap: return "write uid_map";
+    case Op::WriteGidMap: return "write gid_map";
+    case Op::RunMapHelper: return "run id map helper";
+    case Op::Setresuid: return "setresuid(0, 0, 0)";
+    case Op::Setsid: return "setsid";
+    case Op::Setuid: return "setuid(0)";
+    case Op::Setgid: return "setgid(0)";
+    case Op::Setgroups: return "setgroups(0, NULL)";
+    case Op::WritePidLine: return "write pid line to init pipe";
+    case Op::Exec: return "exec";
   }
   return "?";
 }

@@ -3,6 +3,10 @@
 //   nsrun decode [FILE|-]   bootstrap message (netlink bytes) -> one JSON line
 //   nsrun encode [FILE|-]   JSON -> bootstrap message bytes on stdout
 //
+// Started with _LIBCONTAINER_INITPIPE set, nsrun is a runc-compatible init:
+// its constructor runs the pipeline before main(), and stage 2 executes the
+// command after "--" (nsrun -- /bin/sh -c 'id'), or $SHELL, or /bin/sh.
+//
 // Exit status: 0 on success, 1 when the input is rejected (the error is one
 // line on stderr), 2 on a usage error.
 #include <errno.h>
@@ -14,10 +18,42 @@
 #include <string_view>
 
 #include "nsenter/bootstrap_json.hpp"
+#include "nsenter/env.hpp"
+#include "nsenter/nsexec.hpp"
 #include "nsenter/version.hpp"
 #include "nsenter/wire.hpp"
 
 namespace {
+
+// Stage 2 of an init: hand the process over to the command. The init and
+// log pipes become close-on-exec rather than closed, so that an exec
+// failure can still be reported on the log pipe; the protocol's variables
+// are removed so the command (another nsrun, say) is not an init again.
+[[noreturn]] void exec_command(const nsenter::InitContext& ctx, int argc, char** argv) {
+  char** command = nullptr;
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--") {
+      command = argv + i + 1;
+      break;
+    }
+  const char* shell = std::getenv("SHELL");
+  char* fallback[] = {const_cast<char*>(shell != nullptr && *shell != '\0' ? shell : "/bin/sh"), nullptr};
+  if (command == nullptr || *command == nullptr) command = fallback;
+  for (const char* name : nsenter::RuncEnv::all) ::unsetenv(name);
+  ::fcntl(ctx.init_pipe, F_SETFD, FD_CLOEXEC);
+  if (ctx.log_pipe >= 0) ::fcntl(ctx.log_pipe, F_SETFD, FD_CLOEXEC);
+  ::execvp(command[0], command);
+  const int err = errno;
+  nsenter::Error e = nsenter::make_sys_error(nsenter::Op::Exec, err, command[0]);
+  e.stage = nsenter::Stage::Init;
+  nsenter::RuncLogger(ctx.log_pipe, nsenter::LogLevel::Fatal).fatal(e);
+  ::_exit(err == ENOENT ? 127 : 126);
+}
+
+// glibc calls ELF constructors with (argc, argv, envp).
+__attribute__((constructor)) void nsrun_init(int argc, char** argv, char**) {
+  if (auto ctx = nsenter::RuncCompatNsexec{}.run()) exec_command(*ctx, argc, argv);
+}
 
 constexpr std::string_view kUsage =
     "usage: nsrun decode [FILE|-]   print a bootstrap message as JSON\n"

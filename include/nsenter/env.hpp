@@ -1,0 +1,53 @@
+// nsenter: the environment that tells a process it is an init, with the
+// variable names as a traits type (runc's _LIBCONTAINER_* by default) and a
+// strict decimal parser.
+#pragma once
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <string_view>
+
+#include "nsenter/error.hpp"
+#include "nsenter/result.hpp"
+#include "nsenter/version.hpp"
+
+NSENTER_BEGIN_NAMESPACE
+
+// Variable names of runc 1.1's init protocol. An embedder with its own
+// names supplies a type with the same static members.
+struct RuncEnv {
+  static constexpr const char* init_pipe = "_LIBCONTAINER_INITPIPE";
+  static constexpr const char* log_pipe = "_LIBCONTAINER_LOGPIPE";
+  static constexpr const char* log_level = "_LIBCONTAINER_LOGLEVEL";
+  static constexpr const char* state_dir = "_LIBCONTAINER_STATEDIR";
+  static constexpr const char* cloned_binary = "_LIBCONTAINER_CLONED_BINARY";
+  static constexpr const char* mount_fds = "_LIBCONTAINER_MOUNT_FDS";
+  // Every name above, for code that must scrub them before an exec.
+  static constexpr const char* all[] = {init_pipe, log_pipe, log_level, state_dir, cloned_binary, mount_fds};
+};
+
+// Parses `value` of variable `name` as a non-negative decimal int, as runc
+// requires: no sign, no spaces, no trailing text, no overflow. Empty or
+// unset (nullptr) means "not given" (nullopt), as in runc.
+inline Result<std::optional<int>> parse_env_int(const char* name, const char* value) noexcept {
+  if (value == nullptr || *value == '\0') return std::optional<int>{};
+  long long v = 0;
+  const char* p = value;
+  for (; *p != '\0'; ++p) {
+    if (*p < '0' || *p > '9' || v > 0x7fffffff) break;
+    v = v * 10 + (*p - '0');
+  }
+  if (*p != '\0' || v > 0x7fffffff) {
+    char what[kErrorDetailBytes];
+    const auto r = fmt::format_to_n(what, sizeof what - 1, "{}={}", name, value);
+    return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, std::string_view(what, std::min(r.size, sizeof what - 1)));
+  }
+  return std::optional<int>{static_cast<int>(v)};
+}
+
+inline Result<std::optional<int>> env_int(const char* name) noexcept {
+  return parse_env_int(name, std::getenv(name));
+}
+
+NSENTER_END_NAMESPACE

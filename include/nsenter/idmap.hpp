@@ -1,0 +1,155 @@
+// nsenter: writing a user namespace's uid/gid maps from outside it (stage 0
+// for stage 1). Direct writes to /proc/PID/{uid,gid}_map, the setuid
+// newuidmap/newgidmap helpers, and runc's composition of the two.
+#pragma once
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string_view>
+
+#include "nsenter/bootstrap_view.hpp"
+#include "nsenter/error.hpp"
+#include "nsenter/fd.hpp"
+#include "nsenter/limits.hpp"
+#include "nsenter/result.hpp"
+#include "nsenter/version.hpp"
+
+NSENTER_BEGIN_NAMESPACE
+
+enum class IdKind { Uid, Gid };
+
+// What stage 0 is asked to write for one id kind.
+struct IdMapRequest {
+  pid_t pid;
+  IdKind kind;
+  IdMapView map;
+  std::string_view helper;  // NUL-terminated in the message buffer; empty = none
+};
+
+namespace detail {
+
+inline Error stage0_error(Op op, int err, std::string_view what) noexcept {
+  Error e = make_sys_error(op, err, what);
+  e.stage = Stage::Parent;
+  return e;
+}
+
+struct ProcPath {
+  char data[64];
+  ProcPath(pid_t pid, std::string_view file) noexcept {
+    const auto r = fmt::format_to_n(data, sizeof data - 1, "/proc/{}/{}", pid, file);
+    *r.out = '\0';
+  }
+};
+
+// One open and one write(2): the kernel accepts a map only in a single
+// write, and refuses a second one.
+inline int write_proc_file(pid_t pid, std::string_view file, std::string_view text) noexcept {
+  const ProcPath path(pid, file);
+  UniqueFd fd(::open(path.data, O_WRONLY | O_CLOEXEC));
+  if (!fd) return errno;
+  const ssize_t n = ::write(fd.get(), text.data(), text.size());
+  if (n < 0) return errno;
+  if (static_cast<std::size_t>(n) != text.size()) return EIO;
+  return 0;
+}
+
+}  // namespace detail
+
+// Writes "deny" to /proc/PID/setgroups. Required before an unprivileged
+// process may write gid_map (user_namespaces(7)); ENOENT means a kernel
+// older than 3.19 that has no such file, which needs no deny.
+inline Result<void> deny_setgroups(pid_t pid) noexcept {
+  const int err = detail::write_proc_file(pid, "setgroups", "deny");
+  if (err != 0 && err != ENOENT) return detail::stage0_error(Op::WriteSetgroups, err, detail::ProcPath(pid, "setgroups").data);
+  return {};
+}
+
+// Direct writes only.
+struct ProcIdMapWriter {
+  Result<void> write(const IdMapRequest& req) const noexcept {
+    if (req.map.empty()) return {};
+    const std::string_view file = req.kind == IdKind::Uid ? "uid_map" : "gid_map";
+    const int err = detail::write_proc_file(req.pid, file, req.map.text);
+    if (err != 0)
+      return detail::stage0_error(req.kind == IdKind::Uid ? Op::WriteUidMap : Op::WriteGidMap, err,
+                                  detail::ProcPath(req.pid, file).data);
+    return {};
+  }
+};
+
+// newuidmap/newgidmap only: `helper PID inside outside count ...` with an
+// empty environment, exit status 0 required. Runs in stage 0, which is the
+// original process (single-threaded), so fork+execve is safe; argv lives on
+// the stack. exec failures come back through a close-on-exec pipe.
+struct HelperIdMapWriter {
+  Result<void> write(const IdMapRequest& req) const noexcept {
+    if (req.map.empty()) return {};
+    const Op op = Op::RunMapHelper;
+    if (req.helper.empty()) return detail::stage0_error(op, EPERM, "no helper path given");
+    char numbers[1 + 3 * kMaxIdMapLines][12];
+    char* argv[2 + 3 * kMaxIdMapLines + 1];
+    std::size_t argc = 0;
+    argv[argc++] = const_cast<char*>(req.helper.data());
+    auto add = [&](std::uint64_t v) {
+      char* slot = numbers[argc - 1];
+      *fmt::format_to_n(slot, sizeof numbers[0] - 1, "{}", v).out = '\0';
+      argv[argc++] = slot;
+    };
+    add(static_cast<std::uint64_t>(req.pid));
+    req.map.for_each([&](const IdMapEntry& e) {
+      add(e.inside);
+      add(e.outside);
+      add(e.count);
+    });
+    argv[argc] = nullptr;
+
+    int report[2];
+    if (::pipe2(report, O_CLOEXEC) != 0) return detail::stage0_error(op, errno, "pipe2");
+    UniqueFd report_read(report[0]), report_write(report[1]);
+    const pid_t child = ::fork();
+    if (child < 0) return detail::stage0_error(op, errno, req.helper);
+    if (child == 0) {
+      char* envp[] = {nullptr};
+      ::execve(argv[0], argv, envp);
+      const int err = errno;
+      (void)!::write(report_write.get(), &err, sizeof err);
+      ::_exit(127);
+    }
+    report_write.reset();
+    int exec_errno = 0;
+    ssize_t n;
+    do n = ::read(report_read.get(), &exec_errno, sizeof exec_errno);
+    while (n < 0 && errno == EINTR);
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0)
+      if (errno != EINTR) return detail::stage0_error(op, errno, req.helper);
+    if (n == static_cast<ssize_t>(sizeof exec_errno)) return detail::stage0_error(op, exec_errno, req.helper);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      char what[kErrorDetailBytes];
+      const auto r = WIFEXITED(status)
+                         ? fmt::format_to_n(what, sizeof what, "{} exited with status {}", req.helper, WEXITSTATUS(status))
+                         : fmt::format_to_n(what, sizeof what, "{} killed by signal {}", req.helper, WTERMSIG(status));
+      Error e = make_error(op, Code::HelperFailed, kNoOffset, {what, std::min(r.size, sizeof what)});
+      e.stage = Stage::Parent;
+      return e;
+    }
+    return {};
+  }
+};
+
+// runc's composition: write directly; if the kernel says EPERM (an
+// unprivileged parent mapping ids it does not own) and the bootstrap named
+// a helper, run the helper instead.
+struct RuncIdMapWriter {
+  Result<void> write(const IdMapRequest& req) const noexcept {
+    auto direct = ProcIdMapWriter{}.write(req);
+    if (direct || direct.error().sys_errno != EPERM || req.helper.empty()) return direct;
+    return HelperIdMapWriter{}.write(req);
+  }
+};
+
+NSENTER_END_NAMESPACE

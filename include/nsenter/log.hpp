@@ -1,0 +1,123 @@
+// nsenter: log records in runc's format. One JSON line per record on the
+// log pipe ({"level":"debug", "msg": "nsexec-1[1234]: text"}), or
+// "FATAL: text" on stderr when there is no pipe. Formatting happens in a
+// stack buffer and each record is one write(2): usable in child stages.
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <string_view>
+
+#include "nsenter/detail/json.hpp"
+#include "nsenter/error.hpp"
+#include "nsenter/version.hpp"
+
+NSENTER_BEGIN_NAMESPACE
+
+// logrus levels, as runc numbers them in _LIBCONTAINER_LOGLEVEL.
+enum class LogLevel : std::uint8_t { Panic = 0, Fatal, Error, Warning, Info, Debug, Trace };
+
+constexpr std::string_view level_name(LogLevel l) noexcept {
+  constexpr std::string_view names[] = {"panic", "fatal", "error", "warning", "info", "debug", "trace"};
+  return names[static_cast<std::size_t>(l)];
+}
+
+inline constexpr std::size_t kLogLineBytes = 4096;
+
+namespace detail {
+
+// A bounded append-only text buffer on the stack.
+struct LineBuffer {
+  char data[kLogLineBytes];
+  std::size_t size = 0;
+  void put(std::string_view s) noexcept {
+    const std::size_t n = std::min(s.size(), sizeof data - size);
+    for (std::size_t i = 0; i < n; ++i) data[size + i] = s[i];
+    size += n;
+  }
+  template <class... Args>
+  void putf(fmt::format_string<Args...> f, Args&&... args) noexcept {
+    const auto r = fmt::format_to_n(data + size, sizeof data - size, f, std::forward<Args>(args)...);
+    size += std::min(r.size, sizeof data - size);
+  }
+};
+
+inline void write_best_effort(int fd, const char* data, std::size_t size) noexcept {
+  // Logging is best effort, as in runc: a failed or short write is ignored.
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n <= 0) return;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace detail
+
+// The runc-compatible logger: JSON lines on the log pipe when there is one
+// (records above `level` dropped), else only fatal records, on stderr.
+class RuncLogger {
+ public:
+  RuncLogger() noexcept = default;
+  RuncLogger(int pipe_fd, LogLevel level) noexcept : fd_(pipe_fd), level_(level) {}
+
+  void configure(int pipe_fd, LogLevel level) noexcept {
+    fd_ = pipe_fd;
+    level_ = level;
+  }
+  int pipe_fd() const noexcept { return fd_; }
+
+  void log(LogLevel level, Stage stage, std::string_view text) const noexcept {
+    if (fd_ < 0 || level > level_) return;
+    detail::LineBuffer line;
+    line.putf(R"({{"level":"{}", "msg": "{}[{}]: )", level_name(level), label(stage), ::getpid());
+    detail::json::escape_to([&](std::string_view piece) { line.put(piece); }, text);
+    constexpr std::string_view tail = "\"}\n";
+    // Keep the line valid JSON even when the text was cut.
+    if (line.size > sizeof line.data - tail.size()) line.size = sizeof line.data - tail.size();
+    line.put(tail);
+    detail::write_best_effort(fd_, line.data, line.size);
+  }
+
+  template <class... Args>
+  void debug(Stage stage, fmt::format_string<Args...> f, Args&&... args) const noexcept {
+    if (fd_ < 0 || level_ < LogLevel::Debug) return;
+    char text[1024];
+    const auto r = fmt::format_to_n(text, sizeof text, f, std::forward<Args>(args)...);
+    log(LogLevel::Debug, stage, {text, std::min(r.size, sizeof text)});
+  }
+
+  void fatal(const Error& e) const noexcept {
+    char text[512];
+    const std::string_view rendered = render_error(e, text, sizeof text);
+    if (fd_ >= 0) {
+      log(LogLevel::Fatal, e.stage, rendered);
+      return;
+    }
+    detail::LineBuffer line;
+    line.put("FATAL: ");
+    line.put(label(e.stage));
+    line.put(": ");
+    line.put(rendered);
+    line.put("\n");
+    detail::write_best_effort(STDERR_FILENO, line.data, line.size);
+  }
+
+ private:
+  int fd_ = -1;
+  LogLevel level_ = LogLevel::Debug;  // runc's default when no level is given
+};
+
+// Drops everything; for embedders that report errors their own way.
+class SilentLogger {
+ public:
+  void configure(int, LogLevel) noexcept {}
+  int pipe_fd() const noexcept { return -1; }
+  void log(LogLevel, Stage, std::string_view) const noexcept {}
+  template <class... Args>
+  void debug(Stage, fmt::format_string<Args...>, Args&&...) const noexcept {}
+  void fatal(const Error&) const noexcept {}
+};
+
+NSENTER_END_NAMESPACE

@@ -1,0 +1,96 @@
+// nsenter: joining existing namespaces (stage 1). Every path is opened
+// before the first setns, and the user namespace is placed in the order the
+// kernel's ownership rules need.
+#pragma once
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <span>
+
+#include "nsenter/error.hpp"
+#include "nsenter/fd.hpp"
+#include "nsenter/limits.hpp"
+#include "nsenter/namespace_kind.hpp"
+#include "nsenter/result.hpp"
+#include "nsenter/version.hpp"
+
+NSENTER_BEGIN_NAMESPACE
+
+// One namespace to join; `path` is a C string owned by the plan.
+struct NsTarget {
+  NsKind kind = NsKind::mnt;
+  const char* path = nullptr;
+};
+
+namespace detail {
+
+inline Error join_error(Op op, int err, NsKind kind, const char* path) noexcept {
+  char what[kErrorDetailBytes];
+  const auto r = fmt::format_to_n(what, sizeof what, "{} {}", name(kind), path);
+  Error e = make_sys_error(op, err, {what, std::min(r.size, sizeof what)});
+  e.stage = Stage::Child;
+  return e;
+}
+
+inline bool same_file(int a, int b) noexcept {
+  struct stat sa, sb;
+  return ::fstat(a, &sa) == 0 && ::fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+}  // namespace detail
+
+// Opens all targets, then setns(2) into each.
+//
+// Why open first: after joining a mount namespace, the remaining paths
+// would resolve in the container's filesystem, not the runtime's.
+//
+// Why reorder: once a process joins a user namespace it holds capabilities
+// only there, so a namespace owned by some other user namespace (a netns
+// created by the host, say) can no longer be joined. runc 1.1 joins in the
+// given order (user first); runc 1.3 and util-linux retry failures after
+// the rest. We ask the kernel instead (ioctl NS_GET_USERNS, Linux 4.9): the
+// namespaces the target user namespace does not own are joined before it,
+// while we still have the caller's privileges, and the ones it owns after.
+// If the ioctl is unavailable the given order stands.
+struct SetnsJoiner {
+  Result<void> join(std::span<const NsTarget> targets) const noexcept {
+    std::array<UniqueFd, kMaxNamespaces> fds;
+    std::size_t user = targets.size();
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      fds[i].reset(::open(targets[i].path, O_RDONLY | O_CLOEXEC));
+      if (!fds[i]) return detail::join_error(Op::OpenNsPath, errno, targets[i].kind, targets[i].path);
+      if (targets[i].kind == NsKind::user) user = i;
+    }
+    std::array<std::size_t, kMaxNamespaces> order;
+    std::size_t n = 0;
+    std::array<bool, kMaxNamespaces> after_user{};
+    if (user < targets.size()) {
+      for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (i == user) continue;
+        UniqueFd owner(::ioctl(fds[i].get(), NS_GET_USERNS));
+        // No answer (old kernel, or an owner outside our view): keep the
+        // runc order, i.e. after the user namespace.
+        after_user[i] = !owner || detail::same_file(owner.get(), fds[user].get());
+      }
+      for (std::size_t i = 0; i < targets.size(); ++i)
+        if (i != user && !after_user[i]) order[n++] = i;
+      order[n++] = user;
+    }
+    for (std::size_t i = 0; i < targets.size(); ++i)
+      if (i != user && (user == targets.size() || after_user[i])) order[n++] = i;
+    for (std::size_t k = 0; k < n; ++k) {
+      const NsTarget& t = targets[order[k]];
+      if (::setns(fds[order[k]].get(), static_cast<int>(clone_flag(t.kind))) != 0)
+        return detail::join_error(Op::Setns, errno, t.kind, t.path);
+    }
+    return {};
+  }
+};
+
+NSENTER_END_NAMESPACE

@@ -1,0 +1,393 @@
+// nsenter: Nsexec<...>, the pre-main pipeline of runc 1.1's init protocol.
+// Run it from a constructor function; it returns nothing (at the cost of one
+// getenv) in a process that is not an init, and an InitContext in stage 2.
+//
+//  runtime ──init pipe──> setup ── plan everything, before any clone
+//                           │
+//                        stage 0 (runc:[0:PARENT]) serves map writes and
+//                           │ forwards pids; _exit(0) when both are done
+//                           ├─ clone(CLONE_PARENT) ─> stage 1 (runc:[1:CHILD])
+//                           │                          joins, unshares, maps;
+//                           │                          _exit(0) after forking
+//                           │   clone(CLONE_PARENT) <──┘
+//                           └──────────────────────> stage 2 (runc:[2:INIT])
+//                                                       returns to the program
+//
+// Sync channels: stage 0 holds one socketpair with stage 1 ("child") and one
+// with stage 2 ("grandchild"), both created before the first clone. Each
+// process closes the ends it does not use right after it is born, so when a
+// process dies its peers read EOF (Code::PeerClosed) instead of hanging.
+#pragma once
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <array>
+#include <concepts>
+#include <cstring>
+#include <optional>
+#include <span>
+
+#include "nsenter/bootstrap_view.hpp"
+#include "nsenter/clone.hpp"
+#include "nsenter/env.hpp"
+#include "nsenter/error.hpp"
+#include "nsenter/fd.hpp"
+#include "nsenter/idmap.hpp"
+#include "nsenter/log.hpp"
+#include "nsenter/message_reader.hpp"
+#include "nsenter/namespaces.hpp"
+#include "nsenter/result.hpp"
+#include "nsenter/sync.hpp"
+#include "nsenter/version.hpp"
+#include "nsenter/wire.hpp"
+
+NSENTER_BEGIN_NAMESPACE
+
+// ---- policy requirements ---------------------------------------------------
+// Everything a stage calls is noexcept and returns Result, so a throwing or
+// mistyped policy fails at instantiation, not in a half-made process.
+
+template <class T>
+concept CloneStrategy = requires(const T& c, Stage s) {
+  { c.spawn(s) } noexcept -> std::same_as<Result<pid_t>>;
+};
+
+template <class T>
+concept NamespaceJoiner = requires(const T& j, std::span<const NsTarget> targets) {
+  { j.join(targets) } noexcept -> std::same_as<Result<void>>;
+};
+
+template <class T>
+concept IdMapWriter = requires(const T& w, const IdMapRequest& req) {
+  { w.write(req) } noexcept -> std::same_as<Result<void>>;
+};
+
+template <class T>
+concept LogSink = requires(T& l, const T& cl, int fd, LogLevel level, Stage s, std::string_view text, const Error& e) {
+  { l.configure(fd, level) } noexcept;
+  { cl.log(level, s, text) } noexcept;
+  { cl.fatal(e) } noexcept;
+};
+
+// Process names shown by ps for each stage; runc's by default.
+struct RuncStageNames {
+  static constexpr const char* parent = "runc:[0:PARENT]";
+  static constexpr const char* child = "runc:[1:CHILD]";
+  static constexpr const char* init = "runc:[2:INIT]";
+};
+
+// ---- the plan ----------------------------------------------------------------
+
+// Everything the stages need, checked and laid out in fixed storage before
+// the first clone, so that no stage parses or allocates.
+struct Plan {
+  BootstrapView config;  // views into InitContext::message
+  NsSet create;          // CLONE_FLAGS
+  std::array<NsTarget, kMaxNamespaces> targets{};
+  std::size_t target_count = 0;
+  // NS_PATHS entries are ','-separated in the message; copied here so each
+  // is a C string for open(2).
+  std::array<std::array<char, kMaxPathBytes + 1>, kMaxNamespaces> paths{};
+
+  std::span<const NsTarget> join() const noexcept { return {targets.data(), target_count}; }
+  bool joins() const noexcept { return target_count > 0; }
+  bool rootless() const noexcept { return config.rootless_euid.value_or(false); }
+  bool setgroups() const noexcept { return config.setgroups.value_or(false); }
+};
+
+inline Result<void> make_plan(const BootstrapView& config, Plan& plan) noexcept {
+  plan.config = config;
+  plan.create = config.clone_flags.value_or(NsSet{});
+  if (config.mount_sources) {
+    // Passing mount-source fds (SCM_RIGHTS onto _LIBCONTAINER_MOUNT_FDS) is
+    // not implemented yet; refusing is better than an init without them.
+    Error e = make_error(Op::DecodeBootstrap, Code::UnknownAttr, kNoOffset, "MOUNT_SOURCES is not supported yet");
+    return e;
+  }
+  for (const NsPathView& p : config.ns_paths) {
+    auto& buf = plan.paths[plan.target_count];
+    std::memcpy(buf.data(), p.path.data(), p.path.size());  // size <= kMaxPathBytes, checked by decode
+    buf[p.path.size()] = '\0';
+    plan.targets[plan.target_count++] = NsTarget{p.kind, buf.data()};
+  }
+  return {};
+}
+
+// What stage 2 hands back to the program.
+struct InitContext {
+  wire::Bytes message;   // the bootstrap message; `config` views into it
+  BootstrapView config;  // the parsed config
+  int init_pipe = -1;    // still open, for the embedder's own protocol
+  int log_pipe = -1;     // -1 when none was given
+
+  Bootstrap bootstrap() const { return to_bootstrap(config); }
+};
+
+// ---- the pipeline ------------------------------------------------------------
+
+template <class Env = RuncEnv, LogSink Logger = RuncLogger, NamespaceJoiner Joiner = SetnsJoiner,
+          IdMapWriter MapWriter = RuncIdMapWriter, CloneStrategy Clone = CloneParent, class Names = RuncStageNames>
+class Nsexec {
+ public:
+  Nsexec() = default;
+  Nsexec(Logger logger, Joiner joiner, MapWriter writer, Clone clone)
+      : logger_(logger), joiner_(joiner), writer_(writer), clone_(clone) {}
+
+  // Returns nullopt at once when the environment names no init pipe. In an
+  // init, returns only in stage 2; stages 0 and 1 end in _exit, and every
+  // error ends in a fatal log record and _exit(1).
+  std::optional<InitContext> run() noexcept {
+    const char* pipe_env = std::getenv(Env::init_pipe);
+    if (pipe_env == nullptr || *pipe_env == '\0') return std::nullopt;
+    InitContext ctx;
+    Plan plan;
+    if (auto r = setup(pipe_env, ctx, plan); !r) die(r.error());
+
+    // Both sync socketpairs exist before the first clone, so that stage 2
+    // can inherit its end through stage 1.
+    int child_pair[2], grandchild_pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, child_pair) != 0) die(sys(Op::Socketpair, "stage 1"));
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, grandchild_pair) != 0)
+      die(sys(Op::Socketpair, "stage 2"));
+    UniqueFd child_parent_end(child_pair[0]), child_end(child_pair[1]);
+    UniqueFd grandchild_parent_end(grandchild_pair[0]), grandchild_end(grandchild_pair[1]);
+
+    ::prctl(PR_SET_NAME, Names::parent, 0, 0, 0);
+    logger_.log(LogLevel::Debug, Stage::Parent, "~> nsexec stage-0");
+    auto stage1 = clone_.spawn(Stage::Parent);
+    if (!stage1) die(stage1.error());
+    if (*stage1 == 0) {
+      child_parent_end.reset();
+      grandchild_parent_end.reset();
+      stage_child(plan, child_end.get(), grandchild_end);  // returns only in stage 2
+      child_end.reset();
+      stage_init(plan, grandchild_end.get());
+      return ctx;
+    }
+    child_end.reset();
+    grandchild_end.reset();
+    stage_parent(plan, ctx.init_pipe, *stage1, child_parent_end.get(), grandchild_parent_end.get());
+  }
+
+ private:
+  // ---- setup: the original process, before any clone --------------------------
+  // Reads the environment, the handshake and the whole message, and plans.
+  Result<void> setup(const char* pipe_env, InitContext& ctx, Plan& plan) noexcept {
+    auto pipe_fd = parse_env_int(Env::init_pipe, pipe_env);
+    if (!pipe_fd) return pipe_fd.error();
+    ctx.init_pipe = **pipe_fd;
+    auto log_fd = env_int(Env::log_pipe);
+    if (!log_fd) return log_fd.error();
+    if (*log_fd) {
+      auto level = env_int(Env::log_level);
+      if (!level) return level.error();
+      if (*level && **level > static_cast<int>(LogLevel::Trace))
+        return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, Env::log_level);
+      ctx.log_pipe = **log_fd;
+      logger_.configure(ctx.log_pipe, static_cast<LogLevel>(level->value_or(static_cast<int>(LogLevel::Debug))));
+    }
+    if (auto r = check_single_threaded(); !r) return r;
+    // "Past initial setup": one NUL byte, which runc's parent waits for.
+    if (auto r = detail::write_exact(ctx.init_pipe, "", 1, Stage::Setup, Op::Handshake); !r) return r;
+    auto bytes = read_message(ctx.init_pipe);
+    if (!bytes) return bytes.error();
+    ctx.message = std::move(*bytes);
+    auto config = wire::decode_view(ctx.message);
+    if (!config) return config.error();
+    ctx.config = *config;
+    if (auto r = make_plan(ctx.config, plan); !r) return r;
+    if (plan.config.oom_score_adj) {
+      // Before anything drops privileges or dumpability: a process may
+      // always raise its own oom_score_adj while it is still dumpable.
+      char text[16];
+      const auto r = fmt::format_to_n(text, sizeof text, "{}", *plan.config.oom_score_adj);
+      const int err = write_self_file("/proc/self/oom_score_adj", {text, r.size});
+      if (err != 0) return make_sys_error(Op::OomScoreAdj, err, {text, r.size});
+    }
+    // Joining foreign namespaces: non-dumpable, so processes already in them
+    // cannot ptrace us or read our /proc files (runc does the same).
+    if (plan.joins() && ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return sys(Op::SetDumpable, "0");
+    return {};
+  }
+
+  // user_namespaces(7): setns/unshare of a user namespace fails with EINVAL
+  // in a multithreaded process. Say so clearly instead.
+  static Result<void> check_single_threaded() noexcept {
+    UniqueFd fd(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
+    if (!fd) return {};  // no /proc: the later steps report their own errors
+    char buf[1024];
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+    if (n <= 0) return {};
+    const std::string_view stat(buf, static_cast<std::size_t>(n));
+    std::size_t pos = stat.rfind(')');
+    // num_threads is field 20; field 3 (state) follows ") ".
+    for (int field = 2; field < 20 && pos != std::string_view::npos; ++field) pos = stat.find(' ', pos + 1);
+    if (pos == std::string_view::npos) return {};
+    const std::string_view threads = stat.substr(pos + 1, stat.find(' ', pos + 1) - pos - 1);
+    if (threads != "1") return make_error(Op::CheckThreads, Code::MultiThreaded, kNoOffset, threads);
+    return {};
+  }
+
+  // ---- stage 0: the original process, the runtime's child ---------------------
+  // Privileges: the caller's. Owns both parent ends of the sync sockets.
+  // Serves stage 1 until CHILD_FINISH, then releases stage 2 and waits for
+  // its CHILD_FINISH. Kills what it spawned on any error.
+  [[noreturn]] void stage_parent(const Plan& plan, int init_pipe, pid_t stage1, int child_fd,
+                                 int grandchild_fd) noexcept {
+    kill_on_error_[0] = stage1;
+    const SyncChannel child(child_fd, Stage::Parent);
+    for (bool done = false; !done;) {
+      auto msg = child.receive();
+      if (!msg) die(msg.error());
+      switch (static_cast<SyncMsg>(*msg)) {
+        case SyncMsg::UsermapPls: {
+          logger_.log(LogLevel::Debug, Stage::Parent, "stage-1 requested userns mappings");
+          if (plan.rootless() && !plan.setgroups())
+            if (auto r = deny_setgroups(stage1); !r) die(r.error());
+          const auto& c = plan.config;
+          if (auto r = writer_.write({stage1, IdKind::Uid, c.uid_map, c.uid_map_helper}); !r) die(r.error());
+          if (auto r = writer_.write({stage1, IdKind::Gid, c.gid_map, c.gid_map_helper}); !r) die(r.error());
+          if (auto r = child.send(SyncMsg::UsermapAck); !r) die(r.error());
+          break;
+        }
+        case SyncMsg::RecvpidPls: {
+          auto stage2 = child.receive_pid();
+          if (!stage2) die(stage2.error());
+          kill_on_error_[1] = *stage2;
+          if (auto r = child.send(SyncMsg::RecvpidAck); !r) die(r.error());
+          char line[64];
+          const auto n = fmt::format_to_n(line, sizeof line, "{{\"stage1_pid\":{},\"stage2_pid\":{}}}\n", stage1, *stage2);
+          if (auto r = detail::write_exact(init_pipe, line, n.size, Stage::Parent, Op::WritePidLine); !r) die(r.error());
+          logger_.debug(Stage::Parent, "forward stage-1 ({}) and stage-2 ({}) pids to runc", stage1, *stage2);
+          break;
+        }
+        case SyncMsg::ChildFinish:
+          logger_.log(LogLevel::Debug, Stage::Parent, "stage-1 complete");
+          done = true;
+          break;
+        default:
+          die(child.unexpected(SyncMsg::ChildFinish, *msg));
+      }
+    }
+    const SyncChannel grandchild(grandchild_fd, Stage::Parent);
+    if (auto r = grandchild.send(SyncMsg::Grandchild); !r) die(r.error());
+    if (auto r = grandchild.expect(SyncMsg::ChildFinish); !r) die(r.error());
+    logger_.log(LogLevel::Debug, Stage::Parent, "<~ nsexec stage-0");
+    ::_exit(0);
+  }
+
+  // ---- stage 1: clone of stage 0, child of the runtime ------------------------
+  // Joins the given namespaces, creates the user namespace alone first (its
+  // maps are written from outside by stage 0), then the rest but the cgroup
+  // namespace, then clones stage 2 (a new pid namespace is entered only by
+  // a new process). Returns only in stage 2.
+  void stage_child(const Plan& plan, int sync_fd, UniqueFd& grandchild_end) noexcept {
+    ::prctl(PR_SET_NAME, Names::child, 0, 0, 0);
+    logger_.log(LogLevel::Debug, Stage::Child, "~> nsexec stage-1");
+    const SyncChannel parent(sync_fd, Stage::Child);
+    if (plan.joins())
+      if (auto r = joiner_.join(plan.join()); !r) die(r.error());
+    NsSet rest = plan.create;
+    if (rest.contains(NsKind::user)) {
+      // Alone first: the remaining namespaces are then created owned by the
+      // new user namespace, where we will be root.
+      if (::unshare(CLONE_NEWUSER) != 0) die(sys(Op::Unshare, "user", Stage::Child));
+      rest.erase(NsKind::user);
+      // Stage 0 writes our maps through /proc/PID, which needs us dumpable
+      // if setup made us non-dumpable for joining.
+      if (plan.joins() && ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) die(sys(Op::SetDumpable, "1", Stage::Child));
+      if (auto r = parent.send(SyncMsg::UsermapPls); !r) die(r.error());
+      if (auto r = parent.expect(SyncMsg::UsermapAck); !r) die(r.error());
+      if (plan.joins() && ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) die(sys(Op::SetDumpable, "0", Stage::Child));
+      if (::setresuid(0, 0, 0) != 0) die(sys(Op::Setresuid, {}, Stage::Child));
+    }
+    // The cgroup namespace is created last, by stage 2, so that its root is
+    // the cgroup the runtime has placed the init in by then.
+    rest.erase(NsKind::cgroup);
+    if (!rest.empty()) unshare_retrying(rest.clone_flags());
+    auto stage2 = clone_.spawn(Stage::Child);
+    if (!stage2) die(stage2.error());
+    if (*stage2 == 0) return;  // stage 2
+    kill_on_error_[0] = *stage2;
+    grandchild_end.reset();
+    if (auto r = parent.send(SyncMsg::RecvpidPls); !r) die(r.error());
+    if (auto r = parent.send_pid(*stage2); !r) die(r.error());
+    if (auto r = parent.expect(SyncMsg::RecvpidAck); !r) die(r.error());
+    if (auto r = parent.send(SyncMsg::ChildFinish); !r) die(r.error());
+    logger_.log(LogLevel::Debug, Stage::Child, "<~ nsexec stage-1");
+    ::_exit(0);
+  }
+
+  // unshare(2) can fail with EINVAL on older kernels racing a concurrent
+  // exit in the same namespace; runc retries a few times.
+  void unshare_retrying(std::uint32_t flags) noexcept {
+    for (int attempt = 0;; ++attempt) {
+      if (::unshare(static_cast<int>(flags)) == 0) return;
+      if (errno != EINVAL || attempt == 4) {
+        char what[32];
+        const auto r = fmt::format_to_n(what, sizeof what, "flags {:#x}", flags);
+        die(sys(Op::Unshare, {what, r.size}, Stage::Child));
+      }
+    }
+  }
+
+  // ---- stage 2: clone of stage 1, child of the runtime, the container init ----
+  // Waits for stage 0's go, becomes session leader and root of its
+  // namespaces, creates the cgroup namespace, reports and returns.
+  void stage_init(const Plan& plan, int sync_fd) noexcept {
+    ::prctl(PR_SET_NAME, Names::init, 0, 0, 0);
+    kill_on_error_ = {-1, -1};
+    logger_.log(LogLevel::Debug, Stage::Init, "~> nsexec stage-2");
+    const SyncChannel parent(sync_fd, Stage::Init);
+    if (auto r = parent.expect(SyncMsg::Grandchild); !r) die(r.error());
+    if (::setsid() < 0) die(sys(Op::Setsid, {}, Stage::Init));
+    if (::setuid(0) != 0) die(sys(Op::Setuid, {}, Stage::Init));
+    if (::setgid(0) != 0) die(sys(Op::Setgid, {}, Stage::Init));
+    if (!plan.rootless() && plan.setgroups() && ::setgroups(0, nullptr) != 0) die(sys(Op::Setgroups, {}, Stage::Init));
+    if (plan.create.contains(NsKind::cgroup) && ::unshare(CLONE_NEWCGROUP) != 0)
+      die(sys(Op::Unshare, "cgroup", Stage::Init));
+    if (auto r = parent.send(SyncMsg::ChildFinish); !r) die(r.error());
+    logger_.log(LogLevel::Debug, Stage::Init, "<= nsexec stage-2");
+  }
+
+  // ---- helpers -------------------------------------------------------------
+  static Error sys(Op op, std::string_view what, Stage stage = Stage::Setup) noexcept {
+    Error e = make_sys_error(op, errno, what);
+    e.stage = stage;
+    return e;
+  }
+
+  static int write_self_file(const char* path, std::string_view text) noexcept {
+    UniqueFd fd(::open(path, O_WRONLY | O_CLOEXEC));
+    if (!fd) return errno;
+    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) return errno ? errno : EIO;
+    return 0;
+  }
+
+  // Logs the error as a fatal record, kills what this process spawned (they
+  // would otherwise wait for a peer that is gone), and exits 1 without
+  // running the embedder's atexit handlers or static destructors.
+  [[noreturn]] void die(const Error& e) noexcept {
+    logger_.fatal(e);
+    for (pid_t pid : kill_on_error_)
+      if (pid > 0) ::kill(pid, SIGKILL);
+    ::_exit(1);
+  }
+
+  [[no_unique_address]] Logger logger_{};
+  [[no_unique_address]] Joiner joiner_{};
+  [[no_unique_address]] MapWriter writer_{};
+  [[no_unique_address]] Clone clone_{};
+  std::array<pid_t, 2> kill_on_error_{-1, -1};
+};
+
+// The common case in one line: runc 1.1's protocol, names and behaviour.
+using RuncCompatNsexec = Nsexec<>;
+
+NSENTER_END_NAMESPACE

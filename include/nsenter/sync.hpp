@@ -1,0 +1,136 @@
+// nsenter: the sync messages between stages, runc 1.1's values on a
+// SOCK_STREAM socketpair: 32-bit integers in host order, a pid after
+// RECVPID_PLS. Every read is exact; EOF is Code::PeerClosed (the peer died),
+// an unexpected value is Code::UnexpectedSync with expected and got.
+#pragma once
+
+#include <errno.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "nsenter/error.hpp"
+#include "nsenter/result.hpp"
+#include "nsenter/version.hpp"
+
+NSENTER_BEGIN_NAMESPACE
+
+enum class SyncMsg : std::uint32_t {
+  UsermapPls = 0x40,       // SYNC_USERMAP_PLS: stage 1 -> 0, write my maps
+  UsermapAck = 0x41,       // SYNC_USERMAP_ACK
+  RecvpidPls = 0x42,       // SYNC_RECVPID_PLS: stage 1 -> 0, then stage 2's pid
+  RecvpidAck = 0x43,       // SYNC_RECVPID_ACK
+  Grandchild = 0x44,       // SYNC_GRANDCHILD: stage 0 -> 2, go
+  ChildFinish = 0x45,      // SYNC_CHILD_FINISH: stage 1/2 -> 0, done
+  MountsourcesPls = 0x46,  // SYNC_MOUNTSOURCES_PLS
+  MountsourcesAck = 0x47,  // SYNC_MOUNTSOURCES_ACK
+};
+
+constexpr std::string_view sync_name(std::uint32_t v) noexcept {
+  switch (v) {
+    case 0x40: return "USERMAP_PLS";
+    case 0x41: return "USERMAP_ACK";
+    case 0x42: return "RECVPID_PLS";
+    case 0x43: return "RECVPID_ACK";
+    case 0x44: return "GRANDCHILD";
+    case 0x45: return "CHILD_FINISH";
+    case 0x46: return "MOUNTSOURCES_PLS";
+    case 0x47: return "MOUNTSOURCES_ACK";
+  }
+  return "unknown";
+}
+
+namespace detail {
+
+inline Result<void> write_exact(int fd, const void* data, std::size_t size, Stage stage, Op op) noexcept {
+  const auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Error e = make_sys_error(op, errno);
+      e.stage = stage;
+      return e;
+    }
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+inline Result<void> read_exact_or_eof(int fd, void* data, std::size_t size, Stage stage, Op op) noexcept {
+  auto* p = static_cast<char*>(data);
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::read(fd, p + got, size - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Error e = make_sys_error(op, errno);
+      e.stage = stage;
+      return e;
+    }
+    if (n == 0) {
+      char what[48];
+      const auto r = fmt::format_to_n(what, sizeof what, "got {} of {} bytes", got, size);
+      Error e = make_error(op, Code::PeerClosed, kNoOffset, {what, std::min(r.size, sizeof what)});
+      e.stage = stage;
+      return e;
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+}  // namespace detail
+
+// One end of a sync socket, owned elsewhere; `stage` is who is using it,
+// so errors name the right process.
+class SyncChannel {
+ public:
+  SyncChannel(int fd, Stage stage) noexcept : fd_(fd), stage_(stage) {}
+
+  Result<void> send(SyncMsg m) const noexcept {
+    const auto v = static_cast<std::uint32_t>(m);
+    return detail::write_exact(fd_, &v, sizeof v, stage_, Op::SyncWrite);
+  }
+
+  Result<std::uint32_t> receive() const noexcept {
+    std::uint32_t v = 0;
+    if (auto r = detail::read_exact_or_eof(fd_, &v, sizeof v, stage_, Op::SyncRead); !r) return r.error();
+    return v;
+  }
+
+  Result<void> expect(SyncMsg want) const noexcept {
+    auto got = receive();
+    if (!got) return got.error();
+    if (*got != static_cast<std::uint32_t>(want)) return unexpected(want, *got);
+    return {};
+  }
+
+  Result<void> send_pid(pid_t pid) const noexcept {
+    return detail::write_exact(fd_, &pid, sizeof pid, stage_, Op::SyncWrite);
+  }
+
+  Result<pid_t> receive_pid() const noexcept {
+    pid_t pid = 0;
+    if (auto r = detail::read_exact_or_eof(fd_, &pid, sizeof pid, stage_, Op::SyncRead); !r) return r.error();
+    return pid;
+  }
+
+  Error unexpected(SyncMsg want, std::uint32_t got) const noexcept {
+    char what[80];
+    const auto r = fmt::format_to_n(what, sizeof what, "expected {}, got {:#x} ({})",
+                                    sync_name(static_cast<std::uint32_t>(want)), got, sync_name(got));
+    Error e = make_error(Op::SyncRead, Code::UnexpectedSync, kNoOffset, {what, std::min(r.size, sizeof what)});
+    e.stage = stage_;
+    return e;
+  }
+
+ private:
+  int fd_;
+  Stage stage_;
+};
+
+NSENTER_END_NAMESPACE

@@ -1,0 +1,294 @@
+// A test parent that plays runc 1.1's side of the init protocol against a
+// real init binary (nsrun): socketpair on fd 3, log pipe on fd 4, the NUL
+// handshake, the bootstrap bytes (built with the test-only MessageBuilder,
+// not the library's encoder), the strict pid line, and reaping of every
+// process the init creates (stages 1 and 2 are our children because of
+// CLONE_PARENT). It knows nothing of the library beyond the wire facts.
+#pragma once
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace nsenter::test {
+
+inline std::string read_all(int fd) {
+  std::string out;
+  char buf[4096];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+inline std::string ns_link(const std::string& proc, const char* kind) {
+  char buf[128] = {};
+  const ssize_t n = ::readlink((proc + "/ns/" + kind).c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("?");
+}
+
+// This process's live (non-zombie) children, from /proc.
+inline std::vector<pid_t> live_children() {
+  std::vector<pid_t> out;
+  const pid_t self = ::getpid();
+  if (DIR* d = ::opendir("/proc")) {
+    while (dirent* e = ::readdir(d)) {
+      const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+      if (pid <= 0) continue;
+      std::ifstream stat("/proc/" + std::string(e->d_name) + "/stat");
+      std::string line;
+      std::getline(stat, line);
+      const auto close = line.rfind(')');
+      if (close == std::string::npos || close + 2 >= line.size()) continue;
+      std::istringstream rest(line.substr(close + 2));
+      char state = 0;
+      pid_t ppid = 0;
+      rest >> state >> ppid;
+      if (ppid == self && state != 'Z') out.push_back(pid);
+    }
+    ::closedir(d);
+  }
+  return out;
+}
+
+inline bool contains(const std::vector<pid_t>& v, pid_t pid) {
+  return std::find(v.begin(), v.end(), pid) != v.end();
+}
+
+// Kills and reaps every child of this process except `keep` (children the
+// test made on purpose, such as processes whose namespaces are joined).
+// Returns how many had to be killed.
+inline int kill_and_reap_children(const std::vector<pid_t>& keep = {}) {
+  int killed = 0;
+  for (pid_t pid : live_children())
+    if (!contains(keep, pid)) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      ++killed;
+    }
+  return killed;
+}
+
+// Not a time limit on anything tested: only how long a hung init may live
+// before the driver kills it, so that a failing test still cleans up (stage
+// 2 is a session leader, out of reach of Bazel's process-group kill).
+inline constexpr int kHangGuardSeconds = 60;
+
+struct InitOptions {
+  std::optional<std::pair<uid_t, gid_t>> drop_to;  // run the init as this user
+  std::string log_level = "5";
+  std::optional<std::size_t> send_only;  // send this many bytes, then shut down
+  std::function<void(pid_t stage0)> after_send;  // runs once the message is sent
+};
+
+struct InitResult {
+  int stage0_status = -1;
+  std::optional<pid_t> stage1_pid, stage2_pid;
+  int stage1_status = -1, stage2_status = -1;
+  std::string pid_line;
+  std::string stdout_text;
+  std::vector<std::string> log_lines;
+  std::vector<int> other_statuses;  // children that were neither stage (helpers, orphans)
+  int leftover_children = 0;  // processes still alive after the hang guard (killed)
+
+  bool exited(int status, int code) const { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
+  bool ok() const {
+    return exited(stage0_status, 0) && exited(stage1_status, 0) && exited(stage2_status, 0) && leftover_children == 0;
+  }
+  std::string fatal() const {
+    for (const auto& l : log_lines)
+      if (l.find(R"("level":"fatal")") != std::string::npos) return l;
+    return {};
+  }
+  // "key=value" lines printed by the command.
+  std::map<std::string, std::string> values() const {
+    std::map<std::string, std::string> out;
+    std::istringstream in(stdout_text);
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto eq = line.find('=');
+      if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return out;
+  }
+  std::string describe() const {
+    std::string s = "stage0 status " + std::to_string(stage0_status) + ", pid line '" + pid_line + "'\nstdout:\n" +
+                    stdout_text + "log:\n";
+    for (const auto& l : log_lines) s += l + "\n";
+    return s;
+  }
+};
+
+// Runs `init_binary -- argv...` as an init with `message` as its bootstrap.
+inline InitResult run_init(const std::string& init_binary, const std::string& message,
+                           const std::vector<std::string>& argv, const InitOptions& opt = {}) {
+  InitResult res;
+  const std::vector<pid_t> before = live_children();  // not the init's
+  int sp[2], logp[2], outp[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0 || ::pipe2(logp, O_CLOEXEC) != 0 ||
+      ::pipe2(outp, O_CLOEXEC) != 0)
+    throw std::runtime_error("socketpair/pipe failed");
+  const pid_t stage0 = ::fork();
+  if (stage0 == 0) {
+    // The runtime's child: fds 3 and 4 as runc sets them, stdout to us.
+    ::dup2(sp[1], 3);
+    ::dup2(logp[1], 4);
+    ::dup2(outp[1], 1);
+    if (opt.drop_to) {
+      if (::setgroups(0, nullptr) != 0 || ::setresgid(opt.drop_to->second, opt.drop_to->second, opt.drop_to->second) ||
+          ::setresuid(opt.drop_to->first, opt.drop_to->first, opt.drop_to->first))
+        ::_exit(121);
+    }
+    ::setenv("_LIBCONTAINER_INITPIPE", "3", 1);
+    ::setenv("_LIBCONTAINER_LOGPIPE", "4", 1);
+    ::setenv("_LIBCONTAINER_LOGLEVEL", opt.log_level.c_str(), 1);
+    std::vector<char*> args;
+    args.push_back(const_cast<char*>(init_binary.c_str()));
+    args.push_back(const_cast<char*>("--"));
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(init_binary.c_str(), args.data());
+    ::_exit(122);
+  }
+  ::close(sp[1]);
+  ::close(logp[1]);
+  ::close(outp[1]);
+  const int pipe = sp[0];
+  // Hang guard for the blocking reads below (see kHangGuardSeconds).
+  const timeval guard{kHangGuardSeconds, 0};
+  ::setsockopt(pipe, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof guard);
+  char hello = 1;
+  if (::read(pipe, &hello, 1) == 1 && hello == '\0') {
+    const std::size_t n = opt.send_only.value_or(message.size());
+    if (::write(pipe, message.data(), n) != static_cast<ssize_t>(n)) throw std::runtime_error("write message");
+    if (opt.send_only) ::shutdown(pipe, SHUT_WR);
+    if (opt.after_send) opt.after_send(stage0);
+    // The pid line, byte by byte up to '\n', exactly as runc's parent
+    // decodes it (strict: no unknown fields).
+    char c;
+    while (::read(pipe, &c, 1) == 1) {
+      res.pid_line += c;
+      if (c == '\n') break;
+    }
+    static const std::regex pid_json(R"(\{"stage1_pid":([0-9]+),"stage2_pid":([0-9]+)\}\n)");
+    std::smatch m;
+    if (std::regex_match(res.pid_line, m, pid_json)) {
+      res.stage1_pid = std::stoi(m[1]);
+      res.stage2_pid = std::stoi(m[2]);
+    }
+  }
+  // Reap everything, reading the command's output meanwhile. Stages 1 and
+  // 2 are our children (CLONE_PARENT); orphans of the init come to us too
+  // (the test main makes this process a child subreaper). A process still
+  // alive after the hang guard is killed and counted as left over.
+  ::fcntl(outp[0], F_SETFL, O_NONBLOCK);
+  ::fcntl(logp[0], F_SETFL, O_NONBLOCK);
+  auto drain = [](int fd, std::string& into) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) into.append(buf, static_cast<std::size_t>(n));
+  };
+  std::string log_text;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kHangGuardSeconds);
+  auto record = [&](pid_t pid, int status) {
+    if (pid == stage0) res.stage0_status = status;
+    else if (res.stage1_pid && pid == *res.stage1_pid) res.stage1_status = status;
+    else if (res.stage2_pid && pid == *res.stage2_pid) res.stage2_status = status;
+    else res.other_statuses.push_back(status);
+  };
+  auto reap_exited = [&] {
+    int status = 0;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) record(pid, status);
+  };
+  while (true) {
+    drain(outp[0], res.stdout_text);
+    drain(logp[0], log_text);
+    reap_exited();
+    // Done when every child but those that existed before is gone; a last
+    // pass reaps any that turned zombie since.
+    bool init_alive = false;
+    for (pid_t child : live_children()) init_alive |= !contains(before, child);
+    if (!init_alive) {
+      reap_exited();
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      res.leftover_children = kill_and_reap_children(before);
+      break;
+    }
+    ::usleep(2000);
+  }
+  drain(outp[0], res.stdout_text);
+  drain(logp[0], log_text);
+  std::istringstream logs(log_text);
+  for (std::string line; std::getline(logs, line);) res.log_lines.push_back(line);
+  ::close(pipe);
+  ::close(logp[0]);
+  ::close(outp[0]);
+  return res;
+}
+
+// A copy of a binary in a private 0755 directory, so an unprivileged user
+// can execute it (Bazel's runfiles live under root's home). Removed on
+// destruction.
+class WorldExecutable {
+ public:
+  explicit WorldExecutable(const std::string& source) {
+    char dir[] = "/tmp/nsenter-it.XXXXXX";
+    if (::mkdtemp(dir) == nullptr) throw std::runtime_error("mkdtemp");
+    dir_ = dir;
+    ::chmod(dir_.c_str(), 0755);
+    path_ = dir_ + "/nsrun";
+    std::ifstream in(source, std::ios::binary);
+    std::ofstream out(path_, std::ios::binary);
+    out << in.rdbuf();
+    out.close();
+    ::chmod(path_.c_str(), 0755);
+  }
+  ~WorldExecutable() {
+    for (const auto& f : extra_) ::unlink(f.c_str());
+    ::unlink(path_.c_str());
+    ::rmdir(dir_.c_str());
+  }
+  const std::string& path() const { return path_; }
+
+  // Writes an executable script beside the binary.
+  std::string add_script(const std::string& name, const std::string& text) {
+    const std::string p = dir_ + "/" + name;
+    std::ofstream(p) << text;
+    ::chmod(p.c_str(), 0755);
+    extra_.push_back(p);
+    return p;
+  }
+
+ private:
+  std::string dir_, path_;
+  std::vector<std::string> extra_;
+};
+
+}  // namespace nsenter::test

@@ -1,0 +1,365 @@
+// The real nsrun binary driven as runc drives `runc init`, as root and as an
+// unprivileged user: namespaces created and joined (checked through
+// /proc/*/ns inodes and what the command sees), id maps, failures that must
+// end with exit 1, the cause in a fatal log record, and no process left.
+//
+// Needs root (CAP_SYS_ADMIN) and user namespaces. It fails, loudly, where
+// they are missing: a skipped test would show as passed.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+
+#include <csignal>
+#include <fstream>
+#include <string>
+
+#include "init_driver.hpp"
+#include "support/message_builder.hpp"
+
+using namespace nsenter::test;
+
+namespace {
+
+constexpr const char* kNsrun = "tools/nsrun/nsrun";  // runfiles path
+constexpr uid_t kNobody = 65534;
+
+// Prints what the command sees, one key=value per line.
+const std::vector<std::string> kReport = {
+    "/bin/sh", "-c",
+    "echo pid=$$; echo uid=$(id -u); echo gid=$(id -g); echo host=$(hostname);"
+    " echo uid_map=$(cat /proc/self/uid_map | tr -s ' ' | tr '\\n' ';');"
+    " echo gid_map=$(cat /proc/self/gid_map | tr -s ' ' | tr '\\n' ';');"
+    " echo setgroups=$(cat /proc/self/setgroups); echo oom=$(cat /proc/self/oom_score_adj);"
+    " for k in mnt uts ipc net pid user cgroup; do echo ns_$k=$(readlink /proc/self/ns/$k); done"};
+
+
+std::string self_ns(const char* kind) { return ns_link("/proc/self", kind); }
+
+void require_root() {
+  REQUIRE_MESSAGE(::geteuid() == 0, "integration tests need root (CAP_SYS_ADMIN); run them as root");
+}
+
+// A process parked in namespaces of its own, whose /proc/PID/ns/* the init
+// joins. Killed and reaped on destruction.
+class Target {
+ public:
+  // `flags`: namespaces to create; with CLONE_NEWUSER, maps 0..65535 to
+  // 100000.. from outside, as a runtime would.
+  explicit Target(int flags) {
+    int ready[2];
+    REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      if (::unshare(flags) != 0) ::_exit(1);
+      (void)!::write(ready[1], "r", 1);
+      ::pause();
+      ::_exit(0);
+    }
+    ::close(ready[1]);
+    char c = 0;
+    REQUIRE(::read(ready[0], &c, 1) == 1);
+    ::close(ready[0]);
+    if (flags & CLONE_NEWUSER) {
+      std::ofstream(proc() + "/uid_map") << "0 100000 65536\n";
+      std::ofstream(proc() + "/gid_map") << "0 100000 65536\n";
+    }
+  }
+  ~Target() {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  std::string proc() const { return "/proc/" + std::to_string(pid_); }
+  std::string ns(const char* kind) const { return proc() + "/ns/" + kind; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+std::string fatal_of(const InitResult& r) { return r.fatal(); }
+
+}  // namespace
+
+TEST_CASE("root: every namespace kind created at once, with a user namespace") {
+  require_root();
+  const std::string msg = MessageBuilder()
+                              .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+                                                    CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP)
+                              .str(kUidMap, "0 100000 65536\n")
+                              .str(kGidMap, "0 100000 65536\n")
+                              .u32(kSetGroup, 1)
+                              .u32(kRootlessEuid, 0)
+                              .build();
+  const InitResult r = run_init(kNsrun, msg, kReport);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  auto v = r.values();
+  CHECK(v["pid"] == "1");
+  CHECK(v["uid"] == "0");
+  CHECK(v["gid"] == "0");
+  CHECK(v["uid_map"] == " 0 100000 65536;");
+  CHECK(v["gid_map"] == " 0 100000 65536;");
+  for (const char* kind : {"mnt", "uts", "ipc", "net", "pid", "user", "cgroup"}) {
+    CAPTURE(kind);
+    CHECK(v[std::string("ns_") + kind].rfind(std::string(kind) + ":[", 0) == 0);
+    CHECK(v[std::string("ns_") + kind] != self_ns(kind));
+  }
+  // The pid line names real processes: stage 2 ran the command as pid 1 of
+  // its namespace, and both stages were reaped by us (ok() above).
+  CHECK(*r.stage2_pid != *r.stage1_pid);
+}
+
+TEST_CASE("root: each namespace kind alone") {
+  require_root();
+  const std::pair<const char*, int> kinds[] = {{"mnt", CLONE_NEWNS}, {"uts", CLONE_NEWUTS},   {"ipc", CLONE_NEWIPC},
+                                               {"net", CLONE_NEWNET}, {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}};
+  for (const auto& [kind, flag] : kinds) {
+    CAPTURE(kind);
+    const InitResult r = run_init(kNsrun, MessageBuilder().u32(kCloneFlags, flag).u32(kRootlessEuid, 0).build(), kReport);
+    INFO(r.describe());
+    REQUIRE(r.ok());
+    auto v = r.values();
+    for (const char* other : {"mnt", "uts", "ipc", "net", "pid", "user", "cgroup"}) {
+      CAPTURE(other);
+      if (std::string(other) == kind)
+        CHECK(v[std::string("ns_") + other] != self_ns(other));
+      else
+        CHECK(v[std::string("ns_") + other] == self_ns(other));
+    }
+  }
+}
+
+TEST_CASE("root: the hostname set inside a new uts namespace stays inside") {
+  require_root();
+  utsname before{};
+  ::uname(&before);
+  const InitResult r = run_init(kNsrun, MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS | CLONE_NEWPID).build(),
+                                {"/bin/sh", "-c", "hostname nsenter-test && echo host=$(hostname) && echo pid=$$"});
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(r.values()["host"] == "nsenter-test");
+  CHECK(r.values()["pid"] == "1");
+  utsname after{};
+  ::uname(&after);
+  CHECK(std::string(after.nodename) == before.nodename);
+}
+
+TEST_CASE("root: user namespace with a multi-range map") {
+  require_root();
+  const InitResult r = run_init(kNsrun,
+                                MessageBuilder()
+                                    .u32(kCloneFlags, CLONE_NEWUSER)
+                                    .str(kUidMap, "0 100000 1000\n1000 300000 64536\n")
+                                    .str(kGidMap, "0 200000 65536\n")
+                                    .build(),
+                                kReport);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(r.values()["uid_map"] == " 0 100000 1000; 1000 300000 64536;");
+  CHECK(r.values()["gid_map"] == " 0 200000 65536;");
+}
+
+TEST_CASE("root: oom_score_adj is written before the stages") {
+  require_root();
+  const InitResult r = run_init(kNsrun, MessageBuilder().u32(kCloneFlags, 0).str(kOomScoreAdj, "500").build(), kReport);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(r.values()["oom"] == "500");
+}
+
+TEST_CASE("root: join the namespaces of a live process, its user namespace owning the others") {
+  require_root();
+  const Target target(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
+  const std::string paths = "user:" + target.ns("user") + ",net:" + target.ns("net") + ",uts:" + target.ns("uts") +
+                            ",ipc:" + target.ns("ipc");
+  const InitResult r =
+      run_init(kNsrun, MessageBuilder().u32(kCloneFlags, CLONE_NEWPID | CLONE_NEWNS).str(kNsPaths, paths).build(), kReport);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  auto v = r.values();
+  for (const char* kind : {"user", "net", "uts", "ipc"}) {
+    CAPTURE(kind);
+    CHECK(v[std::string("ns_") + kind] == ns_link(target.proc(), kind));
+  }
+  CHECK(v["pid"] == "1");
+  CHECK(v["uid"] == "0");  // uid 0 inside maps to 100000 outside
+  CHECK(v["uid_map"] == " 0 100000 65536;");
+}
+
+TEST_CASE("root: join a user namespace and a netns it does not own") {
+  require_root();
+  // runc 1.1's order (user first) fails here: once inside the user
+  // namespace we have no privilege over a netns owned by the host's.
+  const Target owner(CLONE_NEWUSER | CLONE_NEWUTS);
+  const Target host_net(CLONE_NEWNET);
+  const std::string paths = "user:" + owner.ns("user") + ",uts:" + owner.ns("uts") + ",net:" + host_net.ns("net");
+  const InitResult r = run_init(kNsrun, MessageBuilder().u32(kCloneFlags, 0).str(kNsPaths, paths).build(), kReport);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(r.values()["ns_user"] == ns_link(owner.proc(), "user"));
+  CHECK(r.values()["ns_uts"] == ns_link(owner.proc(), "uts"));
+  CHECK(r.values()["ns_net"] == ns_link(host_net.proc(), "net"));
+}
+
+TEST_CASE("unprivileged: rootless user namespace mapping the user to root, setgroups denied") {
+  require_root();  // to become nobody
+  WorldExecutable nsrun(kNsrun);
+  InitOptions opt;
+  opt.drop_to = {{kNobody, kNobody}};
+  const InitResult r = run_init(nsrun.path(),
+                                MessageBuilder()
+                                    .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC)
+                                    .str(kUidMap, "0 65534 1\n")
+                                    .str(kGidMap, "0 65534 1\n")
+                                    .u32(kRootlessEuid, 1)
+                                    .build(),
+                                kReport, opt);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  auto v = r.values();
+  CHECK(v["uid"] == "0");
+  CHECK(v["pid"] == "1");
+  CHECK(v["uid_map"] == " 0 65534 1;");
+  CHECK(v["setgroups"] == "deny");
+  CHECK(v["ns_user"] != self_ns("user"));
+}
+
+TEST_CASE("failure: a namespace path that does not exist") {
+  require_root();
+  const InitResult r =
+      run_init(kNsrun, MessageBuilder().u32(kCloneFlags, 0).str(kNsPaths, "net:/nonexistent/netns").build(), kReport);
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(r.pid_line.empty());
+  CHECK(r.leftover_children == 0);
+  CHECK(r.stdout_text.empty());
+  const std::string fatal = fatal_of(r);
+  CHECK(fatal.find("nsexec-1[") != std::string::npos);
+  CHECK(fatal.find("open namespace path: net /nonexistent/netns: No such file or directory") != std::string::npos);
+}
+
+TEST_CASE("failure: an unprivileged user mapping ids it does not own") {
+  require_root();
+  WorldExecutable nsrun(kNsrun);
+  InitOptions opt;
+  opt.drop_to = {{kNobody, kNobody}};
+  const InitResult r = run_init(nsrun.path(),
+                                MessageBuilder()
+                                    .u32(kCloneFlags, CLONE_NEWUSER)
+                                    .str(kUidMap, "0 0 1\n")
+                                    .str(kGidMap, "0 65534 1\n")
+                                    .u32(kRootlessEuid, 1)
+                                    .build(),
+                                kReport, opt);
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(r.leftover_children == 0);
+  CHECK(r.stdout_text.empty());
+  CHECK(fatal_of(r).find("write uid_map: /proc/") != std::string::npos);
+  CHECK(fatal_of(r).find("/uid_map: Operation not permitted") != std::string::npos);
+}
+
+TEST_CASE("failure: the map helper exits non-zero") {
+  require_root();
+  WorldExecutable nsrun(kNsrun);
+  const std::string helper = nsrun.add_script("failing-newuidmap", "#!/bin/sh\necho refusing >&2\nexit 3\n");
+  InitOptions opt;
+  opt.drop_to = {{kNobody, kNobody}};
+  const InitResult r = run_init(nsrun.path(),
+                                MessageBuilder()
+                                    .u32(kCloneFlags, CLONE_NEWUSER)
+                                    .str(kUidMapPath, helper)
+                                    .str(kUidMap, "0 65534 1\n1 100000 1000\n")
+                                    .str(kGidMap, "0 65534 1\n")
+                                    .u32(kRootlessEuid, 1)
+                                    .build(),
+                                kReport, opt);
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(r.leftover_children == 0);
+  CHECK(fatal_of(r).find("run id map helper: id map helper failed: " + helper + " exited with status 3") !=
+        std::string::npos);
+}
+
+TEST_CASE("failure: the parent closes the pipe in the middle of the message") {
+  require_root();
+  const std::string msg = MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS).str(kNsPaths, "net:/proc/1/ns/net").build();
+  InitOptions opt;
+  opt.send_only = 20;
+  const InitResult r = run_init(kNsrun, msg, kReport, opt);
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(r.leftover_children == 0);
+  CHECK(r.other_statuses.empty());  // nothing was cloned
+  CHECK(fatal_of(r).find("read bootstrap: message ends early: got 20 of") != std::string::npos);
+}
+
+TEST_CASE("failure: a malformed message changes nothing and names the cause") {
+  require_root();
+  const InitResult r = run_init(kNsrun, MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS).u32(27299, 0).build(), kReport);
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(r.other_statuses.empty());
+  CHECK(r.leftover_children == 0);
+  CHECK(fatal_of(r).find(R"("level":"fatal", "msg": "nsexec[)") != std::string::npos);
+  CHECK(fatal_of(r).find("unknown attribute type: type 27299 (at byte 24)") != std::string::npos);
+}
+
+TEST_CASE("failure: stage 0 killed while stage 1 waits for its maps") {
+  require_root();
+  WorldExecutable nsrun(kNsrun);
+  // A helper that reports its pid and its target (stage 1), then blocks:
+  // stage 0 is then inside the USERMAP_PLS step and stage 1 waits for the
+  // ack.
+  // The write end on fd 9: clear of the fds the driver dup2()s onto (1, 3,
+  // 4), and a single digit, which is all dash's redirections accept.
+  int raw[2];
+  REQUIRE(::pipe(raw) == 0);
+  REQUIRE(::dup2(raw[1], 9) == 9);
+  const int marker[2] = {::fcntl(raw[0], F_DUPFD_CLOEXEC, 10), 9};
+  ::close(raw[0]);
+  ::close(raw[1]);
+  const std::string helper =
+      nsrun.add_script("blocking-newuidmap", "#!/bin/sh\necho \"$$ $1\" >&" + std::to_string(marker[1]) + "\nexec sleep 1000\n");
+  InitOptions opt;
+  opt.drop_to = {{kNobody, kNobody}};
+  pid_t helper_pid = -1;
+  opt.after_send = [&](pid_t stage0) {
+    ::close(marker[1]);
+    char buf[64] = {};
+    REQUIRE(::read(marker[0], buf, sizeof buf - 1) > 0);
+    helper_pid = std::atoi(buf);
+    ::kill(stage0, SIGKILL);
+    ::kill(helper_pid, SIGKILL);  // orphaned by stage 0's death: ours to end
+  };
+  const InitResult r = run_init(nsrun.path(),
+                                MessageBuilder()
+                                    .u32(kCloneFlags, CLONE_NEWUSER)
+                                    .str(kUidMapPath, helper)
+                                    .str(kUidMap, "0 65534 1\n1 100000 1000\n")
+                                    .str(kGidMap, "0 65534 1\n")
+                                    .u32(kRootlessEuid, 1)
+                                    .build(),
+                                kReport, opt);
+  ::close(marker[0]);
+  INFO(r.describe());
+  CHECK(helper_pid > 0);
+  CHECK(WIFSIGNALED(r.stage0_status));
+  CHECK(r.leftover_children == 0);
+  // Stage 1 noticed (EOF on its sync socket), said why, and exited 1.
+  const std::string fatal = fatal_of(r);
+  CHECK(fatal.find("nsexec-1[") != std::string::npos);
+  CHECK(fatal.find("sync read: peer closed the connection") != std::string::npos);
+  bool stage1_exited_1 = false;
+  for (int st : r.other_statuses) stage1_exited_1 |= WIFEXITED(st) && WEXITSTATUS(st) == 1;
+  CHECK(stage1_exited_1);
+}
+
+int main(int argc, char** argv) {
+  // Orphans of a killed stage come to us, so that tests can end them.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  doctest::Context ctx(argc, argv);
+  return ctx.run();
+}
