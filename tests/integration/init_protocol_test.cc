@@ -9,10 +9,12 @@
 #include <doctest/doctest.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <pwd.h>
 #include <sys/utsname.h>
 
 #include <csignal>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "init_driver.hpp"
@@ -32,7 +34,8 @@ const std::vector<std::string> kReport = {
     " echo uid_map=$(cat /proc/self/uid_map | tr -s ' ' | tr '\\n' ';');"
     " echo gid_map=$(cat /proc/self/gid_map | tr -s ' ' | tr '\\n' ';');"
     " echo setgroups=$(cat /proc/self/setgroups); echo oom=$(cat /proc/self/oom_score_adj);"
-    " for k in mnt uts ipc net pid user cgroup; do echo ns_$k=$(readlink /proc/self/ns/$k); done"};
+    " for k in mnt uts ipc net pid user cgroup; do echo ns_$k=$(readlink /proc/self/ns/$k); done;"
+    " echo fds=$(ls /proc/self/fd | sort -n | tr '\\n' ' ')"};
 
 
 std::string self_ns(const char* kind) { return ns_link("/proc/self", kind); }
@@ -80,6 +83,18 @@ class Target {
 
 std::string fatal_of(const InitResult& r) { return r.fatal(); }
 
+// What runc sends for a rootless container whose uid map has a second range
+// (so a direct write is refused and `helper` must write it).
+std::string rootless_two_range_message(const std::string& helper) {
+  return MessageBuilder()
+      .u32(kCloneFlags, CLONE_NEWUSER)
+      .str(kUidMapPath, helper)
+      .str(kUidMap, "0 65534 1\n1 100000 1000\n")
+      .str(kGidMap, "0 65534 1\n")
+      .u32(kRootlessEuid, 1)
+      .build();
+}
+
 }  // namespace
 
 TEST_CASE("root: every namespace kind created at once, with a user namespace") {
@@ -109,6 +124,10 @@ TEST_CASE("root: every namespace kind created at once, with a user namespace") {
   // The pid line names real processes: stage 2 ran the command as pid 1 of
   // its namespace, and both stages were reaped by us (ok() above).
   CHECK(*r.stage2_pid != *r.stage1_pid);
+  // Only stdio reaches the command: no sync socket, namespace fd, init or
+  // log pipe. (ls lists its own fds: stdio it inherited, and 3, the
+  // directory it is reading.)
+  CHECK(v["fds"] == "0 1 2 3");
 }
 
 TEST_CASE("root: each namespace kind alone") {
@@ -226,6 +245,80 @@ TEST_CASE("unprivileged: rootless user namespace mapping the user to root, setgr
   CHECK(v["ns_user"] != self_ns("user"));
 }
 
+// A plain user with subordinate id ranges, as `useradd` and an admin would
+// set one up for rootless containers. Created for the test and removed
+// after it, /etc/subuid and /etc/subgid restored to what they were.
+class SubidUser {
+ public:
+  static constexpr const char* kName = "nsenter-it";
+  SubidUser() : subuid_(slurp("/etc/subuid")), subgid_(slurp("/etc/subgid")) {
+    try {
+      create();
+    } catch (...) {
+      remove();  // a failed REQUIRE throws before the destructor could run
+      throw;
+    }
+  }
+  ~SubidUser() { remove(); }
+  uid_t uid() const { return uid_; }
+  gid_t gid() const { return gid_; }
+
+ private:
+  void create() {
+    REQUIRE_MESSAGE(std::system("/usr/sbin/userdel nsenter-it >/dev/null 2>&1; /usr/sbin/useradd -M -s /usr/sbin/nologin nsenter-it") == 0,
+                    "useradd failed");
+    REQUIRE_MESSAGE(std::system("/usr/sbin/usermod --add-subuids 300000-365535 --add-subgids 300000-365535 nsenter-it") == 0,
+                    "/usr/sbin/usermod --add-subuids failed");
+    const passwd* pw = ::getpwnam(kName);
+    REQUIRE(pw != nullptr);
+    uid_ = pw->pw_uid;
+    gid_ = pw->pw_gid;
+  }
+  void remove() {
+    (void)std::system("/usr/sbin/userdel nsenter-it >/dev/null 2>&1");
+    std::ofstream("/etc/subuid", std::ios::trunc) << subuid_;
+    std::ofstream("/etc/subgid", std::ios::trunc) << subgid_;
+  }
+  static std::string slurp(const char* path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  std::string subuid_, subgid_;
+  uid_t uid_ = 0;
+  gid_t gid_ = 0;
+};
+
+TEST_CASE("unprivileged: multi-range maps through Debian's newuidmap/newgidmap") {
+  require_root();  // to create the user
+  REQUIRE_MESSAGE(::access("/usr/bin/newuidmap", X_OK) == 0, "install Debian's uidmap package (tools/setup.sh does)");
+  SubidUser user;
+  WorldExecutable nsrun(kNsrun);
+  InitOptions opt;
+  opt.drop_to = {{user.uid(), user.gid()}};
+  const std::string uid_map = "0 " + std::to_string(user.uid()) + " 1\n1 300000 65536\n";
+  const std::string gid_map = "0 " + std::to_string(user.gid()) + " 1\n1 300000 65536\n";
+  // What runc 1.1 sends for a rootless container with these maps (compare
+  // tests/data/runc/rootless_multi.bin).
+  const InitResult r = run_init(nsrun.path(),
+                                MessageBuilder()
+                                    .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS)
+                                    .str(kUidMapPath, "/usr/bin/newuidmap")
+                                    .str(kUidMap, uid_map)
+                                    .str(kGidMap, gid_map)
+                                    .str(kGidMapPath, "/usr/bin/newgidmap")
+                                    .u32(kSetGroup, 1)
+                                    .u32(kRootlessEuid, 1)
+                                    .build(),
+                                kReport, opt);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  auto v = r.values();
+  CHECK(v["uid"] == "0");
+  CHECK(v["uid_map"] == " 0 " + std::to_string(user.uid()) + " 1; 1 300000 65536;");
+  CHECK(v["gid_map"] == " 0 " + std::to_string(user.gid()) + " 1; 1 300000 65536;");
+  CHECK(v["setgroups"] == "allow");
+}
+
 TEST_CASE("failure: a namespace path that does not exist") {
   require_root();
   const InitResult r =
@@ -267,15 +360,7 @@ TEST_CASE("failure: the map helper exits non-zero") {
   const std::string helper = nsrun.add_script("failing-newuidmap", "#!/bin/sh\necho refusing >&2\nexit 3\n");
   InitOptions opt;
   opt.drop_to = {{kNobody, kNobody}};
-  const InitResult r = run_init(nsrun.path(),
-                                MessageBuilder()
-                                    .u32(kCloneFlags, CLONE_NEWUSER)
-                                    .str(kUidMapPath, helper)
-                                    .str(kUidMap, "0 65534 1\n1 100000 1000\n")
-                                    .str(kGidMap, "0 65534 1\n")
-                                    .u32(kRootlessEuid, 1)
-                                    .build(),
-                                kReport, opt);
+  const InitResult r = run_init(nsrun.path(), rootless_two_range_message(helper), kReport, opt);
   INFO(r.describe());
   CHECK(r.exited(r.stage0_status, 1));
   CHECK(r.leftover_children == 0);
@@ -334,15 +419,7 @@ TEST_CASE("failure: stage 0 killed while stage 1 waits for its maps") {
     ::kill(stage0, SIGKILL);
     ::kill(helper_pid, SIGKILL);  // orphaned by stage 0's death: ours to end
   };
-  const InitResult r = run_init(nsrun.path(),
-                                MessageBuilder()
-                                    .u32(kCloneFlags, CLONE_NEWUSER)
-                                    .str(kUidMapPath, helper)
-                                    .str(kUidMap, "0 65534 1\n1 100000 1000\n")
-                                    .str(kGidMap, "0 65534 1\n")
-                                    .u32(kRootlessEuid, 1)
-                                    .build(),
-                                kReport, opt);
+  const InitResult r = run_init(nsrun.path(), rootless_two_range_message(helper), kReport, opt);
   ::close(marker[0]);
   INFO(r.describe());
   CHECK(helper_pid > 0);
