@@ -33,6 +33,7 @@
 #include <optional>
 #include <span>
 
+#include "nsenter/bootstrap_reader.hpp"
 #include "nsenter/bootstrap_view.hpp"
 #include "nsenter/clone.hpp"
 #include "nsenter/env.hpp"
@@ -131,23 +132,30 @@ struct InitContext {
 
 // ---- the pipeline ------------------------------------------------------------
 
-template <class Env = RuncEnv, LogSink Logger = RuncLogger, NamespaceJoiner Joiner = SetnsJoiner,
+template <BootstrapReader Reader = InitPipeReader<>, LogSink Logger = RuncLogger, NamespaceJoiner Joiner = SetnsJoiner,
           IdMapWriter MapWriter = RuncIdMapWriter, CloneStrategy Clone = CloneParent, class Names = RuncStageNames>
 class Nsexec {
  public:
   Nsexec() = default;
-  Nsexec(Logger logger, Joiner joiner, MapWriter writer, Clone clone)
-      : logger_(logger), joiner_(joiner), writer_(writer), clone_(clone) {}
+  explicit Nsexec(Reader reader, Logger logger = {}, Joiner joiner = {}, MapWriter writer = {}, Clone clone = {})
+      : reader_(std::move(reader)), logger_(logger), joiner_(joiner), writer_(writer), clone_(clone) {}
 
-  // Returns nullopt at once when the environment names no init pipe. In an
-  // init, returns only in stage 2; stages 0 and 1 end in _exit, and every
-  // error ends in a fatal log record and _exit(1).
+  // Returns nullopt at once when the reader says this is no init (for
+  // InitPipeReader: one getenv). In an init, returns only in stage 2;
+  // stages 0 and 1 end in _exit, and every error ends in a fatal log record
+  // and _exit(1).
   std::optional<InitContext> run() noexcept {
-    const char* pipe_env = std::getenv(Env::init_pipe);
-    if (pipe_env == nullptr || *pipe_env == '\0') return std::nullopt;
+    BootstrapSource source;
+    auto is_init = reader_.read(source);
+    if (source.log_pipe >= 0) logger_.configure(source.log_pipe, source.log_level);
+    if (!is_init) die(is_init.error());
+    if (!*is_init) return std::nullopt;
     InitContext ctx;
+    ctx.init_pipe = source.init_pipe;
+    ctx.log_pipe = source.log_pipe;
+    ctx.message = std::move(source.message);
     Plan plan;
-    if (auto r = setup(pipe_env, ctx, plan); !r) die(r.error());
+    if (auto r = setup(ctx, plan); !r) die(r.error());
 
     // Both sync socketpairs exist before the first clone, so that stage 2
     // can inherit its end through stage 1.
@@ -177,27 +185,9 @@ class Nsexec {
 
  private:
   // ---- setup: the original process, before any clone --------------------------
-  // Reads the environment, the handshake and the whole message, and plans.
-  Result<void> setup(const char* pipe_env, InitContext& ctx, Plan& plan) noexcept {
-    auto pipe_fd = parse_env_int(Env::init_pipe, pipe_env);
-    if (!pipe_fd) return pipe_fd.error();
-    ctx.init_pipe = **pipe_fd;
-    auto log_fd = env_int(Env::log_pipe);
-    if (!log_fd) return log_fd.error();
-    if (*log_fd) {
-      auto level = env_int(Env::log_level);
-      if (!level) return level.error();
-      if (*level && **level > static_cast<int>(LogLevel::Trace))
-        return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, Env::log_level);
-      ctx.log_pipe = **log_fd;
-      logger_.configure(ctx.log_pipe, static_cast<LogLevel>(level->value_or(static_cast<int>(LogLevel::Debug))));
-    }
+  // Decodes and plans the message the reader delivered.
+  Result<void> setup(InitContext& ctx, Plan& plan) noexcept {
     if (auto r = check_single_threaded(); !r) return r;
-    // "Past initial setup": one NUL byte, which runc's parent waits for.
-    if (auto r = detail::write_exact(ctx.init_pipe, "", 1, Stage::Setup, Op::Handshake); !r) return r;
-    auto bytes = read_message(ctx.init_pipe);
-    if (!bytes) return bytes.error();
-    ctx.message = std::move(*bytes);
     auto config = wire::decode_view(ctx.message);
     if (!config) return config.error();
     ctx.config = *config;
@@ -263,7 +253,9 @@ class Nsexec {
           if (auto r = child.send(SyncMsg::RecvpidAck); !r) die(r.error());
           char line[64];
           const auto n = fmt::format_to_n(line, sizeof line, "{{\"stage1_pid\":{},\"stage2_pid\":{}}}\n", stage1, *stage2);
-          if (auto r = detail::write_exact(init_pipe, line, n.size, Stage::Parent, Op::WritePidLine); !r) die(r.error());
+          if (init_pipe >= 0)
+            if (auto r = detail::write_exact(init_pipe, line, n.size, Stage::Parent, Op::WritePidLine); !r)
+              die(r.error());
           logger_.debug(Stage::Parent, "forward stage-1 ({}) and stage-2 ({}) pids to runc", stage1, *stage2);
           break;
         }
@@ -380,6 +372,7 @@ class Nsexec {
     ::_exit(1);
   }
 
+  [[no_unique_address]] Reader reader_{};
   [[no_unique_address]] Logger logger_{};
   [[no_unique_address]] Joiner joiner_{};
   [[no_unique_address]] MapWriter writer_{};

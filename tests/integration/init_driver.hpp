@@ -111,6 +111,7 @@ struct InitResult {
   int stage1_status = -1, stage2_status = -1;
   std::string pid_line;
   std::string stdout_text;
+  std::string pipe_tail;  // what arrived on the init pipe after the pid line
   std::vector<std::string> log_lines;
   std::vector<int> other_statuses;  // children that were neither stage (helpers, orphans)
   int leftover_children = 0;  // processes still alive after the hang guard (killed)
@@ -207,6 +208,7 @@ inline InitResult run_init(const std::string& init_binary, const std::string& me
   // alive after the hang guard is killed and counted as left over.
   ::fcntl(outp[0], F_SETFL, O_NONBLOCK);
   ::fcntl(logp[0], F_SETFL, O_NONBLOCK);
+  ::fcntl(pipe, F_SETFL, O_NONBLOCK);
   auto drain = [](int fd, std::string& into) {
     char buf[4096];
     ssize_t n;
@@ -228,6 +230,7 @@ inline InitResult run_init(const std::string& init_binary, const std::string& me
   while (true) {
     drain(outp[0], res.stdout_text);
     drain(logp[0], log_text);
+    drain(pipe, res.pipe_tail);
     reap_exited();
     // Done when every child but those that existed before is gone; a last
     // pass reaps any that turned zombie since.
@@ -245,6 +248,7 @@ inline InitResult run_init(const std::string& init_binary, const std::string& me
   }
   drain(outp[0], res.stdout_text);
   drain(logp[0], log_text);
+  drain(pipe, res.pipe_tail);
   std::istringstream logs(log_text);
   for (std::string line; std::getline(logs, line);) res.log_lines.push_back(line);
   ::close(pipe);

@@ -24,7 +24,8 @@ using namespace nsenter::test;
 
 namespace {
 
-constexpr const char* kNsrun = "tools/nsrun/nsrun";  // runfiles path
+constexpr const char* kNsrun = "tools/nsrun/nsrun";  // runfiles paths
+constexpr const char* kCEmbed = "tests/integration/c_embed";
 constexpr uid_t kNobody = 65534;
 
 // Prints what the command sees, one key=value per line.
@@ -317,6 +318,25 @@ TEST_CASE("unprivileged: multi-range maps through Debian's newuidmap/newgidmap")
   CHECK(v["uid_map"] == " 0 " + std::to_string(user.uid()) + " 1; 1 300000 65536;");
   CHECK(v["gid_map"] == " 0 " + std::to_string(user.gid()) + " 1; 1 300000 65536;");
   CHECK(v["setgroups"] == "allow");
+}
+
+TEST_CASE("embedding from C: stage 2 returns into main() with the init pipe open") {
+  require_root();
+  const InitResult r = run_init(kCEmbed,
+                                MessageBuilder()
+                                    .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID)
+                                    .str(kUidMap, "0 100000 65536\n")
+                                    .str(kGidMap, "0 100000 65536\n")
+                                    .build(),
+                                {});
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  auto v = r.values();
+  CHECK(v["pid"] == "1");
+  CHECK(v["uid"] == "0");
+  CHECK(v["ns_pid"] != self_ns("pid"));
+  CHECK(v["init_pipe"] == "3");
+  CHECK(r.pipe_tail == "hello from stage 2\n");
 }
 
 TEST_CASE("failure: a namespace path that does not exist") {

@@ -18,8 +18,8 @@
 #include <string_view>
 
 #include "nsenter/bootstrap_json.hpp"
+#include "nsenter/embed.hpp"
 #include "nsenter/env.hpp"
-#include "nsenter/nsexec.hpp"
 #include "nsenter/version.hpp"
 #include "nsenter/wire.hpp"
 
@@ -29,7 +29,7 @@ namespace {
 // log pipes become close-on-exec rather than closed, so that an exec
 // failure can still be reported on the log pipe; the protocol's variables
 // are removed so the command (another nsrun, say) is not an init again.
-[[noreturn]] void exec_command(const nsenter::InitContext& ctx, int argc, char** argv) {
+[[noreturn]] void exec_command(nsenter::InitContext& ctx, int argc, char** argv) {
   char** command = nullptr;
   for (int i = 1; i < argc; ++i)
     if (std::string_view(argv[i]) == "--") {
@@ -50,10 +50,12 @@ namespace {
   ::_exit(err == ENOENT ? 127 : 126);
 }
 
-// glibc calls ELF constructors with (argc, argv, envp).
-__attribute__((constructor)) void nsrun_init(int argc, char** argv, char**) {
-  if (auto ctx = nsenter::RuncCompatNsexec{}.run()) exec_command(*ctx, argc, argv);
-}
+}  // namespace
+
+NSENTER_INIT_CONSTRUCTOR(nsrun_init, 200, nsenter::RuncCompatNsexec, exec_command)
+
+namespace {
+
 
 constexpr std::string_view kUsage =
     "usage: nsrun decode [FILE|-]   print a bootstrap message as JSON\n"

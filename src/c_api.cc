@@ -1,0 +1,2 @@
+// The one translation unit that compiles nsenter's C entry point.
+#include "nsenter/c_api_impl.hpp"

@@ -1,0 +1,57 @@
+// The policy concepts accept every shipped policy and reject policies that
+// could throw or return the wrong type in a child stage.
+#include "nsenter/nsexec.hpp"
+
+#include <doctest/doctest.h>
+
+namespace ns = nsenter;
+
+static_assert(ns::BootstrapReader<ns::InitPipeReader<>>);
+static_assert(ns::BootstrapReader<ns::InMemoryReader>);
+static_assert(ns::LogSink<ns::RuncLogger>);
+static_assert(ns::LogSink<ns::SilentLogger>);
+static_assert(ns::NamespaceJoiner<ns::SetnsJoiner>);
+static_assert(ns::IdMapWriter<ns::ProcIdMapWriter>);
+static_assert(ns::IdMapWriter<ns::HelperIdMapWriter>);
+static_assert(ns::IdMapWriter<ns::RuncIdMapWriter>);
+static_assert(ns::CloneStrategy<ns::CloneParent>);
+
+namespace {
+struct ThrowingJoiner {  // join() may throw: not allowed in stage 1
+  ns::Result<void> join(std::span<const ns::NsTarget>) const { return {}; }
+};
+struct BoolJoiner {  // errors without errno or stage: not allowed
+  bool join(std::span<const ns::NsTarget>) const noexcept { return true; }
+};
+struct IntClone {
+  int spawn(ns::Stage) const noexcept { return 0; }
+};
+struct ThrowingReader {
+  ns::Result<bool> read(ns::BootstrapSource&) const { return false; }
+};
+}  // namespace
+
+static_assert(!ns::NamespaceJoiner<ThrowingJoiner>);
+static_assert(!ns::NamespaceJoiner<BoolJoiner>);
+static_assert(!ns::CloneStrategy<IntClone>);
+static_assert(!ns::BootstrapReader<ThrowingReader>);
+
+namespace {
+// A reader written by an embedder: decides by itself that this process is
+// no init, and counts how often it was asked.
+struct NotAnInitReader {
+  int* calls;
+  ns::Result<bool> read(ns::BootstrapSource&) const noexcept {
+    ++*calls;
+    return false;
+  }
+};
+}  // namespace
+
+TEST_CASE("a pipeline composed of custom policies asks its reader once and returns") {
+  static_assert(ns::BootstrapReader<NotAnInitReader>);
+  int calls = 0;
+  ns::Nsexec<NotAnInitReader, ns::SilentLogger, ns::SetnsJoiner, ns::ProcIdMapWriter> pipeline(NotAnInitReader{&calls});
+  CHECK_FALSE(pipeline.run().has_value());
+  CHECK(calls == 1);
+}

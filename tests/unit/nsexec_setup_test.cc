@@ -1,0 +1,133 @@
+// Nsexec before any clone: the not-an-init fast path, strict environment
+// parsing, and fatal errors that reach the log pipe or stderr with exit 1.
+// Cases that end in _exit run in a forked child; the parent asserts.
+#include "nsenter/nsexec.hpp"
+
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "support/message_builder.hpp"
+#include "support/test_util.hpp"
+
+using namespace nsenter::test;
+
+namespace {
+
+struct ChildOutcome {
+  int status = -1;
+  std::string err;  // the child's stderr
+  std::string log;  // what it wrote on the log pipe (fd passed to body)
+};
+
+// Runs body(log_fd) in a forked child whose stderr and a log pipe we read.
+ChildOutcome in_child(const std::function<void(int log_fd)>& body) {
+  int err[2], log[2];
+  REQUIRE(::pipe(err) == 0);
+  REQUIRE(::pipe(log) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(err[1], STDERR_FILENO);
+    ::close(err[0]);
+    ::close(log[0]);
+    body(log[1]);
+    ::_exit(0);  // body returned: the pipeline did not exit
+  }
+  ::close(err[1]);
+  ::close(log[1]);
+  ChildOutcome out;
+  auto slurp = [](int fd) {
+    std::string s;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return s;
+  };
+  out.err = slurp(err[0]);
+  out.log = slurp(log[0]);
+  ::waitpid(pid, &out.status, 0);
+  return out;
+}
+
+bool exited_with(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
+
+}  // namespace
+
+TEST_CASE("not an init: run() returns nothing and does nothing") {
+  ::unsetenv("_LIBCONTAINER_INITPIPE");
+  CHECK_FALSE(nsenter::RuncCompatNsexec{}.run().has_value());
+  ::setenv("_LIBCONTAINER_INITPIPE", "", 1);  // empty counts as unset, as in runc
+  CHECK_FALSE(nsenter::RuncCompatNsexec{}.run().has_value());
+  ::unsetenv("_LIBCONTAINER_INITPIPE");
+}
+
+TEST_CASE("a malformed init pipe variable is fatal, on stderr without a log pipe") {
+  for (const char* bad : {"abc", "-1", "3x", " 3", "99999999999"}) {
+    CAPTURE(bad);
+    const auto out = in_child([&](int) {
+      ::setenv("_LIBCONTAINER_INITPIPE", bad, 1);
+      (void)nsenter::RuncCompatNsexec{}.run();
+    });
+    CHECK(exited_with(out.status, 1));
+    CHECK(out.err == fmt::format("FATAL: nsexec: read environment: environment variable is not a non-negative "
+                                 "decimal integer: _LIBCONTAINER_INITPIPE={}\n",
+                                 bad));
+  }
+}
+
+TEST_CASE("errors after the log pipe is known become a fatal JSON record on it") {
+  const auto out = in_child([](int log_fd) {
+    ::setenv("_LIBCONTAINER_INITPIPE", "notanumber", 1);
+    ::setenv("_LIBCONTAINER_LOGPIPE", std::to_string(log_fd).c_str(), 1);
+    ::setenv("_LIBCONTAINER_LOGLEVEL", "5", 1);
+    (void)nsenter::RuncCompatNsexec{}.run();
+  });
+  CHECK(exited_with(out.status, 1));
+  CHECK(out.err.empty());
+  CHECK(out.log.find(R"({"level":"fatal", "msg": "nsexec[)") == 0);
+  CHECK(out.log.find("_LIBCONTAINER_INITPIPE=notanumber\"}\n") != std::string::npos);
+}
+
+TEST_CASE("a log level beyond trace is refused") {
+  const auto out = in_child([](int log_fd) {
+    ::setenv("_LIBCONTAINER_INITPIPE", "0", 1);
+    ::setenv("_LIBCONTAINER_LOGPIPE", std::to_string(log_fd).c_str(), 1);
+    ::setenv("_LIBCONTAINER_LOGLEVEL", "7", 1);
+    (void)nsenter::RuncCompatNsexec{}.run();
+  });
+  CHECK(exited_with(out.status, 1));
+  CHECK(out.log.find("read environment: environment variable is not a non-negative decimal integer: "
+                     "_LIBCONTAINER_LOGLEVEL") != std::string::npos);
+}
+
+TEST_CASE("in-memory reader: a malformed message is fatal before any clone") {
+  const auto out = in_child([](int log_fd) {
+    nsenter::InMemoryReader reader;
+    const std::string bad = MessageBuilder().u32(kCloneFlags, 0x100).build();
+    reader.message.assign(bad.begin(), bad.end());
+    reader.log_fd = log_fd;
+    (void)nsenter::Nsexec<nsenter::InMemoryReader>(reader).run();
+  });
+  CHECK(exited_with(out.status, 1));
+  CHECK(out.log.find("clone flags hold bits that are not namespace flags: 0x100 (unknown bits 0x100) (at byte 20)") !=
+        std::string::npos);
+}
+
+TEST_CASE("a multithreaded process is refused with a clear error") {
+  const auto out = in_child([](int log_fd) {
+    nsenter::InMemoryReader reader;
+    const std::string msg = MessageBuilder().u32(kCloneFlags, CLONE_NEWUSER).build();
+    reader.message.assign(msg.begin(), msg.end());
+    reader.log_fd = log_fd;
+    std::thread t([] { ::pause(); });
+    t.detach();
+    (void)nsenter::Nsexec<nsenter::InMemoryReader>(reader).run();
+  });
+  CHECK(exited_with(out.status, 1));
+  CHECK(out.log.find("check thread count: process has more than one thread: 2") != std::string::npos);
+}
