@@ -27,15 +27,19 @@ struct BootstrapSource {
 };
 
 // The init pipe named by Env (runc's _LIBCONTAINER_* by default).
-// read() returns false at the cost of one getenv when the process is not an
-// init. Otherwise it parses the pipe and log variables strictly (a bad
-// value is fatal, as in runc), sends the NUL handshake byte and reads
-// exactly one message.
+// is_init() costs one getenv. read() parses the pipe and log variables
+// strictly (a bad value is fatal, as in runc), sends the NUL handshake byte
+// and reads exactly one message.
 template <class Env = RuncEnv>
 struct InitPipeReader {
-  Result<bool> read(BootstrapSource& out) const noexcept {
+  bool is_init() const noexcept {
     const char* pipe_env = std::getenv(Env::init_pipe);
-    if (pipe_env == nullptr || *pipe_env == '\0') return false;
+    return pipe_env != nullptr && *pipe_env != '\0';
+  }
+
+  // The variables, strictly, before anything else happens (as runc does):
+  // errors from then on are reported where runc's parent looks.
+  Result<void> read_env(BootstrapSource& out) const noexcept {
     auto log_fd = env_int(Env::log_pipe);
     if (!log_fd) return log_fd.error();
     if (*log_fd) {
@@ -48,15 +52,20 @@ struct InitPipeReader {
         out.log_level = static_cast<LogLevel>(**level);
       }
     }
-    auto pipe_fd = parse_env_int(Env::init_pipe, pipe_env);
+    auto pipe_fd = parse_env_int(Env::init_pipe, std::getenv(Env::init_pipe));
     if (!pipe_fd) return pipe_fd.error();
+    if (!*pipe_fd) return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, Env::init_pipe);
     out.init_pipe = **pipe_fd;
+    return {};
+  }
+
+  Result<void> read(BootstrapSource& out) const noexcept {
     // "Past initial setup": one NUL byte, which runc's parent waits for.
     if (auto r = detail::write_exact(out.init_pipe, "", 1, Stage::Setup, Op::Handshake); !r) return r.error();
     auto bytes = read_message(out.init_pipe);
     if (!bytes) return bytes.error();
     out.message = std::move(*bytes);
-    return true;
+    return {};
   }
 };
 
@@ -68,18 +77,28 @@ struct InMemoryReader {
   int log_fd = -1;
   LogLevel log_level = LogLevel::Debug;
 
-  Result<bool> read(BootstrapSource& out) const noexcept {
+  bool is_init() const noexcept { return true; }
+  Result<void> read_env(BootstrapSource& out) const noexcept {
     out.init_pipe = pid_fd;
     out.log_pipe = log_fd;
     out.log_level = log_level;
+    return {};
+  }
+  Result<void> read(BootstrapSource& out) const noexcept {
     out.message = message;  // before any clone: allocating is fine here
-    return true;
+    return {};
   }
 };
 
+// is_init() decides, cheaply, whether this process is an init at all;
+// read_env() finds the pipes (so errors go where the runtime looks); read()
+// delivers the message, after the pipeline's self-protection step, which
+// may re-execute the program.
 template <class T>
 concept BootstrapReader = requires(const T& r, BootstrapSource& out) {
-  { r.read(out) } noexcept -> std::same_as<Result<bool>>;
+  { r.is_init() } noexcept -> std::same_as<bool>;
+  { r.read_env(out) } noexcept -> std::same_as<Result<void>>;
+  { r.read(out) } noexcept -> std::same_as<Result<void>>;
 };
 
 NSENTER_END_NAMESPACE

@@ -50,6 +50,7 @@ enum class Op : std::uint8_t {
   Setgroups,
   WritePidLine,
   Exec,
+  SelfProtect,
 };
 
 // Why it failed, for causes that are not just an errno.
@@ -90,6 +91,7 @@ enum class Code : std::uint8_t {
   UnexpectedSync,
   HelperFailed,
   MultiThreaded,
+  NotProtected,
 };
 
 constexpr std::string_view describe(Code code) noexcept {
@@ -130,6 +132,7 @@ constexpr std::string_view describe(Code code) noexcept {
     case Code::UnexpectedSync: return "unexpected sync message";
     case Code::HelperFailed: return "id map helper failed";
     case Code::MultiThreaded: return "process has more than one thread";
+    case Code::NotProtected: return "binary is not protected";
   }
   return "unknown error";
 }
@@ -164,6 +167,7 @@ constexpr std::string_view describe(Op op) noexcept {
     case Op::Setgroups: return "setgroups(0, NULL)";
     case Op::WritePidLine: return "write pid line to init pipe";
     case Op::Exec: return "exec";
+    case Op::SelfProtect: return "protect /proc/self/exe (CVE-2019-5736)";
   }
   return "?";
 }

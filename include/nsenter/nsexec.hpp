@@ -44,6 +44,7 @@
 #include "nsenter/message_reader.hpp"
 #include "nsenter/namespaces.hpp"
 #include "nsenter/result.hpp"
+#include "nsenter/self_protection.hpp"
 #include "nsenter/sync.hpp"
 #include "nsenter/version.hpp"
 #include "nsenter/wire.hpp"
@@ -132,24 +133,34 @@ struct InitContext {
 
 // ---- the pipeline ------------------------------------------------------------
 
-template <BootstrapReader Reader = InitPipeReader<>, LogSink Logger = RuncLogger, NamespaceJoiner Joiner = SetnsJoiner,
-          IdMapWriter MapWriter = RuncIdMapWriter, CloneStrategy Clone = CloneParent, class Names = RuncStageNames>
+template <BootstrapReader Reader = InitPipeReader<>, SelfProtection Protection = RuncSelfProtection<>,
+          LogSink Logger = RuncLogger, NamespaceJoiner Joiner = SetnsJoiner, IdMapWriter MapWriter = RuncIdMapWriter,
+          CloneStrategy Clone = CloneParent, class Names = RuncStageNames>
 class Nsexec {
  public:
   Nsexec() = default;
-  explicit Nsexec(Reader reader, Logger logger = {}, Joiner joiner = {}, MapWriter writer = {}, Clone clone = {})
-      : reader_(std::move(reader)), logger_(logger), joiner_(joiner), writer_(writer), clone_(clone) {}
+  explicit Nsexec(Reader reader, Protection protection = {}, Logger logger = {}, Joiner joiner = {},
+                  MapWriter writer = {}, Clone clone = {})
+      : reader_(std::move(reader)),
+        protection_(protection),
+        logger_(logger),
+        joiner_(joiner),
+        writer_(writer),
+        clone_(clone) {}
 
   // Returns nullopt at once when the reader says this is no init (for
   // InitPipeReader: one getenv). In an init, returns only in stage 2;
   // stages 0 and 1 end in _exit, and every error ends in a fatal log record
   // and _exit(1).
   std::optional<InitContext> run() noexcept {
+    if (!reader_.is_init()) return std::nullopt;
     BootstrapSource source;
-    auto is_init = reader_.read(source);
+    auto env = reader_.read_env(source);
     if (source.log_pipe >= 0) logger_.configure(source.log_pipe, source.log_level);
-    if (!is_init) die(is_init.error());
-    if (!*is_init) return std::nullopt;
+    if (!env) die(env.error());
+    // Before the handshake, as in runc: this may re-execute the program.
+    if (auto r = protection_.ensure(logger_); !r) die(r.error());
+    if (auto r = reader_.read(source); !r) die(r.error());
     InitContext ctx;
     ctx.init_pipe = source.init_pipe;
     ctx.log_pipe = source.log_pipe;
@@ -373,6 +384,7 @@ class Nsexec {
   }
 
   [[no_unique_address]] Reader reader_{};
+  [[no_unique_address]] Protection protection_{};
   [[no_unique_address]] Logger logger_{};
   [[no_unique_address]] Joiner joiner_{};
   [[no_unique_address]] MapWriter writer_{};

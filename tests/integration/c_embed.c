@@ -2,7 +2,9 @@
  * embeds nsexec(): the constructor runs the pipeline; main() runs as the
  * container init, reports what it sees, and uses the still-open init pipe. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "nsenter/c_api.h"
@@ -15,9 +17,13 @@ __attribute__((constructor(200))) static void run_nsexec(void) {
 }
 
 int main(void) {
-  char link[64] = {0};
+  char link[64] = {0}, exe[4096] = {0};
   if (readlink("/proc/self/ns/pid", link, sizeof link - 1) < 0) strcpy(link, "?");
-  printf("pid=%d\nuid=%d\nns_pid=%s\ninit_pipe=%d\n", (int)getpid(), (int)getuid(), link, g_init_pipe);
+  if (readlink("/proc/self/exe", exe, sizeof exe - 1) < 0) strcpy(exe, "?");
+  struct statvfs fs;
+  const int exe_ro = statvfs("/proc/self/exe", &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0;
+  printf("pid=%d\nuid=%d\nns_pid=%s\ninit_pipe=%d\nexe=%s\nexe_ro=%d\ncloned=%s\n", (int)getpid(), (int)getuid(), link,
+         g_init_pipe, exe, exe_ro, getenv("_LIBCONTAINER_CLONED_BINARY") ? getenv("_LIBCONTAINER_CLONED_BINARY") : "");
   fflush(stdout);
   if (g_init_pipe >= 0) {
     static const char hello[] = "hello from stage 2\n";

@@ -103,6 +103,8 @@ struct InitOptions {
   std::string log_level = "5";
   std::optional<std::size_t> send_only;  // send this many bytes, then shut down
   std::function<void(pid_t stage0)> after_send;  // runs once the message is sent
+  std::vector<std::pair<std::string, std::string>> env;  // extra variables
+  int exec_fd = -1;  // exec this fd (fexecve) instead of the binary's path
 };
 
 struct InitResult {
@@ -167,12 +169,16 @@ inline InitResult run_init(const std::string& init_binary, const std::string& me
     ::setenv("_LIBCONTAINER_INITPIPE", "3", 1);
     ::setenv("_LIBCONTAINER_LOGPIPE", "4", 1);
     ::setenv("_LIBCONTAINER_LOGLEVEL", opt.log_level.c_str(), 1);
+    for (const auto& [name, value] : opt.env) ::setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> args;
     args.push_back(const_cast<char*>(init_binary.c_str()));
     args.push_back(const_cast<char*>("--"));
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    ::execv(init_binary.c_str(), args.data());
+    if (opt.exec_fd >= 0)
+      ::fexecve(opt.exec_fd, args.data(), environ);
+    else
+      ::execv(init_binary.c_str(), args.data());
     ::_exit(122);
   }
   ::close(sp[1]);

@@ -8,6 +8,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <pwd.h>
 #include <sys/utsname.h>
@@ -337,6 +338,91 @@ TEST_CASE("embedding from C: stage 2 returns into main() with the init pipe open
   CHECK(v["ns_pid"] != self_ns("pid"));
   CHECK(v["init_pipe"] == "3");
   CHECK(r.pipe_tail == "hello from stage 2\n");
+}
+
+namespace {
+std::string user_pid_message() {
+  return MessageBuilder()
+      .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID)
+      .str(kUidMap, "0 100000 65536\n")
+      .str(kGidMap, "0 100000 65536\n")
+      .build();
+}
+bool logged(const InitResult& r, const std::string& text) {
+  for (const auto& l : r.log_lines)
+    if (l.find(text) != std::string::npos) return true;
+  return false;
+}
+}  // namespace
+
+TEST_CASE("self-protection: without a state directory the init runs from a sealed memfd copy") {
+  require_root();
+  const InitResult r = run_init(kCEmbed, user_pid_message(), {});
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(r.values()["exe"] == "/memfd:nsenter_cloned:/proc/self/exe (deleted)");
+  CHECK(r.values()["cloned"] == "1");
+  CHECK(logged(r, "re-exec from a sealed memfd copy of /proc/self/exe"));
+}
+
+TEST_CASE("self-protection: as root with a state directory, a read-only bind mount, no copy") {
+  require_root();
+  char dir[] = "/tmp/nsenter-state.XXXXXX";
+  REQUIRE(::mkdtemp(dir) != nullptr);
+  InitOptions opt;
+  opt.env = {{"_LIBCONTAINER_STATEDIR", dir}};
+  const InitResult r = run_init(kCEmbed, user_pid_message(), {}, opt);
+  const int removed = ::rmdir(dir);  // empty again: the placeholder was unlinked
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(removed == 0);
+  // The copy is the binary itself, bind-mounted read-only and detached (so
+  // its path reads "/"): nothing was copied, and nothing can write it.
+  CHECK(r.values()["exe"] == "/");
+  CHECK(r.values()["exe_ro"] == "1");
+  CHECK(r.values()["cloned"] == "1");
+  CHECK(logged(r, "re-exec from a read-only bind mount of /proc/self/exe"));
+}
+
+TEST_CASE("self-protection: an unprivileged init falls back to the memfd copy") {
+  require_root();
+  WorldExecutable c_embed(kCEmbed);
+  InitOptions opt;
+  opt.drop_to = {{kNobody, kNobody}};
+  opt.env = {{"_LIBCONTAINER_STATEDIR", "/tmp"}};  // mounting there is not allowed to nobody
+  const InitResult r = run_init(c_embed.path(),
+                                MessageBuilder()
+                                    .u32(kCloneFlags, CLONE_NEWUSER)
+                                    .str(kUidMap, "0 65534 1\n")
+                                    .str(kGidMap, "0 65534 1\n")
+                                    .u32(kRootlessEuid, 1)
+                                    .build(),
+                                {}, opt);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(r.values()["exe"] == "/memfd:nsenter_cloned:/proc/self/exe (deleted)");
+}
+
+TEST_CASE("self-protection: a binary already run from a sealed memfd is neither copied nor re-executed") {
+  require_root();
+  // What a launcher does once and reuses: the binary in a sealed memfd.
+  std::ifstream in(kCEmbed, std::ios::binary);
+  const std::string image((std::istreambuf_iterator<char>(in)), {});
+  const int raw = ::memfd_create("launcher-sealed-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  REQUIRE(raw >= 0);
+  const int memfd = ::fcntl(raw, F_DUPFD_CLOEXEC, 20);  // clear of the fds the driver dup2()s onto
+  ::close(raw);
+  REQUIRE(::write(memfd, image.data(), image.size()) == static_cast<ssize_t>(image.size()));
+  REQUIRE(::fcntl(memfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) == 0);
+  InitOptions opt;
+  opt.exec_fd = memfd;
+  const InitResult r = run_init(kCEmbed, user_pid_message(), {}, opt);
+  ::close(memfd);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(r.values()["exe"] == "/memfd:launcher-sealed-init (deleted)");
+  CHECK(r.values()["cloned"] == "");
+  CHECK_FALSE(logged(r, "re-exec"));
 }
 
 TEST_CASE("failure: a namespace path that does not exist") {

@@ -15,6 +15,9 @@ static_assert(ns::IdMapWriter<ns::ProcIdMapWriter>);
 static_assert(ns::IdMapWriter<ns::HelperIdMapWriter>);
 static_assert(ns::IdMapWriter<ns::RuncIdMapWriter>);
 static_assert(ns::CloneStrategy<ns::CloneParent>);
+static_assert(ns::SelfProtection<ns::NoSelfProtection>);
+static_assert(ns::SelfProtection<ns::RequireSealedExe>);
+static_assert(ns::SelfProtection<ns::RuncSelfProtection<>>);
 
 namespace {
 struct ThrowingJoiner {  // join() may throw: not allowed in stage 1
@@ -27,7 +30,9 @@ struct IntClone {
   int spawn(ns::Stage) const noexcept { return 0; }
 };
 struct ThrowingReader {
-  ns::Result<bool> read(ns::BootstrapSource&) const { return false; }
+  bool is_init() const noexcept { return true; }
+  ns::Result<void> read_env(ns::BootstrapSource&) const noexcept { return {}; }
+  ns::Result<void> read(ns::BootstrapSource&) const { return {}; }
 };
 }  // namespace
 
@@ -41,17 +46,20 @@ namespace {
 // no init, and counts how often it was asked.
 struct NotAnInitReader {
   int* calls;
-  ns::Result<bool> read(ns::BootstrapSource&) const noexcept {
+  bool is_init() const noexcept {
     ++*calls;
     return false;
   }
+  ns::Result<void> read_env(ns::BootstrapSource&) const noexcept { return {}; }
+  ns::Result<void> read(ns::BootstrapSource&) const noexcept { return {}; }
 };
 }  // namespace
 
 TEST_CASE("a pipeline composed of custom policies asks its reader once and returns") {
   static_assert(ns::BootstrapReader<NotAnInitReader>);
   int calls = 0;
-  ns::Nsexec<NotAnInitReader, ns::SilentLogger, ns::SetnsJoiner, ns::ProcIdMapWriter> pipeline(NotAnInitReader{&calls});
+  ns::Nsexec<NotAnInitReader, ns::NoSelfProtection, ns::SilentLogger, ns::SetnsJoiner, ns::ProcIdMapWriter> pipeline(
+      NotAnInitReader{&calls});
   CHECK_FALSE(pipeline.run().has_value());
   CHECK(calls == 1);
 }

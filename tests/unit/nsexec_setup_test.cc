@@ -111,7 +111,7 @@ TEST_CASE("in-memory reader: a malformed message is fatal before any clone") {
     const std::string bad = MessageBuilder().u32(kCloneFlags, 0x100).build();
     reader.message.assign(bad.begin(), bad.end());
     reader.log_fd = log_fd;
-    (void)nsenter::Nsexec<nsenter::InMemoryReader>(reader).run();
+    (void)nsenter::Nsexec<nsenter::InMemoryReader, nsenter::NoSelfProtection>(reader).run();
   });
   CHECK(exited_with(out.status, 1));
   CHECK(out.log.find("clone flags hold bits that are not namespace flags: 0x100 (unknown bits 0x100) (at byte 20)") !=
@@ -126,7 +126,7 @@ TEST_CASE("a multithreaded process is refused with a clear error") {
     reader.log_fd = log_fd;
     std::thread t([] { ::pause(); });
     t.detach();
-    (void)nsenter::Nsexec<nsenter::InMemoryReader>(reader).run();
+    (void)nsenter::Nsexec<nsenter::InMemoryReader, nsenter::NoSelfProtection>(reader).run();
   });
   CHECK(exited_with(out.status, 1));
   CHECK(out.log.find("check thread count: process has more than one thread: 2") != std::string::npos);

@@ -1,0 +1,170 @@
+// nsenter: protecting the runtime's binary from the container
+// (CVE-2019-5736). A process in the container could open /proc/PID/exe of
+// the init while it joins the container and write through it to the host
+// binary. The defence: run from a copy the container cannot write, and
+// re-execute from it before the handshake. Runs in the original process,
+// before any clone, so it may allocate.
+#pragma once
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "nsenter/env.hpp"
+#include "nsenter/error.hpp"
+#include "nsenter/fd.hpp"
+#include "nsenter/log.hpp"
+#include "nsenter/result.hpp"
+#include "nsenter/version.hpp"
+
+extern char** environ;
+
+NSENTER_BEGIN_NAMESPACE
+
+// The seals that make a memfd immutable, the same set runc checks for.
+inline constexpr int kExeSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+
+// True when /proc/self/exe is a memfd carrying all of kExeSeals: nobody,
+// not even a process that opens /proc/PID/exe, can change it. Costs one
+// open and one fcntl.
+inline bool exe_is_sealed_memfd() noexcept {
+  UniqueFd exe(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+  if (!exe) return false;
+  const int seals = ::fcntl(exe.get(), F_GET_SEALS);
+  return seals >= 0 && (seals & kExeSeals) == kExeSeals;
+}
+
+// No protection: for embedders whose init binary is not reachable from the
+// container, or who protect it some other way.
+struct NoSelfProtection {
+  template <class Log>
+  Result<void> ensure(const Log&) const noexcept {
+    return {};
+  }
+};
+
+// Insists that the binary is already a sealed memfd (a launcher that execs
+// inits from one, such as nsenter's, makes it so): never copies, never
+// re-executes, and refuses to run unprotected.
+struct RequireSealedExe {
+  template <class Log>
+  Result<void> ensure(const Log&) const noexcept {
+    if (exe_is_sealed_memfd()) return {};
+    return make_error(Op::SelfProtect, Code::NotProtected, kNoOffset, "/proc/self/exe is not a sealed memfd");
+  }
+};
+
+// runc 1.1's defence. Already protected (a sealed memfd; or, after our own
+// re-exec, a read-only or unlinked copy) -> nothing to do. Otherwise make a
+// protected copy, set Env::cloned_binary=1, and fexecve it with the same
+// argv and environment; the constructor then runs again in the copy.
+//   1. A read-only bind mount of /proc/self/exe over a temporary file in
+//      Env::state_dir, opened O_PATH and detached: costs nothing per start,
+//      needs mount privileges and a state directory.
+//   2. Else a memfd copy of the binary, sealed: costs the binary's size in
+//      memory for the life of the init.
+template <class Env = RuncEnv>
+struct RuncSelfProtection {
+  template <class Log>
+  Result<void> ensure(const Log& log) const noexcept {
+    if (already_protected()) return {};
+    UniqueFd copy = read_only_bind();
+    if (copy) {
+      log.log(LogLevel::Debug, Stage::Setup, "re-exec from a read-only bind mount of /proc/self/exe");
+    } else {
+      auto memfd = sealed_memfd_copy();
+      if (!memfd) return memfd.error();
+      copy = std::move(*memfd);
+      log.log(LogLevel::Debug, Stage::Setup, "re-exec from a sealed memfd copy of /proc/self/exe");
+    }
+    return reexec(copy.get());
+  }
+
+  static bool already_protected() noexcept {
+    if (exe_is_sealed_memfd()) return true;
+    // Our own re-exec from a bind mount or an unlinked file: only trusted
+    // when we said so (the variable), and only if the file really is
+    // read-only or gone.
+    const char* cloned = std::getenv(Env::cloned_binary);
+    if (cloned == nullptr || std::string_view(cloned) != "1") return false;
+    UniqueFd exe(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    struct statfs fs {};
+    if (!exe || ::fstat(exe.get(), &st) != 0 || ::fstatfs(exe.get(), &fs) != 0) return false;
+    return st.st_nlink == 0 || (fs.f_flags & ST_RDONLY) != 0;
+  }
+
+ private:
+  static UniqueFd read_only_bind() noexcept {
+    const char* dir = std::getenv(Env::state_dir);
+    if (dir == nullptr || *dir != '/') return UniqueFd();
+    std::string path = std::string(dir) + "/nsenter-cloned-binary.XXXXXX";
+    UniqueFd placeholder(::mkostemp(path.data(), O_CLOEXEC));
+    if (!placeholder) return UniqueFd();
+    placeholder.reset();
+    UniqueFd fd;
+    if (::mount("/proc/self/exe", path.c_str(), nullptr, MS_BIND, nullptr) == 0) {
+      if (::mount(nullptr, path.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0)
+        fd.reset(::open(path.c_str(), O_PATH | O_CLOEXEC));
+      ::umount2(path.c_str(), MNT_DETACH);
+    }
+    ::unlink(path.c_str());
+    return fd;
+  }
+
+  static Result<UniqueFd> sealed_memfd_copy() noexcept {
+    UniqueFd exe(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+    if (!exe) return make_sys_error(Op::SelfProtect, errno, "open /proc/self/exe");
+    struct stat st {};
+    if (::fstat(exe.get(), &st) != 0) return make_sys_error(Op::SelfProtect, errno, "fstat /proc/self/exe");
+    UniqueFd memfd(::memfd_create("nsenter_cloned:/proc/self/exe", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    if (!memfd) return make_sys_error(Op::SelfProtect, errno, "memfd_create");
+    for (off_t done = 0; done < st.st_size;) {
+      const ssize_t n = ::sendfile(memfd.get(), exe.get(), nullptr, static_cast<std::size_t>(st.st_size - done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return make_sys_error(Op::SelfProtect, n < 0 ? errno : EIO, "copy /proc/self/exe");
+      done += n;
+    }
+    if (::fcntl(memfd.get(), F_ADD_SEALS, kExeSeals) != 0) return make_sys_error(Op::SelfProtect, errno, "seal memfd");
+    return memfd;
+  }
+
+  static Result<void> reexec(int fd) noexcept {
+    // argv as the kernel recorded it; environ as it is now, plus the marker.
+    UniqueFd cmdline(::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC));
+    if (!cmdline) return make_sys_error(Op::SelfProtect, errno, "open /proc/self/cmdline");
+    std::string args;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(cmdline.get(), buf, sizeof buf)) != 0;) {
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return make_sys_error(Op::SelfProtect, errno, "read /proc/self/cmdline");
+      }
+      args.append(buf, static_cast<std::size_t>(n));
+    }
+    std::vector<char*> argv;
+    for (std::size_t pos = 0; pos < args.size(); pos = args.find('\0', pos) + 1) argv.push_back(&args[pos]);
+    argv.push_back(nullptr);
+    if (::setenv(Env::cloned_binary, "1", 1) != 0) return make_sys_error(Op::SelfProtect, errno, "setenv");
+    ::fexecve(fd, argv.data(), environ);
+    return make_sys_error(Op::SelfProtect, errno, "fexecve the protected copy");
+  }
+};
+
+template <class T>
+concept SelfProtection = requires(const T& p, const RuncLogger& log) {
+  { p.ensure(log) } noexcept -> std::same_as<Result<void>>;
+};
+
+NSENTER_END_NAMESPACE
