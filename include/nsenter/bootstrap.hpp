@@ -34,6 +34,29 @@ struct IdMapEntry {
   bool operator==(const IdMapEntry&) const = default;
 };
 
+// Clocks a time namespace can offset (time_namespaces(7)); the names are
+// what /proc/PID/timens_offsets and runc >= 1.2 use.
+enum class Clock : std::uint8_t { monotonic, boottime };
+
+constexpr std::string_view name(Clock c) noexcept { return c == Clock::monotonic ? "monotonic" : "boottime"; }
+
+constexpr std::optional<Clock> clock_from_name(std::string_view text) noexcept {
+  if (text == "monotonic") return Clock::monotonic;
+  if (text == "boottime") return Clock::boottime;
+  return std::nullopt;
+}
+
+// One line of /proc/PID/timens_offsets: the clock runs `secs` seconds and
+// `nanosecs` nanoseconds ahead (or behind, for negative secs) inside.
+struct TimeOffset {
+  Clock clock = Clock::monotonic;
+  std::int64_t secs = 0;
+  std::int64_t nanosecs = 0;  // 0 .. 999999999, as the kernel requires
+  bool operator==(const TimeOffset&) const = default;
+};
+
+inline constexpr std::int64_t kNanosPerSec = 1000000000;
+
 // The whole bootstrap message as data. Empty vectors and strings and
 // disengaged optionals mean "attribute absent"; the wire layer never sends
 // an empty list, since runc's peer would read it as a malformed one.
@@ -47,7 +70,8 @@ struct Bootstrap {
   std::optional<bool> rootless_euid;           // ROOTLESS_EUID_ATTR
   std::string uid_map_helper;                  // UIDMAPPATH_ATTR (newuidmap)
   std::string gid_map_helper;                  // GIDMAPPATH_ATTR (newgidmap)
-  std::optional<std::vector<std::string>> mount_sources;  // MOUNT_SOURCES_ATTR; "" = no fd
+  std::optional<std::vector<std::string>> mount_sources;  // MOUNT_SOURCES_ATTR (runc 1.1); "" = no fd
+  std::vector<TimeOffset> time_offsets;  // TIMENSOFFSET_ATTR (runc >= 1.2 profile)
 
   bool operator==(const Bootstrap&) const = default;
 };

@@ -93,6 +93,17 @@ inline std::string to_json(const Bootstrap& b) {
     }
     out += ']';
   }
+  if (!b.time_offsets.empty()) {
+    key("time_offsets");
+    out += '[';
+    for (std::size_t i = 0; i < b.time_offsets.size(); ++i) {
+      const TimeOffset& o = b.time_offsets[i];
+      if (i > 0) out += ", ";
+      fmt::format_to(std::back_inserter(out), R"({{"clock": "{}", "secs": {}, "nanosecs": {}}})", name(o.clock), o.secs,
+                     o.nanosecs);
+    }
+    out += ']';
+  }
   out += '}';
   return out;
 }
@@ -204,6 +215,29 @@ inline Result<Bootstrap> from_json(std::string_view text) {
         sources.push_back(std::move(*s));
       }
       b.mount_sources = std::move(sources);
+    } else if (k == "time_offsets") {
+      if (v.type != Value::Type::Array) return detail::json_error(v, "time_offsets: want a list");
+      for (const Value& item : v.items) {
+        if (item.type != Value::Type::Object || item.keys.size() != 3)
+          return detail::json_error(item, R"(time_offsets: want {"clock", "secs", "nanosecs"} objects)");
+        TimeOffset o;
+        for (std::size_t j = 0; j < 3; ++j) {
+          const std::string& name = item.keys[j];
+          const Value& field = item.items[j];
+          if (name == "clock") {
+            auto clock = field.type == Value::Type::String ? clock_from_name(field.string) : std::nullopt;
+            if (!clock) return detail::json_error(field, "time_offsets.clock: want \"monotonic\" or \"boottime\"");
+            o.clock = *clock;
+          } else if (name == "secs" || name == "nanosecs") {
+            if (field.type != Value::Type::Integer)
+              return detail::json_error(field, fmt::format("time_offsets.{}: want an integer", name));
+            (name == "secs" ? o.secs : o.nanosecs) = field.integer;
+          } else {
+            return detail::json_error(field, fmt::format("time_offsets: unknown key '{}'", name));
+          }
+        }
+        b.time_offsets.push_back(o);
+      }
     } else {
       return detail::json_error(v, fmt::format("unknown key '{}'", k));
     }

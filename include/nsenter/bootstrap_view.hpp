@@ -67,6 +67,38 @@ struct MountSourcesView {
   }
 };
 
+// Time-namespace offsets as sent ("clock secs nanosecs\n" lines, already
+// validated): stage 1 writes the text to /proc/self/timens_offsets as is.
+struct TimeOffsetsView {
+  std::string_view text;
+  std::size_t lines = 0;
+  bool empty() const noexcept { return text.empty(); }
+
+  template <class F>
+  void for_each(F&& f) const {
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      const std::size_t nl = text.find('\n', pos);
+      const std::string_view line = text.substr(pos, nl - pos);
+      const std::size_t a = line.find(' '), b = line.find(' ', a + 1);
+      TimeOffset o;
+      o.clock = clock_from_name(line.substr(0, a)).value_or(Clock::monotonic);
+      o.secs = parse_i64(line.substr(a + 1, b - a - 1));
+      o.nanosecs = parse_i64(line.substr(b + 1));
+      f(o);
+      pos = nl + 1;
+    }
+  }
+
+ private:
+  static std::int64_t parse_i64(std::string_view t) noexcept {
+    const bool neg = !t.empty() && t.front() == '-';
+    std::uint64_t v = 0;
+    for (char c : t.substr(neg ? 1 : 0)) v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    return neg ? static_cast<std::int64_t>(0 - v) : static_cast<std::int64_t>(v);
+  }
+};
+
 struct BootstrapView {
   std::optional<NsSet> clone_flags;
   detail::FixedVector<NsPathView, kMaxNamespaces> ns_paths;
@@ -78,6 +110,7 @@ struct BootstrapView {
   std::string_view uid_map_helper;  // NUL-terminated in the buffer; empty = absent
   std::string_view gid_map_helper;
   std::optional<MountSourcesView> mount_sources;
+  TimeOffsetsView time_offsets;
 };
 
 // The owning copy, for the parent side, tools and tests.
@@ -103,6 +136,8 @@ inline Bootstrap to_bootstrap(const BootstrapView& v) {
     v.mount_sources->for_each([&](std::string_view s) { sources.emplace_back(s); });
     b.mount_sources = std::move(sources);
   }
+  b.time_offsets.reserve(v.time_offsets.lines);
+  v.time_offsets.for_each([&](const TimeOffset& o) { b.time_offsets.push_back(o); });
   return b;
 }
 

@@ -51,6 +51,8 @@ enum class Op : std::uint8_t {
   WritePidLine,
   Exec,
   SelfProtect,
+  WriteTimeOffsets,
+  PlanBootstrap,
 };
 
 // Why it failed, for causes that are not just an errno.
@@ -92,6 +94,9 @@ enum class Code : std::uint8_t {
   HelperFailed,
   MultiThreaded,
   NotProtected,
+  BadTimeOffsets,
+  NotInProfile,
+  NoTimeNamespace,
 };
 
 constexpr std::string_view describe(Code code) noexcept {
@@ -133,6 +138,9 @@ constexpr std::string_view describe(Code code) noexcept {
     case Code::HelperFailed: return "id map helper failed";
     case Code::MultiThreaded: return "process has more than one thread";
     case Code::NotProtected: return "binary is not protected";
+    case Code::BadTimeOffsets: return "time offsets are not lines of 'monotonic|boottime secs nanosecs'";
+    case Code::NotInProfile: return "field is not part of the selected protocol profile";
+    case Code::NoTimeNamespace: return "time offsets given without creating a time namespace";
   }
   return "unknown error";
 }
@@ -168,6 +176,8 @@ constexpr std::string_view describe(Op op) noexcept {
     case Op::WritePidLine: return "write pid line to init pipe";
     case Op::Exec: return "exec";
     case Op::SelfProtect: return "protect /proc/self/exe (CVE-2019-5736)";
+    case Op::WriteTimeOffsets: return "write timens_offsets";
+    case Op::PlanBootstrap: return "plan bootstrap";
   }
   return "?";
 }

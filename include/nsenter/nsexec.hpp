@@ -106,10 +106,14 @@ struct Plan {
 inline Result<void> make_plan(const BootstrapView& config, Plan& plan) noexcept {
   plan.config = config;
   plan.create = config.clone_flags.value_or(NsSet{});
+  // Offsets can only be set on a namespace nobody has entered yet, i.e.
+  // one we create (runc >= 1.2 refuses the same configuration).
+  if (!config.time_offsets.empty() && !plan.create.contains(NsKind::time))
+    return make_error(Op::PlanBootstrap, Code::NoTimeNamespace, kNoOffset, config.time_offsets.text);
   if (config.mount_sources) {
     // Passing mount-source fds (SCM_RIGHTS onto _LIBCONTAINER_MOUNT_FDS) is
     // not implemented yet; refusing is better than an init without them.
-    Error e = make_error(Op::DecodeBootstrap, Code::UnknownAttr, kNoOffset, "MOUNT_SOURCES is not supported yet");
+    Error e = make_error(Op::PlanBootstrap, Code::NotInProfile, kNoOffset, "MOUNT_SOURCES is not supported yet");
     return e;
   }
   for (const NsPathView& p : config.ns_paths) {
@@ -135,7 +139,8 @@ struct InitContext {
 
 template <BootstrapReader Reader = InitPipeReader<>, SelfProtection Protection = RuncSelfProtection<>,
           LogSink Logger = RuncLogger, NamespaceJoiner Joiner = SetnsJoiner, IdMapWriter MapWriter = RuncIdMapWriter,
-          CloneStrategy Clone = CloneParent, class Names = RuncStageNames>
+          CloneStrategy Clone = CloneParent, class Names = RuncStageNames,
+          wire::Profile kProfile = wire::Profile::Runc11>
 class Nsexec {
  public:
   Nsexec() = default;
@@ -199,7 +204,7 @@ class Nsexec {
   // Decodes and plans the message the reader delivered.
   Result<void> setup(InitContext& ctx, Plan& plan) noexcept {
     if (auto r = check_single_threaded(); !r) return r;
-    auto config = wire::decode_view(ctx.message);
+    auto config = wire::decode_view(ctx.message, kProfile);
     if (!config) return config.error();
     ctx.config = *config;
     if (auto r = make_plan(ctx.config, plan); !r) return r;
@@ -270,6 +275,14 @@ class Nsexec {
           logger_.debug(Stage::Parent, "forward stage-1 ({}) and stage-2 ({}) pids to runc", stage1, *stage2);
           break;
         }
+        case SyncMsg::TimeoffsetsPls: {
+          logger_.log(LogLevel::Debug, Stage::Parent, "stage-1 requested timens offsets");
+          const std::string_view text = plan.config.time_offsets.text;
+          const int err = detail::write_proc_file(stage1, "timens_offsets", text);
+          if (err != 0) die(make_stage_error(Op::WriteTimeOffsets, err, detail::ProcPath(stage1, "timens_offsets").data, Stage::Parent));
+          if (auto r = child.send(SyncMsg::TimeoffsetsAck); !r) die(r.error());
+          break;
+        }
         case SyncMsg::ChildFinish:
           logger_.log(LogLevel::Debug, Stage::Parent, "stage-1 complete");
           done = true;
@@ -314,6 +327,14 @@ class Nsexec {
     // the cgroup the runtime has placed the init in by then.
     rest.erase(NsKind::cgroup);
     if (!rest.empty()) unshare_retrying(rest.clone_flags());
+    // A new time namespace takes effect for our children: its clocks must
+    // be set now, before stage 2, its first process, enters it. Stage 0
+    // writes them: our setresuid made us non-dumpable, so our own /proc
+    // files now belong to root and we could not open timens_offsets.
+    if (!plan.config.time_offsets.empty()) {
+      if (auto r = parent.send(SyncMsg::TimeoffsetsPls); !r) die(r.error());
+      if (auto r = parent.expect(SyncMsg::TimeoffsetsAck); !r) die(r.error());
+    }
     auto stage2 = clone_.spawn(Stage::Child);
     if (!stage2) die(stage2.error());
     if (*stage2 == 0) return;  // stage 2
@@ -361,7 +382,11 @@ class Nsexec {
 
   // ---- helpers -------------------------------------------------------------
   static Error sys(Op op, std::string_view what, Stage stage = Stage::Setup) noexcept {
-    Error e = make_sys_error(op, errno, what);
+    return make_stage_error(op, errno, what, stage);
+  }
+
+  static Error make_stage_error(Op op, int err, std::string_view what, Stage stage) noexcept {
+    Error e = make_sys_error(op, err, what);
     e.stage = stage;
     return e;
   }
@@ -394,5 +419,10 @@ class Nsexec {
 
 // The common case in one line: runc 1.1's protocol, names and behaviour.
 using RuncCompatNsexec = Nsexec<>;
+
+// The same, speaking runc >= 1.2's attributes (time-namespace offsets in
+// attribute 27290 instead of mount sources).
+using Runc12Nsexec = Nsexec<InitPipeReader<>, RuncSelfProtection<>, RuncLogger, SetnsJoiner, RuncIdMapWriter,
+                            CloneParent, RuncStageNames, wire::Profile::Runc12>;
 
 NSENTER_END_NAMESPACE

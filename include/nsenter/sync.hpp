@@ -26,6 +26,10 @@ enum class SyncMsg : std::uint32_t {
   ChildFinish = 0x45,      // SYNC_CHILD_FINISH: stage 1/2 -> 0, done
   MountsourcesPls = 0x46,  // SYNC_MOUNTSOURCES_PLS
   MountsourcesAck = 0x47,  // SYNC_MOUNTSOURCES_ACK
+  // Internal to our stages (runc 1.2 reuses 0x46/0x47 for these, having
+  // dropped mount sources; we keep both, so these get their own values).
+  TimeoffsetsPls = 0x48,   // stage 1 -> 0: write my time namespace's offsets
+  TimeoffsetsAck = 0x49,
 };
 
 constexpr std::string_view sync_name(std::uint32_t v) noexcept {
@@ -38,6 +42,8 @@ constexpr std::string_view sync_name(std::uint32_t v) noexcept {
     case 0x45: return "CHILD_FINISH";
     case 0x46: return "MOUNTSOURCES_PLS";
     case 0x47: return "MOUNTSOURCES_ACK";
+    case 0x48: return "TIMEOFFSETS_PLS";
+    case 0x49: return "TIMEOFFSETS_ACK";
   }
   return "unknown";
 }

@@ -40,12 +40,18 @@ enum class Attr : std::uint16_t {
   RootlessEuid = 27287,  // ROOTLESS_EUID_ATTR, u32 bool
   UidMapPath = 27288,    // UIDMAPPATH_ATTR, newuidmap path
   GidMapPath = 27289,    // GIDMAPPATH_ATTR, newgidmap path
-  MountSources = 27290,  // MOUNT_SOURCES_ATTR, NUL-terminated entries
+  MountSources = 27290,  // MOUNT_SOURCES_ATTR (runc 1.1), NUL-terminated entries
+  TimeOffsets = 27290,   // TIMENSOFFSET_ATTR (runc >= 1.2 reuses the number)
 };
+
+// Which runc the peer is. Attribute 27290 is MOUNT_SOURCES in runc 1.1 and
+// the time-namespace offsets from runc 1.2 on; everything else is shared.
+enum class Profile : std::uint8_t { Runc11, Runc12 };
 
 inline constexpr std::uint16_t kFirstAttr = 27281;
 
-constexpr std::string_view attr_name(Attr a) noexcept {
+constexpr std::string_view attr_name(Attr a, Profile profile = Profile::Runc11) noexcept {
+  if (a == Attr::TimeOffsets && profile == Profile::Runc12) return "TIME_OFFSETS";
   constexpr std::array<std::string_view, kKnownAttrCount> names{
       "CLONE_FLAGS", "NS_PATHS",      "UIDMAP",     "GIDMAP",     "SETGROUP",
       "OOM_SCORE_ADJ", "ROOTLESS_EUID", "UIDMAPPATH", "GIDMAPPATH", "MOUNT_SOURCES"};
@@ -68,6 +74,7 @@ struct EncodeOptions {
   std::uint32_t seq = 1;
   std::uint16_t flags = NLM_F_REQUEST;
   std::uint32_t pid = 0;
+  Profile profile = Profile::Runc11;  // which runc's attributes to write
 };
 
 namespace detail {
@@ -124,7 +131,7 @@ DetailText detail_text(fmt::format_string<Args...> f, Args&&... args) noexcept {
 // of views into `msg` and never allocates.
 class Decoder {
  public:
-  explicit Decoder(ByteView msg) noexcept : msg_(msg) {}
+  Decoder(ByteView msg, Profile profile) noexcept : msg_(msg), profile_(profile) {}
 
   Result<BootstrapView> run() noexcept {
     std::size_t off = kNlMsgHeaderBytes;
@@ -142,7 +149,7 @@ class Decoder {
         return fail(Code::UnknownAttr, off, detail_text("type {}", nla_type));
       const auto attr = static_cast<Attr>(nla_type);
       const std::uint32_t bit = 1u << (nla_type - kFirstAttr);
-      if (seen & bit) return fail(Code::DuplicateAttr, off, attr_name(attr));
+      if (seen & bit) return fail(Code::DuplicateAttr, off, attr_name(attr, profile_));
       seen |= bit;
       if (auto r = parse_attr(attr, off, nla_len); !r) return r.error();
       // The last attribute may omit its padding; the loop ends either way.
@@ -178,7 +185,9 @@ class Decoder {
         (attr == Attr::SetGroup ? out_.setgroups : out_.rootless_euid) = (*v == 1);
         return {};
       }
-      case Attr::MountSources: return parse_mount_sources(off, body, size);
+      case Attr::MountSources:
+        if (profile_ == Profile::Runc11) return parse_mount_sources(off, body, size);
+        break;
       default: break;
     }
     auto text = c_string(attr, off, body, size);
@@ -190,6 +199,7 @@ class Decoder {
       case Attr::OomScoreAdj: return parse_oom(*text, body);
       case Attr::UidMapPath: return parse_helper(*text, body, out_.uid_map_helper);
       case Attr::GidMapPath: return parse_helper(*text, body, out_.gid_map_helper);
+      case Attr::TimeOffsets: return parse_time_offsets(*text, body);
       default: break;
     }
     return fail(Code::UnknownAttr, off, attr_name(attr));  // unreachable: every Attr is handled
@@ -202,10 +212,10 @@ class Decoder {
 
   // A string payload: NUL-terminated, no NUL before the end.
   Result<std::string_view> c_string(Attr attr, std::size_t off, std::size_t body, std::size_t size) noexcept {
-    if (size == 0 || msg_[body + size - 1] != 0) return fail(Code::MissingNul, off, attr_name(attr));
+    if (size == 0 || msg_[body + size - 1] != 0) return fail(Code::MissingNul, off, attr_name(attr, profile_));
     const std::string_view text(reinterpret_cast<const char*>(&msg_[body]), size - 1);
     if (auto nul = text.find('\0'); nul != std::string_view::npos)
-      return fail(Code::EmbeddedNul, body + nul, attr_name(attr));
+      return fail(Code::EmbeddedNul, body + nul, attr_name(attr, profile_));
     return text;
   }
 
@@ -305,7 +315,52 @@ class Decoder {
     return {};
   }
 
+  // Lines of exactly "clock secs nanosecs\n" (what runc 1.2 writes), each
+  // clock at most once, nanoseconds below one second.
+  Result<void> parse_time_offsets(std::string_view text, std::size_t body) noexcept {
+    if (text.empty()) return fail(Code::BadTimeOffsets, body, "empty");
+    std::size_t pos = 0, lines = 0;
+    bool seen[2] = {false, false};
+    while (pos < text.size()) {
+      const std::size_t at = body + pos;
+      const std::size_t nl = text.find('\n', pos);
+      if (nl == std::string_view::npos) return fail(Code::BadTimeOffsets, at, text.substr(pos));
+      const std::string_view line = text.substr(pos, nl - pos);
+      const std::size_t a = line.find(' ');
+      const std::size_t b = a == std::string_view::npos ? a : line.find(' ', a + 1);
+      if (b == std::string_view::npos) return fail(Code::BadTimeOffsets, at, line);
+      const auto clock = clock_from_name(line.substr(0, a));
+      std::int64_t secs = 0;
+      std::uint32_t nanos = 0;
+      if (!clock || !parse_i64(line.substr(a + 1, b - a - 1), secs) || !parse_u32(line.substr(b + 1), nanos) ||
+          nanos >= kNanosPerSec)
+        return fail(Code::BadTimeOffsets, at, line);
+      bool& dup = seen[static_cast<int>(*clock)];
+      if (dup) return fail(Code::BadTimeOffsets, at, detail_text("{} given twice", name(*clock)));
+      dup = true;
+      ++lines;
+      pos = nl + 1;
+    }
+    out_.time_offsets = TimeOffsetsView{text, lines};
+    return {};
+  }
+
+  static bool parse_i64(std::string_view text, std::int64_t& out) noexcept {
+    const bool neg = !text.empty() && text.front() == '-';
+    const std::string_view digits = text.substr(neg ? 1 : 0);
+    if (digits.empty() || digits.size() > 19) return false;
+    std::uint64_t v = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (v > static_cast<std::uint64_t>(INT64_MAX) + (neg ? 1 : 0)) return false;
+    out = neg ? static_cast<std::int64_t>(0 - v) : static_cast<std::int64_t>(v);
+    return true;
+  }
+
   ByteView msg_;
+  Profile profile_;
   BootstrapView out_;
 };
 
@@ -336,7 +391,7 @@ inline Result<Header> decode_header(ByteView bytes) noexcept {
 // Decodes exactly one message (`bytes` holds the header and nlmsg_len bytes
 // in all, no fewer and no more) into views of `bytes`, without allocating.
 // This is the child side's decoder: everything is checked before any clone.
-inline Result<BootstrapView> decode_view(ByteView bytes) noexcept {
+inline Result<BootstrapView> decode_view(ByteView bytes, Profile profile = Profile::Runc11) noexcept {
   auto header = decode_header(bytes);
   if (!header) return header.error();
   if (bytes.size() < header->len)
@@ -345,18 +400,18 @@ inline Result<BootstrapView> decode_view(ByteView bytes) noexcept {
   if (bytes.size() > header->len)
     return make_error(Op::DecodeBootstrap, Code::ExtraData, header->len,
                       detail::detail_text("{} byte(s) after nlmsg_len {}", bytes.size() - header->len, header->len));
-  return detail::Decoder(bytes).run();
+  return detail::Decoder(bytes, profile).run();
 }
 
 // decode_view(), then an owning copy: for the parent side, tools and tests.
-inline Result<Bootstrap> decode(ByteView bytes) {
-  auto view = decode_view(bytes);
+inline Result<Bootstrap> decode(ByteView bytes, Profile profile = Profile::Runc11) {
+  auto view = decode_view(bytes, profile);
   if (!view) return view.error();
   return to_bootstrap(*view);
 }
 
-inline Result<Bootstrap> decode(std::string_view bytes) {
-  return decode(ByteView(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+inline Result<Bootstrap> decode(std::string_view bytes, Profile profile = Profile::Runc11) {
+  return decode(ByteView(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()), profile);
 }
 
 // ---- encode ----------------------------------------------------------------
@@ -400,6 +455,20 @@ class Encoder {
       if (auto r = put_string(Attr::OomScoreAdj, fmt::format("{}", *b.oom_score_adj)); !r) return r.error();
     }
     if (b.rootless_euid) put_u32(Attr::RootlessEuid, *b.rootless_euid ? 1 : 0);
+    if (b.mount_sources && opt.profile != Profile::Runc11) return fail(Code::NotInProfile, "mount_sources (runc 1.1 only)");
+    if (!b.time_offsets.empty()) {
+      if (opt.profile != Profile::Runc12) return fail(Code::NotInProfile, "time_offsets (runc >= 1.2 only)");
+      std::string text;
+      bool seen[2] = {false, false};
+      for (const TimeOffset& o : b.time_offsets) {
+        if (o.nanosecs < 0 || o.nanosecs >= kNanosPerSec)
+          return fail(Code::BadTimeOffsets, fmt::format("{} nanosecs {}", name(o.clock), o.nanosecs));
+        if (std::exchange(seen[static_cast<int>(o.clock)], true))
+          return fail(Code::BadTimeOffsets, fmt::format("{} given twice", name(o.clock)));
+        fmt::format_to(std::back_inserter(text), "{} {} {}\n", name(o.clock), o.secs, o.nanosecs);
+      }
+      if (auto r = put_string(Attr::TimeOffsets, text); !r) return r.error();
+    }
     if (b.mount_sources) {
       std::string list;
       for (std::size_t i = 0; i < b.mount_sources->size(); ++i) {

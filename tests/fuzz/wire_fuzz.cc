@@ -9,10 +9,12 @@
 #include "nsenter/bootstrap_json.hpp"
 #include "nsenter/wire.hpp"
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+namespace {
+
+void check(const std::uint8_t* data, std::size_t size, nsenter::wire::Profile profile) {
   namespace wire = nsenter::wire;
-  auto view = wire::decode_view(wire::ByteView(data, size));
-  auto config = wire::decode(wire::ByteView(data, size));
+  auto view = wire::decode_view(wire::ByteView(data, size), profile);
+  auto config = wire::decode(wire::ByteView(data, size), profile);
   // The allocation-free and the owning decode agree on every input.
   if (view.has_value() != config.has_value()) std::abort();
   if (view && !(nsenter::to_bootstrap(*view) == *config)) std::abort();
@@ -22,14 +24,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Errors must render without overflowing and point inside the input.
     (void)nsenter::to_string(config.error());
     if (config.error().offset != nsenter::kNoOffset && config.error().offset > size) std::abort();
-    return 0;
+    return;
   }
-  auto bytes = wire::encode(*config);
+  auto bytes = wire::encode(*config, {.profile = profile});
   if (!bytes) {
     std::fprintf(stderr, "decode accepted what encode refuses: %s\n", nsenter::to_string(bytes.error()).c_str());
     std::abort();
   }
-  auto back = wire::decode(*bytes);
+  auto back = wire::decode(*bytes, profile);
   if (!back || !(*back == *config)) {
     std::fprintf(stderr, "re-encoded message does not decode to the same config\n");
     std::abort();
@@ -39,5 +41,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::fprintf(stderr, "JSON form does not round-trip\n");
     std::abort();
   }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  check(data, size, nsenter::wire::Profile::Runc11);
+  check(data, size, nsenter::wire::Profile::Runc12);
   return 0;
 }

@@ -27,6 +27,7 @@ namespace {
 
 constexpr const char* kNsrun = "tools/nsrun/nsrun";  // runfiles paths
 constexpr const char* kCEmbed = "tests/integration/c_embed";
+constexpr const char* kRunc12Init = "tests/integration/runc12_init";
 constexpr uid_t kNobody = 65534;
 
 // Prints what the command sees, one key=value per line.
@@ -36,7 +37,9 @@ const std::vector<std::string> kReport = {
     " echo uid_map=$(cat /proc/self/uid_map | tr -s ' ' | tr '\\n' ';');"
     " echo gid_map=$(cat /proc/self/gid_map | tr -s ' ' | tr '\\n' ';');"
     " echo setgroups=$(cat /proc/self/setgroups); echo oom=$(cat /proc/self/oom_score_adj);"
-    " for k in mnt uts ipc net pid user cgroup; do echo ns_$k=$(readlink /proc/self/ns/$k); done;"
+    " echo uptime=$(cut -d' ' -f1 /proc/uptime);"
+    " echo timens_offsets=$(tr -s ' ' < /proc/self/timens_offsets | tr '\\n' ';');"
+    " for k in mnt uts ipc net pid user cgroup time; do echo ns_$k=$(readlink /proc/self/ns/$k); done;"
     " echo fds=$(ls /proc/self/fd | sort -n | tr '\\n' ' ')"};
 
 
@@ -103,7 +106,7 @@ TEST_CASE("root: every namespace kind created at once, with a user namespace") {
   require_root();
   const std::string msg = MessageBuilder()
                               .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-                                                    CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP)
+                                                    CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP | CLONE_NEWTIME)
                               .str(kUidMap, "0 100000 65536\n")
                               .str(kGidMap, "0 100000 65536\n")
                               .u32(kSetGroup, 1)
@@ -118,7 +121,7 @@ TEST_CASE("root: every namespace kind created at once, with a user namespace") {
   CHECK(v["gid"] == "0");
   CHECK(v["uid_map"] == " 0 100000 65536;");
   CHECK(v["gid_map"] == " 0 100000 65536;");
-  for (const char* kind : {"mnt", "uts", "ipc", "net", "pid", "user", "cgroup"}) {
+  for (const char* kind : {"mnt", "uts", "ipc", "net", "pid", "user", "cgroup", "time"}) {
     CAPTURE(kind);
     CHECK(v[std::string("ns_") + kind].rfind(std::string(kind) + ":[", 0) == 0);
     CHECK(v[std::string("ns_") + kind] != self_ns(kind));
@@ -134,15 +137,16 @@ TEST_CASE("root: every namespace kind created at once, with a user namespace") {
 
 TEST_CASE("root: each namespace kind alone") {
   require_root();
-  const std::pair<const char*, int> kinds[] = {{"mnt", CLONE_NEWNS}, {"uts", CLONE_NEWUTS},   {"ipc", CLONE_NEWIPC},
-                                               {"net", CLONE_NEWNET}, {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}};
+  const std::pair<const char*, int> kinds[] = {{"mnt", CLONE_NEWNS},         {"uts", CLONE_NEWUTS},  {"ipc", CLONE_NEWIPC},
+                                               {"net", CLONE_NEWNET},        {"pid", CLONE_NEWPID},  {"cgroup", CLONE_NEWCGROUP},
+                                               {"time", CLONE_NEWTIME}};
   for (const auto& [kind, flag] : kinds) {
     CAPTURE(kind);
     const InitResult r = run_init(kNsrun, MessageBuilder().u32(kCloneFlags, flag).u32(kRootlessEuid, 0).build(), kReport);
     INFO(r.describe());
     REQUIRE(r.ok());
     auto v = r.values();
-    for (const char* other : {"mnt", "uts", "ipc", "net", "pid", "user", "cgroup"}) {
+    for (const char* other : {"mnt", "uts", "ipc", "net", "pid", "user", "cgroup", "time"}) {
       CAPTURE(other);
       if (std::string(other) == kind)
         CHECK(v[std::string("ns_") + other] != self_ns(other));
@@ -222,6 +226,52 @@ TEST_CASE("root: join a user namespace and a netns it does not own") {
   CHECK(r.values()["ns_user"] == ns_link(owner.proc(), "user"));
   CHECK(r.values()["ns_uts"] == ns_link(owner.proc(), "uts"));
   CHECK(r.values()["ns_net"] == ns_link(host_net.proc(), "net"));
+}
+
+TEST_CASE("root: a new time namespace with clock offsets (runc 1.2 profile)") {
+  require_root();
+  // runc >= 1.2 sends the offsets in attribute 27290, one line per clock.
+  const std::string msg = MessageBuilder()
+                              .u32(kCloneFlags, CLONE_NEWTIME | CLONE_NEWUSER | CLONE_NEWPID)
+                              .str(kUidMap, "0 100000 65536\n")
+                              .str(kGidMap, "0 100000 65536\n")
+                              .u32(kRootlessEuid, 0)
+                              .str(27290, "boottime 1000000000 0\nmonotonic 86400 5\n")
+                              .build();
+  const InitResult r = run_init(kRunc12Init, msg, kReport);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  auto v = r.values();
+  CHECK(v["ns_time"] != self_ns("time"));
+  CHECK(v["timens_offsets"] == "monotonic 86400 5;boottime 1000000000 0;");
+  // /proc/uptime follows CLOCK_BOOTTIME: over 31 years inside.
+  CHECK(std::stod(v["uptime"]) > 1e9);
+}
+
+TEST_CASE("failure: time offsets without a new time namespace") {
+  require_root();
+  const InitResult r = run_init(
+      kRunc12Init, MessageBuilder().u32(kCloneFlags, CLONE_NEWPID).str(27290, "monotonic 5 0\n").build(), kReport);
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(r.leftover_children == 0);
+  CHECK(r.other_statuses.empty());
+  CHECK(r.fatal().find("plan bootstrap: time offsets given without creating a time namespace") != std::string::npos);
+}
+
+TEST_CASE("root: join a time namespace by path, its offsets set before anyone entered") {
+  require_root();
+  const Target target(CLONE_NEWTIME);
+  // unshare(CLONE_NEWTIME) applies to the target's future children: its
+  // namespace is time_for_children, still empty, so offsets may be set.
+  std::ofstream(target.proc() + "/timens_offsets") << "boottime 2000000000 0\n";
+  const std::string path = target.ns("time_for_children");
+  const InitResult r =
+      run_init(kNsrun, MessageBuilder().u32(kCloneFlags, 0).str(kNsPaths, "time:" + path).build(), kReport);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(r.values()["ns_time"] == ns_link(target.proc(), "time_for_children"));
+  CHECK(std::stod(r.values()["uptime"]) > 2e9);
 }
 
 TEST_CASE("unprivileged: rootless user namespace mapping the user to root, setgroups denied") {

@@ -264,3 +264,36 @@ TEST_CASE("error text names the cause, the place and the value") {
   const Error e = decode_error(ns_paths("net:/a,mount:/b"));
   CHECK(nsenter::to_string(e) == "decode bootstrap: unknown namespace type: mount (at byte 27)");
 }
+
+TEST_CASE("runc 1.2 profile: attribute 27290 carries time-namespace offsets") {
+  const auto runc12 = wire::Profile::Runc12;
+  auto offsets = [](std::string_view text) { return MessageBuilder().str(kMountSources, text).build(); };
+  auto r = wire::decode(offsets("boottime -5 999999999\nmonotonic 86400 0\n"), runc12);
+  REQUIRE_MESSAGE(r.has_value(), nsenter::to_string(r.error()));
+  CHECK(r->time_offsets == std::vector<nsenter::TimeOffset>{{nsenter::Clock::boottime, -5, 999999999},
+                                                             {nsenter::Clock::monotonic, 86400, 0}});
+  CHECK_FALSE(r->mount_sources.has_value());
+  auto min = wire::decode(offsets("monotonic -9223372036854775808 0\n"), runc12);
+  REQUIRE(min.has_value());
+  CHECK(min->time_offsets.at(0).secs == INT64_MIN);
+
+  auto expect12 = [&](std::string_view text, std::uint32_t offset, std::string_view detail) {
+    auto e = wire::decode(offsets(text), runc12);
+    REQUIRE_MESSAGE(!e.has_value(), text);
+    CHECK(e.error().code == Code::BadTimeOffsets);
+    CHECK(e.error().offset == offset);
+    CHECK(e.error().detail_view() == detail);
+  };
+  expect12("", 20, "empty");
+  expect12("realtime 1 0\n", 20, "realtime 1 0");
+  expect12("monotonic 1 1000000000\n", 20, "monotonic 1 1000000000");
+  expect12("monotonic 1\n", 20, "monotonic 1");
+  expect12("monotonic 1 0", 20, "monotonic 1 0");
+  expect12("monotonic 9223372036854775808 0\n", 20, "monotonic 9223372036854775808 0");
+  expect12("monotonic +1 0\n", 20, "monotonic +1 0");
+  expect12("boottime 1 0\nboottime 2 0\n", 33, "boottime given twice");
+  // The same bytes mean mount sources to a runc 1.1 peer, and are malformed.
+  auto as11 = wire::decode(offsets("monotonic 1 0\n"));
+  REQUIRE(!as11.has_value());
+  CHECK(as11.error().code == Code::BadMountSources);
+}

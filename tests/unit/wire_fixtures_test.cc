@@ -149,4 +149,28 @@ TEST_CASE("encode refuses what decode would refuse, naming the field") {
   refuse(b, nsenter::Code::EmbeddedNul, "mount_sources[0]: /a\\x00b");
   b.mount_sources = std::vector<std::string>(20, "/" + std::string(4000, 'x'));
   refuse(b, nsenter::Code::AttrTooLong, "MOUNT_SOURCES: 80045 bytes");
+  b = {};
+  b.time_offsets = {{nsenter::Clock::monotonic, 1, 0}};
+  refuse(b, nsenter::Code::NotInProfile, "time_offsets (runc >= 1.2 only)");
+}
+
+TEST_CASE("runc 1.2 profile: time offsets encode after ROOTLESS_EUID in attribute 27290, as runc 1.2 writes them") {
+  Bootstrap b;
+  b.clone_flags = NsSet{NsKind::time};
+  b.rootless_euid = false;
+  b.time_offsets = {{nsenter::Clock::monotonic, 7881, 2718281}, {nsenter::Clock::boottime, -1337, 3141519}};
+  auto bytes = wire::encode(b, {.profile = wire::Profile::Runc12});
+  REQUIRE(bytes.has_value());
+  const std::string text = "monotonic 7881 2718281\nboottime -1337 3141519\n";
+  const std::string tail(as_chars(*bytes).substr(32));  // header + CLONE_FLAGS + ROOTLESS_EUID
+  CHECK(tail.substr(0, 4) == std::string("\x33\x00\x9a\x6a", 4));  // nla_len 51 = 4 + 46 + NUL
+  CHECK(tail.substr(4, text.size()) == text);
+  auto back = wire::decode(*bytes, wire::Profile::Runc12);
+  REQUIRE(back.has_value());
+  CHECK(*back == b);
+  // A runc 1.2 peer has no mount sources.
+  b.mount_sources = std::vector<std::string>{"/a"};
+  auto refused = wire::encode(b, {.profile = wire::Profile::Runc12});
+  REQUIRE(!refused.has_value());
+  CHECK(refused.error().code == nsenter::Code::NotInProfile);
 }

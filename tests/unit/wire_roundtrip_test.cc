@@ -22,7 +22,8 @@ namespace {
 
 class ConfigGenerator {
  public:
-  explicit ConfigGenerator(std::uint32_t seed) : rng_(seed) {}
+  explicit ConfigGenerator(std::uint32_t seed, wire::Profile profile = wire::Profile::Runc11)
+      : rng_(seed), profile_(profile) {}
 
   Bootstrap next() {
     Bootstrap b;
@@ -41,7 +42,11 @@ class ConfigGenerator {
     if (coin()) b.rootless_euid = coin();
     if (coin()) b.uid_map_helper = path();
     if (coin()) b.gid_map_helper = path();
-    if (coin()) {
+    if (profile_ == wire::Profile::Runc12) {
+      if (coin()) b.time_offsets.push_back(offset(nsenter::Clock::monotonic));
+      if (coin()) b.time_offsets.push_back(offset(nsenter::Clock::boottime));
+      if (coin()) std::reverse(b.time_offsets.begin(), b.time_offsets.end());
+    } else if (coin()) {
       std::vector<std::string> sources(pick<std::size_t>(0, 12));
       for (auto& s : sources)
         if (coin()) s = path();
@@ -86,7 +91,12 @@ class ConfigGenerator {
     return map;
   }
 
+  nsenter::TimeOffset offset(nsenter::Clock c) {
+    return {c, pick<std::int64_t>(INT64_MIN, INT64_MAX), pick<std::int64_t>(0, nsenter::kNanosPerSec - 1)};
+  }
+
   std::mt19937 rng_;
+  wire::Profile profile_;
 };
 
 }  // namespace
@@ -109,6 +119,21 @@ TEST_CASE("encode -> decode -> encode is the identity on random valid configs") 
     // The JSON form carries the same config.
     auto from_json = nsenter::from_json(nsenter::to_json(config));
     REQUIRE_MESSAGE(from_json.has_value(), nsenter::to_string(from_json.error()));
+    REQUIRE(*from_json == config);
+  }
+}
+
+TEST_CASE("the runc 1.2 profile round-trips too, time offsets included") {
+  ConfigGenerator gen(0x5eed0005, wire::Profile::Runc12);
+  for (int i = 0; i < 1000; ++i) {
+    const Bootstrap config = gen.next();
+    auto bytes = wire::encode(config, {.profile = wire::Profile::Runc12});
+    REQUIRE_MESSAGE(bytes.has_value(), nsenter::to_string(bytes.error()));
+    auto back = wire::decode(*bytes, wire::Profile::Runc12);
+    REQUIRE_MESSAGE(back.has_value(), nsenter::to_string(back.error()));
+    REQUIRE(*back == config);
+    auto from_json = nsenter::from_json(nsenter::to_json(config));
+    REQUIRE(from_json.has_value());
     REQUIRE(*from_json == config);
   }
 }

@@ -58,12 +58,14 @@ namespace {
 
 
 constexpr std::string_view kUsage =
-    "usage: nsrun decode [FILE|-]   print a bootstrap message as JSON\n"
-    "       nsrun encode [FILE|-]   write the bootstrap message for a JSON config\n"
+    "usage: nsrun decode [--profile=runc-1.1|runc-1.2] [FILE|-]   print a bootstrap message as JSON\n"
+    "       nsrun encode [--profile=runc-1.1|runc-1.2] [FILE|-]   write the message for a JSON config\n"
     "       nsrun --help | --version\n"
     "\n"
-    "FILE defaults to standard input. decode reads exactly one runc 1.1 init\n"
-    "message (netlink header and attributes); encode writes one.\n";
+    "FILE defaults to standard input. decode reads exactly one runc init\n"
+    "message (netlink header and attributes); encode writes one. The profile\n"
+    "says which runc's attributes to expect (default runc-1.1; runc-1.2 has\n"
+    "time_offsets where runc-1.1 has mount_sources).\n";
 
 // Reads all of `path` ("-" is stdin), refusing more than `limit` bytes so a
 // wrong file cannot make us allocate without bound.
@@ -113,23 +115,23 @@ int fail(std::string_view what) {
   return 1;
 }
 
-int cmd_decode(const char* path) {
+int cmd_decode(const char* path, nsenter::wire::Profile profile) {
   std::string bytes, err;
   // One byte more than the largest valid message, so an oversized input is
   // still seen (and reported by decode) as too large.
   if (!slurp(path, nsenter::kMaxMessageBytes + 1, bytes, err)) return fail(err);
-  auto config = nsenter::wire::decode(bytes);
+  auto config = nsenter::wire::decode(bytes, profile);
   if (!config) return fail(nsenter::to_string(config.error()));
   const std::string json = nsenter::to_json(*config) + "\n";
   return write_all(STDOUT_FILENO, json) ? 0 : fail("cannot write standard output");
 }
 
-int cmd_encode(const char* path) {
+int cmd_encode(const char* path, nsenter::wire::Profile profile) {
   std::string text, err;
   if (!slurp(path, 4 * nsenter::kMaxMessageBytes, text, err)) return fail(err);
   auto config = nsenter::from_json(text);
   if (!config) return fail(nsenter::to_string(config.error()));
-  auto bytes = nsenter::wire::encode(*config);
+  auto bytes = nsenter::wire::encode(*config, {.profile = profile});
   if (!bytes) return fail(nsenter::to_string(bytes.error()));
   if (::isatty(STDOUT_FILENO)) return fail("refusing to write binary to a terminal; redirect standard output");
   const std::string_view out(reinterpret_cast<const char*>(bytes->data()), bytes->size());
@@ -155,9 +157,19 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "decode" || cmd == "encode") {
-    if (argc > 3) return usage_error(fmt::format("{} takes at most one FILE", cmd));
-    const char* path = argc == 3 ? argv[2] : "-";
-    return cmd == "decode" ? cmd_decode(path) : cmd_encode(path);
+    int arg = 2;
+    auto profile = nsenter::wire::Profile::Runc11;
+    if (arg < argc && std::string_view(argv[arg]).starts_with("--profile=")) {
+      const std::string_view name = std::string_view(argv[arg]).substr(10);
+      if (name == "runc-1.2")
+        profile = nsenter::wire::Profile::Runc12;
+      else if (name != "runc-1.1")
+        return usage_error(fmt::format("unknown profile '{}'", name));
+      ++arg;
+    }
+    if (argc - arg > 1) return usage_error(fmt::format("{} takes at most one FILE", cmd));
+    const char* path = arg < argc ? argv[arg] : "-";
+    return cmd == "decode" ? cmd_decode(path, profile) : cmd_encode(path, profile);
   }
   return usage_error(fmt::format("unknown command '{}'", cmd));
 }
