@@ -23,6 +23,7 @@ struct BootstrapSource {
   int init_pipe = -1;  // receives the pid line; stays open in stage 2; -1: none
   int log_pipe = -1;   // -1: fatal errors go to stderr
   LogLevel log_level = LogLevel::Debug;
+  const char* mount_fds = nullptr;  // fd numbers for MOUNT_SOURCES, as JSON
   wire::Bytes message;
 };
 
@@ -56,6 +57,7 @@ struct InitPipeReader {
     if (!pipe_fd) return pipe_fd.error();
     if (!*pipe_fd) return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, Env::init_pipe);
     out.init_pipe = **pipe_fd;
+    out.mount_fds = std::getenv(Env::mount_fds);
     return {};
   }
 
@@ -76,12 +78,14 @@ struct InMemoryReader {
   int pid_fd = -1;
   int log_fd = -1;
   LogLevel log_level = LogLevel::Debug;
+  const char* mount_fds = nullptr;
 
   bool is_init() const noexcept { return true; }
   Result<void> read_env(BootstrapSource& out) const noexcept {
     out.init_pipe = pid_fd;
     out.log_pipe = log_fd;
     out.log_level = log_level;
+    out.mount_fds = mount_fds;
     return {};
   }
   Result<void> read(BootstrapSource& out) const noexcept {

@@ -53,6 +53,7 @@ enum class Op : std::uint8_t {
   SelfProtect,
   WriteTimeOffsets,
   PlanBootstrap,
+  SendMountSources,
 };
 
 // Why it failed, for causes that are not just an errno.
@@ -178,6 +179,7 @@ constexpr std::string_view describe(Op op) noexcept {
     case Op::SelfProtect: return "protect /proc/self/exe (CVE-2019-5736)";
     case Op::WriteTimeOffsets: return "write timens_offsets";
     case Op::PlanBootstrap: return "plan bootstrap";
+    case Op::SendMountSources: return "send mount sources";
   }
   return "?";
 }

@@ -42,6 +42,7 @@
 #include "nsenter/idmap.hpp"
 #include "nsenter/log.hpp"
 #include "nsenter/message_reader.hpp"
+#include "nsenter/mount_sources.hpp"
 #include "nsenter/namespaces.hpp"
 #include "nsenter/result.hpp"
 #include "nsenter/self_protection.hpp"
@@ -96,6 +97,7 @@ struct Plan {
   // NS_PATHS entries are ','-separated in the message; copied here so each
   // is a C string for open(2).
   std::array<std::array<char, kMaxPathBytes + 1>, kMaxNamespaces> paths{};
+  std::string_view mount_fds;  // _LIBCONTAINER_MOUNT_FDS, checked against config.mount_sources
 
   std::span<const NsTarget> join() const noexcept { return {targets.data(), target_count}; }
   bool joins() const noexcept { return target_count > 0; }
@@ -103,7 +105,7 @@ struct Plan {
   bool setgroups() const noexcept { return config.setgroups.value_or(false); }
 };
 
-inline Result<void> make_plan(const BootstrapView& config, Plan& plan) noexcept {
+inline Result<void> make_plan(const BootstrapView& config, const char* mount_fds, Plan& plan) noexcept {
   plan.config = config;
   plan.create = config.clone_flags.value_or(NsSet{});
   // Offsets can only be set on a namespace nobody has entered yet, i.e.
@@ -111,10 +113,8 @@ inline Result<void> make_plan(const BootstrapView& config, Plan& plan) noexcept 
   if (!config.time_offsets.empty() && !plan.create.contains(NsKind::time))
     return make_error(Op::PlanBootstrap, Code::NoTimeNamespace, kNoOffset, config.time_offsets.text);
   if (config.mount_sources) {
-    // Passing mount-source fds (SCM_RIGHTS onto _LIBCONTAINER_MOUNT_FDS) is
-    // not implemented yet; refusing is better than an init without them.
-    Error e = make_error(Op::PlanBootstrap, Code::NotInProfile, kNoOffset, "MOUNT_SOURCES is not supported yet");
-    return e;
+    if (auto r = check_mount_fds(RuncEnv::mount_fds, mount_fds, *config.mount_sources); !r) return r;
+    plan.mount_fds = mount_fds;
   }
   for (const NsPathView& p : config.ns_paths) {
     auto& buf = plan.paths[plan.target_count];
@@ -171,7 +171,7 @@ class Nsexec {
     ctx.log_pipe = source.log_pipe;
     ctx.message = std::move(source.message);
     Plan plan;
-    if (auto r = setup(ctx, plan); !r) die(r.error());
+    if (auto r = setup(ctx, source.mount_fds, plan); !r) die(r.error());
 
     // Both sync socketpairs exist before the first clone, so that stage 2
     // can inherit its end through stage 1.
@@ -202,12 +202,12 @@ class Nsexec {
  private:
   // ---- setup: the original process, before any clone --------------------------
   // Decodes and plans the message the reader delivered.
-  Result<void> setup(InitContext& ctx, Plan& plan) noexcept {
+  Result<void> setup(InitContext& ctx, const char* mount_fds, Plan& plan) noexcept {
     if (auto r = check_single_threaded(); !r) return r;
     auto config = wire::decode_view(ctx.message, kProfile);
     if (!config) return config.error();
     ctx.config = *config;
-    if (auto r = make_plan(ctx.config, plan); !r) return r;
+    if (auto r = make_plan(ctx.config, mount_fds, plan); !r) return r;
     if (plan.config.oom_score_adj) {
       // Before anything drops privileges or dumpability: a process may
       // always raise its own oom_score_adj while it is still dumpable.
@@ -283,6 +283,13 @@ class Nsexec {
           if (auto r = child.send(SyncMsg::TimeoffsetsAck); !r) die(r.error());
           break;
         }
+        case SyncMsg::MountsourcesPls: {
+          if (!plan.config.mount_sources) die(child.unexpected(SyncMsg::ChildFinish, *msg));
+          logger_.log(LogLevel::Debug, Stage::Parent, "stage-1 requested mount sources");
+          if (auto r = send_mount_sources(child_fd, stage1, *plan.config.mount_sources); !r) die(r.error());
+          if (auto r = child.send(SyncMsg::MountsourcesAck); !r) die(r.error());
+          break;
+        }
         case SyncMsg::ChildFinish:
           logger_.log(LogLevel::Debug, Stage::Parent, "stage-1 complete");
           done = true;
@@ -334,6 +341,13 @@ class Nsexec {
     if (!plan.config.time_offsets.empty()) {
       if (auto r = parent.send(SyncMsg::TimeoffsetsPls); !r) die(r.error());
       if (auto r = parent.expect(SyncMsg::TimeoffsetsAck); !r) die(r.error());
+    }
+    // Bind-mount sources are opened by stage 0 (host privileges) inside our
+    // new mount namespace and land on the fd numbers the runtime chose.
+    if (plan.config.mount_sources) {
+      if (auto r = parent.send(SyncMsg::MountsourcesPls); !r) die(r.error());
+      if (auto r = receive_mount_sources(sync_fd, plan.mount_fds); !r) die(r.error());
+      if (auto r = parent.expect(SyncMsg::MountsourcesAck); !r) die(r.error());
     }
     auto stage2 = clone_.spawn(Stage::Child);
     if (!stage2) die(stage2.error());

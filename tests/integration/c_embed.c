@@ -20,6 +20,9 @@ int main(void) {
   char link[64] = {0}, exe[4096] = {0};
   if (readlink("/proc/self/ns/pid", link, sizeof link - 1) < 0) strcpy(link, "?");
   if (readlink("/proc/self/exe", exe, sizeof exe - 1) < 0) strcpy(exe, "?");
+  char fd7[4096] = {0};
+  if (readlink("/proc/self/fd/7", fd7, sizeof fd7 - 1) < 0) strcpy(fd7, "none");
+  printf("fd7=%s\n", fd7);
   struct statvfs fs;
   const int exe_ro = statvfs("/proc/self/exe", &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0;
   printf("pid=%d\nuid=%d\nns_pid=%s\ninit_pipe=%d\nexe=%s\nexe_ro=%d\ncloned=%s\n", (int)getpid(), (int)getuid(), link,

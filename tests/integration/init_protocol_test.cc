@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <pwd.h>
 #include <sys/utsname.h>
@@ -475,6 +476,32 @@ TEST_CASE("self-protection: a binary already run from a sealed memfd is neither 
   CHECK_FALSE(logged(r, "re-exec"));
 }
 
+TEST_CASE("root: bind-mount sources reach the init on the fd numbers the runtime named") {
+  require_root();
+  char dir[] = "/tmp/nsenter-src.XXXXXX";
+  REQUIRE(::mkdtemp(dir) != nullptr);
+  const std::string source = std::string(dir) + "/volume";
+  REQUIRE(::mkdir(source.c_str(), 0755) == 0);
+  // As runc 1.1 sends them: one entry per mount, "" for non-bind mounts.
+  InitOptions opt;
+  opt.env = {{"_LIBCONTAINER_MOUNT_FDS", "[-1,7,-1]"}};
+  const InitResult r = run_init(kCEmbed,
+                                MessageBuilder()
+                                    .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID)
+                                    .str(kUidMap, "0 100000 65536\n")
+                                    .str(kGidMap, "0 100000 65536\n")
+                                    .u32(kSetGroup, 1)
+                                    .u32(kRootlessEuid, 0)
+                                    .str(kMountSources, std::string("\0", 1) + source + std::string("\0\0", 2))
+                                    .build(),
+                                {}, opt);
+  ::rmdir(source.c_str());
+  ::rmdir(dir);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(r.values()["fd7"] == source);
+}
+
 TEST_CASE("failure: a namespace path that does not exist") {
   require_root();
   const InitResult r =
@@ -572,6 +599,16 @@ TEST_CASE("failure: stage 0 killed while stage 1 waits for its maps") {
     char buf[64] = {};
     REQUIRE(::read(marker[0], buf, sizeof buf - 1) > 0);
     helper_pid = std::atoi(buf);
+    // While blocked, the stages carry runc's names, visible to ps.
+    std::ifstream comm0("/proc/" + std::to_string(stage0) + "/comm");
+    std::string name0;
+    std::getline(comm0, name0);
+    CHECK(name0 == "runc:[0:PARENT]");
+    const std::string rest(buf);
+    std::ifstream comm1("/proc/" + rest.substr(rest.find(' ') + 1, rest.find('\n') - rest.find(' ') - 1) + "/comm");
+    std::string name1;
+    std::getline(comm1, name1);
+    CHECK(name1 == "runc:[1:CHILD]");
     ::kill(stage0, SIGKILL);
     ::kill(helper_pid, SIGKILL);  // orphaned by stage 0's death: ours to end
   };

@@ -1,0 +1,197 @@
+// nsenter: passing bind-mount sources into the container (runc 1.1's
+// MOUNT_SOURCES). Stage 0, still privileged on the host, opens each source
+// from inside the container's new mount namespace and sends the fd over the
+// sync socket (SCM_RIGHTS); stage 1 puts each one on the fd number that
+// _LIBCONTAINER_MOUNT_FDS names, for the runtime's own init code to mount.
+#pragma once
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string_view>
+
+#include "nsenter/bootstrap_view.hpp"
+#include "nsenter/error.hpp"
+#include "nsenter/fd.hpp"
+#include "nsenter/idmap.hpp"
+#include "nsenter/result.hpp"
+#include "nsenter/version.hpp"
+
+NSENTER_BEGIN_NAMESPACE
+
+// _LIBCONTAINER_MOUNT_FDS as runc's Go side writes it: a JSON array of fd
+// numbers, -1 for "no fd" (json.Marshal of []int, e.g. [-1,5,-1]). Walks
+// it without allocating; check_mount_fds() validated it before any clone.
+class MountFdList {
+ public:
+  explicit MountFdList(std::string_view text) noexcept : text_(text) {}
+
+  // Calls f(fd) per entry; returns false at the first malformed spot.
+  template <class F>
+  bool for_each(F&& f) const noexcept {
+    std::size_t pos = skip(0);
+    if (pos >= text_.size() || text_[pos] != '[') return false;
+    pos = skip(pos + 1);
+    if (pos < text_.size() && text_[pos] == ']') return skip(pos + 1) == text_.size();
+    while (true) {
+      const bool neg = pos < text_.size() && text_[pos] == '-';
+      if (neg) ++pos;
+      long long v = 0;
+      const std::size_t start = pos;
+      while (pos < text_.size() && text_[pos] >= '0' && text_[pos] <= '9' && pos - start < 10)
+        v = v * 10 + (text_[pos++] - '0');
+      if (pos == start || v > 0x7fffffff || (neg && v != 1)) return false;
+      f(static_cast<int>(neg ? -v : v));
+      pos = skip(pos);
+      if (pos >= text_.size()) return false;
+      if (text_[pos] == ']') return skip(pos + 1) == text_.size();
+      if (text_[pos] != ',') return false;
+      pos = skip(pos + 1);
+    }
+  }
+
+ private:
+  std::size_t skip(std::size_t pos) const noexcept {
+    while (pos < text_.size() && (text_[pos] == ' ' || text_[pos] == '\t' || text_[pos] == '\n')) ++pos;
+    return pos;
+  }
+  std::string_view text_;
+};
+
+// Checks that `fds` pairs with `sources` entry by entry: an fd number
+// (>= 0) for every source, -1 for every empty entry. runc does not check;
+// a mismatch would put the wrong mount's fd on a number, or none.
+inline Result<void> check_mount_fds(const char* env_name, const char* text, const MountSourcesView& sources) noexcept {
+  auto fail = [&](std::string_view why) {
+    char what[kErrorDetailBytes];
+    const auto r = fmt::format_to_n(what, sizeof what, "{}: {}", env_name, why);
+    return make_error(Op::PlanBootstrap, Code::BadEnv, kNoOffset, {what, std::min(r.size, sizeof what)});
+  };
+  if (text == nullptr) return fail("not set, but MOUNT_SOURCES was sent");
+  std::size_t count = 0;
+  bool paired = true;
+  // Entries of the source list, in order, to pair with the fd numbers.
+  std::string_view rest = sources.list;
+  const bool ok = MountFdList(text).for_each([&](int fd) {
+    ++count;
+    if (rest.empty()) return;
+    const std::size_t nul = rest.find('\0');
+    const bool has_source = nul > 0;
+    rest.remove_prefix(nul + 1);
+    if (has_source != (fd >= 0)) paired = false;
+  });
+  if (!ok) return fail("not a JSON array of fd numbers");
+  if (count != sources.count) return fail("not one entry per mount source");
+  if (!paired) return fail("an fd for an empty source, or none for a source");
+  return {};
+}
+
+namespace detail {
+
+union FdControl {
+  char buf[CMSG_SPACE(sizeof(int))];
+  cmsghdr align;
+};
+
+}  // namespace detail
+
+// One fd over a unix socket, with one data byte (SCM_RIGHTS needs one).
+inline Result<void> send_fd(int sock, int fd, Stage stage) noexcept {
+  char byte = 0;
+  iovec iov{&byte, 1};
+  detail::FdControl control{};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+  ssize_t n;
+  do n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) {
+    Error e = make_sys_error(Op::SyncWrite, n < 0 ? errno : EIO, "send mount source fd");
+    e.stage = stage;
+    return e;
+  }
+  return {};
+}
+
+// Receives one fd (close-on-exec) and moves it onto `target`.
+inline Result<void> receive_fd_onto(int sock, int target, Stage stage) noexcept {
+  auto fail = [&](int err, std::string_view what) {
+    Error e = make_sys_error(Op::SyncRead, err, what);
+    e.stage = stage;
+    return e;
+  };
+  char byte = 0;
+  iovec iov{&byte, 1};
+  detail::FdControl control{};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  ssize_t n;
+  do n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return fail(errno, "receive mount source fd");
+  const cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  if (n != 1 || (msg.msg_flags & MSG_CTRUNC) != 0 || cmsg == nullptr || cmsg->cmsg_level != SOL_SOCKET ||
+      cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+    return fail(EBADMSG, "expected one fd with one byte");
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+  UniqueFd received(fd);
+  if (::dup3(received.get(), target, O_CLOEXEC) < 0) return fail(errno, "dup3 onto the _LIBCONTAINER_MOUNT_FDS number");
+  return {};
+}
+
+// Stage 0: opens every source as seen from inside stage 1's mount
+// namespace (which may differ from ours once the runtime has set it up),
+// sends the fds in order, and returns to our own mount namespace.
+inline Result<void> send_mount_sources(int sock, pid_t stage1, const MountSourcesView& sources) noexcept {
+  auto fail = [](int err, std::string_view what) {
+    Error e = make_sys_error(Op::SendMountSources, err, what);
+    e.stage = Stage::Parent;
+    return e;
+  };
+  UniqueFd home(::open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
+  if (!home) return fail(errno, "/proc/self/ns/mnt");
+  const detail::ProcPath theirs(stage1, "ns/mnt");
+  UniqueFd container(::open(theirs.data, O_RDONLY | O_CLOEXEC));
+  if (!container) return fail(errno, theirs.data);
+  if (::setns(container.get(), CLONE_NEWNS) != 0) return fail(errno, theirs.data);
+  Result<void> result;
+  sources.for_each([&](std::string_view source) {
+    if (!result || source.empty()) return;
+    // NUL-terminated in the message buffer (see MountSourcesView).
+    UniqueFd fd(::open(source.data(), O_PATH | O_CLOEXEC));
+    if (!fd) {
+      result = fail(errno, source);
+      return;
+    }
+    result = send_fd(sock, fd.get(), Stage::Parent);
+  });
+  if (::setns(home.get(), CLONE_NEWNS) != 0 && result) result = fail(errno, "back to our mount namespace");
+  return result;
+}
+
+// Stage 1: receives the fds in order onto the numbers the list names.
+inline Result<void> receive_mount_sources(int sock, std::string_view fd_list) noexcept {
+  Result<void> result;
+  MountFdList(fd_list).for_each([&](int target) {
+    if (result && target >= 0) result = receive_fd_onto(sock, target, Stage::Child);
+  });
+  return result;
+}
+
+NSENTER_END_NAMESPACE
