@@ -29,6 +29,7 @@ namespace {
 constexpr const char* kNsrun = "tools/nsrun/nsrun";  // runfiles paths
 constexpr const char* kCEmbed = "tests/integration/c_embed";
 constexpr const char* kRunc12Init = "tests/integration/runc12_init";
+constexpr const char* kPidfdInit = "tests/integration/pidfd_init";
 constexpr uid_t kNobody = 65534;
 
 // Prints what the command sees, one key=value per line.
@@ -212,6 +213,34 @@ TEST_CASE("root: join the namespaces of a live process, its user namespace ownin
   CHECK(v["pid"] == "1");
   CHECK(v["uid"] == "0");  // uid 0 inside maps to 100000 outside
   CHECK(v["uid_map"] == " 0 100000 65536;");
+}
+
+TEST_CASE("root: PidfdJoiner joins all of a process's namespaces in one setns") {
+  require_root();
+  const Target target(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
+  const std::string paths = "user:" + target.ns("user") + ",net:" + target.ns("net") + ",uts:" + target.ns("uts") +
+                            ",ipc:" + target.ns("ipc");
+  const InitResult r =
+      run_init(kPidfdInit, MessageBuilder().u32(kCloneFlags, CLONE_NEWPID).str(kNsPaths, paths).build(), kReport);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  for (const char* kind : {"user", "net", "uts", "ipc"}) {
+    CAPTURE(kind);
+    CHECK(r.values()[std::string("ns_") + kind] == ns_link(target.proc(), kind));
+  }
+  CHECK(r.values()["uid"] == "0");
+}
+
+TEST_CASE("root: PidfdJoiner falls back to paths when they are not one process's") {
+  require_root();
+  const Target owner(CLONE_NEWUSER | CLONE_NEWUTS);
+  const Target host_net(CLONE_NEWNET);
+  const std::string paths = "user:" + owner.ns("user") + ",uts:" + owner.ns("uts") + ",net:" + host_net.ns("net");
+  const InitResult r = run_init(kPidfdInit, MessageBuilder().u32(kCloneFlags, 0).str(kNsPaths, paths).build(), kReport);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(r.values()["ns_user"] == ns_link(owner.proc(), "user"));
+  CHECK(r.values()["ns_net"] == ns_link(host_net.proc(), "net"));
 }
 
 TEST_CASE("root: join a user namespace and a netns it does not own") {

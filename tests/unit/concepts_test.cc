@@ -63,3 +63,19 @@ TEST_CASE("a pipeline composed of custom policies asks its reader once and retur
   CHECK_FALSE(pipeline.run().has_value());
   CHECK(calls == 1);
 }
+
+TEST_CASE("PidfdJoiner uses one pidfd only when every path is /proc/PID/ns/<kind> of one PID") {
+  using ns::NsKind;
+  using ns::NsTarget;
+  auto pid_of = [](std::initializer_list<NsTarget> t) {
+    return ns::PidfdJoiner::common_pid(std::span<const NsTarget>(t.begin(), t.size()));
+  };
+  CHECK(pid_of({{NsKind::net, "/proc/42/ns/net"}, {NsKind::user, "/proc/42/ns/user"}}) == 42);
+  CHECK_FALSE(pid_of({{NsKind::net, "/proc/42/ns/net"}, {NsKind::user, "/proc/43/ns/user"}}));
+  CHECK_FALSE(pid_of({{NsKind::net, "/proc/42/ns/uts"}}));  // kind and file disagree
+  CHECK_FALSE(pid_of({{NsKind::net, "/run/netns/a"}}));
+  CHECK_FALSE(pid_of({{NsKind::time, "/proc/42/ns/time_for_children"}}));
+  CHECK_FALSE(pid_of({{NsKind::net, "/proc/self/ns/net"}}));
+  CHECK_FALSE(pid_of({{NsKind::net, "/proc/0/ns/net"}}));
+  static_assert(ns::NamespaceJoiner<ns::PidfdJoiner>);
+}

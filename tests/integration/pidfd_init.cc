@@ -1,0 +1,10 @@
+// An init that joins namespaces with PidfdJoiner (one setns(pidfd, flags)).
+#include "exec_after_dashes.hpp"
+#include "nsenter/embed.hpp"
+
+using PidfdNsexec = nsenter::Nsexec<nsenter::InitPipeReader<>, nsenter::RuncSelfProtection<>, nsenter::RuncLogger,
+                                    nsenter::PidfdJoiner>;
+
+NSENTER_INIT_CONSTRUCTOR(pidfd_init, 200, PidfdNsexec, exec_after_dashes)
+
+int main() { return 0; }
