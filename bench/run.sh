@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Reproducible benchmark run: builds //bench:wire_bench optimized and measures
-# nsenter against runc 1.1's nl_parse() on the captured runc messages plus a
-# large synthetic one. Prints a Markdown table (copy it into
-# docs/benchmarks.md with the date and machine).
+# Reproducible benchmark run, nsenter side by side with runc 1.1's C
+# nsexec (from Debian's runc source package) in the same run:
+#  1. //bench:wire_bench: reading+decoding bootstrap messages against runc's
+#     nl_parse(), on the captured runc messages plus a large synthetic one;
+#  2. //bench:pipeline_bench: whole init starts (needs root: the message
+#     maps host ids 100000..).
+# Prints Markdown tables (copy them into docs/benchmarks.md with the date).
 #
-#   bench/run.sh [ROUNDS [OPS_PER_ROUND]]      (default 15 20000)
+#   bench/run.sh [ROUNDS [OPS_PER_ROUND [STARTS]]]      (default 15 20000 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh >/dev/null
-bazel build -c opt //bench:wire_bench //tools/nsrun >/dev/null 2>&1 || bazel build -c opt //bench:wire_bench //tools/nsrun
+bazel build -c opt //bench:all //tools/nsrun >/dev/null 2>&1 || bazel build -c opt //bench:all //tools/nsrun
 work=$(mktemp -d /tmp/nsenter-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -34,3 +37,6 @@ echo "# $(date -u +%F) $(uname -r), $(nproc) cores, $(grep -m1 'model name' /pro
 bazel-bin/bench/wire_bench "${1:-15}" "${2:-20000}" \
   tests/data/runc/root_default.bin tests/data/runc/root_userns.bin \
   tests/data/runc/rootless_multi.bin tests/data/runc/bind_mounts.bin "$work/large_synthetic.bin"
+
+echo
+bazel-bin/bench/pipeline_bench "${3:-60}" bazel-bin/bench/runc_ref_init bazel-bin/bench/bench_init
