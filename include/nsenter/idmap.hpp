@@ -59,15 +59,6 @@ inline int write_proc_file(pid_t pid, std::string_view file, std::string_view te
 
 }  // namespace detail
 
-// Writes "deny" to /proc/PID/setgroups. Required before an unprivileged
-// process may write gid_map (user_namespaces(7)); ENOENT means a kernel
-// older than 3.19 that has no such file, which needs no deny.
-inline Result<void> deny_setgroups(pid_t pid) noexcept {
-  const int err = detail::write_proc_file(pid, "setgroups", "deny");
-  if (err != 0 && err != ENOENT) return detail::stage0_error(Op::WriteSetgroups, err, detail::ProcPath(pid, "setgroups").data);
-  return {};
-}
-
 // Direct writes only.
 struct ProcIdMapWriter {
   Result<void> write(const IdMapRequest& req) const noexcept {

@@ -47,6 +47,7 @@
 #include "nsenter/result.hpp"
 #include "nsenter/self_protection.hpp"
 #include "nsenter/sync.hpp"
+#include "nsenter/sys.hpp"
 #include "nsenter/version.hpp"
 #include "nsenter/wire.hpp"
 
@@ -139,19 +140,20 @@ struct InitContext {
 
 template <BootstrapReader Reader = InitPipeReader<>, SelfProtection Protection = RuncSelfProtection<>,
           LogSink Logger = RuncLogger, NamespaceJoiner Joiner = SetnsJoiner, IdMapWriter MapWriter = RuncIdMapWriter,
-          CloneStrategy Clone = CloneParent, class Names = RuncStageNames,
+          CloneStrategy Clone = CloneParent, Sys SysCalls = LinuxSys, class Names = RuncStageNames,
           wire::Profile kProfile = wire::Profile::Runc11>
 class Nsexec {
  public:
   Nsexec() = default;
   explicit Nsexec(Reader reader, Protection protection = {}, Logger logger = {}, Joiner joiner = {},
-                  MapWriter writer = {}, Clone clone = {})
+                  MapWriter writer = {}, Clone clone = {}, SysCalls sys = {})
       : reader_(std::move(reader)),
         protection_(protection),
         logger_(logger),
         joiner_(joiner),
         writer_(writer),
-        clone_(clone) {}
+        clone_(clone),
+        sys_(sys) {}
 
   // Returns nullopt at once when the reader says this is no init (for
   // InitPipeReader: one getenv). In an init, returns only in stage 2;
@@ -176,13 +178,12 @@ class Nsexec {
     // Both sync socketpairs exist before the first clone, so that stage 2
     // can inherit its end through stage 1.
     int child_pair[2], grandchild_pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, child_pair) != 0) die(sys(Op::Socketpair, "stage 1"));
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, grandchild_pair) != 0)
-      die(sys(Op::Socketpair, "stage 2"));
+    if (int err = sys_.socketpair(child_pair)) die(stage_error(Op::Socketpair, err, "stage 1", Stage::Setup));
+    if (int err = sys_.socketpair(grandchild_pair)) die(stage_error(Op::Socketpair, err, "stage 2", Stage::Setup));
     UniqueFd child_parent_end(child_pair[0]), child_end(child_pair[1]);
     UniqueFd grandchild_parent_end(grandchild_pair[0]), grandchild_end(grandchild_pair[1]);
 
-    ::prctl(PR_SET_NAME, Names::parent, 0, 0, 0);
+    (void)sys_.set_name(Names::parent);
     logger_.log(LogLevel::Debug, Stage::Parent, "~> nsexec stage-0");
     auto stage1 = clone_.spawn(Stage::Parent);
     if (!stage1) die(stage1.error());
@@ -213,12 +214,13 @@ class Nsexec {
       // always raise its own oom_score_adj while it is still dumpable.
       char text[16];
       const auto r = fmt::format_to_n(text, sizeof text, "{}", *plan.config.oom_score_adj);
-      const int err = write_self_file("/proc/self/oom_score_adj", {text, r.size});
-      if (err != 0) return make_sys_error(Op::OomScoreAdj, err, {text, r.size});
+      if (int err = sys_.write_file("/proc/self/oom_score_adj", {text, r.size}))
+        return make_sys_error(Op::OomScoreAdj, err, {text, r.size});
     }
     // Joining foreign namespaces: non-dumpable, so processes already in them
     // cannot ptrace us or read our /proc files (runc does the same).
-    if (plan.joins() && ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return sys(Op::SetDumpable, "0");
+    if (plan.joins())
+      if (int err = sys_.set_dumpable(false)) return make_sys_error(Op::SetDumpable, err, "0");
     return {};
   }
 
@@ -278,8 +280,8 @@ class Nsexec {
         case SyncMsg::TimeoffsetsPls: {
           logger_.log(LogLevel::Debug, Stage::Parent, "stage-1 requested timens offsets");
           const std::string_view text = plan.config.time_offsets.text;
-          const int err = detail::write_proc_file(stage1, "timens_offsets", text);
-          if (err != 0) die(make_stage_error(Op::WriteTimeOffsets, err, detail::ProcPath(stage1, "timens_offsets").data, Stage::Parent));
+          const detail::ProcPath path(stage1, "timens_offsets");
+          if (int err = sys_.write_file(path.data, text)) die(stage_error(Op::WriteTimeOffsets, err, path.data, Stage::Parent));
           if (auto r = child.send(SyncMsg::TimeoffsetsAck); !r) die(r.error());
           break;
         }
@@ -311,7 +313,7 @@ class Nsexec {
   // namespace, then clones stage 2 (a new pid namespace is entered only by
   // a new process). Returns only in stage 2.
   void stage_child(const Plan& plan, int sync_fd, UniqueFd& grandchild_end) noexcept {
-    ::prctl(PR_SET_NAME, Names::child, 0, 0, 0);
+    (void)sys_.set_name(Names::child);
     logger_.log(LogLevel::Debug, Stage::Child, "~> nsexec stage-1");
     const SyncChannel parent(sync_fd, Stage::Child);
     if (plan.joins())
@@ -320,15 +322,17 @@ class Nsexec {
     if (rest.contains(NsKind::user)) {
       // Alone first: the remaining namespaces are then created owned by the
       // new user namespace, where we will be root.
-      if (::unshare(CLONE_NEWUSER) != 0) die(sys(Op::Unshare, "user", Stage::Child));
+      if (int err = sys_.unshare(CLONE_NEWUSER)) die(stage_error(Op::Unshare, err, "user", Stage::Child));
       rest.erase(NsKind::user);
       // Stage 0 writes our maps through /proc/PID, which needs us dumpable
       // if setup made us non-dumpable for joining.
-      if (plan.joins() && ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) die(sys(Op::SetDumpable, "1", Stage::Child));
+      if (plan.joins())
+        if (int err = sys_.set_dumpable(true)) die(stage_error(Op::SetDumpable, err, "1", Stage::Child));
       if (auto r = parent.send(SyncMsg::UsermapPls); !r) die(r.error());
       if (auto r = parent.expect(SyncMsg::UsermapAck); !r) die(r.error());
-      if (plan.joins() && ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) die(sys(Op::SetDumpable, "0", Stage::Child));
-      if (::setresuid(0, 0, 0) != 0) die(sys(Op::Setresuid, {}, Stage::Child));
+      if (plan.joins())
+        if (int err = sys_.set_dumpable(false)) die(stage_error(Op::SetDumpable, err, "0", Stage::Child));
+      if (int err = sys_.setresuid_root()) die(stage_error(Op::Setresuid, err, {}, Stage::Child));
     }
     // The cgroup namespace is created last, by stage 2, so that its root is
     // the cgroup the runtime has placed the init in by then.
@@ -366,11 +370,12 @@ class Nsexec {
   // exit in the same namespace; runc retries a few times.
   void unshare_retrying(std::uint32_t flags) noexcept {
     for (int attempt = 0;; ++attempt) {
-      if (::unshare(static_cast<int>(flags)) == 0) return;
-      if (errno != EINVAL || attempt == 4) {
+      const int err = sys_.unshare(static_cast<int>(flags));
+      if (err == 0) return;
+      if (err != EINVAL || attempt == 4) {
         char what[32];
         const auto r = fmt::format_to_n(what, sizeof what, "flags {:#x}", flags);
-        die(sys(Op::Unshare, {what, r.size}, Stage::Child));
+        die(stage_error(Op::Unshare, err, {what, r.size}, Stage::Child));
       }
     }
   }
@@ -379,37 +384,37 @@ class Nsexec {
   // Waits for stage 0's go, becomes session leader and root of its
   // namespaces, creates the cgroup namespace, reports and returns.
   void stage_init(const Plan& plan, int sync_fd) noexcept {
-    ::prctl(PR_SET_NAME, Names::init, 0, 0, 0);
+    (void)sys_.set_name(Names::init);
     kill_on_error_ = {-1, -1};
     logger_.log(LogLevel::Debug, Stage::Init, "~> nsexec stage-2");
     const SyncChannel parent(sync_fd, Stage::Init);
     if (auto r = parent.expect(SyncMsg::Grandchild); !r) die(r.error());
-    if (::setsid() < 0) die(sys(Op::Setsid, {}, Stage::Init));
-    if (::setuid(0) != 0) die(sys(Op::Setuid, {}, Stage::Init));
-    if (::setgid(0) != 0) die(sys(Op::Setgid, {}, Stage::Init));
-    if (!plan.rootless() && plan.setgroups() && ::setgroups(0, nullptr) != 0) die(sys(Op::Setgroups, {}, Stage::Init));
-    if (plan.create.contains(NsKind::cgroup) && ::unshare(CLONE_NEWCGROUP) != 0)
-      die(sys(Op::Unshare, "cgroup", Stage::Init));
+    if (int err = sys_.setsid()) die(stage_error(Op::Setsid, err, {}, Stage::Init));
+    if (int err = sys_.setuid_root()) die(stage_error(Op::Setuid, err, {}, Stage::Init));
+    if (int err = sys_.setgid_root()) die(stage_error(Op::Setgid, err, {}, Stage::Init));
+    if (!plan.rootless() && plan.setgroups())
+      if (int err = sys_.clear_groups()) die(stage_error(Op::Setgroups, err, {}, Stage::Init));
+    if (plan.create.contains(NsKind::cgroup))
+      if (int err = sys_.unshare(CLONE_NEWCGROUP)) die(stage_error(Op::Unshare, err, "cgroup", Stage::Init));
     if (auto r = parent.send(SyncMsg::ChildFinish); !r) die(r.error());
     logger_.log(LogLevel::Debug, Stage::Init, "<= nsexec stage-2");
   }
 
   // ---- helpers -------------------------------------------------------------
-  static Error sys(Op op, std::string_view what, Stage stage = Stage::Setup) noexcept {
-    return make_stage_error(op, errno, what, stage);
-  }
-
-  static Error make_stage_error(Op op, int err, std::string_view what, Stage stage) noexcept {
+  static Error stage_error(Op op, int err, std::string_view what, Stage stage) noexcept {
     Error e = make_sys_error(op, err, what);
     e.stage = stage;
     return e;
   }
 
-  static int write_self_file(const char* path, std::string_view text) noexcept {
-    UniqueFd fd(::open(path, O_WRONLY | O_CLOEXEC));
-    if (!fd) return errno;
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) return errno ? errno : EIO;
-    return 0;
+  // "deny" in /proc/PID/setgroups, required before an unprivileged process
+  // may write gid_map (user_namespaces(7)); ENOENT means a kernel older
+  // than 3.19, which has no such file and needs no deny.
+  Result<void> deny_setgroups(pid_t pid) const noexcept {
+    const detail::ProcPath path(pid, "setgroups");
+    const int err = sys_.write_file(path.data, "deny");
+    if (err != 0 && err != ENOENT) return stage_error(Op::WriteSetgroups, err, path.data, Stage::Parent);
+    return {};
   }
 
   // Logs the error as a fatal record, kills what this process spawned (they
@@ -418,7 +423,7 @@ class Nsexec {
   [[noreturn]] void die(const Error& e) noexcept {
     logger_.fatal(e);
     for (pid_t pid : kill_on_error_)
-      if (pid > 0) ::kill(pid, SIGKILL);
+      if (pid > 0) (void)sys_.kill(pid);
     ::_exit(1);
   }
 
@@ -428,6 +433,7 @@ class Nsexec {
   [[no_unique_address]] Joiner joiner_{};
   [[no_unique_address]] MapWriter writer_{};
   [[no_unique_address]] Clone clone_{};
+  [[no_unique_address]] SysCalls sys_{};
   std::array<pid_t, 2> kill_on_error_{-1, -1};
 };
 
@@ -437,6 +443,6 @@ using RuncCompatNsexec = Nsexec<>;
 // The same, speaking runc >= 1.2's attributes (time-namespace offsets in
 // attribute 27290 instead of mount sources).
 using Runc12Nsexec = Nsexec<InitPipeReader<>, RuncSelfProtection<>, RuncLogger, SetnsJoiner, RuncIdMapWriter,
-                            CloneParent, RuncStageNames, wire::Profile::Runc12>;
+                            CloneParent, LinuxSys, RuncStageNames, wire::Profile::Runc12>;
 
 NSENTER_END_NAMESPACE

@@ -40,16 +40,8 @@ ChildOutcome in_child(const std::function<void(int log_fd)>& body) {
   ::close(err[1]);
   ::close(log[1]);
   ChildOutcome out;
-  auto slurp = [](int fd) {
-    std::string s;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
-    ::close(fd);
-    return s;
-  };
-  out.err = slurp(err[0]);
-  out.log = slurp(log[0]);
+  out.err = read_to_end_and_close(err[0]);
+  out.log = read_to_end_and_close(log[0]);
   ::waitpid(pid, &out.status, 0);
   return out;
 }

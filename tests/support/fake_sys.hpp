@@ -1,0 +1,100 @@
+// Test doubles for the pipeline's system-call policies. Every call is
+// recorded as one line "PID CALL ARGS\n" on a pipe (one write, so lines
+// from the three stage processes never mix), and the first call whose
+// "CALL ARGS" starts with `fail` returns `err` instead of happening.
+// Nothing privileged really happens, so the stage logic runs unprivileged.
+#pragma once
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <span>
+#include <string_view>
+
+#include "nsenter/nsexec.hpp"
+
+namespace nsenter::test {
+
+struct CallLog {
+  int fd = -1;               // write end of the record pipe
+  const char* fail = nullptr;  // prefix of the call to fail, or none
+  int err = EPERM;
+
+  // Records the call; returns the errno to report (0: go on).
+  int record(std::string_view call, std::string_view args = {}) const noexcept {
+    char line[256];
+    const auto r = fmt::format_to_n(line, sizeof line - 1, "{} {} {}", ::getpid(), call, args);
+    std::size_t n = std::min(r.size, sizeof line - 1);
+    line[n++] = '\n';
+    (void)!::write(fd, line, n);
+    if (fail == nullptr) return 0;
+    char what[200];
+    const auto w = fmt::format_to_n(what, sizeof what, "{} {}", call, args);
+    const std::string_view text(what, std::min(w.size, sizeof what));
+    return text.starts_with(fail) ? err : 0;
+  }
+};
+
+struct FaultySys {
+  CallLog log;
+  int unshare(int flags) const noexcept {
+    char hex[16];
+    const auto r = fmt::format_to_n(hex, sizeof hex, "{:#x}", flags);
+    return log.record("unshare", {hex, r.size});
+  }
+  int set_dumpable(bool on) const noexcept { return log.record("set_dumpable", on ? "1" : "0"); }
+  int set_name(const char* name) const noexcept { return log.record("set_name", name); }
+  int setresuid_root() const noexcept { return log.record("setresuid_root"); }
+  int setsid() const noexcept { return log.record("setsid"); }
+  int setuid_root() const noexcept { return log.record("setuid_root"); }
+  int setgid_root() const noexcept { return log.record("setgid_root"); }
+  int clear_groups() const noexcept { return log.record("clear_groups"); }
+  // Real sockets and real kills: the stages are real processes.
+  int socketpair(int fds[2]) const noexcept {
+    if (int err = log.record("socketpair")) return err;
+    return LinuxSys{}.socketpair(fds);
+  }
+  int kill(pid_t pid) const noexcept {
+    (void)log.record("kill");
+    return LinuxSys{}.kill(pid);
+  }
+  int write_file(const char* path, std::string_view text) const noexcept {
+    (void)text;
+    // /proc/<pid>/... paths name a pid that changes per run; keep the file.
+    std::string_view p(path);
+    if (p.starts_with("/proc/") && p.find('/', 6) != std::string_view::npos && !p.starts_with("/proc/self/"))
+      p = p.substr(p.find('/', 6) + 1);
+    return log.record("write_file", p);
+  }
+};
+
+struct FakeJoiner {
+  CallLog log;
+  Result<void> join(std::span<const NsTarget> targets) const noexcept {
+    for (const NsTarget& t : targets)
+      if (int err = log.record("setns", name(t.kind))) {
+        Error e = make_sys_error(Op::Setns, err, t.path);
+        e.stage = Stage::Child;
+        return e;
+      }
+    return {};
+  }
+};
+
+struct FakeMapWriter {
+  CallLog log;
+  Result<void> write(const IdMapRequest& req) const noexcept {
+    if (req.map.empty()) return {};
+    const bool uid = req.kind == IdKind::Uid;
+    if (int err = log.record("write_map", uid ? "uid" : "gid")) {
+      Error e = make_sys_error(uid ? Op::WriteUidMap : Op::WriteGidMap, err, uid ? "uid_map" : "gid_map");
+      e.stage = Stage::Parent;
+      return e;
+    }
+    return {};
+  }
+};
+
+}  // namespace nsenter::test

@@ -1,0 +1,199 @@
+// The stage logic of Nsexec, unprivileged: the stages are real processes
+// (real clone, real sync sockets), but every privileged call goes through
+// FaultySys, FakeJoiner and FakeMapWriter, which record it and can fail it.
+// One case shows the whole call sequence per stage; a table fails each call
+// in turn and checks the failing stage, the fatal record and that every
+// process ended.
+#include "nsenter/nsexec.hpp"
+
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/fake_sys.hpp"
+#include "support/message_builder.hpp"
+#include "support/test_util.hpp"
+
+using namespace nsenter::test;
+
+namespace {
+
+using FakeNsexec = nsenter::Nsexec<nsenter::InMemoryReader, nsenter::NoSelfProtection, nsenter::RuncLogger,
+                                   FakeJoiner, FakeMapWriter, nsenter::CloneParent, FaultySys>;
+
+struct StageRun {
+  int stage0_status = -1;
+  std::map<pid_t, int> statuses;  // every process reaped, by pid
+  std::map<pid_t, std::vector<std::string>> calls;  // recorded calls per process, in order
+  std::map<std::string, pid_t> pid_of;  // stage name (from set_name) -> pid
+  std::string pid_line, log;
+
+  std::vector<std::string> calls_of(const std::string& stage) const {
+    auto it = pid_of.find(stage);
+    return it == pid_of.end() ? std::vector<std::string>{} : calls.at(it->second);
+  }
+  std::string fatal() const {
+    std::istringstream in(log);
+    for (std::string l; std::getline(in, l);)
+      if (l.find(R"("level":"fatal")") != std::string::npos) return l;
+    return {};
+  }
+};
+
+StageRun run_stages(const std::string& message, const char* fail = nullptr, int err = EPERM) {
+  int calls[2], pids[2], logs[2];
+  REQUIRE(::pipe(calls) == 0);
+  REQUIRE(::pipe(pids) == 0);
+  REQUIRE(::pipe(logs) == 0);
+  const pid_t stage0 = ::fork();
+  REQUIRE(stage0 >= 0);
+  if (stage0 == 0) {
+    ::close(calls[0]);
+    ::close(pids[0]);
+    ::close(logs[0]);
+    nsenter::InMemoryReader reader;
+    reader.message.assign(message.begin(), message.end());
+    reader.pid_fd = pids[1];
+    reader.log_fd = logs[1];
+    const CallLog log{calls[1], fail, err};
+    FakeNsexec pipeline(reader, {}, {}, FakeJoiner{log}, FakeMapWriter{log}, {}, FaultySys{log});
+    if (auto ctx = pipeline.run()) {
+      (void)log.record("returned");
+      ::_exit(0);
+    }
+    ::_exit(3);  // not an init: cannot happen with InMemoryReader
+  }
+  ::close(calls[1]);
+  ::close(pids[1]);
+  ::close(logs[1]);
+  StageRun run;
+  // Stages 1 and 2 are our children too (CLONE_PARENT); wait for all.
+  int status = 0;
+  for (pid_t pid; (pid = ::waitpid(-1, &status, 0)) > 0 || errno == EINTR;)
+    if (pid > 0) run.statuses[pid] = status;
+  run.stage0_status = run.statuses[stage0];
+  std::istringstream lines(read_to_end_and_close(calls[0]));
+  for (std::string line; std::getline(lines, line);) {
+    const auto space = line.find(' ');
+    const pid_t pid = std::stoi(line.substr(0, space));
+    std::string call = line.substr(space + 1);
+    while (!call.empty() && call.back() == ' ') call.pop_back();
+    if (call.rfind("set_name ", 0) == 0) run.pid_of[call.substr(9)] = pid;
+    run.calls[pid].push_back(call);
+  }
+  run.pid_line = read_to_end_and_close(pids[0]);
+  run.log = read_to_end_and_close(logs[0]);
+  return run;
+}
+
+bool exited(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
+
+// A root runtime's container: join a netns, create user (maps written by
+// stage 0), pid, mnt, uts, ipc and cgroup namespaces, oom_score_adj.
+const std::string kMessage = MessageBuilder()
+                                 .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS |
+                                                       CLONE_NEWIPC | CLONE_NEWCGROUP)
+                                 .str(kNsPaths, "net:/proc/1/ns/net")
+                                 .str(kUidMap, "0 100000 65536\n")
+                                 .str(kGidMap, "0 100000 65536\n")
+                                 .u32(kSetGroup, 1)
+                                 .str(kOomScoreAdj, "100")
+                                 .u32(kRootlessEuid, 0)
+                                 .build();
+
+}  // namespace
+
+TEST_CASE("each stage makes its calls in runc's order") {
+  const StageRun run = run_stages(kMessage);
+  INFO(run.log);
+  for (const auto& [pid, status] : run.statuses) CHECK_MESSAGE(exited(status, 0), pid);
+  CHECK(run.statuses.size() == 3);
+  CHECK(run.calls_of("runc:[0:PARENT]") ==
+        std::vector<std::string>{"write_file /proc/self/oom_score_adj", "set_dumpable 0", "socketpair", "socketpair",
+                                 "set_name runc:[0:PARENT]", "write_map uid", "write_map gid"});
+  CHECK(run.calls_of("runc:[1:CHILD]") ==
+        std::vector<std::string>{"set_name runc:[1:CHILD]", "setns net", "unshare 0x10000000", "set_dumpable 1",
+                                 "set_dumpable 0", "setresuid_root", "unshare 0x2c020000"});
+  CHECK(run.calls_of("runc:[2:INIT]") ==
+        std::vector<std::string>{"set_name runc:[2:INIT]", "setsid", "setuid_root", "setgid_root", "clear_groups",
+                                 "unshare 0x2000000", "returned"});
+  CHECK(run.pid_line == fmt::format("{{\"stage1_pid\":{},\"stage2_pid\":{}}}\n", run.pid_of.at("runc:[1:CHILD]"),
+                                    run.pid_of.at("runc:[2:INIT]")));
+}
+
+TEST_CASE("rootless without SETGROUP: stage 0 denies setgroups before the maps, stage 2 keeps its groups") {
+  const StageRun run = run_stages(MessageBuilder()
+                                      .u32(kCloneFlags, CLONE_NEWUSER)
+                                      .str(kUidMap, "0 1000 1\n")
+                                      .str(kGidMap, "0 1000 1\n")
+                                      .u32(kRootlessEuid, 1)
+                                      .build());
+  INFO(run.log);
+  CHECK(exited(run.stage0_status, 0));
+  CHECK(run.calls_of("runc:[0:PARENT]") == std::vector<std::string>{"socketpair", "socketpair",
+                                                                    "set_name runc:[0:PARENT]", "write_file setgroups",
+                                                                    "write_map uid", "write_map gid"});
+  CHECK(run.calls_of("runc:[2:INIT]") == std::vector<std::string>{"set_name runc:[2:INIT]", "setsid", "setuid_root",
+                                                                  "setgid_root", "returned"});
+}
+
+TEST_CASE("every failing call ends its stage with a fatal record, and every process ends") {
+  struct Case {
+    const char* fail;
+    const char* label;  // the stage that reports it
+    const char* text;   // rendered operation and detail
+  };
+  const Case cases[] = {
+      {"write_file /proc/self/oom_score_adj", "nsexec[", "write /proc/self/oom_score_adj: 100: "},
+      {"set_dumpable 0", "nsexec[", "prctl(PR_SET_DUMPABLE): 0: "},
+      {"socketpair", "nsexec[", "socketpair: stage 1: "},
+      {"setns net", "nsexec-1[", "setns: /proc/1/ns/net: "},
+      {"unshare 0x10000000", "nsexec-1[", "unshare: user: "},
+      {"set_dumpable 1", "nsexec-1[", "prctl(PR_SET_DUMPABLE): 1: "},
+      {"write_map uid", "nsexec-0[", "write uid_map: uid_map: "},
+      {"write_map gid", "nsexec-0[", "write gid_map: gid_map: "},
+      {"setresuid_root", "nsexec-1[", "setresuid(0, 0, 0): "},
+      {"unshare 0x2c020000", "nsexec-1[", "unshare: flags 0x2c020000: "},
+      {"setsid", "nsexec-2[", "setsid: "},
+      {"setuid_root", "nsexec-2[", "setuid(0): "},
+      {"setgid_root", "nsexec-2[", "setgid(0): "},
+      {"clear_groups", "nsexec-2[", "setgroups(0, NULL): "},
+      {"unshare 0x2000000", "nsexec-2[", "unshare: cgroup: "},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.fail);
+    const StageRun run = run_stages(kMessage, c.fail);
+    INFO(run.log);
+    // The init as a whole fails: stage 0 exits 1 (itself, or on its peer's EOF).
+    CHECK(exited(run.stage0_status, 1));
+    const std::string fatal = run.fatal();
+    CHECK(fatal.find(c.label) != std::string::npos);
+    CHECK(fatal.find(std::string(c.text) + "Operation not permitted\"}") != std::string::npos);
+    // Stage 2 never reached the program.
+    for (const auto& [pid, calls] : run.calls)
+      for (const auto& call : calls) CHECK(call != "returned");
+  }
+}
+
+TEST_CASE("unshare is retried on EINVAL, five times in all, then reported") {
+  const StageRun run = run_stages(kMessage, "unshare 0x2c020000", EINVAL);
+  CHECK(exited(run.stage0_status, 1));
+  const auto calls = run.calls_of("runc:[1:CHILD]");
+  CHECK(std::count(calls.begin(), calls.end(), "unshare 0x2c020000") == 5);
+  CHECK(run.fatal().find("unshare: flags 0x2c020000: Invalid argument") != std::string::npos);
+}
+
+TEST_CASE("stage 0 kills stage 1 when it fails after spawning it") {
+  const StageRun run = run_stages(kMessage, "write_map uid");
+  const pid_t stage1 = run.pid_of.at("runc:[1:CHILD]");
+  REQUIRE(run.statuses.count(stage1) == 1);
+  const int st = run.statuses.at(stage1);
+  // Killed by stage 0, or (if the kill raced its own EOF) exited 1: never 0.
+  CHECK(((WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) || exited(st, 1)));
+  const auto calls0 = run.calls_of("runc:[0:PARENT]");
+  CHECK(std::count(calls0.begin(), calls0.end(), "kill") == 1);
+}
