@@ -580,6 +580,37 @@ TEST_CASE("failure: the map helper exits non-zero") {
         std::string::npos);
 }
 
+TEST_CASE("failure: the map helper does not exist") {
+  require_root();
+  WorldExecutable nsrun(kNsrun);
+  InitOptions opt;
+  opt.drop_to = {{kNobody, kNobody}};
+  const InitResult r = run_init(nsrun.path(), rootless_two_range_message("/nonexistent/newuidmap"), kReport, opt);
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(r.leftover_children == 0);
+  CHECK(r.fatal().find("run id map helper: /nonexistent/newuidmap: No such file or directory") != std::string::npos);
+}
+
+TEST_CASE("failure: a mount source that does not exist") {
+  require_root();
+  InitOptions opt;
+  opt.env = {{"_LIBCONTAINER_MOUNT_FDS", "[7]"}};
+  const InitResult r = run_init(kCEmbed,
+                                MessageBuilder()
+                                    .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWNS)
+                                    .str(kUidMap, "0 100000 65536\n")
+                                    .str(kGidMap, "0 100000 65536\n")
+                                    .str(kMountSources, std::string("/nonexistent/volume\0", 20))
+                                    .build(),
+                                {}, opt);
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(r.leftover_children == 0);
+  CHECK(r.fatal().find("nsexec-0[") != std::string::npos);
+  CHECK(r.fatal().find("send mount sources: /nonexistent/volume: No such file or directory") != std::string::npos);
+}
+
 TEST_CASE("failure: the parent closes the pipe in the middle of the message") {
   require_root();
   const std::string msg = MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS).str(kNsPaths, "net:/proc/1/ns/net").build();
