@@ -18,6 +18,19 @@ NSENTER_BEGIN_NAMESPACE
 // Every view below points into the message buffer it was decoded from; the
 // buffer must outlive it.
 
+namespace detail {
+// Calls f(line) for each '\n'-terminated line of text already validated to
+// be made of such lines.
+template <class F>
+void for_each_line(std::string_view text, F&& f) {
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t nl = text.find('\n', pos);
+    f(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+}
+}  // namespace detail
+
 struct NsPathView {
   NsKind kind = NsKind::mnt;
   std::string_view path;  // not NUL-terminated: NS_PATHS separates with ','
@@ -35,18 +48,17 @@ struct IdMapView {
   // Calls f(IdMapEntry) per line. Cannot fail: decode_view() checked them.
   template <class F>
   void for_each(F&& f) const {
-    std::size_t pos = 0;
-    while (pos < text.size()) {
+    detail::for_each_line(text, [&](std::string_view line) {
       IdMapEntry e;
-      std::uint32_t* field[] = {&e.inside, &e.outside, &e.count};
-      for (std::uint32_t* out : field) {
+      std::size_t pos = 0;
+      for (std::uint32_t* out : {&e.inside, &e.outside, &e.count}) {
         std::uint32_t v = 0;
-        while (text[pos] >= '0' && text[pos] <= '9') v = v * 10 + static_cast<std::uint32_t>(text[pos++] - '0');
+        while (pos < line.size() && line[pos] != ' ') v = v * 10 + static_cast<std::uint32_t>(line[pos++] - '0');
         *out = v;
-        ++pos;  // the ' ' or '\n' after the number
+        ++pos;  // the ' ' after the number
       }
       f(e);
-    }
+    });
   }
 };
 
@@ -76,18 +88,14 @@ struct TimeOffsetsView {
 
   template <class F>
   void for_each(F&& f) const {
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-      const std::size_t nl = text.find('\n', pos);
-      const std::string_view line = text.substr(pos, nl - pos);
+    detail::for_each_line(text, [&](std::string_view line) {
       const std::size_t a = line.find(' '), b = line.find(' ', a + 1);
       TimeOffset o;
       o.clock = clock_from_name(line.substr(0, a)).value_or(Clock::monotonic);
       o.secs = parse_i64(line.substr(a + 1, b - a - 1));
       o.nanosecs = parse_i64(line.substr(b + 1));
       f(o);
-      pos = nl + 1;
-    }
+    });
   }
 
  private:

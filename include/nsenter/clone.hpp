@@ -28,9 +28,7 @@ struct CloneParent {
   Result<pid_t> spawn(Stage stage) const noexcept {
     const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
     if (pid < 0) {
-      Error e = make_sys_error(Op::Clone, errno, "CLONE_PARENT");
-      e.stage = stage;
-      return e;
+      return in_stage(make_sys_error(Op::Clone, errno, "CLONE_PARENT"), stage);
     }
     return static_cast<pid_t>(pid);
   }

@@ -265,6 +265,12 @@ inline Error make_sys_error(Op op, int err, std::string_view detail = {}) noexce
   return e;
 }
 
+// `e`, attributed to the process that hit it.
+constexpr Error in_stage(Error e, Stage stage) noexcept {
+  e.stage = stage;
+  return e;
+}
+
 // Renders `<op>: <cause>: <detail> (at byte N): <strerror>` into `buf`
 // (always NUL-terminated) and returns the text. Async-signal-safe: no heap,
 // no locale (strerrordesc_np is not localized).

@@ -32,9 +32,7 @@ struct IdMapRequest {
 namespace detail {
 
 inline Error stage0_error(Op op, int err, std::string_view what) noexcept {
-  Error e = make_sys_error(op, err, what);
-  e.stage = Stage::Parent;
-  return e;
+  return in_stage(make_sys_error(op, err, what), Stage::Parent);
 }
 
 struct ProcPath {
@@ -124,9 +122,7 @@ struct HelperIdMapWriter {
       const auto r = WIFEXITED(status)
                          ? fmt::format_to_n(what, sizeof what, "{} exited with status {}", req.helper, WEXITSTATUS(status))
                          : fmt::format_to_n(what, sizeof what, "{} killed by signal {}", req.helper, WTERMSIG(status));
-      Error e = make_error(op, Code::HelperFailed, kNoOffset, {what, std::min(r.size, sizeof what)});
-      e.stage = Stage::Parent;
-      return e;
+      return in_stage(make_error(op, Code::HelperFailed, kNoOffset, {what, std::min(r.size, sizeof what)}), Stage::Parent);
     }
     return {};
   }

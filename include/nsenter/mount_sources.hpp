@@ -92,23 +92,32 @@ inline Result<void> check_mount_fds(const char* env_name, const char* text, cons
 
 namespace detail {
 
-union FdControl {
-  char buf[CMSG_SPACE(sizeof(int))];
-  cmsghdr align;
+// A one-byte message with room for one SCM_RIGHTS fd (the byte is needed:
+// ancillary data rides on data). Not copyable: msg points into itself.
+struct FdMessage {
+  char byte = 0;
+  iovec iov{&byte, 1};
+  struct {
+    alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int))];
+  } control{};
+  msghdr msg{};
+
+  FdMessage() noexcept {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+  }
+  FdMessage(const FdMessage&) = delete;
+  FdMessage& operator=(const FdMessage&) = delete;
 };
 
 }  // namespace detail
 
 // One fd over a unix socket, with one data byte (SCM_RIGHTS needs one).
 inline Result<void> send_fd(int sock, int fd, Stage stage) noexcept {
-  char byte = 0;
-  iovec iov{&byte, 1};
-  detail::FdControl control{};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
+  detail::FdMessage m;
+  msghdr& msg = m.msg;
   cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;
@@ -118,9 +127,7 @@ inline Result<void> send_fd(int sock, int fd, Stage stage) noexcept {
   do n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n != 1) {
-    Error e = make_sys_error(Op::SyncWrite, n < 0 ? errno : EIO, "send mount source fd");
-    e.stage = stage;
-    return e;
+    return in_stage(make_sys_error(Op::SyncWrite, n < 0 ? errno : EIO, "send mount source fd"), stage);
   }
   return {};
 }
@@ -128,18 +135,10 @@ inline Result<void> send_fd(int sock, int fd, Stage stage) noexcept {
 // Receives one fd (close-on-exec) and moves it onto `target`.
 inline Result<void> receive_fd_onto(int sock, int target, Stage stage) noexcept {
   auto fail = [&](int err, std::string_view what) {
-    Error e = make_sys_error(Op::SyncRead, err, what);
-    e.stage = stage;
-    return e;
+    return in_stage(make_sys_error(Op::SyncRead, err, what), stage);
   };
-  char byte = 0;
-  iovec iov{&byte, 1};
-  detail::FdControl control{};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
+  detail::FdMessage m;
+  msghdr& msg = m.msg;
   ssize_t n;
   do n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
@@ -160,9 +159,7 @@ inline Result<void> receive_fd_onto(int sock, int target, Stage stage) noexcept 
 // sends the fds in order, and returns to our own mount namespace.
 inline Result<void> send_mount_sources(int sock, pid_t stage1, const MountSourcesView& sources) noexcept {
   auto fail = [](int err, std::string_view what) {
-    Error e = make_sys_error(Op::SendMountSources, err, what);
-    e.stage = Stage::Parent;
-    return e;
+    return in_stage(make_sys_error(Op::SendMountSources, err, what), Stage::Parent);
   };
   UniqueFd home(::open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
   if (!home) return fail(errno, "/proc/self/ns/mnt");

@@ -38,9 +38,7 @@ namespace detail {
 inline Error join_error(Op op, int err, NsKind kind, const char* path) noexcept {
   char what[kErrorDetailBytes];
   const auto r = fmt::format_to_n(what, sizeof what, "{} {}", name(kind), path);
-  Error e = make_sys_error(op, err, {what, std::min(r.size, sizeof what)});
-  e.stage = Stage::Child;
-  return e;
+  return in_stage(make_sys_error(op, err, {what, std::min(r.size, sizeof what)}), Stage::Child);
 }
 
 inline bool same_file(int a, int b) noexcept {
@@ -141,9 +139,7 @@ struct PidfdJoiner {
     if (errno == EINVAL) return SetnsJoiner{}.join(targets);
     char what[kErrorDetailBytes];
     const auto r = fmt::format_to_n(what, sizeof what, "pidfd of {} (flags {:#x})", *pid, flags);
-    Error e = make_sys_error(Op::Setns, errno, {what, std::min(r.size, sizeof what)});
-    e.stage = Stage::Child;
-    return e;
+    return in_stage(make_sys_error(Op::Setns, errno, {what, std::min(r.size, sizeof what)}), Stage::Child);
   }
 };
 

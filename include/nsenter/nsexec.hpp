@@ -402,9 +402,7 @@ class Nsexec {
 
   // ---- helpers -------------------------------------------------------------
   static Error stage_error(Op op, int err, std::string_view what, Stage stage) noexcept {
-    Error e = make_sys_error(op, err, what);
-    e.stage = stage;
-    return e;
+    return in_stage(make_sys_error(op, err, what), stage);
   }
 
   // "deny" in /proc/PID/setgroups, required before an unprivileged process

@@ -56,9 +56,7 @@ inline Result<void> write_exact(int fd, const void* data, std::size_t size, Stag
     const ssize_t n = ::write(fd, p, size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      Error e = make_sys_error(op, errno);
-      e.stage = stage;
-      return e;
+      return in_stage(make_sys_error(op, errno), stage);
     }
     p += n;
     size -= static_cast<std::size_t>(n);
@@ -73,16 +71,12 @@ inline Result<void> read_exact_or_eof(int fd, void* data, std::size_t size, Stag
     const ssize_t n = ::read(fd, p + got, size - got);
     if (n < 0) {
       if (errno == EINTR) continue;
-      Error e = make_sys_error(op, errno);
-      e.stage = stage;
-      return e;
+      return in_stage(make_sys_error(op, errno), stage);
     }
     if (n == 0) {
       char what[48];
       const auto r = fmt::format_to_n(what, sizeof what, "got {} of {} bytes", got, size);
-      Error e = make_error(op, Code::PeerClosed, kNoOffset, {what, std::min(r.size, sizeof what)});
-      e.stage = stage;
-      return e;
+      return in_stage(make_error(op, Code::PeerClosed, kNoOffset, {what, std::min(r.size, sizeof what)}), stage);
     }
     got += static_cast<std::size_t>(n);
   }
@@ -129,9 +123,7 @@ class SyncChannel {
     char what[80];
     const auto r = fmt::format_to_n(what, sizeof what, "expected {}, got {:#x} ({})",
                                     sync_name(static_cast<std::uint32_t>(want)), got, sync_name(got));
-    Error e = make_error(Op::SyncRead, Code::UnexpectedSync, kNoOffset, {what, std::min(r.size, sizeof what)});
-    e.stage = stage_;
-    return e;
+    return in_stage(make_error(Op::SyncRead, Code::UnexpectedSync, kNoOffset, {what, std::min(r.size, sizeof what)}), stage_);
   }
 
  private:

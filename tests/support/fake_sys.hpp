@@ -75,9 +75,7 @@ struct FakeJoiner {
   Result<void> join(std::span<const NsTarget> targets) const noexcept {
     for (const NsTarget& t : targets)
       if (int err = log.record("setns", name(t.kind))) {
-        Error e = make_sys_error(Op::Setns, err, t.path);
-        e.stage = Stage::Child;
-        return e;
+        return in_stage(make_sys_error(Op::Setns, err, t.path), Stage::Child);
       }
     return {};
   }
@@ -89,9 +87,7 @@ struct FakeMapWriter {
     if (req.map.empty()) return {};
     const bool uid = req.kind == IdKind::Uid;
     if (int err = log.record("write_map", uid ? "uid" : "gid")) {
-      Error e = make_sys_error(uid ? Op::WriteUidMap : Op::WriteGidMap, err, uid ? "uid_map" : "gid_map");
-      e.stage = Stage::Parent;
-      return e;
+      return in_stage(make_sys_error(uid ? Op::WriteUidMap : Op::WriteGidMap, err, uid ? "uid_map" : "gid_map"), Stage::Parent);
     }
     return {};
   }
