@@ -18,7 +18,8 @@ NSENTER_BEGIN_NAMESPACE
 
 // Process roles, numbered as runc numbers them so log labels match
 // ("nsexec" before any clone, "nsexec-N" in stage N).
-enum class Stage : std::int8_t { Setup = -1, Parent = 0, Child = 1, Init = 2 };
+// Launcher is the runtime's side (the process that starts the init).
+enum class Stage : std::int8_t { Launcher = -2, Setup = -1, Parent = 0, Child = 1, Init = 2 };
 
 // What was being done when the error happened.
 enum class Op : std::uint8_t {
@@ -54,6 +55,14 @@ enum class Op : std::uint8_t {
   WriteTimeOffsets,
   PlanBootstrap,
   SendMountSources,
+  SpawnInit,
+  PlaceInCgroup,
+  SendBootstrap,
+  ReadHandshake,
+  ReadPidLine,
+  WaitInit,
+  ReadLog,
+  InitFailed,
 };
 
 // Why it failed, for causes that are not just an errno.
@@ -98,6 +107,11 @@ enum class Code : std::uint8_t {
   BadTimeOffsets,
   NotInProfile,
   NoTimeNamespace,
+  TimedOut,
+  InitFatal,
+  InitDied,
+  BadPidLine,
+  BadHandshake,
 };
 
 constexpr std::string_view describe(Code code) noexcept {
@@ -142,6 +156,11 @@ constexpr std::string_view describe(Code code) noexcept {
     case Code::BadTimeOffsets: return "time offsets are not lines of 'monotonic|boottime secs nanosecs'";
     case Code::NotInProfile: return "field is not part of the selected protocol profile";
     case Code::NoTimeNamespace: return "time offsets given without creating a time namespace";
+    case Code::TimedOut: return "deadline passed";
+    case Code::InitFatal: return "init reported a fatal error";
+    case Code::InitDied: return "init exited without reporting an error";
+    case Code::BadPidLine: return "pid line is not {\"stage1_pid\":N,\"stage2_pid\":M}";
+    case Code::BadHandshake: return "handshake byte is not NUL";
   }
   return "unknown error";
 }
@@ -180,12 +199,21 @@ constexpr std::string_view describe(Op op) noexcept {
     case Op::WriteTimeOffsets: return "write timens_offsets";
     case Op::PlanBootstrap: return "plan bootstrap";
     case Op::SendMountSources: return "send mount sources";
+    case Op::SpawnInit: return "spawn init";
+    case Op::PlaceInCgroup: return "place init in cgroup";
+    case Op::SendBootstrap: return "send bootstrap";
+    case Op::ReadHandshake: return "wait for handshake byte";
+    case Op::ReadPidLine: return "wait for pid line";
+    case Op::WaitInit: return "wait for stages 0 and 1 to exit";
+    case Op::ReadLog: return "read log pipe";
+    case Op::InitFailed: return "init failed";
   }
   return "?";
 }
 
 constexpr std::string_view label(Stage stage) noexcept {
   switch (stage) {
+    case Stage::Launcher: return "launcher";
     case Stage::Setup: return "nsexec";
     case Stage::Parent: return "nsexec-0";
     case Stage::Child: return "nsexec-1";

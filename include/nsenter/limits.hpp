@@ -36,8 +36,9 @@ inline constexpr std::size_t kMaxNamespaces = 8;
 // longer paths, so rejecting them while parsing costs the caller nothing.
 inline constexpr std::size_t kMaxPathBytes = 4095;
 
-// Error::detail capacity (with its NUL): enough for a path prefix or one
-// id-map line, small enough to keep Error trivially copyable on a stack.
-inline constexpr std::size_t kErrorDetailBytes = 96;
+// Error::detail capacity (with its NUL): enough for a path prefix, one
+// id-map line or an init's whole fatal message as the launcher receives it,
+// small enough to keep Error trivially copyable on a stack.
+inline constexpr std::size_t kErrorDetailBytes = 256;
 
 NSENTER_END_NAMESPACE

@@ -35,6 +35,26 @@ NSENTER_BEGIN_NAMESPACE
 // The seals that make a memfd immutable, the same set runc checks for.
 inline constexpr int kExeSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 
+// A copy of the file at `path` in a memfd named `name`, sealed with
+// kExeSeals: nothing can change it afterwards, not even through
+// /proc/PID/exe of a process running it. Costs the file's size in memory.
+inline Result<UniqueFd> sealed_memfd_copy(const char* path, const char* name) noexcept {
+  UniqueFd src(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!src) return make_sys_error(Op::SelfProtect, errno, path);
+  struct stat st {};
+  if (::fstat(src.get(), &st) != 0) return make_sys_error(Op::SelfProtect, errno, path);
+  UniqueFd memfd(::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!memfd) return make_sys_error(Op::SelfProtect, errno, "memfd_create");
+  for (off_t done = 0; done < st.st_size;) {
+    const ssize_t n = ::sendfile(memfd.get(), src.get(), nullptr, static_cast<std::size_t>(st.st_size - done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_sys_error(Op::SelfProtect, n < 0 ? errno : EIO, path);
+    done += n;
+  }
+  if (::fcntl(memfd.get(), F_ADD_SEALS, kExeSeals) != 0) return make_sys_error(Op::SelfProtect, errno, "seal memfd");
+  return memfd;
+}
+
 // True when /proc/self/exe is a memfd carrying all of kExeSeals: nobody,
 // not even a process that opens /proc/PID/exe, can change it. Costs one
 // open and one fcntl.
@@ -83,7 +103,7 @@ struct RuncSelfProtection {
     if (copy) {
       log.log(LogLevel::Debug, Stage::Setup, "re-exec from a read-only bind mount of /proc/self/exe");
     } else {
-      auto memfd = sealed_memfd_copy();
+      auto memfd = sealed_memfd_copy("/proc/self/exe", "nsenter_cloned:/proc/self/exe");
       if (!memfd) return memfd.error();
       copy = std::move(*memfd);
       log.log(LogLevel::Debug, Stage::Setup, "re-exec from a sealed memfd copy of /proc/self/exe");
@@ -121,23 +141,6 @@ struct RuncSelfProtection {
     }
     ::unlink(path.c_str());
     return fd;
-  }
-
-  static Result<UniqueFd> sealed_memfd_copy() noexcept {
-    UniqueFd exe(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
-    if (!exe) return make_sys_error(Op::SelfProtect, errno, "open /proc/self/exe");
-    struct stat st {};
-    if (::fstat(exe.get(), &st) != 0) return make_sys_error(Op::SelfProtect, errno, "fstat /proc/self/exe");
-    UniqueFd memfd(::memfd_create("nsenter_cloned:/proc/self/exe", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-    if (!memfd) return make_sys_error(Op::SelfProtect, errno, "memfd_create");
-    for (off_t done = 0; done < st.st_size;) {
-      const ssize_t n = ::sendfile(memfd.get(), exe.get(), nullptr, static_cast<std::size_t>(st.st_size - done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return make_sys_error(Op::SelfProtect, n < 0 ? errno : EIO, "copy /proc/self/exe");
-      done += n;
-    }
-    if (::fcntl(memfd.get(), F_ADD_SEALS, kExeSeals) != 0) return make_sys_error(Op::SelfProtect, errno, "seal memfd");
-    return memfd;
   }
 
   static Result<void> reexec(int fd) noexcept {

@@ -1,0 +1,538 @@
+// nsenter: the runtime's side of the init protocol. Launcher::launch()
+// starts an init binary (one built with Nsexec, or runc itself), speaks
+// runc 1.1's protocol to it and returns the container's first process:
+//
+//   nsenter::Launcher launcher;                 // this program is the init
+//   nsenter::Bootstrap config;
+//   config.clone_flags = nsenter::NsSet{nsenter::NsKind::pid, nsenter::NsKind::uts};
+//   auto init = launcher.launch(config, {.argv = {"myinit", "--", "/bin/true"}});
+//   if (!init) fmt::print(stderr, "{}\n", nsenter::to_string(init.error()));
+//   else auto status = init->wait();
+//
+// What it does, in order: encode the config; make the init pipe (a
+// socketpair, fd 3 in the init) and the log pipe (fd 4); spawn the init
+// without forking this process (see spawn.hpp), from a sealed memfd copy of
+// the binary made once per Launcher; place it in a cgroup if asked; send
+// the message while waiting for the NUL handshake (as runc's Go side does,
+// so the two overlap); read the pid line; reap stage 0 and stage 1 (both
+// are this process's children, stage 1 through CLONE_PARENT); return stage
+// 2 with a pidfd and the still-open init pipe.
+//
+// Every wait shares one deadline. On any failure everything started is
+// killed and reaped before the error returns: stage 0 leads a process group
+// of its own, which holds every stage until stage 2 calls setsid, and stage
+// 2 does that only after the pid line has named it.
+//
+// Requirements: Linux >= 5.3 (pidfds); the program must not reap children
+// it did not start (a SIGCHLD handler calling waitpid(-1) would steal
+// stage 1, as it would from runc).
+#pragma once
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nsenter/bootstrap.hpp"
+#include "nsenter/env.hpp"
+#include "nsenter/error.hpp"
+#include "nsenter/fd.hpp"
+#include "nsenter/log_reader.hpp"
+#include "nsenter/result.hpp"
+#include "nsenter/self_protection.hpp"
+#include "nsenter/spawn.hpp"
+#include "nsenter/version.hpp"
+#include "nsenter/wire.hpp"
+
+extern char** environ;
+
+NSENTER_BEGIN_NAMESPACE
+
+// How a process ended, in the shell's terms.
+struct ExitStatus {
+  bool signaled = false;
+  int code = 0;  // exit code, or the signal number when signaled
+
+  // What a shell would report: the code, or 128 + signal.
+  int shell_code() const noexcept { return signaled ? 128 + code : code; }
+  bool success() const noexcept { return !signaled && code == 0; }
+  bool operator==(const ExitStatus&) const = default;
+};
+
+inline std::string to_string(const ExitStatus& s) {
+  if (s.signaled) return fmt::format("killed by signal {} ({})", s.code, ::sigabbrev_np(s.code) ? ::sigabbrev_np(s.code) : "?");
+  return fmt::format("exited with status {}", s.code);
+}
+
+namespace detail {
+
+inline int pidfd_open(pid_t pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+inline int pidfd_send_signal(int pidfd, int sig) noexcept {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+// Reaps the process behind `pidfd` (blocking). nullopt if it was not ours.
+inline std::optional<ExitStatus> reap_pidfd(int pidfd, int options = 0) noexcept {
+  siginfo_t info{};
+  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED | options) != 0)
+    if (errno != EINTR) return std::nullopt;
+  if (info.si_pid == 0) return std::nullopt;  // WNOHANG and still running
+  if (info.si_code == CLD_EXITED) return ExitStatus{false, info.si_status};
+  return ExitStatus{true, info.si_status};
+}
+
+}  // namespace detail
+
+// The container's first process (stage 2), owned: unless released or
+// waited for, the destructor kills and reaps it, so a launch can never
+// leave a stray process behind.
+class InitProcess {
+ public:
+  InitProcess() = default;
+  InitProcess(InitProcess&&) noexcept = default;
+  InitProcess& operator=(InitProcess&& other) noexcept {
+    if (this != &other) {
+      terminate();
+      pid_ = other.pid_;
+      stage1_pid_ = other.stage1_pid_;
+      pidfd_ = std::move(other.pidfd_);
+      init_pipe_ = std::move(other.init_pipe_);
+      log_pipe_ = std::move(other.log_pipe_);
+      from_sealed_memfd_ = other.from_sealed_memfd_;
+      cgroup_by_clone3_ = other.cgroup_by_clone3_;
+    }
+    return *this;
+  }
+  ~InitProcess() { terminate(); }
+
+  pid_t pid() const noexcept { return pid_; }       // in the launcher's pid namespace
+  pid_t stage1_pid() const noexcept { return stage1_pid_; }  // already reaped
+  int pidfd() const noexcept { return pidfd_.get(); }
+  // Still open, blocking, close-on-exec: for the embedder's own protocol.
+  int init_pipe() const noexcept { return init_pipe_.get(); }
+  // Non-blocking read end; stage 2 may still log (its exec failing, say).
+  // Drain it with LogPipeReader; EOF means stage 2 closed or exec'd.
+  int log_pipe() const noexcept { return log_pipe_.get(); }
+  bool from_sealed_memfd() const noexcept { return from_sealed_memfd_; }
+  // True when clone3 placed the init in the cgroup at birth; false when it
+  // was moved there by writing cgroup.procs before the bootstrap was sent.
+  bool cgroup_by_clone3() const noexcept { return cgroup_by_clone3_; }
+
+  // Waits for the init to exit and reaps it.
+  Result<ExitStatus> wait() noexcept {
+    if (!pidfd_) return make_error(Op::WaitInit, Code::SystemError, kNoOffset, "no process");
+    auto status = detail::reap_pidfd(pidfd_.get());
+    if (!status) return in_stage(make_sys_error(Op::WaitInit, errno, "waitid"), Stage::Launcher);
+    pidfd_.reset();
+    return *status;
+  }
+
+  // Sends `sig` through the pidfd: never hits a recycled pid.
+  Result<void> signal(int sig) const noexcept {
+    if (detail::pidfd_send_signal(pidfd_.get(), sig) != 0)
+      return in_stage(make_sys_error(Op::WaitInit, errno, "pidfd_send_signal"), Stage::Launcher);
+    return {};
+  }
+
+  // Gives up ownership: the caller reaps the pid itself.
+  pid_t release() noexcept {
+    pidfd_.reset();
+    return pid_;
+  }
+
+  InitProcess(pid_t pid, pid_t stage1, UniqueFd pidfd, UniqueFd init_pipe, UniqueFd log_pipe, bool sealed,
+              bool clone3) noexcept
+      : pid_(pid), stage1_pid_(stage1), pidfd_(std::move(pidfd)), init_pipe_(std::move(init_pipe)),
+        log_pipe_(std::move(log_pipe)), from_sealed_memfd_(sealed), cgroup_by_clone3_(clone3) {}
+
+ private:
+  void terminate() noexcept {
+    if (!pidfd_) return;
+    detail::pidfd_send_signal(pidfd_.get(), SIGKILL);
+    detail::reap_pidfd(pidfd_.get());
+    pidfd_.reset();
+  }
+
+  pid_t pid_ = -1;
+  pid_t stage1_pid_ = -1;
+  UniqueFd pidfd_;
+  UniqueFd init_pipe_;
+  UniqueFd log_pipe_;
+  bool from_sealed_memfd_ = false;
+  bool cgroup_by_clone3_ = false;
+};
+
+struct LauncherConfig {
+  std::string init_binary;            // empty: this program
+  bool exec_from_sealed_memfd = true;  // copy the binary once, exec every init from the copy
+};
+
+struct LaunchOptions {
+  std::vector<std::string> argv;  // the init's argv; empty: {"nsenter-init"}
+  // The init's environment; nullopt: this process's. Either way every
+  // _LIBCONTAINER_* variable is replaced by the launcher's own.
+  std::optional<std::vector<std::string>> env;
+  LogLevel log_level = LogLevel::Info;
+  std::function<void(const LogRecord&)> on_log;  // called on the launching thread
+  std::chrono::milliseconds timeout{30000};       // for the whole launch
+  std::string cgroup;                             // a cgroup v2 directory; empty: ours
+  std::array<int, 3> stdio{0, 1, 2};              // the init's fds 0-2 (-1: closed)
+  std::vector<int> extra_fds;                     // become fds 5, 6, ... in the init
+  wire::Profile profile = wire::Profile::Runc11;
+};
+
+// Fixed fd numbers in the init, as runc's Go side picks them for a
+// container without extra files.
+inline constexpr int kInitPipeFd = 3;
+inline constexpr int kLogPipeFd = 4;
+
+namespace detail {
+
+// Everything one launch started, killed and reaped on the way out unless
+// disarmed. Stage 0 leads its own process group; stages 1 and 2 stay in it
+// until stage 2 calls setsid, which happens after the pid line names them.
+struct LaunchCleanup {
+  pid_t stage0 = -1;
+  UniqueFd stage0_pidfd;
+  pid_t stage1 = -1;
+  UniqueFd stage1_pidfd;
+  UniqueFd stage2_pidfd;
+  bool armed = true;
+
+  ~LaunchCleanup() {
+    if (!armed || stage0 < 0) return;
+    ::kill(-stage0, SIGKILL);
+    if (stage1_pidfd) pidfd_send_signal(stage1_pidfd.get(), SIGKILL);
+    if (stage2_pidfd) pidfd_send_signal(stage2_pidfd.get(), SIGKILL);
+    if (stage0_pidfd) reap_pidfd(stage0_pidfd.get());
+    if (stage1_pidfd) reap_pidfd(stage1_pidfd.get());
+    if (stage2_pidfd) reap_pidfd(stage2_pidfd.get());
+    // Whatever else of the group is our child (a stage 1 or 2 whose pid
+    // never reached us).
+    while (::waitpid(-stage0, nullptr, 0) > 0 || errno == EINTR) {
+    }
+  }
+};
+
+inline std::optional<std::pair<pid_t, pid_t>> parse_pid_line(std::string_view line) noexcept {
+  constexpr std::string_view a = "{\"stage1_pid\":", b = ",\"stage2_pid\":", c = "}\n";
+  auto number = [](std::string_view& s, pid_t& out) {
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec != std::errc() || end == s.data() || out <= 0 || s.front() == '0') return false;
+    s.remove_prefix(static_cast<std::size_t>(end - s.data()));
+    return true;
+  };
+  pid_t s1 = 0, s2 = 0;
+  if (!line.starts_with(a)) return std::nullopt;
+  line.remove_prefix(a.size());
+  if (!number(line, s1) || !line.starts_with(b)) return std::nullopt;
+  line.remove_prefix(b.size());
+  if (!number(line, s2) || line != c) return std::nullopt;
+  return std::pair{s1, s2};
+}
+
+}  // namespace detail
+
+class Launcher {
+ public:
+  explicit Launcher(LauncherConfig config = {}) : config_(std::move(config)) {}
+
+  // How many times the binary was copied into a sealed memfd (at most
+  // once per Launcher), and how many inits were started.
+  unsigned sealed_copies() const noexcept { return sealed_copies_.load(); }
+  unsigned launches() const noexcept { return launches_.load(); }
+
+  // Starts an init for `config`. Thread-safe.
+  Result<InitProcess> launch(const Bootstrap& config, const LaunchOptions& opt = {}) {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + opt.timeout;
+    auto fail = [](Error e) { return in_stage(e, e.stage == Stage::Setup ? Stage::Launcher : e.stage); };
+
+    auto message = wire::encode(config, {.profile = opt.profile});
+    if (!message) return fail(message.error());
+
+    int sp[2], lp[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
+      return fail(make_sys_error(Op::Socketpair, errno, "init pipe"));
+    UniqueFd init_pipe(sp[0]), child_init_pipe(sp[1]);
+    if (::pipe2(lp, O_CLOEXEC | O_NONBLOCK) != 0) return fail(make_sys_error(Op::Socketpair, errno, "log pipe"));
+    UniqueFd log_pipe(lp[0]), child_log_pipe(lp[1]);
+    // The init's end blocks as any fd does; only ours is non-blocking.
+    ::fcntl(child_log_pipe.get(), F_SETFL, 0);
+
+    UniqueFd cgroup_dir;
+    if (!opt.cgroup.empty()) {
+      cgroup_dir.reset(::open(opt.cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!cgroup_dir) return fail(make_sys_error(Op::PlaceInCgroup, errno, opt.cgroup));
+    }
+
+    int exec_fd = -1;
+    if (config_.exec_from_sealed_memfd) {
+      auto fd = sealed_binary();
+      if (!fd) return fail(fd.error());
+      exec_fd = *fd;
+    }
+    const std::string path = config_.init_binary.empty() ? "/proc/self/exe" : config_.init_binary;
+
+    // argv and environment, built here: the child may not allocate.
+    std::vector<std::string> argv = opt.argv.empty() ? std::vector<std::string>{"nsenter-init"} : opt.argv;
+    std::vector<std::string> env;
+    auto keep = [](std::string_view var) { return !var.starts_with("_LIBCONTAINER_"); };
+    if (opt.env) {
+      for (const auto& v : *opt.env)
+        if (keep(v)) env.push_back(v);
+    } else {
+      for (char** e = environ; e != nullptr && *e != nullptr; ++e)
+        if (keep(*e)) env.emplace_back(*e);
+    }
+    env.push_back(fmt::format("{}={}", RuncEnv::init_pipe, kInitPipeFd));
+    env.push_back(fmt::format("{}={}", RuncEnv::log_pipe, kLogPipeFd));
+    env.push_back(fmt::format("{}={}", RuncEnv::log_level, static_cast<int>(opt.log_level)));
+    std::vector<int> fds{opt.stdio[0], opt.stdio[1], opt.stdio[2], child_init_pipe.get(), child_log_pipe.get()};
+    fds.insert(fds.end(), opt.extra_fds.begin(), opt.extra_fds.end());
+    if (config.mount_sources) {
+      // Stage 1 receives each source's fd onto a free number past ours.
+      std::string list = "[";
+      int next = static_cast<int>(fds.size());
+      for (const auto& source : *config.mount_sources)
+        list += fmt::format("{}{}", list.size() > 1 ? "," : "", source.empty() ? -1 : next++);
+      env.push_back(fmt::format("{}={}]", RuncEnv::mount_fds, list));
+    }
+    std::vector<char*> argv_ptrs, env_ptrs;
+    for (auto& a : argv) argv_ptrs.push_back(a.data());
+    argv_ptrs.push_back(nullptr);
+    for (auto& e : env) env_ptrs.push_back(e.data());
+    env_ptrs.push_back(nullptr);
+
+    SpawnRequest req;
+    req.path = path.c_str();
+    req.exec_fd = exec_fd;
+    req.argv = argv_ptrs.data();
+    req.envp = env_ptrs.data();
+    req.fds = fds;
+    req.cgroup_fd = cgroup_dir.get();
+    auto spawned = spawn(req);
+    if (!spawned) return fail(spawned.error());
+    launches_.fetch_add(1);
+    child_init_pipe.reset();
+    child_log_pipe.reset();
+
+    detail::LaunchCleanup started;
+    started.stage0 = spawned->pid;
+    started.stage0_pidfd = std::move(spawned->pidfd);
+    if (cgroup_dir && !spawned->in_cgroup) {
+      // Stage 0 is blocked on the message it has not been sent yet, so
+      // every later stage inherits the cgroup, as with clone3.
+      if (auto r = write_cgroup_procs(opt.cgroup, spawned->pid); !r) return fail(r.error());
+    }
+    if (::fcntl(init_pipe.get(), F_SETFL, O_NONBLOCK) != 0)
+      return fail(make_sys_error(Op::SendBootstrap, errno, "fcntl O_NONBLOCK"));
+
+    Session s(opt, init_pipe.get(), log_pipe.get(), *message);
+    if (auto r = s.run(started, deadline); !r) {
+      // The init's own account comes first: it knows why it stopped.
+      if (s.fatal) return *s.fatal;
+      return fail(r.error());
+    }
+    if (::fcntl(init_pipe.get(), F_SETFL, 0) != 0)
+      return fail(make_sys_error(Op::ReadPidLine, errno, "fcntl blocking"));
+    started.armed = false;
+    detail::reap_pidfd(started.stage0_pidfd.get());
+    return InitProcess(s.stage2, s.stage1, std::move(started.stage2_pidfd), std::move(init_pipe),
+                       std::move(log_pipe), exec_fd >= 0, spawned->in_cgroup);
+  }
+
+ private:
+  // The protocol after the spawn, as a small poll loop: every fd is
+  // non-blocking, so no single read or write can outlast the deadline.
+  struct Session {
+    Session(const LaunchOptions& o, int sock_fd, int log_fd, const wire::Bytes& msg)
+        : opt(o), sock(sock_fd), log(log_fd), message(msg) {}
+
+    const LaunchOptions& opt;
+    int sock;
+    int log;
+    const wire::Bytes& message;
+    std::size_t sent = 0;
+    bool hello = false;
+    bool sock_open = true;
+    bool log_open = true;
+    std::string pid_line;
+    pid_t stage1 = -1, stage2 = -1;
+    std::optional<ExitStatus> stage0_status, stage1_status;
+    std::optional<Error> fatal;
+    LogPipeReader logs;
+
+    void pump_logs() {
+      if (!log_open) return;
+      log_open = logs.pump(log, [&](const LogRecord& rec) {
+        if (rec.level <= LogLevel::Fatal && !fatal) fatal = error_from_fatal(rec);
+        if (opt.on_log) opt.on_log(rec);
+      });
+    }
+
+    Op waiting_for() const noexcept {
+      if (!hello && sent == message.size()) return Op::ReadHandshake;
+      if (sent < message.size()) return Op::SendBootstrap;
+      if (stage2 < 0) return Op::ReadPidLine;
+      return Op::WaitInit;
+    }
+
+    Result<void> died(const char* who, const ExitStatus& status) const {
+      return in_stage(make_error(Op::WaitInit, Code::InitDied, kNoOffset,
+                                 fmt::format("{} {}", who, nsenter::to_string(status))),
+                      Stage::Launcher);
+    }
+
+    Result<void> run(detail::LaunchCleanup& started, std::chrono::steady_clock::time_point deadline) {
+      while (!(stage0_status && stage1_status)) {
+        pollfd fds[4];
+        nfds_t n = 0;
+        int sock_at = -1, log_at = -1, s0_at = -1, s1_at = -1;
+        const bool want_read = !hello || (sent == message.size() && stage2 < 0);
+        const bool want_write = sent < message.size();
+        auto add = [&](int fd, short events) {
+          fds[n] = {fd, events, 0};
+          return static_cast<int>(n++);
+        };
+        if (sock_open && (want_read || want_write))
+          sock_at = add(sock, static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0)));
+        if (log_open) log_at = add(log, POLLIN);
+        if (!stage0_status) s0_at = add(started.stage0_pidfd.get(), POLLIN);
+        if (started.stage1_pidfd && !stage1_status) s1_at = add(started.stage1_pidfd.get(), POLLIN);
+
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+          pump_logs();
+          return in_stage(make_error(waiting_for(), Code::TimedOut, kNoOffset,
+                                     fmt::format("after {} ms", opt.timeout.count())),
+                          Stage::Launcher);
+        }
+        const int ready = ::poll(fds, n, static_cast<int>(std::min<long long>(left.count(), INT32_MAX)));
+        if (ready < 0) {
+          if (errno == EINTR) continue;
+          return in_stage(make_sys_error(waiting_for(), errno, "poll"), Stage::Launcher);
+        }
+        if (sock_at >= 0 && fds[sock_at].revents != 0) {
+          if (auto r = on_sock(fds[sock_at].revents, started); !r) return r;
+        }
+        if (log_at >= 0 && fds[log_at].revents != 0) pump_logs();
+        if (s0_at >= 0 && (fds[s0_at].revents & POLLIN)) {
+          // Not reaped yet: while stage 0 is a zombie its pid, which is
+          // the process group's id, cannot be reused, so the cleanup's
+          // kill(-pgid) can only reach our own stages.
+          stage0_status = detail::reap_pidfd(started.stage0_pidfd.get(), WNOWAIT);
+          pump_logs();  // a fatal record was written before the exit
+          if (!stage0_status) return in_stage(make_sys_error(Op::WaitInit, errno, "waitid stage 0"), Stage::Launcher);
+          if (stage2 < 0 || !stage0_status->success()) return died("stage 0", *stage0_status);
+        }
+        if (s1_at >= 0 && (fds[s1_at].revents & POLLIN)) {
+          stage1_status = detail::reap_pidfd(started.stage1_pidfd.get());
+          started.stage1_pidfd.reset();
+          if (!stage1_status) return in_stage(make_sys_error(Op::WaitInit, errno, "waitid stage 1"), Stage::Launcher);
+          if (!stage1_status->success()) {
+            pump_logs();
+            return died("stage 1", *stage1_status);
+          }
+        }
+      }
+      pump_logs();
+      return {};
+    }
+
+    Result<void> on_sock(short revents, detail::LaunchCleanup& started) {
+      if ((revents & POLLOUT) && sent < message.size()) {
+        const ssize_t w = ::send(sock, message.data() + sent, message.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) sent += static_cast<std::size_t>(w);
+        else if (w < 0 && errno != EAGAIN && errno != EINTR) sock_open = false;  // the init is gone; stage 0's exit says why
+      }
+      if (!(revents & (POLLIN | POLLHUP | POLLERR))) return {};
+      if (!hello) {
+        char byte = 1;
+        const ssize_t r = ::read(sock, &byte, 1);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) sock_open = false;
+        if (r == 1) {
+          if (byte != '\0')
+            return in_stage(make_error(Op::ReadHandshake, Code::BadHandshake, kNoOffset, fmt::format("byte {:#04x}", byte)),
+                            Stage::Launcher);
+          hello = true;
+        }
+        return {};
+      }
+      if (sent < message.size() || stage2 >= 0) return {};
+      // The pid line, and not a byte past it: what follows belongs to the
+      // embedder's protocol.
+      char buf[64];
+      const ssize_t peeked = ::recv(sock, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+      if (peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EINTR)) {
+        sock_open = false;
+        return {};
+      }
+      if (peeked < 0) return {};
+      const auto nl = std::string_view(buf, static_cast<std::size_t>(peeked)).find('\n');
+      const std::size_t take = nl == std::string_view::npos ? static_cast<std::size_t>(peeked) : nl + 1;
+      const ssize_t got = ::read(sock, buf, take);
+      if (got > 0) pid_line.append(buf, static_cast<std::size_t>(got));
+      if (pid_line.size() > 64)
+        return in_stage(make_error(Op::ReadPidLine, Code::BadPidLine, kNoOffset, pid_line), Stage::Launcher);
+      if (pid_line.empty() || pid_line.back() != '\n') return {};
+      const auto pids = detail::parse_pid_line(pid_line);
+      if (!pids) return in_stage(make_error(Op::ReadPidLine, Code::BadPidLine, kNoOffset, pid_line), Stage::Launcher);
+      // Both are our children (CLONE_PARENT) and unreaped, so their pids
+      // cannot have been reused.
+      started.stage1_pidfd.reset(detail::pidfd_open(pids->first));
+      started.stage2_pidfd.reset(detail::pidfd_open(pids->second));
+      if (!started.stage1_pidfd || !started.stage2_pidfd)
+        return in_stage(make_sys_error(Op::ReadPidLine, errno, pid_line), Stage::Launcher);
+      stage1 = pids->first;
+      stage2 = pids->second;
+      return {};
+    }
+  };
+
+  static Result<void> write_cgroup_procs(const std::string& cgroup, pid_t pid) {
+    const std::string procs = cgroup + "/cgroup.procs";
+    UniqueFd fd(::open(procs.c_str(), O_WRONLY | O_CLOEXEC));
+    const std::string text = std::to_string(pid);
+    if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+      return in_stage(make_sys_error(Op::PlaceInCgroup, errno, procs), Stage::Launcher);
+    return {};
+  }
+
+  // The sealed copy, made by the first launch that needs it.
+  Result<int> sealed_binary() {
+    std::lock_guard lock(mutex_);
+    if (!sealed_) {
+      const std::string path = config_.init_binary.empty() ? "/proc/self/exe" : config_.init_binary;
+      auto fd = sealed_memfd_copy(path.c_str(), "nsenter-init");
+      if (!fd) return in_stage(fd.error(), Stage::Launcher);
+      sealed_ = std::move(*fd);
+      sealed_copies_.fetch_add(1);
+    }
+    return sealed_.get();
+  }
+
+  LauncherConfig config_;
+  std::mutex mutex_;
+  UniqueFd sealed_;
+  std::atomic<unsigned> sealed_copies_{0};
+  std::atomic<unsigned> launches_{0};
+};
+
+NSENTER_END_NAMESPACE

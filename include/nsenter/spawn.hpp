@@ -1,0 +1,205 @@
+// nsenter: starting a program from a possibly multi-threaded process.
+//
+// fork() in a threaded program copies one thread and every lock the others
+// held; only async-signal-safe calls are allowed until exec. So the child
+// here runs one function of raw system calls (setpgid, sigaction, fcntl,
+// dup2, close_range, execve) and nothing that allocates or locks.
+//
+// Two ways in:
+//   - clone(CLONE_VM | CLONE_VFORK) on a stack of its own, like
+//     posix_spawn: no page tables are copied, the parent waits only until
+//     the exec;
+//   - clone3(CLONE_VFORK | CLONE_INTO_CGROUP) when the child must be born
+//     in a cgroup (Linux >= 5.7). clone3 has no glibc wrapper that can run a
+//     function on a new stack, so this one shares nothing (copy on write).
+// Both hand back a pidfd (CLONE_PIDFD) and report an exec failure's errno
+// through a shared page, so the caller gets ENOENT, not just exit 127.
+#pragma once
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <span>
+
+#include "nsenter/error.hpp"
+#include "nsenter/fd.hpp"
+#include "nsenter/result.hpp"
+#include "nsenter/version.hpp"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+NSENTER_BEGIN_NAMESPACE
+
+inline constexpr std::size_t kMaxSpawnFds = 64;
+
+struct SpawnRequest {
+  const char* path = nullptr;  // the program, or (with exec_fd) only its name for errors
+  int exec_fd = -1;            // if >= 0, exec this fd (execveat AT_EMPTY_PATH)
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  // fds[i] becomes fd i in the child (-1: fd i is closed). Every other fd
+  // is closed at exec, whatever its close-on-exec flag: a descriptor
+  // another thread opened without O_CLOEXEC cannot leak into the child.
+  std::span<const int> fds;
+  int cgroup_fd = -1;               // an O_DIRECTORY fd of a cgroup v2 directory
+  bool new_process_group = true;    // setpgid(0, 0) in the child
+};
+
+struct Spawned {
+  pid_t pid = -1;
+  UniqueFd pidfd;
+  bool in_cgroup = false;  // born in SpawnRequest::cgroup_fd (clone3 worked)
+};
+
+namespace detail {
+
+struct SpawnShared {
+  const SpawnRequest* request;
+  int fd_limit;             // for the close loop when close_range is missing
+  volatile int exec_errno;  // written by the child when exec fails
+};
+
+inline constexpr std::size_t kSpawnStackBytes = 256 * 1024;
+
+// The child. Async-signal-safe calls only; returns only by exec or _exit.
+// Not instrumented: under ASan it runs on a stack the sanitizer never saw.
+__attribute__((no_sanitize("address", "undefined"), noinline)) inline int spawn_child(void* arg) noexcept {
+  auto* shared = static_cast<SpawnShared*>(arg);
+  const SpawnRequest& req = *shared->request;
+  auto fail = [&](int err) {
+    shared->exec_errno = err != 0 ? err : EINVAL;
+    ::_exit(127);
+  };
+  if (req.new_process_group && ::setpgid(0, 0) != 0) fail(errno);
+  // Default dispositions: a handler address means nothing after exec, and
+  // the runtime's ignored signals (SIGPIPE, often) are not the init's.
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction sa {};
+    if (sig == SIGKILL || sig == SIGSTOP || ::sigaction(sig, nullptr, &sa) != 0) continue;
+    if (sa.sa_handler == SIG_DFL) continue;
+    sa.sa_handler = SIG_DFL;
+    sa.sa_flags = 0;
+    ::sigaction(sig, &sa, nullptr);
+  }
+  // Lift every source above the target range first, so that moving one
+  // never overwrites another that is still to be moved.
+  const int n = static_cast<int>(req.fds.size());
+  int lifted[kMaxSpawnFds];
+  for (int i = 0; i < n; ++i) {
+    lifted[i] = -1;
+    if (req.fds[static_cast<std::size_t>(i)] >= 0 &&
+        (lifted[i] = ::fcntl(req.fds[static_cast<std::size_t>(i)], F_DUPFD_CLOEXEC, n)) < 0)
+      fail(errno);
+  }
+  int exec_fd = -1;
+  if (req.exec_fd >= 0 && (exec_fd = ::fcntl(req.exec_fd, F_DUPFD_CLOEXEC, n)) < 0) fail(errno);
+  for (int i = 0; i < n; ++i) {
+    if (lifted[i] < 0) {
+      ::close(i);
+    } else if (::dup2(lifted[i], i) < 0) {  // dup2 clears close-on-exec on i
+      fail(errno);
+    }
+  }
+  if (::syscall(SYS_close_range, static_cast<unsigned>(n), ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+    for (int fd = n; fd < shared->fd_limit; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (exec_fd >= 0)
+    ::syscall(SYS_execveat, exec_fd, "", req.argv, req.envp, AT_EMPTY_PATH);
+  else
+    ::execve(req.path, req.argv, req.envp);
+  fail(errno);
+  return 127;
+}
+
+// Blocks every signal in the calling thread for its lifetime: no handler
+// may run in a child that shares our memory before it resets them.
+class AllSignalsBlocked {
+ public:
+  AllSignalsBlocked() noexcept {
+    sigset_t all;
+    ::sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &saved_);
+  }
+  ~AllSignalsBlocked() { ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  AllSignalsBlocked(const AllSignalsBlocked&) = delete;
+  AllSignalsBlocked& operator=(const AllSignalsBlocked&) = delete;
+
+ private:
+  sigset_t saved_;
+};
+
+inline bool clone3_unsupported(int err) noexcept {
+  // ENOSYS: no clone3; E2BIG: a kernel that knows a smaller clone_args;
+  // EINVAL: CLONE_INTO_CGROUP unknown; EOPNOTSUPP/EBADF: not a cgroup v2
+  // directory (a v1 hierarchy still takes a pid in cgroup.procs).
+  return err == ENOSYS || err == E2BIG || err == EINVAL || err == EOPNOTSUPP || err == EBADF;
+}
+
+}  // namespace detail
+
+// Starts `req`. On success the child has exec'd (CLONE_VFORK waits for
+// that); on failure nothing is left running and the error names the step.
+inline Result<Spawned> spawn(const SpawnRequest& req) noexcept {
+  if (req.fds.size() > kMaxSpawnFds) return make_error(Op::SpawnInit, Code::SystemError, kNoOffset, "too many fds");
+  const char* what = req.path != nullptr ? req.path : "init";
+  void* region = ::mmap(nullptr, detail::kSpawnStackBytes + sizeof(detail::SpawnShared), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (region == MAP_FAILED) return in_stage(make_sys_error(Op::SpawnInit, errno, "mmap child stack"), Stage::Launcher);
+  struct Unmap {
+    void* p;
+    ~Unmap() { ::munmap(p, detail::kSpawnStackBytes + sizeof(detail::SpawnShared)); }
+  } unmap{region};
+  auto* shared = new (static_cast<char*>(region) + detail::kSpawnStackBytes) detail::SpawnShared{&req, 1024, 0};
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0)
+    shared->fd_limit = static_cast<int>(std::min<rlim_t>(nofile.rlim_cur, 1 << 20));
+
+  Spawned out;
+  int pidfd = -1;
+  pid_t pid = -1;
+  int clone_errno = 0;
+  {
+    detail::AllSignalsBlocked blocked;
+    if (req.cgroup_fd >= 0) {
+      clone_args args{};
+      args.flags = CLONE_VFORK | CLONE_PIDFD | CLONE_INTO_CGROUP;
+      args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
+      args.exit_signal = SIGCHLD;
+      args.cgroup = static_cast<std::uint64_t>(req.cgroup_fd);
+      pid = static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+      if (pid == 0) detail::spawn_child(shared);  // never returns
+      if (pid > 0) out.in_cgroup = true;
+      if (pid < 0) clone_errno = errno;
+    }
+    if (pid < 0 && (req.cgroup_fd < 0 || detail::clone3_unsupported(clone_errno))) {
+      pid = ::clone(detail::spawn_child, static_cast<char*>(region) + detail::kSpawnStackBytes,
+                    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, shared, &pidfd);
+      if (pid < 0) clone_errno = errno;
+    }
+  }
+  if (pid < 0) return in_stage(make_sys_error(Op::SpawnInit, clone_errno, what), Stage::Launcher);
+  out.pid = pid;
+  out.pidfd.reset(pidfd);
+  if (const int err = shared->exec_errno; err != 0) {
+    int status;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return in_stage(make_sys_error(Op::SpawnInit, err, what), Stage::Launcher);
+  }
+  return out;
+}
+
+NSENTER_END_NAMESPACE

@@ -1,0 +1,443 @@
+// The Launcher against real inits: nsrun (the library's own pipeline),
+// c_embed (the C API) and shell scripts that break the protocol on purpose.
+// Runs as root (cgroups, namespaces); one case drops to nobody to cover the
+// rootless path. The process is a child subreaper, so anything a launch
+// leaks becomes our child and fails the leak checks.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "init_driver.hpp"
+#include "nsenter/launcher.hpp"
+#include "support/test_util.hpp"
+
+using namespace nsenter;
+using namespace std::chrono_literals;
+using nsenter::test::live_children;
+
+namespace {
+
+constexpr const char* kNsrun = "tools/nsrun/nsrun";  // runfiles paths
+constexpr const char* kCEmbed = "tests/integration/c_embed";
+constexpr uid_t kNobody = 65534;
+
+void require_root() {
+  REQUIRE_MESSAGE(::geteuid() == 0, "launcher tests need root (cgroups, namespaces); run them as root");
+}
+
+std::string self_ns(const char* kind) { return nsenter::test::ns_link("/proc/self", kind); }
+
+int count_fds() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// A pipe whose write end becomes the init's stdout.
+struct Capture {
+  int fds[2] = {-1, -1};
+  Capture() { REQUIRE(::pipe2(fds, O_CLOEXEC) == 0); }
+  ~Capture() {
+    for (int fd : fds)
+      if (fd >= 0) ::close(fd);
+  }
+  int writer() const { return fds[1]; }
+  // Call after the launch: closes our write end, reads to EOF.
+  std::string text() {
+    ::close(fds[1]);
+    fds[1] = -1;
+    const std::string s = nsenter::test::read_to_end_and_close(fds[0]);
+    fds[0] = -1;
+    return s;
+  }
+};
+
+LaunchOptions nsrun_running(std::vector<std::string> command, int out_fd) {
+  LaunchOptions opt;
+  opt.argv = {"nsrun", "--"};
+  opt.argv.insert(opt.argv.end(), command.begin(), command.end());
+  opt.stdio = {-1, out_fd, 2};
+  return opt;
+}
+
+Bootstrap pid_uts_ipc_mnt() {
+  Bootstrap b;
+  b.clone_flags = NsSet{NsKind::pid, NsKind::uts, NsKind::ipc, NsKind::mnt};
+  return b;
+}
+
+// Fails the test case if a launch left anything behind.
+void check_nothing_left() {
+  const auto left = live_children();
+  CHECK_MESSAGE(left.empty(), "children left: " << left.size());
+  nsenter::test::kill_and_reap_children();
+  int status;
+  while (::waitpid(-1, &status, WNOHANG) > 0) {
+  }
+}
+
+}  // namespace
+
+TEST_CASE("launch: stage 2 comes back in new namespaces, stages 0 and 1 reaped") {
+  require_root();
+  Launcher launcher({.init_binary = kNsrun});
+  Capture out;
+  auto init = launcher.launch(pid_uts_ipc_mnt(),
+                              nsrun_running({"/bin/sh", "-c", "echo pid=$$; readlink /proc/self/ns/uts"}, out.writer()));
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  CHECK(init->pid() > 0);
+  CHECK(init->stage1_pid() > 0);
+  CHECK(init->from_sealed_memfd());
+  // Only stage 2 is still ours: stages 0 and 1 are already reaped.
+  const auto kids = live_children();
+  CHECK((kids.empty() || kids == std::vector<pid_t>{init->pid()}));
+  const std::string text = out.text();
+  auto status = init->wait();
+  REQUIRE(status);
+  CHECK(status->success());
+  CHECK(text.find("pid=1\n") != std::string::npos);
+  CHECK(text.find(self_ns("uts")) == std::string::npos);
+  CHECK(text.find("uts:[") != std::string::npos);
+  check_nothing_left();
+}
+
+TEST_CASE("launch: the init pipe stays open for the embedder's protocol") {
+  require_root();
+  Launcher launcher({.init_binary = kCEmbed});
+  Capture out;
+  LaunchOptions opt;
+  opt.argv = {"c_embed"};
+  opt.stdio = {-1, out.writer(), 2};
+  Bootstrap b;
+  b.clone_flags = NsSet{NsKind::pid};
+  auto init = launcher.launch(b, opt);
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  // Blocking again, and nothing of it was consumed by the launcher.
+  CHECK((::fcntl(init->init_pipe(), F_GETFL) & O_NONBLOCK) == 0);
+  CHECK((::fcntl(init->init_pipe(), F_GETFD) & FD_CLOEXEC) != 0);
+  const std::string said = nsenter::test::read_all(init->init_pipe());
+  CHECK(said == "hello from stage 2\n");
+  const std::string text = out.text();
+  CHECK(init->wait()->success());
+  CHECK(text.find("pid=1\n") != std::string::npos);
+  check_nothing_left();
+}
+
+TEST_CASE("launch: log records arrive parsed, with stage and pid") {
+  require_root();
+  Launcher launcher({.init_binary = kNsrun});
+  std::vector<LogRecord> records;
+  Capture out;
+  LaunchOptions opt = nsrun_running({"/bin/true"}, out.writer());
+  opt.log_level = LogLevel::Debug;
+  opt.on_log = [&](const LogRecord& r) { records.push_back(r); };
+  auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  out.text();
+  CHECK(init->wait()->success());
+  REQUIRE(!records.empty());
+  bool saw[3] = {false, false, false};
+  for (const auto& r : records) {
+    CHECK_MESSAGE(r.parsed, r.text);
+    CHECK(r.level == LogLevel::Debug);
+    CHECK(r.pid > 0);
+    REQUIRE(r.stage.has_value());
+    if (*r.stage == Stage::Parent) saw[0] = true;
+    if (*r.stage == Stage::Child) saw[1] = true;
+    if (*r.stage == Stage::Init) saw[2] = true;
+  }
+  CHECK(saw[0]);
+  CHECK(saw[1]);
+  CHECK(saw[2]);
+  check_nothing_left();
+}
+
+TEST_CASE("launch: a fatal record becomes the error, with stage, errno and the init's words") {
+  require_root();
+  Launcher launcher({.init_binary = kNsrun});
+  Bootstrap b;
+  b.clone_flags = NsSet{NsKind::uts};
+  b.ns_paths = {{NsKind::net, "/nonexistent/netns"}};
+  std::vector<LogRecord> fatal_records;
+  LaunchOptions opt = nsrun_running({"/bin/true"}, -1);
+  opt.on_log = [&](const LogRecord& r) {
+    if (r.level == LogLevel::Fatal) fatal_records.push_back(r);
+  };
+  auto init = launcher.launch(b, opt);
+  REQUIRE_FALSE(init);
+  const Error& e = init.error();
+  CHECK(e.op == Op::InitFailed);
+  CHECK(e.code == Code::InitFatal);
+  CHECK(e.stage == Stage::Child);
+  CHECK(e.sys_errno == ENOENT);
+  CHECK(e.detail_view().find("/nonexistent/netns") != std::string_view::npos);
+  // Stage 1 states the cause; stage 0 follows with the consequence (its
+  // peer vanished). The error is the first: the cause.
+  REQUIRE(!fatal_records.empty());
+  CHECK(fatal_records.front().stage == Stage::Child);
+  CHECK(e.detail_view() == fatal_records.front().text);
+  check_nothing_left();
+}
+
+TEST_CASE("launch: a missing init binary is ENOENT from the spawn, not a hang") {
+  require_root();
+  Launcher launcher({.init_binary = "/nonexistent/init", .exec_from_sealed_memfd = false});
+  LaunchOptions opt;
+  opt.timeout = 10s;
+  auto init = launcher.launch(Bootstrap{}, opt);
+  REQUIRE_FALSE(init);
+  CHECK(init.error().op == Op::SpawnInit);
+  CHECK(init.error().sys_errno == ENOENT);
+  CHECK(init.error().stage == Stage::Launcher);
+  check_nothing_left();
+}
+
+TEST_CASE("launch: protocol breakers get typed errors and leave nothing running") {
+  require_root();
+  Launcher launcher({.init_binary = "/bin/sh", .exec_from_sealed_memfd = false});
+  const auto msg = wire::encode(pid_uts_ipc_mnt());
+  REQUIRE(msg);
+  const std::string msg_len = std::to_string(msg->size());
+  struct Case {
+    const char* name;
+    std::string script;
+    Op op;
+    Code code;
+  };
+  const Case cases[] = {
+      {"never answers", "exec sleep 1000", Op::ReadHandshake, Code::TimedOut},
+      {"answers, then stalls", "printf '\\0' >&3; exec sleep 1000", Op::ReadPidLine, Code::TimedOut},
+      {"wrong handshake byte", "printf 'x' >&3; exec sleep 1000", Op::ReadHandshake, Code::BadHandshake},
+      {"dies before the handshake", "exit 3", Op::WaitInit, Code::InitDied},
+      {"bad pid line", "printf '\\0' >&3; head -c " + msg_len + " <&3 >/dev/null; echo '{\"stage1_pid\":0}' >&3; exec sleep 1000",
+       Op::ReadPidLine, Code::BadPidLine},
+      {"pid line with extra fields",
+       "printf '\\0' >&3; head -c " + msg_len + " <&3 >/dev/null; echo '{\"stage1_pid\":1,\"stage2_pid\":1,\"x\":1}' >&3; exec sleep 1000",
+       Op::ReadPidLine, Code::BadPidLine},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    LaunchOptions opt;
+    opt.argv = {"sh", "-c", c.script};
+    opt.timeout = 500ms;
+    auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
+    REQUIRE_FALSE(init);
+    CHECK_MESSAGE(init.error().op == c.op, to_string(init.error()));
+    CHECK_MESSAGE(init.error().code == c.code, to_string(init.error()));
+    CHECK(init.error().stage == Stage::Launcher);
+    check_nothing_left();
+  }
+}
+
+TEST_CASE("launch: the sealed memfd is made once; inits run from it without copying") {
+  require_root();
+  Launcher launcher({.init_binary = kCEmbed});
+  for (int i = 0; i < 3; ++i) {
+    Capture out;
+    LaunchOptions opt;
+    opt.argv = {"c_embed"};
+    opt.stdio = {-1, out.writer(), 2};
+    auto init = launcher.launch(Bootstrap{}, opt);
+    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+    CHECK(init->from_sealed_memfd());
+    const std::string text = out.text();
+    CHECK(init->wait()->success());
+    CHECK_MESSAGE(text.find("exe=/memfd:nsenter-init (deleted)\n") != std::string::npos, text);
+    // The init found its binary sealed and neither copied nor re-executed.
+    CHECK_MESSAGE(text.find("cloned=\n") != std::string::npos, text);
+  }
+  CHECK(launcher.sealed_copies() == 1);
+  CHECK(launcher.launches() == 3);
+
+  // Without it, runc's defence in the init copies the binary every time.
+  Launcher by_path({.init_binary = kCEmbed, .exec_from_sealed_memfd = false});
+  Capture out;
+  LaunchOptions opt;
+  opt.argv = {"c_embed"};
+  opt.stdio = {-1, out.writer(), 2};
+  auto init = by_path.launch(Bootstrap{}, opt);
+  REQUIRE(init);
+  CHECK_FALSE(init->from_sealed_memfd());
+  const std::string text = out.text();
+  CHECK(init->wait()->success());
+  CHECK(text.find("cloned=1\n") != std::string::npos);
+  CHECK(by_path.sealed_copies() == 0);
+  check_nothing_left();
+}
+
+TEST_CASE("launch: many in a row leak no fd and no process") {
+  require_root();
+  Launcher launcher({.init_binary = kNsrun});
+  // Warm up once: the sealed memfd is the one fd the launcher keeps.
+  {
+    auto init = launcher.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
+    REQUIRE(init);
+    REQUIRE(init->wait()->success());
+  }
+  const int fds_before = count_fds();
+  for (int i = 0; i < 40; ++i) {
+    Bootstrap b = pid_uts_ipc_mnt();
+    if (i % 4 == 3) b.ns_paths = {{NsKind::net, "/nonexistent/netns"}};  // some fail
+    auto init = launcher.launch(b, nsrun_running({"/bin/true"}, -1));
+    if (i % 4 == 3) {
+      CHECK_FALSE(init);
+      continue;
+    }
+    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+    if (i % 2 == 0) {
+      CHECK(init->wait()->success());
+    }  // else: the destructor kills and reaps it
+  }
+  CHECK(count_fds() == fds_before);
+  CHECK(launcher.sealed_copies() == 1);
+  check_nothing_left();
+}
+
+TEST_CASE("launch: only the fds asked for reach the init") {
+  require_root();
+  Launcher launcher({.init_binary = kNsrun});
+  // A descriptor opened without O_CLOEXEC, as another thread might.
+  const int stray = ::open("/dev/null", O_RDONLY);
+  REQUIRE(stray >= 0);
+  int extra[2];
+  REQUIRE(::pipe2(extra, O_CLOEXEC) == 0);
+  Capture out;
+  LaunchOptions opt = nsrun_running({"/bin/sh", "-c", "ls /proc/self/fd | sort -n | tr '\\n' ' '; echo; "
+                                                      "echo extra >&5"}, out.writer());
+  opt.extra_fds = {extra[1]};
+  auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
+  ::close(extra[1]);
+  ::close(stray);
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  const std::string text = out.text();
+  CHECK(init->wait()->success());
+  // 0 was closed (-1), so ls's own directory fd took it; 1 and 2 given, 5
+  // the extra one; the stray fd is gone and the init and log pipes were
+  // close-on-exec.
+  CHECK_MESSAGE(text == "0 1 2 5 \n", text);
+  CHECK(nsenter::test::read_to_end_and_close(extra[0]) == "extra\n");
+  check_nothing_left();
+}
+
+TEST_CASE("launch: into a cgroup v2 directory atomically, and into v1 by cgroup.procs") {
+  require_root();
+  struct Dir {
+    std::string path;
+    explicit Dir(std::string p) : path(std::move(p)) { REQUIRE(::mkdir(path.c_str(), 0755) == 0); }
+    ~Dir() { ::rmdir(path.c_str()); }
+  };
+  const std::string name = "nsenter-launcher-test-" + std::to_string(::getpid());
+  Launcher launcher({.init_binary = kNsrun});
+  const bool have_v2 = std::filesystem::exists("/sys/fs/cgroup/unified/cgroup.procs") ||
+                       std::filesystem::exists("/sys/fs/cgroup/cgroup.procs");
+  REQUIRE_MESSAGE(have_v2, "no cgroup v2 hierarchy mounted");
+  const std::string v2_root = std::filesystem::exists("/sys/fs/cgroup/unified/cgroup.procs") ? "/sys/fs/cgroup/unified"
+                                                                                             : "/sys/fs/cgroup";
+  // Launches `cat /proc/self/cgroup` into `dir`; checks how it got there
+  // and that the init saw `expect` among its cgroups.
+  auto launch_into = [&](const std::string& dir, bool by_clone3, const std::string& expect) {
+    Dir made(dir);
+    Capture out;
+    LaunchOptions opt = nsrun_running({"/bin/cat", "/proc/self/cgroup"}, out.writer());
+    opt.cgroup = made.path;
+    auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
+    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+    CHECK(init->cgroup_by_clone3() == by_clone3);
+    const std::string text = out.text();
+    CHECK(init->wait()->success());
+    CHECK_MESSAGE(text.find(expect) != std::string::npos, text);
+  };
+  launch_into(v2_root + "/" + name, true, "0::/" + name + "\n");
+  // cgroup v1 has no CLONE_INTO_CGROUP: the launcher writes cgroup.procs
+  // before sending the bootstrap, so stage 0 is there before it clones.
+  if (std::filesystem::exists("/sys/fs/cgroup/pids/cgroup.procs"))
+    launch_into("/sys/fs/cgroup/pids/" + name, false, "pids:/" + name + "\n");
+  // A cgroup that does not exist is the caller's mistake, said as such.
+  auto init = launcher.launch(pid_uts_ipc_mnt(), [] {
+    LaunchOptions o;
+    o.cgroup = "/sys/fs/cgroup/unified/nsenter-no-such-cgroup";
+    return o;
+  }());
+  REQUIRE_FALSE(init);
+  CHECK(init.error().op == Op::PlaceInCgroup);
+  CHECK(init.error().sys_errno == ENOENT);
+  check_nothing_left();
+}
+
+TEST_CASE("launch: from several threads at once") {
+  require_root();
+  Launcher launcher({.init_binary = kNsrun});
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) {
+        auto init = launcher.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
+        if (init && init->wait())
+          ++ok;
+        else
+          ++failed;
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(ok == 20);
+  CHECK(failed == 0);
+  CHECK(launcher.sealed_copies() == 1);
+  check_nothing_left();
+}
+
+TEST_CASE("launch: rootless, as nobody, from a memfd the privileged parent made") {
+  require_root();
+  Launcher launcher({.init_binary = kNsrun});
+  // Made here, as root (nobody cannot read Bazel's runfiles under /root);
+  // the child inherits the Launcher and with it the sealed copy.
+  {
+    auto warm = launcher.launch(Bootstrap{}, nsrun_running({"/bin/true"}, -1));
+    REQUIRE(warm);
+    REQUIRE(warm->wait()->success());
+  }
+  int report[2];
+  REQUIRE(::pipe2(report, O_CLOEXEC) == 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(report[0]);
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
+        ::setresuid(kNobody, kNobody, kNobody) != 0)
+      ::_exit(10);
+    Bootstrap b;
+    b.clone_flags = NsSet{NsKind::user, NsKind::pid, NsKind::uts, NsKind::ipc, NsKind::mnt};
+    b.uid_map = {{0, kNobody, 1}};
+    b.gid_map = {{0, kNobody, 1}};
+    b.rootless_euid = true;
+    auto init = launcher.launch(
+        b, nsrun_running({"/bin/sh", "-c", "echo uid=$(id -u) pid=$$ map=$(cat /proc/self/uid_map | tr -s ' ')"},
+                         report[1]));
+    if (!init) {
+      const std::string e = "error: " + to_string(init.error());
+      [[maybe_unused]] auto n = ::write(report[1], e.data(), e.size());
+      ::_exit(11);
+    }
+    ::close(report[1]);
+    auto status = init->wait();
+    ::_exit(status && status->success() ? 0 : 12);
+  }
+  ::close(report[1]);
+  const std::string text = nsenter::test::read_to_end_and_close(report[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  CHECK_MESSAGE(WIFEXITED(status), text);
+  CHECK_MESSAGE(WEXITSTATUS(status) == 0, text);
+  CHECK_MESSAGE(text == "uid=0 pid=1 map= 0 65534 1\n", text);
+  check_nothing_left();
+}
+
+int main(int argc, char** argv) {
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  doctest::Context ctx(argc, argv);
+  return ctx.run();
+}
