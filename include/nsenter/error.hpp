@@ -188,10 +188,10 @@ constexpr std::string_view describe(Op op) noexcept {
     case Op::WriteUidMap: return "write uid_map";
     case Op::WriteGidMap: return "write gid_map";
     case Op::RunMapHelper: return "run id map helper";
-    case Op::Setresuid: return "setresuid(0, 0, 0)";
+    case Op::Setresuid: return "setresuid";
     case Op::Setsid: return "setsid";
-    case Op::Setuid: return "setuid(0)";
-    case Op::Setgid: return "setgid(0)";
+    case Op::Setuid: return "setuid";
+    case Op::Setgid: return "setgid";
     case Op::Setgroups: return "setgroups(0, NULL)";
     case Op::WritePidLine: return "write pid line to init pipe";
     case Op::Exec: return "exec";

@@ -189,7 +189,10 @@ struct LaunchOptions {
   // _LIBCONTAINER_* variable is replaced by the launcher's own.
   std::optional<std::vector<std::string>> env;
   LogLevel log_level = LogLevel::Info;
-  std::function<void(const LogRecord&)> on_log;  // called on the launching thread
+  // Every record the init writes during the launch, fatal ones included,
+  // on the launching thread. A fatal record in a launch that succeeds is
+  // stage 2's own, written after it reported back (its exec failing, say).
+  std::function<void(const LogRecord&)> on_log;
   std::chrono::milliseconds timeout{30000};       // for the whole launch
   std::string cgroup;                             // a cgroup v2 directory; empty: ours
   std::array<int, 3> stdio{0, 1, 2};              // the init's fds 0-2 (-1: closed)

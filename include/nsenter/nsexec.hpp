@@ -102,13 +102,46 @@ struct Plan {
 
   std::span<const NsTarget> join() const noexcept { return {targets.data(), target_count}; }
   bool joins() const noexcept { return target_count > 0; }
+  // Who stages 1 and 2 become: root of the new user namespace, as runc
+  // does, unless its uid map leaves 0 out and maps the runtime's own id
+  // (`nsrun --map-user=1000`); then that id, as unshare(1) does.
+  std::uint32_t inside_uid = 0;
+  std::uint32_t inside_gid = 0;
+
   bool rootless() const noexcept { return config.rootless_euid.value_or(false); }
   bool setgroups() const noexcept { return config.setgroups.value_or(false); }
 };
 
+// The id a process with `outside` id has in a namespace with `map`: 0 when
+// the map covers 0 (or is absent: runc's case), else wherever `outside`
+// lands; 0 again if it lands nowhere, so the setresuid fails as runc's would.
+inline std::uint32_t inside_id(const IdMapView& map, std::uint32_t outside) noexcept {
+  bool maps_zero = map.empty();
+  std::optional<std::uint32_t> self;
+  map.for_each([&](const IdMapEntry& e) {
+    if (e.inside == 0) maps_zero = true;
+    if (outside >= e.outside && outside - e.outside < e.count) self = e.inside + (outside - e.outside);
+  });
+  return maps_zero || !self ? 0 : *self;
+}
+
+// "uid 1000", on the stack, for error details in child stages.
+struct IdText {
+  char data[24];
+};
+inline IdText id_text(const char* what, std::uint32_t id) noexcept {
+  IdText t{};
+  fmt::format_to_n(t.data, sizeof t.data - 1, "{} {}", what, id);
+  return t;
+}
+
 inline Result<void> make_plan(const BootstrapView& config, const char* mount_fds, Plan& plan) noexcept {
   plan.config = config;
   plan.create = config.clone_flags.value_or(NsSet{});
+  if (plan.create.contains(NsKind::user)) {
+    plan.inside_uid = inside_id(config.uid_map, ::geteuid());
+    plan.inside_gid = inside_id(config.gid_map, ::getegid());
+  }
   // Offsets can only be set on a namespace nobody has entered yet, i.e.
   // one we create (runc >= 1.2 refuses the same configuration).
   if (!config.time_offsets.empty() && !plan.create.contains(NsKind::time))
@@ -332,7 +365,8 @@ class Nsexec {
       if (auto r = parent.expect(SyncMsg::UsermapAck); !r) die(r.error());
       if (plan.joins())
         if (int err = sys_.set_dumpable(false)) die(stage_error(Op::SetDumpable, err, "0", Stage::Child));
-      if (int err = sys_.setresuid_root()) die(stage_error(Op::Setresuid, err, {}, Stage::Child));
+      if (int err = sys_.setresuid_to(plan.inside_uid))
+        die(stage_error(Op::Setresuid, err, id_text("uid", plan.inside_uid).data, Stage::Child));
     }
     // The cgroup namespace is created last, by stage 2, so that its root is
     // the cgroup the runtime has placed the init in by then.
@@ -390,8 +424,10 @@ class Nsexec {
     const SyncChannel parent(sync_fd, Stage::Init);
     if (auto r = parent.expect(SyncMsg::Grandchild); !r) die(r.error());
     if (int err = sys_.setsid()) die(stage_error(Op::Setsid, err, {}, Stage::Init));
-    if (int err = sys_.setuid_root()) die(stage_error(Op::Setuid, err, {}, Stage::Init));
-    if (int err = sys_.setgid_root()) die(stage_error(Op::Setgid, err, {}, Stage::Init));
+    if (int err = sys_.setuid_to(plan.inside_uid))
+      die(stage_error(Op::Setuid, err, id_text("uid", plan.inside_uid).data, Stage::Init));
+    if (int err = sys_.setgid_to(plan.inside_gid))
+      die(stage_error(Op::Setgid, err, id_text("gid", plan.inside_gid).data, Stage::Init));
     if (!plan.rootless() && plan.setgroups())
       if (int err = sys_.clear_groups()) die(stage_error(Op::Setgroups, err, {}, Stage::Init));
     if (plan.create.contains(NsKind::cgroup))

@@ -27,10 +27,10 @@ struct LinuxSys {
   int unshare(int flags) const noexcept { return ret(::unshare(flags)); }
   int set_dumpable(bool on) const noexcept { return ret(::prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0)); }
   int set_name(const char* name) const noexcept { return ret(::prctl(PR_SET_NAME, name, 0, 0, 0)); }
-  int setresuid_root() const noexcept { return ret(::setresuid(0, 0, 0)); }
+  int setresuid_to(uid_t id) const noexcept { return ret(::setresuid(id, id, id)); }
   int setsid() const noexcept { return ret(::setsid()); }
-  int setuid_root() const noexcept { return ret(::setuid(0)); }
-  int setgid_root() const noexcept { return ret(::setgid(0)); }
+  int setuid_to(uid_t id) const noexcept { return ret(::setuid(id)); }
+  int setgid_to(gid_t id) const noexcept { return ret(::setgid(id)); }
   int clear_groups() const noexcept { return ret(::setgroups(0, nullptr)); }
   int socketpair(int fds[2]) const noexcept {
     return ret(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
@@ -54,10 +54,10 @@ concept Sys = requires(const T& s, int flags, bool on, const char* text, int fds
   { s.unshare(flags) } noexcept -> std::same_as<int>;
   { s.set_dumpable(on) } noexcept -> std::same_as<int>;
   { s.set_name(text) } noexcept -> std::same_as<int>;
-  { s.setresuid_root() } noexcept -> std::same_as<int>;
+  { s.setresuid_to(uid_t{}) } noexcept -> std::same_as<int>;
   { s.setsid() } noexcept -> std::same_as<int>;
-  { s.setuid_root() } noexcept -> std::same_as<int>;
-  { s.setgid_root() } noexcept -> std::same_as<int>;
+  { s.setuid_to(uid_t{}) } noexcept -> std::same_as<int>;
+  { s.setgid_to(gid_t{}) } noexcept -> std::same_as<int>;
   { s.clear_groups() } noexcept -> std::same_as<int>;
   { s.socketpair(fds) } noexcept -> std::same_as<int>;
   { s.kill(pid) } noexcept -> std::same_as<int>;

@@ -5,21 +5,9 @@
 set -uo pipefail
 nsrun=$1
 shift
-failures=0
-passes=0
+source "$(dirname "$0")/assert.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then
-    passes=$((passes + 1))
-  else
-    echo "FAIL: $what"
-    failures=$((failures + 1))
-  fi
-}
 
 for bin in "$@"; do
   json=${bin%.bin}.json
@@ -51,10 +39,12 @@ check "encode error names the field" grep -q 'ns_paths\[0\]: relative' "$tmp/err
 echo '{"clone_flags": 1, "x": 2}' | "$nsrun" encode >/dev/null 2>"$tmp/err"
 check "encode refuses bad JSON" test $? -eq 1
 
-"$nsrun" frobnicate 2>"$tmp/err"
-check "unknown command exits 2" test $? -eq 2
-check "usage printed" grep -q '^usage: nsrun decode' "$tmp/err"
+"$nsrun" --frobnicate 2>"$tmp/err"
+check "unknown option exits 2" test $? -eq 2
+check "unknown option named, help pointed to" grep -qx "nsrun: unknown option '--frobnicate'" "$tmp/err"
+"$nsrun" decode --profile=runc-9 2>"$tmp/err"
+check "unknown profile exits 2" test $? -eq 2
+check "decode --help" bash -c "'$nsrun' decode --help | grep -q '^usage: nsrun decode'"
 check "--version" bash -c "'$nsrun' --version | grep -q '^nsrun [0-9]'"
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish nsrun_codec_test

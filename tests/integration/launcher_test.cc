@@ -184,6 +184,32 @@ TEST_CASE("launch: a fatal record becomes the error, with stage, errno and the i
   check_nothing_left();
 }
 
+TEST_CASE("launch: stage 2's own failure after the handoff reaches the caller exactly once") {
+  require_root();
+  Launcher launcher({.init_binary = kNsrun});
+  std::vector<LogRecord> fatal;
+  LaunchOptions opt = nsrun_running({"/nonexistent/command"}, -1);
+  opt.on_log = [&](const LogRecord& r) {
+    if (r.level == LogLevel::Fatal) fatal.push_back(r);
+  };
+  auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  auto status = init->wait();
+  REQUIRE(status);
+  CHECK(*status == ExitStatus{false, 127});
+  // Whatever the launch did not see is still on the log pipe.
+  LogPipeReader reader;
+  auto sink = [&](const LogRecord& r) {
+    if (r.level == LogLevel::Fatal) fatal.push_back(r);
+  };
+  while (reader.pump(init->log_pipe(), sink)) {
+  }
+  REQUIRE(fatal.size() == 1);
+  CHECK(fatal[0].stage == Stage::Init);
+  CHECK(fatal[0].text == "exec: /nonexistent/command: No such file or directory");
+  check_nothing_left();
+}
+
 TEST_CASE("launch: a missing init binary is ENOENT from the spawn, not a hang") {
   require_root();
   Launcher launcher({.init_binary = "/nonexistent/init", .exec_from_sealed_memfd = false});

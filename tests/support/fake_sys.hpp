@@ -11,6 +11,7 @@
 
 #include <cstring>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "nsenter/nsexec.hpp"
@@ -46,10 +47,10 @@ struct FaultySys {
   }
   int set_dumpable(bool on) const noexcept { return log.record("set_dumpable", on ? "1" : "0"); }
   int set_name(const char* name) const noexcept { return log.record("set_name", name); }
-  int setresuid_root() const noexcept { return log.record("setresuid_root"); }
+  int setresuid_to(uid_t id) const noexcept { return log.record("setresuid", std::to_string(id)); }
   int setsid() const noexcept { return log.record("setsid"); }
-  int setuid_root() const noexcept { return log.record("setuid_root"); }
-  int setgid_root() const noexcept { return log.record("setgid_root"); }
+  int setuid_to(uid_t id) const noexcept { return log.record("setuid", std::to_string(id)); }
+  int setgid_to(gid_t id) const noexcept { return log.record("setgid", std::to_string(id)); }
   int clear_groups() const noexcept { return log.record("clear_groups"); }
   // Real sockets and real kills: the stages are real processes.
   int socketpair(int fds[2]) const noexcept {

@@ -117,9 +117,9 @@ TEST_CASE("each stage makes its calls in runc's order") {
                                  "set_name runc:[0:PARENT]", "write_map uid", "write_map gid"});
   CHECK(run.calls_of("runc:[1:CHILD]") ==
         std::vector<std::string>{"set_name runc:[1:CHILD]", "setns net", "unshare 0x10000000", "set_dumpable 1",
-                                 "set_dumpable 0", "setresuid_root", "unshare 0x2c020000"});
+                                 "set_dumpable 0", "setresuid 0", "unshare 0x2c020000"});
   CHECK(run.calls_of("runc:[2:INIT]") ==
-        std::vector<std::string>{"set_name runc:[2:INIT]", "setsid", "setuid_root", "setgid_root", "clear_groups",
+        std::vector<std::string>{"set_name runc:[2:INIT]", "setsid", "setuid 0", "setgid 0", "clear_groups",
                                  "unshare 0x2000000", "returned"});
   CHECK(run.pid_line == fmt::format("{{\"stage1_pid\":{},\"stage2_pid\":{}}}\n", run.pid_of.at("runc:[1:CHILD]"),
                                     run.pid_of.at("runc:[2:INIT]")));
@@ -137,8 +137,8 @@ TEST_CASE("rootless without SETGROUP: stage 0 denies setgroups before the maps, 
   CHECK(run.calls_of("runc:[0:PARENT]") == std::vector<std::string>{"socketpair", "socketpair",
                                                                     "set_name runc:[0:PARENT]", "write_file setgroups",
                                                                     "write_map uid", "write_map gid"});
-  CHECK(run.calls_of("runc:[2:INIT]") == std::vector<std::string>{"set_name runc:[2:INIT]", "setsid", "setuid_root",
-                                                                  "setgid_root", "returned"});
+  CHECK(run.calls_of("runc:[2:INIT]") == std::vector<std::string>{"set_name runc:[2:INIT]", "setsid", "setuid 0",
+                                                                  "setgid 0", "returned"});
 }
 
 TEST_CASE("every failing call ends its stage with a fatal record, and every process ends") {
@@ -156,11 +156,11 @@ TEST_CASE("every failing call ends its stage with a fatal record, and every proc
       {"set_dumpable 1", "nsexec-1[", "prctl(PR_SET_DUMPABLE): 1: "},
       {"write_map uid", "nsexec-0[", "write uid_map: uid_map: "},
       {"write_map gid", "nsexec-0[", "write gid_map: gid_map: "},
-      {"setresuid_root", "nsexec-1[", "setresuid(0, 0, 0): "},
+      {"setresuid 0", "nsexec-1[", "setresuid: uid 0: "},
       {"unshare 0x2c020000", "nsexec-1[", "unshare: flags 0x2c020000: "},
       {"setsid", "nsexec-2[", "setsid: "},
-      {"setuid_root", "nsexec-2[", "setuid(0): "},
-      {"setgid_root", "nsexec-2[", "setgid(0): "},
+      {"setuid 0", "nsexec-2[", "setuid: uid 0: "},
+      {"setgid 0", "nsexec-2[", "setgid: gid 0: "},
       {"clear_groups", "nsexec-2[", "setgroups(0, NULL): "},
       {"unshare 0x2000000", "nsexec-2[", "unshare: cgroup: "},
   };

@@ -1,14 +1,17 @@
 // nsrun: command-line front end of the nsenter library.
 //
+//   nsrun [options] [--] [command...]   run a command in new/joined namespaces
+//                                       (options.hpp, run.hpp)
 //   nsrun decode [FILE|-]   bootstrap message (netlink bytes) -> one JSON line
 //   nsrun encode [FILE|-]   JSON -> bootstrap message bytes on stdout
 //
-// Started with _LIBCONTAINER_INITPIPE set, nsrun is a runc-compatible init:
-// its constructor runs the pipeline before main(), and stage 2 executes the
-// command after "--" (nsrun -- /bin/sh -c 'id'), or $SHELL, or /bin/sh.
+// The same binary is the init it launches (init.cc): started with
+// _LIBCONTAINER_INITPIPE set, its constructor runs the pipeline before
+// main() and stage 2 executes the command.
 //
-// Exit status: 0 on success, 1 when the input is rejected (the error is one
-// line on stderr), 2 on a usage error.
+// Exit status of decode/encode: 0 on success, 1 when the input is rejected
+// (the error is one line on stderr), 2 on a usage error. Of a run: the
+// command's, 128+N if signal N killed it, 125 if nsrun failed, 2 on usage.
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -18,49 +21,16 @@
 #include <string_view>
 
 #include "nsenter/bootstrap_json.hpp"
-#include "nsenter/embed.hpp"
-#include "nsenter/env.hpp"
 #include "nsenter/version.hpp"
 #include "nsenter/wire.hpp"
+#include "options.hpp"
+#include "run.hpp"
 
 namespace {
 
-// Stage 2 of an init: hand the process over to the command. The init and
-// log pipes become close-on-exec rather than closed, so that an exec
-// failure can still be reported on the log pipe; the protocol's variables
-// are removed so the command (another nsrun, say) is not an init again.
-[[noreturn]] void exec_command(nsenter::InitContext& ctx, int argc, char** argv) {
-  char** command = nullptr;
-  for (int i = 1; i < argc; ++i)
-    if (std::string_view(argv[i]) == "--") {
-      command = argv + i + 1;
-      break;
-    }
-  const char* shell = std::getenv("SHELL");
-  char* fallback[] = {const_cast<char*>(shell != nullptr && *shell != '\0' ? shell : "/bin/sh"), nullptr};
-  if (command == nullptr || *command == nullptr) command = fallback;
-  for (const char* name : nsenter::RuncEnv::all) ::unsetenv(name);
-  ::fcntl(ctx.init_pipe, F_SETFD, FD_CLOEXEC);
-  if (ctx.log_pipe >= 0) ::fcntl(ctx.log_pipe, F_SETFD, FD_CLOEXEC);
-  ::execvp(command[0], command);
-  const int err = errno;
-  nsenter::Error e = nsenter::make_sys_error(nsenter::Op::Exec, err, command[0]);
-  e.stage = nsenter::Stage::Init;
-  nsenter::RuncLogger(ctx.log_pipe, nsenter::LogLevel::Fatal).fatal(e);
-  ::_exit(err == ENOENT ? 127 : 126);
-}
-
-}  // namespace
-
-NSENTER_INIT_CONSTRUCTOR(nsrun_init, 200, nsenter::RuncCompatNsexec, exec_command)
-
-namespace {
-
-
-constexpr std::string_view kUsage =
+constexpr std::string_view kCodecUsage =
     "usage: nsrun decode [--profile=runc-1.1|runc-1.2] [FILE|-]   print a bootstrap message as JSON\n"
     "       nsrun encode [--profile=runc-1.1|runc-1.2] [FILE|-]   write the message for a JSON config\n"
-    "       nsrun --help | --version\n"
     "\n"
     "FILE defaults to standard input. decode reads exactly one runc init\n"
     "message (netlink header and attributes); encode writes one. The profile\n"
@@ -139,25 +109,20 @@ int cmd_encode(const char* path, nsenter::wire::Profile profile) {
 }
 
 int usage_error(std::string_view what) {
-  fmt::print(stderr, "nsrun: {}\n{}", what, kUsage);
+  fmt::print(stderr, "nsrun: {}\nTry 'nsrun --help'.\n", what);
   return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) return usage_error("missing command");
-  const std::string_view cmd = argv[1];
-  if (cmd == "--help" || cmd == "-h") {
-    fmt::print("{}", kUsage);
-    return 0;
-  }
-  if (cmd == "--version") {
-    fmt::print("nsrun {}\n", NSENTER_VERSION_STRING);
-    return 0;
-  }
+  const std::string_view cmd = argc > 1 ? argv[1] : "";
   if (cmd == "decode" || cmd == "encode") {
     int arg = 2;
+    if (arg < argc && (std::string_view(argv[arg]) == "--help" || std::string_view(argv[arg]) == "-h")) {
+      fmt::print("{}", kCodecUsage);
+      return 0;
+    }
     auto profile = nsenter::wire::Profile::Runc11;
     if (arg < argc && std::string_view(argv[arg]).starts_with("--profile=")) {
       const std::string_view name = std::string_view(argv[arg]).substr(10);
@@ -171,5 +136,20 @@ int main(int argc, char** argv) {
     const char* path = arg < argc ? argv[arg] : "-";
     return cmd == "decode" ? cmd_decode(path, profile) : cmd_encode(path, profile);
   }
-  return usage_error(fmt::format("unknown command '{}'", cmd));
+  const nsrun::ParseResult parsed = nsrun::parse_run_args(argc, argv, 1, nsrun::real_host());
+  if (parsed.help) {
+    fmt::print("{}\n{}", nsrun::kRunUsage, kCodecUsage);
+    return 0;
+  }
+  if (parsed.version) {
+    fmt::print("nsrun {}\n", NSENTER_VERSION_STRING);
+    return 0;
+  }
+  if (!parsed.request) return usage_error(parsed.error);
+  const nsrun::RunRequest& req = *parsed.request;
+  if (req.dry_run) {
+    fmt::print("{}\n", nsenter::to_json(req.config));
+    return 0;
+  }
+  return nsrun::run(req);
 }

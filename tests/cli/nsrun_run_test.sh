@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# End-to-end through the real nsrun binary, as root and as unprivileged
+# users: each flag does what unshare(1)/nsenter(1) would (checked through
+# /proc/*/ns, ids, maps, hostname, mounts), exit statuses and signals pass
+# through, --target joins a live process, --dry-run output encodes and
+# decodes back to itself, errors are one line, and a terminal gets a pty.
+#
+# Needs root (it creates a test user with /etc/subuid ranges, and runs
+# privileged cases). It fails, never skips, without it.
+set -uo pipefail
+nsrun_src=$1
+source "$(dirname "$0")/assert.sh"
+
+if [ "$(id -u)" != 0 ]; then
+  echo "FAIL: nsrun_run_test needs root (run the test suite as root)"
+  exit 1
+fi
+
+tmp=$(mktemp -d /tmp/nsrun-run-test.XXXXXX)
+user=nsenter-cli
+started=()  # pids of background processes this test started
+cleanup() {
+  for pid in "${started[@]}"; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  if id "$user" >/dev/null 2>&1; then
+    /usr/sbin/userdel "$user" 2>/dev/null
+    sed -i "/^$user:/d" /etc/subuid /etc/subgid
+  fi
+  umount "$tmp/netns" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# A copy every user can execute (Bazel's runfiles live under root's home).
+chmod 755 "$tmp"
+nsrun=$tmp/nsrun
+cp "$nsrun_src" "$nsrun"
+chmod 755 "$nsrun"
+
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups --reset-env "$@"; }
+ns() { readlink "/proc/$1/ns/$2"; }
+# Runs nsrun without a terminal; prints stdout, stderr goes to $tmp/err.
+run() { "$nsrun" --no-tty "$@" 2>"$tmp/err" </dev/null; }
+
+report='echo uid=$(id -u) gid=$(id -g) pid=$$; for k in user pid mnt uts ipc net cgroup time; do echo $k=$(readlink /proc/self/ns/$k); done; echo uid_map=$(tr -s " " </proc/self/uid_map); echo gid_map=$(tr -s " " </proc/self/gid_map); echo setgroups=$(cat /proc/self/setgroups); echo proc1=$(readlink /proc/1/ns/pid)'
+field() { sed -n "s/^$1=//p" <<<"$2"; }
+
+# --- the default: rootless-capable user+pid+mnt+uts+ipc and a fresh /proc ----
+for who in root nobody; do
+  if [ $who = root ]; then out=$(run -- sh -c "$report"); else out=$(as_nobody "$nsrun" --no-tty -- sh -c "$report" 2>"$tmp/err" </dev/null); fi
+  eq "default as $who: exit" 0 $?
+  eq "default as $who: uid 0 inside" "uid=0 gid=0 pid=1" "$(head -1 <<<"$out")"
+  for k in user pid mnt uts ipc; do
+    check "default as $who: new $k namespace" test "$(field $k "$out")" != "$(ns self $k)"
+  done
+  eq "default as $who: net shared" "$(ns self net)" "$(field net "$out")"
+  # /proc is the new pid namespace's: its pid 1 is the command.
+  eq "default as $who: fresh /proc" "$(field pid "$out")" "$(field proc1 "$out")"
+done
+eq "default as root: map" " 0 0 1" "$(field uid_map "$(run -- sh -c "$report")")"
+out=$(as_nobody "$nsrun" --no-tty -- sh -c "$report" 2>/dev/null </dev/null)
+eq "default as nobody: uid map" " 0 65534 1" "$(field uid_map "$out")"
+eq "default as nobody: gid map" " 0 65534 1" "$(field gid_map "$out")"
+eq "default as nobody: setgroups denied" deny "$(field setgroups "$out")"
+# The mounts it made stayed in its namespace.
+check "default: host /proc untouched" test "$(ls /proc | grep -c '^[0-9]')" -gt 2
+
+# --- each creation flag -------------------------------------------------------
+for flag in -U:user -p:pid -m:mnt -u:uts -i:ipc -n:net -C:cgroup -T:time --user:user --net:net; do
+  opt=${flag%%:*} k=${flag##*:}
+  out=$(run "$opt" -- sh -c "$report")
+  eq "$opt: exit" 0 $?
+  check "$opt: new $k namespace" test "$(field $k "$out")" != "$(ns self $k)"
+  for other in user pid mnt uts ipc net cgroup time; do
+    [ $other = $k ] && continue
+    eq "$opt: $other namespace shared" "$(ns self $other)" "$(field $other "$out")"
+  done
+done
+eq "-p: pid 1" "uid=0 gid=0 pid=1" "$(run -p -- sh -c "$report" | head -1)"
+eq "-U as nobody: maps to root" "uid=0 gid=0 pid=1" \
+  "$(as_nobody "$nsrun" --no-tty -U -p -- sh -c "$report" 2>/dev/null </dev/null | head -1)"
+run -u -- sh -c 'hostname nsrun-test-host'
+status=$?
+eq "-u: exit ($(cat "$tmp/err"))" 0 $status
+eq "-u: hostname stays inside" "$(cat /proc/sys/kernel/hostname)" "$(hostname)"
+eq "-u: hostname set inside" nsrun-test-host "$(run -u -- sh -c 'hostname nsrun-test-host; hostname')"
+mounted_inside=$(run -m -- sh -c "mount -t tmpfs none $tmp && grep -c ' $tmp ' /proc/self/mounts")
+eq "-m: tmpfs mounted inside" 1 "$mounted_inside"
+eq "-m: ... and not outside" 0 "$(grep -c " $tmp " /proc/self/mounts)"
+eq "--mount-proc with -p -m" "1 sh" "$(run -p -m --mount-proc -- sh -c 'echo $$ $(cat /proc/1/comm)')"
+eq "-T --monotonic/--boottime: offsets" "monotonic 1000 0;boottime 86400 500000000;" \
+  "$(run --monotonic=1000 --boottime=86400.5 -- sh -c 'tr -s " " </proc/self/timens_offsets | tr "\n" ";"')"
+up=$(run --boottime=86400 -- cut -d. -f1 /proc/uptime)
+check "--boottime: uptime moved a day ahead" test "$up" -ge 86400
+eq "--oom-score-adj" 512 "$(run -p --oom-score-adj=512 -- cat /proc/self/oom_score_adj)"
+
+# --- id maps ----------------------------------------------------------------
+eq "--map-user/--map-group as nobody" "1000 2000" \
+  "$(as_nobody "$nsrun" --no-tty --map-user=1000 --map-group=2000 -- sh -c 'echo $(id -u) $(id -g)' 2>/dev/null </dev/null)"
+out=$(run --map-users=0:100000:65536 --map-groups=0:100000:65536 -- sh -c "$report")
+eq "--map-users as root: uid map" " 0 100000 65536" "$(field uid_map "$out")"
+eq "--map-groups as root: gid map" " 0 100000 65536" "$(field gid_map "$out")"
+# Unprivileged ranges go through newuidmap/newgidmap and /etc/subuid.
+/usr/sbin/useradd --no-create-home --shell /usr/sbin/nologin "$user"
+echo "$user:400000:65536" >>/etc/subuid
+echo "$user:400000:65536" >>/etc/subgid
+uid=$(id -u "$user")
+gid=$(id -g "$user")
+out=$(setpriv --reuid="$uid" --regid="$gid" --clear-groups --reset-env \
+  "$nsrun" --no-tty --map-root-user --map-users=1:400000:65536 --map-groups=1:400000:65536 -- sh -c "$report" 2>"$tmp/err" </dev/null)
+eq "--map-users via newuidmap: exit" 0 $?
+eq "--map-users via newuidmap: uid map" " 0 $uid 1 1 400000 65536" "$(field uid_map "$out")"
+eq "--map-groups via newgidmap: gid map" " 0 $gid 1 1 400000 65536" "$(field gid_map "$out")"
+out=$(setpriv --reuid="$uid" --regid="$gid" --clear-groups --reset-env \
+  "$nsrun" --no-tty --map-users=0:500000:10 -- true 2>&1 </dev/null)
+eq "--map-users outside /etc/subuid: nsrun fails" 125 $?
+contains "--map-users outside /etc/subuid: says the helper failed" "newuidmap" "$out"
+
+# --- joining -------------------------------------------------------------------
+unshare --uts --net --ipc sleep 1000 &
+target=$!
+started+=("$target")
+for _ in $(seq 100); do [ "$(ns $target uts)" != "$(ns self uts)" ] && break; sleep 0.05; done
+out=$(run -t "$target" -- sh -c "$report")
+eq "-t: exit" 0 $?
+for k in uts net ipc; do eq "-t: joins the target's $k" "$(ns $target $k)" "$(field $k "$out")"; done
+eq "-t: keeps our mnt" "$(ns self mnt)" "$(field mnt "$out")"
+out=$(run -t "$target" -u -- sh -c "$report")
+eq "-t -u: joins only uts" "$(ns $target uts)" "$(field uts "$out")"
+eq "-t -u: net not joined" "$(ns self net)" "$(field net "$out")"
+out=$(run --net=/proc/$target/ns/net -u -- sh -c "$report")
+eq "--net=PATH: joins that net" "$(ns $target net)" "$(field net "$out")"
+check "--net=PATH -u: and creates a uts" test "$(field uts "$out")" != "$(ns $target uts)"
+# A namespace kept alive by a bind mount, as `ip netns` keeps them.
+touch "$tmp/netns"
+mount --bind "/proc/$target/ns/net" "$tmp/netns"
+eq "--net=bind mount" "$(ns $target net)" "$(run --net="$tmp/netns" -- readlink /proc/self/ns/net)"
+umount "$tmp/netns"
+
+# --- exit status and signals ---------------------------------------------------
+run -- sh -c 'exit 7'
+eq "exit status passes through" 7 $?
+run -U -- sh -c 'kill -TERM $$'
+eq "killed by SIGTERM: 128+15" 143 $?
+for sig in TERM HUP INT; do
+  "$nsrun" --no-tty -U -- sleep 1000 </dev/null 2>/dev/null &
+  pid=$!
+  started+=("$pid")
+  sleep 0.3
+  kill -$sig $pid
+  wait $pid
+  status=$?
+  eq "SIG$sig forwarded to the command" $((128 + $(kill -l $sig))) $status
+done
+# pid 1 of a pid namespace gets only the signals it handles: a trap works.
+"$nsrun" --no-tty -- sh -c 'trap "exit 42" TERM; while :; do sleep 0.05; done' </dev/null 2>/dev/null &
+pid=$!
+started+=("$pid")
+sleep 0.5
+kill -TERM $pid
+wait $pid
+eq "SIGTERM reaches a trapping pid 1" 42 $?
+
+# --- errors ----------------------------------------------------------------------
+out=$(run -- /nonexistent/cmd 2>&1)
+eq "missing command: 127" 127 $?
+eq "missing command: one line" "nsrun: nsexec-2: exec: /nonexistent/cmd: No such file or directory" "$(cat "$tmp/err")"
+run --net=/nonexistent/ns -- true
+eq "missing namespace file: 125" 125 $?
+eq "missing namespace file: one line" 1 "$(wc -l <"$tmp/err")"
+contains "missing namespace file: names it" "/nonexistent/ns: No such file or directory" "$(cat "$tmp/err")"
+out=$(as_nobody "$nsrun" --no-tty -n -- true 2>&1 </dev/null)
+eq "-n as nobody: 125" 125 $?
+contains "-n as nobody: says what to try" "add -U" "$out"
+run --bogus
+eq "unknown option: 2" 2 $?
+contains "unknown option: named" "unknown option '--bogus'" "$(cat "$tmp/err")"
+run -U --mount-proc -- true
+eq "--mount-proc without -p -m: 2" 2 $?
+run -t 999999999 -- true
+eq "-t of no process: 2" 2 $?
+run --map-users=1:2 -- true
+eq "bad --map-users: 2" 2 $?
+
+# --- --dry-run: JSON that encodes and decodes back to itself --------------------
+for args in "" "-U -p -n --oom-score-adj=-100" "--map-users=0:100000:65536 -m" "-t $target" "--net=/proc/$target/ns/net -u"; do
+  # shellcheck disable=SC2086
+  json=$("$nsrun" --dry-run $args)
+  eq "--dry-run $args: exit" 0 $?
+  eq "--dry-run $args: round trip" "$json" "$("$nsrun" encode <<<"$json" | "$nsrun" decode)"
+done
+json=$("$nsrun" --dry-run --monotonic=5)
+eq "--dry-run with offsets: runc-1.2 round trip" "$json" \
+  "$("$nsrun" encode --profile=runc-1.2 <<<"$json" | "$nsrun" decode --profile=runc-1.2)"
+contains "--dry-run: default is user+pid+mnt+uts+ipc" '"clone_flags": 1006764032' "$("$nsrun" --dry-run)"
+
+# --- log records, help, version ----------------------------------------------------
+run --log-level=debug -- true
+contains "--log-level=debug: stage 0's records" "nsrun: debug nsexec-0[" "$(cat "$tmp/err")"
+contains "--log-level=debug: stage 1's records" "nsrun: debug nsexec-1[" "$(cat "$tmp/err")"
+contains "--help" "--map-users=INSIDE:OUTSIDE:COUNT" "$("$nsrun" --help)"
+contains "--version" "nsrun " "$("$nsrun" --version)"
+
+# --- a terminal: the command gets its own pty and leads its foreground group ----
+out=$(script -qec "$nsrun -- sh -c 'tty; ps -o pgid=,tpgid= -p \$\$; stty size'" /dev/null </dev/null)
+contains "pty: the command's terminal is a new pty" "/dev/pts/" "$out"
+fg=$(grep -E '^ *[0-9]+ +[0-9]+' <<<"$out" | head -1 | tr -s ' ' | sed 's/^ //; s/\r//')
+eq "pty: the command's group is the terminal's foreground" "1 1" "$fg"
+out=$(script -qec "$nsrun -- sh -c 'exit 3'" /dev/null </dev/null)
+eq "pty: exit status passes through" 3 $?
+
+# --- nothing left behind ------------------------------------------------------------
+for pid in "${started[@]}"; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+started=()
+eq "no nsrun left running" "" "$(pgrep -f "^$nsrun" || true)"
+
+finish nsrun_run_test

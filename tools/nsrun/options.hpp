@@ -1,0 +1,381 @@
+// nsrun's command line for running a command: unshare(1)- and
+// nsenter(1)-style flags turned into a Bootstrap plus what the init's stage
+// 2 and the parent loop need. Pure: the caller passes in the facts of the
+// machine (ids, namespace inodes), so every rule here is testable.
+#pragma once
+
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nsenter/bootstrap.hpp"
+#include "nsenter/log.hpp"
+#include "nsenter/log_reader.hpp"
+#include "nsenter/wire.hpp"
+
+namespace nsrun {
+
+using nsenter::Bootstrap;
+using nsenter::NsKind;
+using nsenter::NsSet;
+
+enum class TtyMode { Auto, Always, Never };
+
+struct RunRequest {
+  Bootstrap config;
+  nsenter::wire::Profile profile = nsenter::wire::Profile::Runc11;
+  std::vector<std::string> command;  // empty: $SHELL or /bin/sh
+  std::vector<std::string> init_flags;  // for the init's stage 2 (see init.cc)
+  nsenter::LogLevel log_level = nsenter::LogLevel::Error;
+  TtyMode tty = TtyMode::Auto;
+  bool dry_run = false;
+  bool defaults = false;  // no namespace flag was given
+};
+
+// What the parser may ask of the machine.
+struct Host {
+  uid_t euid = 0;
+  gid_t egid = 0;
+  // The inode of /proc/<pid>/ns/<kind>, nullopt if it cannot be read.
+  std::function<std::optional<ino_t>(const std::string& path)> ns_inode;
+  std::function<bool(const std::string& path)> executable;
+};
+
+inline Host real_host() {
+  Host h;
+  h.euid = ::geteuid();
+  h.egid = ::getegid();
+  h.ns_inode = [](const std::string& path) -> std::optional<ino_t> {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    return st.st_ino;
+  };
+  h.executable = [](const std::string& path) { return ::access(path.c_str(), X_OK) == 0; };
+  return h;
+}
+
+struct ParseResult {
+  std::optional<RunRequest> request;
+  std::string error;  // a usage error, one line
+  bool help = false;
+  bool version = false;
+};
+
+inline constexpr std::string_view kRunUsage =
+    "usage: nsrun [options] [--] [command [args...]]\n"
+    "\n"
+    "Runs command ($SHELL or /bin/sh by default) in new and/or joined namespaces,\n"
+    "through runc's init protocol. Without namespace options: a user namespace\n"
+    "mapping you to root, plus new pid, mount, uts and ipc namespaces and a fresh\n"
+    "/proc, which works without privileges.\n"
+    "\n"
+    "New namespaces (as unshare):\n"
+    "  -U, --user            user namespace (maps you to root unless a map is given)\n"
+    "  -p, --pid             pid namespace          -m, --mount    mount namespace\n"
+    "  -u, --uts             uts namespace          -i, --ipc      ipc namespace\n"
+    "  -n, --net             network namespace      -C, --cgroup   cgroup namespace\n"
+    "  -T, --time            time namespace\n"
+    "      --monotonic=SECS  offset CLOCK_MONOTONIC in the time namespace (implies -T)\n"
+    "      --boottime=SECS   offset CLOCK_BOOTTIME in the time namespace (implies -T)\n"
+    "  -r, --map-root-user   map your uid and gid to root (implies -U)\n"
+    "      --map-user=UID    map your uid to UID (name or number; implies -U)\n"
+    "      --map-group=GID   map your gid to GID (name or number; implies -U)\n"
+    "      --map-users=INSIDE:OUTSIDE:COUNT   add a uid range (repeatable; uses\n"
+    "                        newuidmap when not root; implies -U)\n"
+    "      --map-groups=INSIDE:OUTSIDE:COUNT  the same for gids (newgidmap)\n"
+    "      --mount-proc      mount a fresh /proc (needs new pid and mount namespaces)\n"
+    "\n"
+    "Joined namespaces (as nsenter):\n"
+    "  -t, --target=PID      join all of PID's namespaces that differ from ours;\n"
+    "                        with kind options, only those kinds of PID's\n"
+    "  --KIND=PATH           join the namespace at PATH; KIND is one of user pid\n"
+    "                        mount uts ipc net cgroup time (e.g. --net=/run/netns/x)\n"
+    "\n"
+    "Other:\n"
+    "      --oom-score-adj=N set the init's oom_score_adj (-1000..1000)\n"
+    "      --log-level=LEVEL show the init's log records up to LEVEL (panic fatal\n"
+    "                        error warning info debug trace; default error)\n"
+    "      --tty, --no-tty   give the command a new pseudo-terminal (default: when\n"
+    "                        stdin is a terminal)\n"
+    "      --dry-run         print the bootstrap config as JSON and exit\n"
+    "  -h, --help            this text         -V, --version   nsrun's version\n"
+    "\n"
+    "Also: nsrun decode|encode [--profile=runc-1.1|runc-1.2] [FILE|-] (see\n"
+    "nsrun decode --help). Exit status: the command's, or 128+N when signal N\n"
+    "killed it; 125 when nsrun itself fails, 2 for usage errors.\n";
+
+namespace detail {
+
+template <class T>
+bool parse_int(std::string_view text, T& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
+inline std::optional<std::uint32_t> user_id(std::string_view text, bool is_group) {
+  std::uint32_t id = 0;
+  if (parse_int(text, id)) return id;
+  const std::string name(text);
+  if (is_group) {
+    if (const struct group* g = ::getgrnam(name.c_str())) return g->gr_gid;
+  } else if (const struct passwd* p = ::getpwnam(name.c_str())) {
+    return p->pw_uid;
+  }
+  return std::nullopt;
+}
+
+inline std::optional<nsenter::IdMapEntry> id_range(std::string_view text) {
+  nsenter::IdMapEntry e;
+  const auto a = text.find(':');
+  const auto b = a == std::string_view::npos ? a : text.find(':', a + 1);
+  if (b == std::string_view::npos || !parse_int(text.substr(0, a), e.inside) ||
+      !parse_int(text.substr(a + 1, b - a - 1), e.outside) || !parse_int(text.substr(b + 1), e.count))
+    return std::nullopt;
+  return e;
+}
+
+// "SECS" or "SECS.FRACTION", negative allowed (the clock runs behind).
+inline std::optional<nsenter::TimeOffset> time_offset(nsenter::Clock clock, std::string_view text) {
+  nsenter::TimeOffset t{clock, 0, 0};
+  const auto dot = text.find('.');
+  if (!parse_int(text.substr(0, dot), t.secs)) return std::nullopt;
+  if (dot != std::string_view::npos) {
+    std::string_view frac = text.substr(dot + 1);
+    if (frac.empty() || frac.size() > 9 || text.starts_with('-')) return std::nullopt;
+    std::int64_t ns = 0;
+    if (!parse_int(frac, ns)) return std::nullopt;
+    for (std::size_t i = frac.size(); i < 9; ++i) ns *= 10;
+    t.nanosecs = ns;
+  }
+  return t;
+}
+
+// unshare/nsenter spell the mount namespace "mount"; /proc spells it "mnt".
+inline std::optional<NsKind> kind_from_option(std::string_view name) {
+  if (name == "mount") return NsKind::mnt;
+  if (name == "mnt") return std::nullopt;
+  return nsenter::ns_kind_from_name(name);
+}
+
+}  // namespace detail
+
+// Parses argv[first..argc). Stops at "--" or the first non-option word.
+inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& host) {
+  ParseResult out;
+  RunRequest req;
+  NsSet create;
+  std::vector<nsenter::NsPath> joins;
+  std::optional<pid_t> target;
+  NsSet target_kinds;  // kind flags given together with -t
+  bool map_root = false;
+  std::optional<std::uint32_t> map_user, map_group;
+  std::vector<nsenter::IdMapEntry> uid_ranges, gid_ranges;
+  bool mount_proc = false;
+  auto usage = [&](std::string msg) {
+    out.error = std::move(msg);
+    return out;
+  };
+
+  enum : int {
+    kMapUser = 1000, kMapGroup, kMapUsers, kMapGroups, kMountProc, kMonotonic, kBoottime,
+    kOom, kLogLevel, kTty, kNoTty, kDryRun,
+  };
+  // Kind options take an optional =PATH (join instead of create).
+  static const option longopts[] = {
+      {"user", optional_argument, nullptr, 'U'},    {"pid", optional_argument, nullptr, 'p'},
+      {"mount", optional_argument, nullptr, 'm'},   {"uts", optional_argument, nullptr, 'u'},
+      {"ipc", optional_argument, nullptr, 'i'},     {"net", optional_argument, nullptr, 'n'},
+      {"cgroup", optional_argument, nullptr, 'C'},  {"time", optional_argument, nullptr, 'T'},
+      {"map-root-user", no_argument, nullptr, 'r'}, {"target", required_argument, nullptr, 't'},
+      {"map-user", required_argument, nullptr, kMapUser},   {"map-group", required_argument, nullptr, kMapGroup},
+      {"map-users", required_argument, nullptr, kMapUsers}, {"map-groups", required_argument, nullptr, kMapGroups},
+      {"mount-proc", no_argument, nullptr, kMountProc},     {"monotonic", required_argument, nullptr, kMonotonic},
+      {"boottime", required_argument, nullptr, kBoottime},  {"oom-score-adj", required_argument, nullptr, kOom},
+      {"log-level", required_argument, nullptr, kLogLevel}, {"tty", no_argument, nullptr, kTty},
+      {"no-tty", no_argument, nullptr, kNoTty},             {"dry-run", no_argument, nullptr, kDryRun},
+      {"help", no_argument, nullptr, 'h'},                  {"version", no_argument, nullptr, 'V'},
+      {nullptr, 0, nullptr, 0},
+  };
+  auto kind_of_flag = [](int c) -> std::optional<NsKind> {
+    switch (c) {
+      case 'U': return NsKind::user;
+      case 'p': return NsKind::pid;
+      case 'm': return NsKind::mnt;
+      case 'u': return NsKind::uts;
+      case 'i': return NsKind::ipc;
+      case 'n': return NsKind::net;
+      case 'C': return NsKind::cgroup;
+      case 'T': return NsKind::time;
+    }
+    return std::nullopt;
+  };
+
+  // getopt keeps state in globals: reset it, and never let it print.
+  optind = 0;
+  opterr = 0;
+  std::vector<char*> args{argv[0]};
+  for (int i = first; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  const int n = static_cast<int>(args.size()) - 1;
+  int c;
+  while ((c = ::getopt_long(n, args.data(), "+U::p::m::u::i::n::C::T::rt:hV", longopts, nullptr)) != -1) {
+    const std::string_view arg = optarg != nullptr ? optarg : "";
+    if (auto kind = kind_of_flag(c)) {
+      if (optarg != nullptr) {
+        if (arg.empty() || arg.front() != '/')
+          return usage("--" + std::string(nsenter::name(*kind) == "mnt" ? "mount" : nsenter::name(*kind)) +
+                       "=PATH needs an absolute path");
+        joins.push_back({*kind, std::string(arg)});
+      } else {
+        create.insert(*kind);
+      }
+      continue;
+    }
+    switch (c) {
+      case 'r': map_root = true; break;
+      case 't': {
+        pid_t pid = 0;
+        if (!detail::parse_int(arg, pid) || pid <= 0) return usage("--target needs a pid, got '" + std::string(arg) + "'");
+        target = pid;
+        break;
+      }
+      case kMapUser:
+        if (!(map_user = detail::user_id(arg, false))) return usage("--map-user: no such user '" + std::string(arg) + "'");
+        break;
+      case kMapGroup:
+        if (!(map_group = detail::user_id(arg, true))) return usage("--map-group: no such group '" + std::string(arg) + "'");
+        break;
+      case kMapUsers:
+      case kMapGroups: {
+        auto range = detail::id_range(arg);
+        if (!range) return usage(std::string(c == kMapUsers ? "--map-users" : "--map-groups") +
+                                 " takes INSIDE:OUTSIDE:COUNT, got '" + std::string(arg) + "'");
+        (c == kMapUsers ? uid_ranges : gid_ranges).push_back(*range);
+        break;
+      }
+      case kMountProc: mount_proc = true; break;
+      case kMonotonic:
+      case kBoottime: {
+        const auto clock = c == kMonotonic ? nsenter::Clock::monotonic : nsenter::Clock::boottime;
+        auto offset = detail::time_offset(clock, arg);
+        if (!offset) return usage("--" + std::string(nsenter::name(clock)) + " takes SECS[.FRACTION], got '" + std::string(arg) + "'");
+        req.config.time_offsets.push_back(*offset);
+        create.insert(NsKind::time);
+        break;
+      }
+      case kOom: {
+        int v = 0;
+        if (!detail::parse_int(arg, v) || !nsenter::oom_score_adj_in_range(v))
+          return usage("--oom-score-adj takes an integer in -1000..1000, got '" + std::string(arg) + "'");
+        req.config.oom_score_adj = v;
+        break;
+      }
+      case kLogLevel: {
+        int v = -1;
+        if (auto l = nsenter::level_from_name(arg)) req.log_level = *l;
+        else if (detail::parse_int(arg, v) && v >= 0 && v <= 6) req.log_level = static_cast<nsenter::LogLevel>(v);
+        else return usage("--log-level takes panic|fatal|error|warning|info|debug|trace or 0-6, got '" + std::string(arg) + "'");
+        break;
+      }
+      case kTty: req.tty = TtyMode::Always; break;
+      case kNoTty: req.tty = TtyMode::Never; break;
+      case kDryRun: req.dry_run = true; break;
+      case 'h': out.help = true; return out;
+      case 'V': out.version = true; return out;
+      default: {
+        const std::string bad = optind > 0 && optind <= n ? args[static_cast<std::size_t>(optind - 1)] : "?";
+        if (optopt != 0 && optopt < 256 && std::string_view("t").find(static_cast<char>(optopt)) != std::string_view::npos)
+          return usage(std::string("-") + static_cast<char>(optopt) + " needs an argument");
+        return usage("unknown option '" + bad + "'");
+      }
+    }
+  }
+  for (int i = optind; i < n; ++i) req.command.emplace_back(args[static_cast<std::size_t>(i)]);
+
+  // --- namespaces ------------------------------------------------------------
+  const bool maps_given = map_root || map_user || map_group || !uid_ranges.empty() || !gid_ranges.empty();
+  if (maps_given) create.insert(NsKind::user);
+  if (target) {
+    // With -t, kind flags say which of the target's namespaces to join.
+    target_kinds = create;
+    create = NsSet{};
+    if (maps_given) return usage("id maps cannot be combined with --target (its user namespace has its maps)");
+    if (!req.config.time_offsets.empty()) return usage("time offsets need a new time namespace, not --target");
+    for (const auto& k : nsenter::kNsKinds) {
+      if (!target_kinds.empty() && !target_kinds.contains(k.kind)) continue;
+      const std::string path = "/proc/" + std::to_string(*target) + "/ns/" + std::string(k.name);
+      const auto theirs = host.ns_inode(path);
+      if (!theirs) {
+        if (target_kinds.contains(k.kind) || k.kind == NsKind::user)
+          return usage("cannot read " + path + " (no such process, or not yours)");
+        continue;  // a kind this kernel lacks
+      }
+      // nsenter -a skips what we already share; setns into our own user
+      // namespace would fail anyway.
+      if (target_kinds.empty() && host.ns_inode("/proc/self/ns/" + std::string(k.name)) == theirs) continue;
+      joins.push_back({k.kind, path});
+    }
+  }
+  for (std::size_t i = 0; i < joins.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (joins[i].kind == joins[j].kind)
+        return usage("the " + std::string(nsenter::name(joins[i].kind)) + " namespace is joined twice");
+  for (const auto& j : joins)
+    if (create.contains(j.kind))
+      return usage("the " + std::string(nsenter::name(j.kind)) + " namespace is both created and joined");
+
+  if (create.empty() && joins.empty()) {
+    // The default: everything a rootless user can have with no setup.
+    req.defaults = true;
+    create = NsSet{NsKind::user, NsKind::pid, NsKind::mnt, NsKind::uts, NsKind::ipc};
+    map_root = true;
+    mount_proc = true;
+  }
+  if (mount_proc && !(create.contains(NsKind::mnt) && create.contains(NsKind::pid)))
+    return usage("--mount-proc needs new pid and mount namespaces (-p -m)");
+
+  // User first, as runc orders NS_PATHS; the joiner orders the rest.
+  std::stable_partition(joins.begin(), joins.end(), [](const auto& j) { return j.kind == NsKind::user; });
+  req.config.ns_paths = joins;
+  if (!create.empty()) req.config.clone_flags = create;
+
+  // --- id maps ---------------------------------------------------------------
+  if (create.contains(NsKind::user)) {
+    const bool root = host.euid == 0;
+    // The init becomes uid 0 inside, so a user namespace without a map
+    // would fail at setresuid: -U alone maps you to root, as -r.
+    if (!map_user && !map_group && uid_ranges.empty() && gid_ranges.empty()) map_root = true;
+    if (map_root || map_user) req.config.uid_map.push_back({map_user.value_or(0), host.euid, 1});
+    if (map_root || map_group) req.config.gid_map.push_back({map_group.value_or(0), host.egid, 1});
+    for (const auto& r : uid_ranges) req.config.uid_map.push_back(r);
+    for (const auto& r : gid_ranges) req.config.gid_map.push_back(r);
+    if (!root) {
+      req.config.rootless_euid = true;
+      // Only root may write more than one's own id; newuidmap/newgidmap
+      // check /etc/subuid and /etc/subgid for everyone else.
+      if (!uid_ranges.empty()) req.config.uid_map_helper = "/usr/bin/newuidmap";
+      if (!gid_ranges.empty()) {
+        req.config.gid_map_helper = "/usr/bin/newgidmap";
+        req.config.setgroups = true;  // newgidmap needs setgroups allowed
+      }
+      for (const auto* helper : {&req.config.uid_map_helper, &req.config.gid_map_helper})
+        if (!helper->empty() && !host.executable(*helper))
+          return usage(*helper + " is missing: install the 'uidmap' package to map id ranges without root");
+    }
+  }
+  if (create.contains(NsKind::mnt)) req.init_flags.push_back(mount_proc ? "--mount-proc" : "--private-mounts");
+  if (!req.config.time_offsets.empty()) req.profile = nsenter::wire::Profile::Runc12;
+  out.request = std::move(req);
+  return out;
+}
+
+}  // namespace nsrun

@@ -1,0 +1,282 @@
+// nsrun's parent side: launch the init for a RunRequest, then stay with
+// the command until it exits: forward signals, relay a pseudo-terminal,
+// print the init's log records, and return the command's exit status.
+#pragma once
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include "nsenter/bootstrap_json.hpp"
+#include "nsenter/launcher.hpp"
+#include "options.hpp"
+
+namespace nsrun {
+
+inline constexpr int kExitFailure = 125;  // nsrun itself failed, as env(1) and timeout(1) say it
+
+// What to try, for the failures people actually hit. Empty when there is
+// nothing useful to add.
+inline std::string hint_for(const nsenter::Error& e, const RunRequest& req, uid_t euid) {
+  auto sysctl = [](const char* path) -> std::optional<long> {
+    std::ifstream in(path);
+    long v = 0;
+    if (in >> v) return v;
+    return std::nullopt;
+  };
+  const bool new_user = req.config.clone_flags && req.config.clone_flags->contains(NsKind::user);
+  const int err = e.sys_errno;
+  if (new_user && euid != 0 && (err == EPERM || err == ENOSPC || err == EACCES || err == EINVAL)) {
+    if (sysctl("/proc/sys/user/max_user_namespaces") == 0L)
+      return "user namespaces are disabled: sysctl -w user.max_user_namespaces=10000";
+    if (sysctl("/proc/sys/kernel/unprivileged_userns_clone") == 0L)
+      return "unprivileged user namespaces are disabled: sysctl -w kernel.unprivileged_userns_clone=1";
+    if (sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1L)
+      return "AppArmor restricts unprivileged user namespaces: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0";
+  }
+  if (err == EPERM && euid != 0 && !new_user && req.config.clone_flags)
+    return "creating namespaces needs root, or a new user namespace: add -U (or -r)";
+  if (e.op == nsenter::Op::InitFailed && e.detail_view().find("uid_map") != std::string_view::npos)
+    return "without root you can map only your own id (-r, --map-user); ranges need /etc/subuid and --map-users";
+  if (e.op == nsenter::Op::InitFailed && e.detail_view().find("gid_map") != std::string_view::npos)
+    return "without root you can map only your own gid (-r, --map-group); ranges need /etc/subgid and --map-groups";
+  if (err == ENOENT && e.detail_view().find("/proc/") != std::string_view::npos)
+    return "is the --target process still running?";
+  return {};
+}
+
+// One line for the user: the init's own words when it said why.
+inline std::string describe_failure(const nsenter::Error& e, const RunRequest& req, uid_t euid) {
+  std::string line = e.code == nsenter::Code::InitFatal
+                         ? std::string(nsenter::label(e.stage)) + ": " + std::string(e.detail_view())
+                         : nsenter::to_string(e);
+  if (const std::string hint = hint_for(e, req, euid); !hint.empty()) line += " (" + hint + ")";
+  return line;
+}
+
+// A record on stderr; `eol` is "\r\n" while the terminal is raw.
+inline void print_record(const nsenter::LogRecord& r, const char* eol = "\n") {
+  if (r.level <= nsenter::LogLevel::Fatal)
+    std::fprintf(stderr, "nsrun: %s: %s%s", std::string(nsenter::label(r.stage.value_or(nsenter::Stage::Init))).c_str(),
+                 r.text.c_str(), eol);
+  else if (r.stage)
+    std::fprintf(stderr, "nsrun: %s %s[%d]: %s%s", std::string(nsenter::level_name(r.level)).c_str(),
+                 std::string(nsenter::label(*r.stage)).c_str(), static_cast<int>(r.pid), r.text.c_str(), eol);
+  else
+    std::fprintf(stderr, "nsrun: %s%s", r.text.c_str(), eol);
+}
+
+// The user's terminal in raw mode while the command owns its own pty;
+// restored on every way out.
+class RawTerminal {
+ public:
+  explicit RawTerminal(int fd) : fd_(fd) {
+    if (::tcgetattr(fd, &saved_) != 0) return;
+    termios raw = saved_;
+    ::cfmakeraw(&raw);
+    active_ = ::tcsetattr(fd, TCSADRAIN, &raw) == 0;
+  }
+  ~RawTerminal() {
+    if (active_) ::tcsetattr(fd_, TCSADRAIN, &saved_);
+  }
+  RawTerminal(const RawTerminal&) = delete;
+  RawTerminal& operator=(const RawTerminal&) = delete;
+
+ private:
+  int fd_;
+  termios saved_{};
+  bool active_ = false;
+};
+
+struct Pty {
+  nsenter::UniqueFd master, slave;
+};
+
+inline nsenter::Result<Pty> open_pty() {
+  Pty p;
+  p.master.reset(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!p.master || ::grantpt(p.master.get()) != 0 || ::unlockpt(p.master.get()) != 0)
+    return nsenter::in_stage(nsenter::make_sys_error(nsenter::Op::SpawnInit, errno, "open a pseudo-terminal"),
+                             nsenter::Stage::Launcher);
+  char name[128];
+  if (::ptsname_r(p.master.get(), name, sizeof name) != 0)
+    return nsenter::in_stage(nsenter::make_sys_error(nsenter::Op::SpawnInit, errno, "ptsname"), nsenter::Stage::Launcher);
+  p.slave.reset(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!p.slave)
+    return nsenter::in_stage(nsenter::make_sys_error(nsenter::Op::SpawnInit, errno, name), nsenter::Stage::Launcher);
+  winsize ws{};
+  if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ::ioctl(p.slave.get(), TIOCSWINSZ, &ws);
+  return p;
+}
+
+inline bool write_some(int fd, std::string& pending) {
+  const ssize_t n = ::write(fd, pending.data(), pending.size());
+  if (n > 0) pending.erase(0, static_cast<std::size_t>(n));
+  return n >= 0 || errno == EAGAIN || errno == EINTR;
+}
+
+// Runs the request; returns nsrun's exit status.
+inline int run(const RunRequest& req) {
+  const bool use_pty = req.tty == TtyMode::Always || (req.tty == TtyMode::Auto && ::isatty(STDIN_FILENO));
+
+  // Signals meant for the command are held from now on: one arriving
+  // during the launch is forwarded once there is a command to get it,
+  // rather than killing nsrun and orphaning a half-made container.
+  sigset_t forwarded;
+  ::sigemptyset(&forwarded);
+  // Default dispositions first: a shell starts background jobs with
+  // SIGINT ignored, and an ignored signal is dropped, never queued.
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2}) {
+    ::sigaddset(&forwarded, sig);
+    ::signal(sig, SIG_DFL);
+  }
+  ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+  nsenter::UniqueFd sigfd(::signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
+
+  std::optional<Pty> pty;
+  if (use_pty) {
+    auto p = open_pty();
+    if (!p) {
+      std::fprintf(stderr, "nsrun: %s\n", nsenter::to_string(p.error()).c_str());
+      return kExitFailure;
+    }
+    pty = std::move(*p);
+  }
+
+  nsenter::LaunchOptions opt;
+  opt.argv = {"nsrun"};
+  for (const auto& f : req.init_flags) opt.argv.push_back(f);
+  if (use_pty) opt.argv.push_back("--tty");
+  opt.argv.push_back("--");
+  for (const auto& a : req.command) opt.argv.push_back(a);
+  opt.log_level = req.log_level;
+  opt.profile = req.profile;
+  // A fatal record during the launch becomes the launch's error, printed
+  // once below; one that arrives after stage 2 took over (its exec failed
+  // before stage 0 was reaped) is the command's, printed when the launch
+  // has succeeded.
+  std::vector<nsenter::LogRecord> fatal_records;
+  opt.on_log = [&](const nsenter::LogRecord& r) {
+    if (r.level <= nsenter::LogLevel::Fatal)
+      fatal_records.push_back(r);
+    else
+      print_record(r);
+  };
+  if (pty) opt.stdio = {pty->slave.get(), pty->slave.get(), pty->slave.get()};
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (!std::string_view(*e).starts_with("_NSRUN_PROFILE=")) env.emplace_back(*e);
+  if (req.profile == nsenter::wire::Profile::Runc12) env.emplace_back("_NSRUN_PROFILE=runc-1.2");
+  opt.env = std::move(env);
+
+  nsenter::Launcher launcher;
+  auto init = launcher.launch(req.config, opt);
+  if (!init) {
+    std::fprintf(stderr, "nsrun: %s\n", describe_failure(init.error(), req, ::geteuid()).c_str());
+    return kExitFailure;
+  }
+  if (pty) pty->slave.reset();
+  for (const auto& r : fatal_records) print_record(r);
+
+  std::optional<RawTerminal> raw;
+  if (pty && ::isatty(STDIN_FILENO)) raw.emplace(STDIN_FILENO);
+  if (pty) {
+    ::fcntl(pty->master.get(), F_SETFL, O_NONBLOCK);
+  }
+
+  nsenter::LogPipeReader logs;
+  bool log_open = true, stdin_open = pty.has_value(), master_open = pty.has_value();
+  std::string to_master, to_stdout;
+  auto print = [&](const nsenter::LogRecord& r) { print_record(r, raw ? "\r\n" : "\n"); };
+  auto pump_logs = [&] {
+    if (log_open) log_open = logs.pump(init->log_pipe(), print);
+  };
+  auto drain_master = [&] {
+    char buf[8192];
+    while (master_open) {
+      const ssize_t n = ::read(pty->master.get(), buf, sizeof buf);
+      if (n > 0) {
+        to_stdout.append(buf, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+      master_open = false;  // EIO: every slave fd is closed
+    }
+  };
+
+  while (true) {
+    pollfd fds[6];
+    nfds_t n = 0;
+    auto add = [&](int fd, short events) {
+      fds[n] = {fd, events, 0};
+      return static_cast<int>(n++);
+    };
+    const int at_pid = add(init->pidfd(), POLLIN);
+    const int at_sig = add(sigfd.get(), POLLIN);
+    const int at_log = log_open ? add(init->log_pipe(), POLLIN) : -1;
+    const int at_in = stdin_open && to_master.size() < 65536 ? add(STDIN_FILENO, POLLIN) : -1;
+    const int at_master =
+        master_open ? add(pty->master.get(), static_cast<short>(POLLIN | (to_master.empty() ? 0 : POLLOUT))) : -1;
+    const int at_out = !to_stdout.empty() ? add(STDOUT_FILENO, POLLOUT) : -1;
+    if (::poll(fds, n, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[at_sig].revents & POLLIN) {
+      signalfd_siginfo si;
+      while (::read(sigfd.get(), &si, sizeof si) == sizeof si) {
+        const int sig = static_cast<int>(si.ssi_signo);
+        if (sig == SIGWINCH) {
+          winsize ws{};
+          if (pty && ::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ::ioctl(pty->master.get(), TIOCSWINSZ, &ws);
+          continue;
+        }
+        (void)init->signal(sig);
+      }
+    }
+    if (at_log >= 0 && fds[at_log].revents) pump_logs();
+    if (at_in >= 0 && fds[at_in].revents) {
+      char buf[4096];
+      const ssize_t r = ::read(STDIN_FILENO, buf, sizeof buf);
+      if (r > 0) to_master.append(buf, static_cast<std::size_t>(r));
+      else if (r == 0 || (errno != EAGAIN && errno != EINTR)) stdin_open = false;
+    }
+    if (at_master >= 0 && fds[at_master].revents) {
+      if (fds[at_master].revents & POLLOUT && !write_some(pty->master.get(), to_master)) to_master.clear();
+      if (fds[at_master].revents & (POLLIN | POLLHUP | POLLERR)) drain_master();
+    }
+    if (at_out >= 0 && (fds[at_out].revents & (POLLOUT | POLLERR | POLLHUP)) && !write_some(STDOUT_FILENO, to_stdout))
+      to_stdout.clear();
+    if (fds[at_pid].revents & POLLIN) break;
+  }
+
+  auto status = init->wait();
+  // What the command wrote before it exited, and what its stage 2 said.
+  if (pty) {
+    drain_master();
+    ::fcntl(STDOUT_FILENO, F_SETFL, ::fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
+    while (!to_stdout.empty() && write_some(STDOUT_FILENO, to_stdout)) {
+    }
+  }
+  raw.reset();
+  pump_logs();
+  if (log_open) logs.finish(print);
+  if (!status) {
+    std::fprintf(stderr, "nsrun: %s\n", nsenter::to_string(status.error()).c_str());
+    return kExitFailure;
+  }
+  return status->shell_code();
+}
+
+}  // namespace nsrun
