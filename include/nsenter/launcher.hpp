@@ -143,6 +143,23 @@ class InitProcess {
     return *status;
   }
 
+  // The same, giving up after `timeout`: Code::TimedOut, and the process
+  // is still running and still owned.
+  Result<ExitStatus> wait(std::chrono::milliseconds timeout) noexcept {
+    if (!pidfd_) return make_error(Op::WaitInit, Code::SystemError, kNoOffset, "no process");
+    pollfd p{pidfd_.get(), POLLIN, 0};
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+      const int r = ::poll(&p, 1, static_cast<int>(std::clamp<long long>(left.count(), 0, INT32_MAX)));
+      if (r > 0) return wait();
+      if (r == 0)
+        return in_stage(make_error(Op::WaitInit, Code::TimedOut, kNoOffset, fmt::format("after {} ms", timeout.count())),
+                        Stage::Launcher);
+      if (errno != EINTR) return in_stage(make_sys_error(Op::WaitInit, errno, "poll pidfd"), Stage::Launcher);
+    }
+  }
+
   // Sends `sig` through the pidfd: never hits a recycled pid.
   Result<void> signal(int sig) const noexcept {
     if (detail::pidfd_send_signal(pidfd_.get(), sig) != 0)
@@ -442,6 +459,11 @@ class Launcher {
           // kill(-pgid) can only reach our own stages.
           stage0_status = detail::reap_pidfd(started.stage0_pidfd.get(), WNOWAIT);
           pump_logs();  // a fatal record was written before the exit
+          // So were the handshake and the pid line, but poll may have looked
+          // at the socket just before they came and at the pidfd just after
+          // the exit: read what stage 0 left before judging it.
+          for (int i = 0; i < 3 && stage2 < 0 && sock_open; ++i)
+            if (auto r = on_sock(POLLIN, started); !r) return r;
           if (!stage0_status) return in_stage(make_sys_error(Op::WaitInit, errno, "waitid stage 0"), Stage::Launcher);
           if (stage2 < 0 || !stage0_status->success()) return died("stage 0", *stage0_status);
         }

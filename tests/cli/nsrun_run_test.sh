@@ -171,6 +171,13 @@ contains "missing namespace file: names it" "/nonexistent/ns: No such file or di
 out=$(as_nobody "$nsrun" --no-tty -n -- true 2>&1 </dev/null)
 eq "-n as nobody: 125" 125 $?
 contains "-n as nobody: says what to try" "add -U" "$out"
+# With user namespaces disabled, the error names the sysctl. Disabled only
+# inside a user namespace of our own (the limit is per user namespace), so
+# nothing else on the machine notices.
+out=$(run --map-users=0:100000:65536 --map-groups=0:100000:65536 -- sh -c \
+  "echo 0 >/proc/sys/user/max_user_namespaces && setpriv --reuid=1000 --regid=1000 --clear-groups $nsrun --no-tty -- true 2>&1; echo exit=\$?")
+contains "user namespaces disabled: 125" "exit=125" "$out"
+contains "user namespaces disabled: names the sysctl" "(user namespaces are disabled: sysctl -w user.max_user_namespaces=" "$out"
 run --bogus
 eq "unknown option: 2" 2 $?
 contains "unknown option: named" "unknown option '--bogus'" "$(cat "$tmp/err")"
@@ -206,7 +213,8 @@ contains "pty: the command's terminal is a new pty" "/dev/pts/" "$out"
 fg=$(grep -E '^ *[0-9]+ +[0-9]+' <<<"$out" | head -1 | tr -s ' ' | sed 's/^ //; s/\r//')
 eq "pty: the command's group is the terminal's foreground" "1 1" "$fg"
 out=$(script -qec "$nsrun -- sh -c 'exit 3'" /dev/null </dev/null)
-eq "pty: exit status passes through" 3 $?
+status=$?
+eq "pty: exit status passes through ($out)" 3 $status
 
 # --- nothing left behind ------------------------------------------------------------
 for pid in "${started[@]}"; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done

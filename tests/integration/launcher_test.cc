@@ -210,6 +210,30 @@ TEST_CASE("launch: stage 2's own failure after the handoff reaches the caller ex
   check_nothing_left();
 }
 
+TEST_CASE("InitProcess: wait with a deadline, signal through the pidfd, kill on destruction") {
+  require_root();
+  Launcher launcher({.init_binary = kNsrun});
+  auto init = launcher.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/sleep", "1000"}, -1));
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  auto early = init->wait(50ms);
+  REQUIRE_FALSE(early);
+  CHECK(early.error().code == Code::TimedOut);
+  const pid_t pid = init->pid();
+  CHECK(live_children() == std::vector<pid_t>{pid});
+  // sleep is pid 1 of its namespace: only SIGKILL reaches it from outside.
+  REQUIRE(init->signal(SIGKILL));
+  auto status = init->wait(10s);
+  REQUIRE(status);
+  CHECK(*status == ExitStatus{true, SIGKILL});
+  // And one dropped unwaited is killed and reaped by its destructor.
+  {
+    auto dropped = launcher.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/sleep", "1000"}, -1));
+    REQUIRE(dropped);
+    CHECK(live_children().size() == 1);
+  }
+  check_nothing_left();
+}
+
 TEST_CASE("launch: a missing init binary is ENOENT from the spawn, not a hang") {
   require_root();
   Launcher launcher({.init_binary = "/nonexistent/init", .exec_from_sealed_memfd = false});

@@ -351,11 +351,11 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
   // --- id maps ---------------------------------------------------------------
   if (create.contains(NsKind::user)) {
     const bool root = host.euid == 0;
-    // The init becomes uid 0 inside, so a user namespace without a map
-    // would fail at setresuid: -U alone maps you to root, as -r.
-    if (!map_user && !map_group && uid_ranges.empty() && gid_ranges.empty()) map_root = true;
-    if (map_root || map_user) req.config.uid_map.push_back({map_user.value_or(0), host.euid, 1});
-    if (map_root || map_group) req.config.gid_map.push_back({map_group.value_or(0), host.egid, 1});
+    // The stages need a mapped uid and gid to become: an id nobody asked
+    // to map otherwise is mapped to root (so -U alone is -r), unless ranges
+    // were given for it (root mapping 0:100000:65536, say).
+    if (map_root || map_user || uid_ranges.empty()) req.config.uid_map.push_back({map_user.value_or(0), host.euid, 1});
+    if (map_root || map_group || gid_ranges.empty()) req.config.gid_map.push_back({map_group.value_or(0), host.egid, 1});
     for (const auto& r : uid_ranges) req.config.uid_map.push_back(r);
     for (const auto& r : gid_ranges) req.config.gid_map.push_back(r);
     if (!root) {

@@ -1,0 +1,186 @@
+// nsrun's flags against a fake machine: what each turns into in the
+// Bootstrap, the defaults for root and for everyone else, --target's
+// choice of namespaces, and every usage error.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tools/nsrun/options.hpp"
+
+using namespace nsenter;
+using nsrun::Host;
+using nsrun::ParseResult;
+
+namespace {
+
+// ns_inode answers from `inodes`; `missing` lists helpers that are absent.
+Host fake_host(uid_t euid, std::map<std::string, ino_t> inodes = {}, std::vector<std::string> missing = {}) {
+  Host h;
+  h.euid = euid;
+  h.egid = euid + 1;
+  h.ns_inode = [inodes](const std::string& path) -> std::optional<ino_t> {
+    auto it = inodes.find(path);
+    if (it == inodes.end()) return std::nullopt;
+    return it->second;
+  };
+  h.executable = [missing](const std::string& path) {
+    return std::find(missing.begin(), missing.end(), path) == missing.end();
+  };
+  return h;
+}
+
+ParseResult parse(std::vector<std::string> args, const Host& host) {
+  std::vector<char*> argv{const_cast<char*>("nsrun")};
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return nsrun::parse_run_args(static_cast<int>(argv.size()) - 1, argv.data(), 1, host);
+}
+
+Bootstrap config_of(std::vector<std::string> args, const Host& host) {
+  const ParseResult r = parse(std::move(args), host);
+  INFO(r.error);
+  REQUIRE(r.request.has_value());
+  return r.request->config;
+}
+
+std::string error_of(std::vector<std::string> args, const Host& host) {
+  const ParseResult r = parse(std::move(args), host);
+  CHECK_FALSE(r.request.has_value());
+  return r.error;
+}
+
+const NsSet kDefault{NsKind::user, NsKind::pid, NsKind::mnt, NsKind::uts, NsKind::ipc};
+
+}  // namespace
+
+TEST_CASE("no namespace flags: rootless user+pid+mnt+uts+ipc with a fresh /proc") {
+  const ParseResult r = parse({}, fake_host(1000));
+  REQUIRE(r.request);
+  CHECK(r.request->defaults);
+  CHECK(r.request->config.clone_flags == kDefault);
+  CHECK(r.request->config.uid_map == std::vector<IdMapEntry>{{0, 1000, 1}});
+  CHECK(r.request->config.gid_map == std::vector<IdMapEntry>{{0, 1001, 1}});
+  CHECK(r.request->config.rootless_euid == true);
+  CHECK(r.request->init_flags == std::vector<std::string>{"--mount-proc"});
+  CHECK(r.request->command.empty());
+  // Root gets the same namespaces, written directly, not marked rootless.
+  const Bootstrap root = config_of({}, fake_host(0));
+  CHECK(root.clone_flags == kDefault);
+  CHECK(root.uid_map == std::vector<IdMapEntry>{{0, 0, 1}});
+  CHECK_FALSE(root.rootless_euid.has_value());
+}
+
+TEST_CASE("creation flags, short and long, and the command after them") {
+  const ParseResult r = parse({"-p", "--net", "-u", "ls", "-l", "--net"}, fake_host(0));
+  REQUIRE(r.request);
+  CHECK(r.request->config.clone_flags == NsSet{NsKind::pid, NsKind::net, NsKind::uts});
+  CHECK(r.request->command == std::vector<std::string>{"ls", "-l", "--net"});
+  CHECK(r.request->config.uid_map.empty());  // no user namespace, no map
+  CHECK(r.request->init_flags.empty());      // no mount namespace: nothing to make private
+  CHECK(config_of({"-m", "--", "-x"}, fake_host(0)).clone_flags == NsSet{NsKind::mnt});
+  CHECK(parse({"-m"}, fake_host(0)).request->init_flags == std::vector<std::string>{"--private-mounts"});
+  CHECK(config_of({"-C", "-i", "-T"}, fake_host(0)).clone_flags == NsSet{NsKind::cgroup, NsKind::ipc, NsKind::time});
+}
+
+TEST_CASE("id maps") {
+  // -U alone maps you to root; so does -r.
+  for (const char* flag : {"-U", "-r", "--map-root-user"}) {
+    const Bootstrap b = config_of({flag}, fake_host(1000));
+    CHECK(b.clone_flags == NsSet{NsKind::user});
+    CHECK(b.uid_map == std::vector<IdMapEntry>{{0, 1000, 1}});
+    CHECK(b.gid_map == std::vector<IdMapEntry>{{0, 1001, 1}});
+  }
+  const Bootstrap user = config_of({"--map-user=5", "--map-group=0"}, fake_host(1000));
+  CHECK(user.uid_map == std::vector<IdMapEntry>{{5, 1000, 1}});
+  CHECK(user.gid_map == std::vector<IdMapEntry>{{0, 1001, 1}});
+  // The id not named maps to root.
+  CHECK(config_of({"--map-user=5"}, fake_host(1000)).gid_map == std::vector<IdMapEntry>{{0, 1001, 1}});
+  CHECK(config_of({"--map-user=root"}, fake_host(1000)).uid_map == std::vector<IdMapEntry>{{0, 1000, 1}});
+  // Ranges: root writes them directly.
+  const Bootstrap ranges = config_of({"--map-users=0:100000:65536", "--map-groups=0:200000:10"}, fake_host(0));
+  CHECK(ranges.uid_map == std::vector<IdMapEntry>{{0, 100000, 65536}});
+  CHECK(ranges.gid_map == std::vector<IdMapEntry>{{0, 200000, 10}});
+  CHECK(ranges.uid_map_helper.empty());
+  // Everyone else goes through newuidmap/newgidmap, with setgroups left allowed.
+  const Bootstrap helped = config_of({"-r", "--map-users=1:100000:65536", "--map-groups=1:100000:65536"}, fake_host(1000));
+  CHECK(helped.uid_map == std::vector<IdMapEntry>{{0, 1000, 1}, {1, 100000, 65536}});
+  CHECK(helped.uid_map_helper == "/usr/bin/newuidmap");
+  CHECK(helped.gid_map_helper == "/usr/bin/newgidmap");
+  CHECK(helped.setgroups == true);
+  CHECK(helped.rootless_euid == true);
+  CHECK(error_of({"--map-users=1:100000:5"}, fake_host(1000, {}, {"/usr/bin/newuidmap"})).find("'uidmap' package") !=
+        std::string::npos);
+}
+
+TEST_CASE("--target joins what differs, or only the kinds named") {
+  std::map<std::string, ino_t> inodes;
+  for (const auto& k : kNsKinds) {
+    const std::string name(k.name);
+    inodes["/proc/self/ns/" + name] = 100;
+    inodes["/proc/42/ns/" + name] = 100;
+  }
+  inodes["/proc/42/ns/net"] = 200;
+  inodes["/proc/42/ns/user"] = 201;
+  inodes["/proc/42/ns/uts"] = 202;
+  const Host host = fake_host(0, inodes);
+  const Bootstrap all = config_of({"-t", "42"}, host);
+  CHECK_FALSE(all.clone_flags.has_value());
+  // user first, as runc orders NS_PATHS.
+  CHECK(all.ns_paths == std::vector<NsPath>{{NsKind::user, "/proc/42/ns/user"},
+                                            {NsKind::uts, "/proc/42/ns/uts"},
+                                            {NsKind::net, "/proc/42/ns/net"}});
+  // Named kinds are joined even when shared; the rest are left alone.
+  CHECK(config_of({"--target=42", "-n", "-p"}, host).ns_paths ==
+        std::vector<NsPath>{{NsKind::net, "/proc/42/ns/net"}, {NsKind::pid, "/proc/42/ns/pid"}});
+  CHECK(error_of({"-t", "43"}, host).find("cannot read /proc/43/ns/") != std::string::npos);
+  CHECK(error_of({"-t", "42", "-r"}, host).find("cannot be combined with --target") != std::string::npos);
+  CHECK(error_of({"-t", "x"}, host).find("--target needs a pid") != std::string::npos);
+}
+
+TEST_CASE("--KIND=PATH joins a namespace file, alongside created ones") {
+  const Bootstrap b = config_of({"--net=/run/netns/x", "--user=/proc/9/ns/user", "-u"}, fake_host(0));
+  CHECK(b.clone_flags == NsSet{NsKind::uts});
+  CHECK(b.ns_paths == std::vector<NsPath>{{NsKind::user, "/proc/9/ns/user"}, {NsKind::net, "/run/netns/x"}});
+  CHECK(config_of({"--mount=/proc/9/ns/mnt"}, fake_host(0)).ns_paths ==
+        std::vector<NsPath>{{NsKind::mnt, "/proc/9/ns/mnt"}});
+  CHECK(error_of({"--net=relative"}, fake_host(0)) == "--net=PATH needs an absolute path");
+  CHECK(error_of({"--mount=x"}, fake_host(0)) == "--mount=PATH needs an absolute path");
+  CHECK(error_of({"--net=/a", "-n"}, fake_host(0)) == "the net namespace is both created and joined");
+  CHECK(error_of({"--net=/a", "--net=/b"}, fake_host(0)) == "the net namespace is joined twice");
+}
+
+TEST_CASE("time offsets switch to runc 1.2's profile") {
+  const ParseResult r = parse({"--monotonic=1.5", "--boottime=-86400"}, fake_host(0));
+  REQUIRE(r.request);
+  CHECK(r.request->profile == wire::Profile::Runc12);
+  CHECK(r.request->config.clone_flags == NsSet{NsKind::time});
+  CHECK(r.request->config.time_offsets ==
+        std::vector<TimeOffset>{{Clock::monotonic, 1, 500000000}, {Clock::boottime, -86400, 0}});
+  CHECK(parse({"-T"}, fake_host(0)).request->profile == wire::Profile::Runc11);
+  for (const char* bad : {"--monotonic=x", "--monotonic=1.", "--monotonic=1.1234567891", "--boottime=-1.5"})
+    CHECK(error_of({bad}, fake_host(0)).find("takes SECS[.FRACTION]") != std::string::npos);
+}
+
+TEST_CASE("other options and usage errors") {
+  const ParseResult r = parse({"--oom-score-adj=-1000", "--log-level=debug", "--tty", "--dry-run", "-p"}, fake_host(0));
+  REQUIRE(r.request);
+  CHECK(r.request->config.oom_score_adj == -1000);
+  CHECK(r.request->log_level == LogLevel::Debug);
+  CHECK(r.request->tty == nsrun::TtyMode::Always);
+  CHECK(r.request->dry_run);
+  CHECK(parse({"--log-level=3"}, fake_host(0)).request->log_level == LogLevel::Warning);
+  CHECK(parse({"--no-tty"}, fake_host(0)).request->tty == nsrun::TtyMode::Never);
+  CHECK(parse({"-h"}, fake_host(0)).help);
+  CHECK(parse({"--version"}, fake_host(0)).version);
+  CHECK(error_of({"--oom-score-adj=1001"}, fake_host(0)).find("-1000..1000") != std::string::npos);
+  CHECK(error_of({"--log-level=loud"}, fake_host(0)).find("--log-level takes") != std::string::npos);
+  CHECK(error_of({"--bogus"}, fake_host(0)) == "unknown option '--bogus'");
+  CHECK(error_of({"-t"}, fake_host(0)) == "-t needs an argument");
+  CHECK(error_of({"-U", "--mount-proc"}, fake_host(0)) == "--mount-proc needs new pid and mount namespaces (-p -m)");
+  CHECK(error_of({"--map-users=1:2"}, fake_host(0)).find("INSIDE:OUTSIDE:COUNT") != std::string::npos);
+  CHECK(error_of({"--map-user=no-such-user-here"}, fake_host(0)).find("no such user") != std::string::npos);
+  // Parsing twice in one process works (getopt's globals are reset).
+  CHECK(parse({"-n"}, fake_host(0)).request->config.clone_flags == NsSet{NsKind::net});
+}
