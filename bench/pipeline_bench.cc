@@ -2,12 +2,11 @@
 // (socketpair on fd 3, handshake, bootstrap message, pid line), waits for
 // all three stages to exit, and reports the median start-to-reaped time.
 // runc's own nsexec (runc_ref_init) and ours (bench_init) run the same
-// messages in the same process, interleaved start by start.
+// messages in the same process, interleaved start by start; ours also from
+// a sealed memfd made once, and through nsenter's Launcher.
 //
 //   pipeline_bench STARTS REF_INIT OUR_INIT
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -21,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "nsenter/launcher.hpp"
+#include "nsenter/self_protection.hpp"
 #include "nsenter/wire.hpp"
 
 extern char** environ;
@@ -74,21 +75,28 @@ double start_once(const char* binary, const nsenter::wire::Bytes& msg, int exe_f
 // The binary in a sealed memfd, made once and reused for every start, as
 // a launcher does: the init then finds /proc/self/exe already protected.
 int sealed_copy(const char* binary) {
-  const int in = open(binary, O_RDONLY | O_CLOEXEC);
-  const int fd = memfd_create("bench-sealed-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  struct stat st {};
-  if (in < 0 || fd < 0 || fstat(in, &st) != 0) std::abort();
-  for (off_t done = 0; done < st.st_size;) {
-    const ssize_t n = sendfile(fd, in, nullptr, static_cast<std::size_t>(st.st_size - done));
-    if (n <= 0) std::abort();
-    done += n;
-  }
-  close(in);
-  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) std::abort();
+  auto fd = nsenter::sealed_memfd_copy(binary, "bench-sealed-init");
+  if (!fd) std::abort();
   // Above fd 3, which the child's dup2 takes.
-  const int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
-  close(fd);
+  const int high = fcntl(fd->get(), F_DUPFD_CLOEXEC, 10);
   return high;
+}
+
+// One start through nsenter's Launcher (which keeps its own sealed copy):
+// launch, then wait for stage 2, as the driver above waits for all three.
+double launch_once(nsenter::Launcher& launcher, const nsenter::Bootstrap& config) {
+  const double t0 = now_us();
+  nsenter::LaunchOptions opt;
+  opt.argv = {"bench_init"};
+  opt.stdio = {-1, -1, 2};
+  auto init = launcher.launch(config, opt);
+  if (!init) {
+    std::fprintf(stderr, "launch: %s\n", nsenter::to_string(init.error()).c_str());
+    return -1;
+  }
+  auto status = init->wait();
+  const double t = now_us() - t0;
+  return status && status->success() ? t : -1;
 }
 
 double median(std::vector<double> v) {
@@ -126,18 +134,22 @@ int main(int argc, char** argv) {
     cases.push_back({"user+pid+mnt+uts+ipc+net, maps", b});
   }
   const int sealed = sealed_copy(argv[3]);
-  std::printf("| case | runc nsexec (us) | nsenter (us) | ratio runc/nsenter | nsenter from a sealed memfd made once (us) | ratio runc/that |\n|---|---|---|---|---|---|\n");
+  nsenter::Launcher launcher({.init_binary = argv[3]});
+  std::printf(
+      "| case | runc nsexec (us) | nsenter (us) | ratio runc/nsenter | nsenter from a sealed memfd made once (us) | "
+      "ratio runc/that | nsenter through its Launcher (us) | ratio runc/that |\n|---|---|---|---|---|---|---|---|\n");
   for (const Case& c : cases) {
     auto msg = nsenter::wire::encode(c.config);
     if (!msg) return 1;
-    std::vector<double> times[3];
+    std::vector<double> times[4];
     for (int i = 0; i < starts; ++i) {
       // Interleaved, rotating who goes first.
-      for (int k = 0; k < 3; ++k) {
-        const int who = (i + k) % 3;
+      for (int k = 0; k < 4; ++k) {
+        const int who = (i + k) % 4;
         const double t = who == 0   ? start_once(argv[2], *msg)
                          : who == 1 ? start_once(argv[3], *msg)
-                                    : start_once(argv[3], *msg, sealed);
+                         : who == 2 ? start_once(argv[3], *msg, sealed)
+                                    : launch_once(launcher, c.config);
         if (t < 0) {
           std::fprintf(stderr, "init %d failed on '%s'\n", who, c.name);
           return 1;
@@ -145,9 +157,10 @@ int main(int argc, char** argv) {
         times[who].push_back(t);
       }
     }
-    const double ref = median(times[0]), ours = median(times[1]), ours_sealed = median(times[2]);
-    std::printf("| %s | %.0f | %.0f | %.2f | %.0f | %.2f |\n", c.name, ref, ours, ref / ours, ours_sealed,
-                ref / ours_sealed);
+    const double ref = median(times[0]), ours = median(times[1]), ours_sealed = median(times[2]),
+                 launched = median(times[3]);
+    std::printf("| %s | %.0f | %.0f | %.2f | %.0f | %.2f | %.0f | %.2f |\n", c.name, ref, ours, ref / ours, ours_sealed,
+                ref / ours_sealed, launched, ref / launched);
   }
   return 0;
 }
