@@ -23,7 +23,9 @@
 // of its own, which holds every stage until stage 2 calls setsid, and stage
 // 2 does that only after the pid line has named it.
 //
-// Requirements: Linux >= 5.3 (pidfds); the program must not reap children
+// Requirements: Linux >= 5.4 (pidfds, waitid(P_PIDFD)); an ELF init binary
+// when it is exec'd from the sealed memfd (execveat of a close-on-exec fd
+// cannot run a #! script); the program must not reap children
 // it did not start (a SIGCHLD handler calling waitpid(-1) would steal
 // stage 1, as it would from runc).
 #pragma once
@@ -81,7 +83,19 @@ inline std::string to_string(const ExitStatus& s) {
 
 namespace detail {
 
-inline int pidfd_open(pid_t pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+inline int pidfd_open(pid_t pid) noexcept {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+
+// True when `pid` is a child of this process that nobody has reaped yet
+// (running or a zombie): ECHILD otherwise. Looks without reaping.
+inline bool is_unreaped_child(pid_t pid) noexcept {
+  siginfo_t info{};
+  int r;
+  while ((r = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT)) != 0 && errno == EINTR) {
+  }
+  return r == 0;
+}
 
 inline int pidfd_send_signal(int pidfd, int sig) noexcept {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
@@ -230,9 +244,12 @@ namespace detail {
 struct LaunchCleanup {
   pid_t stage0 = -1;
   UniqueFd stage0_pidfd;
-  pid_t stage1 = -1;
   UniqueFd stage1_pidfd;
   UniqueFd stage2_pidfd;
+  // Named by the pid line, checked to be our unreaped children, but
+  // without a pidfd (pidfd_open failed): killed and reaped by pid, which is
+  // safe for exactly that reason.
+  std::vector<pid_t> children_by_pid;
   bool armed = true;
 
   ~LaunchCleanup() {
@@ -240,9 +257,13 @@ struct LaunchCleanup {
     ::kill(-stage0, SIGKILL);
     if (stage1_pidfd) pidfd_send_signal(stage1_pidfd.get(), SIGKILL);
     if (stage2_pidfd) pidfd_send_signal(stage2_pidfd.get(), SIGKILL);
+    for (pid_t pid : children_by_pid) ::kill(pid, SIGKILL);
     if (stage0_pidfd) reap_pidfd(stage0_pidfd.get());
     if (stage1_pidfd) reap_pidfd(stage1_pidfd.get());
     if (stage2_pidfd) reap_pidfd(stage2_pidfd.get());
+    for (pid_t pid : children_by_pid)
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
     // Whatever else of the group is our child (a stage 1 or 2 whose pid
     // never reached us).
     while (::waitpid(-stage0, nullptr, 0) > 0 || errno == EINTR) {
@@ -366,6 +387,11 @@ class Launcher {
 
     Session s(opt, init_pipe.get(), log_pipe.get(), *message);
     if (auto r = s.run(started, deadline); !r) {
+      // A pid line may have arrived unread (the deadline passed, say): its
+      // stage 2 may have left stage 0's process group by now, so it must be
+      // named to be cleaned up.
+      for (int i = 0; i < 3 && s.stage2 < 0 && s.sock_open; ++i)
+        if (!s.on_sock(POLLIN, started)) break;
       // The init's own account comes first: it knows why it stopped.
       if (s.fatal) return *s.fatal;
       return fail(r.error());
@@ -458,19 +484,20 @@ class Launcher {
           // the process group's id, cannot be reused, so the cleanup's
           // kill(-pgid) can only reach our own stages.
           stage0_status = detail::reap_pidfd(started.stage0_pidfd.get(), WNOWAIT);
+          if (!stage0_status) return in_stage(make_sys_error(Op::WaitInit, errno, "waitid stage 0"), Stage::Launcher);
           pump_logs();  // a fatal record was written before the exit
           // So were the handshake and the pid line, but poll may have looked
           // at the socket just before they came and at the pidfd just after
           // the exit: read what stage 0 left before judging it.
           for (int i = 0; i < 3 && stage2 < 0 && sock_open; ++i)
             if (auto r = on_sock(POLLIN, started); !r) return r;
-          if (!stage0_status) return in_stage(make_sys_error(Op::WaitInit, errno, "waitid stage 0"), Stage::Launcher);
           if (stage2 < 0 || !stage0_status->success()) return died("stage 0", *stage0_status);
         }
         if (s1_at >= 0 && (fds[s1_at].revents & POLLIN)) {
           stage1_status = detail::reap_pidfd(started.stage1_pidfd.get());
+          const int err = errno;
           started.stage1_pidfd.reset();
-          if (!stage1_status) return in_stage(make_sys_error(Op::WaitInit, errno, "waitid stage 1"), Stage::Launcher);
+          if (!stage1_status) return in_stage(make_sys_error(Op::WaitInit, err, "waitid stage 1"), Stage::Launcher);
           if (!stage1_status->success()) {
             pump_logs();
             return died("stage 1", *stage1_status);
@@ -519,14 +546,24 @@ class Launcher {
       if (pid_line.empty() || pid_line.back() != '\n') return {};
       const auto pids = detail::parse_pid_line(pid_line);
       if (!pids) return in_stage(make_error(Op::ReadPidLine, Code::BadPidLine, kNoOffset, pid_line), Stage::Launcher);
-      // Both are our children (CLONE_PARENT) and unreaped, so their pids
-      // cannot have been reused.
-      started.stage1_pidfd.reset(detail::pidfd_open(pids->first));
-      started.stage2_pidfd.reset(detail::pidfd_open(pids->second));
-      if (!started.stage1_pidfd || !started.stage2_pidfd)
-        return in_stage(make_sys_error(Op::ReadPidLine, errno, pid_line), Stage::Launcher);
+      // Both must be our children (CLONE_PARENT made them so) and are
+      // unreaped, so their pids cannot have been reused; a line naming
+      // anyone else is refused, never acted on.
+      for (pid_t pid : {pids->first, pids->second})
+        if (!detail::is_unreaped_child(pid))
+          return in_stage(make_error(Op::ReadPidLine, Code::BadPidLine, kNoOffset,
+                                     fmt::format("pid {} is not a child of the launcher: {}", pid, pid_line)),
+                          Stage::Launcher);
       stage1 = pids->first;
       stage2 = pids->second;
+      started.stage1_pidfd.reset(detail::pidfd_open(stage1));
+      started.stage2_pidfd.reset(detail::pidfd_open(stage2));
+      if (!started.stage1_pidfd || !started.stage2_pidfd) {
+        const int err = errno;
+        if (!started.stage1_pidfd) started.children_by_pid.push_back(stage1);
+        if (!started.stage2_pidfd) started.children_by_pid.push_back(stage2);
+        return in_stage(make_sys_error(Op::ReadPidLine, err, "pidfd_open"), Stage::Launcher);
+      }
       return {};
     }
   };
@@ -547,6 +584,14 @@ class Launcher {
       const std::string path = config_.init_binary.empty() ? "/proc/self/exe" : config_.init_binary;
       auto fd = sealed_memfd_copy(path.c_str(), "nsenter-init");
       if (!fd) return in_stage(fd.error(), Stage::Launcher);
+      // execveat() of a close-on-exec fd cannot run a script (the
+      // interpreter would need /dev/fd/N, gone at exec): say so now rather
+      // than let every launch fail with a puzzling ENOENT.
+      char magic[2] = {};
+      if (::pread(fd->get(), magic, sizeof magic, 0) == 2 && magic[0] == '#' && magic[1] == '!')
+        return in_stage(make_sys_error(Op::SpawnInit, ENOEXEC,
+                                       path + " is a script: exec it by path (exec_from_sealed_memfd = false)"),
+                        Stage::Launcher);
       sealed_ = std::move(*fd);
       sealed_copies_.fetch_add(1);
     }

@@ -48,7 +48,8 @@ field() { sed -n "s/^$1=//p" <<<"$2"; }
 for who in root nobody; do
   if [ $who = root ]; then out=$(run -- sh -c "$report"); else out=$(as_nobody "$nsrun" --no-tty -- sh -c "$report" 2>"$tmp/err" </dev/null); fi
   eq "default as $who: exit" 0 $?
-  eq "default as $who: uid 0 inside" "uid=0 gid=0 pid=1" "$(head -1 <<<"$out")"
+  # pid 1 is the reaper, the command its child.
+  eq "default as $who: uid 0 inside" "uid=0 gid=0 pid=2" "$(head -1 <<<"$out")"
   for k in user pid mnt uts ipc; do
     check "default as $who: new $k namespace" test "$(field $k "$out")" != "$(ns self $k)"
   done
@@ -75,9 +76,13 @@ for flag in -U:user -p:pid -m:mnt -u:uts -i:ipc -n:net -C:cgroup -T:time --user:
     eq "$opt: $other namespace shared" "$(ns self $other)" "$(field $other "$out")"
   done
 done
-eq "-p: pid 1" "uid=0 gid=0 pid=1" "$(run -p -- sh -c "$report" | head -1)"
+eq "-p: pid 2 under the reaper" "uid=0 gid=0 pid=2" "$(run -p -- sh -c "$report" | head -1)"
+eq "-p --no-reaper: pid 1" "uid=0 gid=0 pid=1" "$(run -p --no-reaper -- sh -c "$report" | head -1)"
+eq "-p: the reaper is pid 1, the command's parent" "1" "$(run -p -- sh -c 'echo $PPID')"
+# Orphans are reaped: a grandchild whose parent is gone leaves no zombie.
+eq "-p: orphans reaped" "0" "$(run -p -m --mount-proc -- sh -c '(sleep 0.2 &) ; sleep 0.6; grep -l "^State:.*Z" /proc/[0-9]*/status 2>/dev/null | wc -l')"
 eq "-U as nobody: maps to root" "uid=0 gid=0 pid=1" \
-  "$(as_nobody "$nsrun" --no-tty -U -p -- sh -c "$report" 2>/dev/null </dev/null | head -1)"
+  "$(as_nobody "$nsrun" --no-tty -U -p --no-reaper -- sh -c "$report" 2>/dev/null </dev/null | head -1)"
 run -u -- sh -c 'hostname nsrun-test-host'
 status=$?
 eq "-u: exit ($(cat "$tmp/err"))" 0 $status
@@ -86,7 +91,7 @@ eq "-u: hostname set inside" nsrun-test-host "$(run -u -- sh -c 'hostname nsrun-
 mounted_inside=$(run -m -- sh -c "mount -t tmpfs none $tmp && grep -c ' $tmp ' /proc/self/mounts")
 eq "-m: tmpfs mounted inside" 1 "$mounted_inside"
 eq "-m: ... and not outside" 0 "$(grep -c " $tmp " /proc/self/mounts)"
-eq "--mount-proc with -p -m" "1 sh" "$(run -p -m --mount-proc -- sh -c 'echo $$ $(cat /proc/1/comm)')"
+eq "--mount-proc with -p -m" "1 sh" "$(run -p -m --mount-proc --no-reaper -- sh -c 'echo $$ $(cat /proc/1/comm)')"
 eq "-T --monotonic/--boottime: offsets" "monotonic 1000 0;boottime 86400 500000000;" \
   "$(run --monotonic=1000 --boottime=86400.5 -- sh -c 'tr -s " " </proc/self/timens_offsets | tr "\n" ";"')"
 up=$(run --boottime=86400 -- cut -d. -f1 /proc/uptime)
@@ -151,8 +156,20 @@ for sig in TERM HUP INT; do
   status=$?
   eq "SIG$sig forwarded to the command" $((128 + $(kill -l $sig))) $status
 done
-# pid 1 of a pid namespace gets only the signals it handles: a trap works.
-"$nsrun" --no-tty -- sh -c 'trap "exit 42" TERM; while :; do sleep 0.05; done' </dev/null 2>/dev/null &
+# In the default pid namespace the reaper passes them on to a command that
+# has no handler of its own.
+for sig in TERM INT; do
+  "$nsrun" --no-tty -- sleep 1000 </dev/null 2>/dev/null &
+  pid=$!
+  started+=("$pid")
+  sleep 0.5
+  kill -$sig $pid
+  wait $pid
+  status=$?
+  eq "SIG$sig reaches a command under the reaper" $((128 + $(kill -l $sig))) $status
+done
+# Without it the command is pid 1 and gets only the signals it handles.
+"$nsrun" --no-tty --no-reaper -- sh -c 'trap "exit 42" TERM; while :; do sleep 0.05; done' </dev/null 2>/dev/null &
 pid=$!
 started+=("$pid")
 sleep 0.5
@@ -211,7 +228,12 @@ contains "--version" "nsrun " "$("$nsrun" --version)"
 out=$(script -qec "$nsrun -- sh -c 'tty; ps -o pgid=,tpgid= -p \$\$; stty size'" /dev/null </dev/null)
 contains "pty: the command's terminal is a new pty" "/dev/pts/" "$out"
 fg=$(grep -E '^ *[0-9]+ +[0-9]+' <<<"$out" | head -1 | tr -s ' ' | sed 's/^ //; s/\r//')
-eq "pty: the command's group is the terminal's foreground" "1 1" "$fg"
+eq "pty: the command's group is the terminal's foreground" "2 2" "$fg"
+# Ctrl-C typed on the terminal reaches the command (the pty's foreground
+# group), not the reaper.
+out=$( (sleep 1; printf '\003'; sleep 2) | script -qec "$nsrun -- sleep 100" /dev/null)
+status=$?
+eq "pty: Ctrl-C ends the command: 130 ($out)" 130 $status
 out=$(script -qec "$nsrun -- sh -c 'exit 3'" /dev/null </dev/null)
 status=$?
 eq "pty: exit status passes through ($out)" 3 $status

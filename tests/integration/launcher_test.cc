@@ -247,12 +247,26 @@ TEST_CASE("launch: a missing init binary is ENOENT from the spawn, not a hang") 
   check_nothing_left();
 }
 
+TEST_CASE("launch: a script cannot be exec'd from the sealed memfd, and says so") {
+  require_root();
+  nsenter::test::WorldExecutable dir(kNsrun);
+  const std::string script = dir.add_script("init.sh", "#!/bin/sh\nexit 0\n");
+  Launcher launcher({.init_binary = script});
+  auto init = launcher.launch(Bootstrap{});
+  REQUIRE_FALSE(init);
+  CHECK(init.error().sys_errno == ENOEXEC);
+  CHECK(init.error().detail_view().find("is a script") != std::string_view::npos);
+  CHECK(launcher.launches() == 0);
+  check_nothing_left();
+}
+
 TEST_CASE("launch: protocol breakers get typed errors and leave nothing running") {
   require_root();
   Launcher launcher({.init_binary = "/bin/sh", .exec_from_sealed_memfd = false});
   const auto msg = wire::encode(pid_uts_ipc_mnt());
   REQUIRE(msg);
   const std::string msg_len = std::to_string(msg->size());
+  const std::string self = std::to_string(::getpid());
   struct Case {
     const char* name;
     std::string script;
@@ -265,6 +279,12 @@ TEST_CASE("launch: protocol breakers get typed errors and leave nothing running"
       {"wrong handshake byte", "printf 'x' >&3; exec sleep 1000", Op::ReadHandshake, Code::BadHandshake},
       {"dies before the handshake", "exit 3", Op::WaitInit, Code::InitDied},
       {"bad pid line", "printf '\\0' >&3; head -c " + msg_len + " <&3 >/dev/null; echo '{\"stage1_pid\":0}' >&3; exec sleep 1000",
+       Op::ReadPidLine, Code::BadPidLine},
+      // Our own pid: not our child. Were the check broken, the cleanup
+      // would kill this test and nothing else.
+      {"pid line naming a process that is not ours",
+       "printf '\\0' >&3; head -c " + msg_len + " <&3 >/dev/null; echo '{\"stage1_pid\":" + self + ",\"stage2_pid\":" + self +
+           "}' >&3; exec sleep 1000",
        Op::ReadPidLine, Code::BadPidLine},
       {"pid line with extra fields",
        "printf '\\0' >&3; head -c " + msg_len + " <&3 >/dev/null; echo '{\"stage1_pid\":1,\"stage2_pid\":1,\"x\":1}' >&3; exec sleep 1000",

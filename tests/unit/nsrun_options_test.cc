@@ -84,6 +84,15 @@ TEST_CASE("creation flags, short and long, and the command after them") {
   CHECK(config_of({"-C", "-i", "-T"}, fake_host(0)).clone_flags == NsSet{NsKind::cgroup, NsKind::ipc, NsKind::time});
 }
 
+TEST_CASE("short options cluster as in unshare") {
+  CHECK(config_of({"-Ur"}, fake_host(1000)).clone_flags == NsSet{NsKind::user});
+  CHECK(config_of({"-pm", "-Uu"}, fake_host(0)).clone_flags ==
+        NsSet{NsKind::pid, NsKind::mnt, NsKind::user, NsKind::uts});
+  CHECK(config_of({"-rp"}, fake_host(0)).clone_flags == NsSet{NsKind::user, NsKind::pid});
+  const ParseResult r = parse({"-t42n"}, fake_host(0, {{"/proc/42n/ns/net", 1}}));
+  CHECK_FALSE(r.request.has_value());  // -t takes the rest of the word, as getopt does: "42n" is no pid
+}
+
 TEST_CASE("id maps") {
   // -U alone maps you to root; so does -r.
   for (const char* flag : {"-U", "-r", "--map-root-user"}) {
@@ -172,12 +181,16 @@ TEST_CASE("other options and usage errors") {
   CHECK(r.request->dry_run);
   CHECK(parse({"--log-level=3"}, fake_host(0)).request->log_level == LogLevel::Warning);
   CHECK(parse({"--no-tty"}, fake_host(0)).request->tty == nsrun::TtyMode::Never);
+  CHECK(parse({"-p"}, fake_host(0)).request->reaper);
+  CHECK_FALSE(parse({"-p", "--no-reaper"}, fake_host(0)).request->reaper);
   CHECK(parse({"-h"}, fake_host(0)).help);
   CHECK(parse({"--version"}, fake_host(0)).version);
   CHECK(error_of({"--oom-score-adj=1001"}, fake_host(0)).find("-1000..1000") != std::string::npos);
   CHECK(error_of({"--log-level=loud"}, fake_host(0)).find("--log-level takes") != std::string::npos);
   CHECK(error_of({"--bogus"}, fake_host(0)) == "unknown option '--bogus'");
-  CHECK(error_of({"-t"}, fake_host(0)) == "-t needs an argument");
+  CHECK(error_of({"-t"}, fake_host(0)) == "-t/--target needs a pid");
+  CHECK(error_of({"--target"}, fake_host(0)) == "-t/--target needs a pid");
+  CHECK(error_of({"-px"}, fake_host(0)) == "unknown option '-x'");
   CHECK(error_of({"-U", "--mount-proc"}, fake_host(0)) == "--mount-proc needs new pid and mount namespaces (-p -m)");
   CHECK(error_of({"--map-users=1:2"}, fake_host(0)).find("INSIDE:OUTSIDE:COUNT") != std::string::npos);
   CHECK(error_of({"--map-user=no-such-user-here"}, fake_host(0)).find("no such user") != std::string::npos);

@@ -12,13 +12,20 @@
 //                  `unshare --mount-proc`
 //   --tty          fd 0 is a pseudo-terminal made for this init: make it
 //                  the controlling terminal (stage 2 leads a new session)
+//   --reaper       stage 2 is pid 1 of a new pid namespace, which the
+//                  kernel spares every signal it has no handler for: run
+//                  the command as its child instead, forward signals to
+//                  it, reap orphans, and exit with its status
 //
 // The protocol profile is runc 1.1's unless _NSRUN_PROFILE=runc-1.2 (the
 // launcher in nsrun sets it to send time-namespace offsets).
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -40,13 +47,62 @@ constexpr const char* kProfileEnv = "_NSRUN_PROFILE";
   ::_exit(status);
 }
 
+constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+void ignore_signal(int) {}
+
+// The --reaper init: pid 1 with the command as its only child. Returns
+// only in the child, which goes on to exec the command.
+void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
+  sigset_t waited, saved;
+  ::sigemptyset(&waited);
+  for (int sig : kForwardedSignals) ::sigaddset(&waited, sig);
+  ::sigaddset(&waited, SIGCHLD);
+  ::sigaddset(&waited, SIGTTOU);  // the child's tcsetpgrp() from the background
+  ::sigprocmask(SIG_BLOCK, &waited, &saved);
+  // A handler, so that the kernel queues these for pid 1 instead of
+  // dropping them; it never runs: they stay blocked and sigwaitinfo takes
+  // them.
+  struct sigaction sa {};
+  sa.sa_handler = ignore_signal;
+  for (int sig : kForwardedSignals) ::sigaction(sig, &sa, nullptr);
+  ::sigaction(SIGCHLD, &sa, nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) die(ctx, nsenter::Op::Exec, errno, "fork the command under the pid-1 reaper", 1);
+  if (child == 0) {
+    // Its own process group, the terminal's foreground one: Ctrl-C on
+    // the pty reaches the command, not the reaper.
+    ::setpgid(0, 0);
+    if (tty) ::tcsetpgrp(STDIN_FILENO, ::getpid());
+    sa.sa_handler = SIG_DFL;
+    for (int sig : kForwardedSignals) ::sigaction(sig, &sa, nullptr);
+    ::sigaction(SIGCHLD, &sa, nullptr);
+    ::sigprocmask(SIG_SETMASK, &saved, nullptr);
+    return;
+  }
+  ::setpgid(child, child);
+  ::close(ctx.init_pipe);
+  if (ctx.log_pipe >= 0) ::close(ctx.log_pipe);
+  while (true) {
+    siginfo_t si{};
+    if (::sigwaitinfo(&waited, &si) < 0) continue;
+    if (si.si_signo != SIGCHLD) {
+      if (si.si_signo != SIGTTOU) ::kill(child, si.si_signo);
+      continue;
+    }
+    int status = 0;
+    for (pid_t pid; (pid = ::waitpid(-1, &status, WNOHANG)) > 0;)
+      if (pid == child) ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  }
+}
+
 // Stage 2: hand the process over to the command. The init and log pipes
 // become close-on-exec rather than closed, so that an exec failure can
 // still be reported on the log pipe; the protocol's variables are removed
 // so the command (another nsrun, say) is not an init again.
 [[noreturn]] void exec_command(nsenter::InitContext& ctx, int argc, char** argv) {
   char** command = nullptr;
-  bool private_mounts = false, mount_proc = false, tty = false;
+  bool private_mounts = false, mount_proc = false, tty = false, reaper = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--") {
@@ -56,6 +112,7 @@ constexpr const char* kProfileEnv = "_NSRUN_PROFILE";
     if (arg == "--private-mounts") private_mounts = true;
     if (arg == "--mount-proc") mount_proc = private_mounts = true;
     if (arg == "--tty") tty = true;
+    if (arg == "--reaper") reaper = true;
   }
   const char* shell = std::getenv("SHELL");
   char* fallback[] = {const_cast<char*>(shell != nullptr && *shell != '\0' ? shell : "/bin/sh"), nullptr};
@@ -74,6 +131,7 @@ constexpr const char* kProfileEnv = "_NSRUN_PROFILE";
     if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
       die(ctx, nsenter::Op::Exec, errno, "mount proc on /proc", 1);
   }
+  if (reaper) run_as_reaper(ctx, tty);
   ::execvp(command[0], command);
   const int err = errno;
   die(ctx, nsenter::Op::Exec, err, command[0], err == ENOENT ? 127 : 126);

@@ -39,6 +39,7 @@ struct RunRequest {
   TtyMode tty = TtyMode::Auto;
   bool dry_run = false;
   bool defaults = false;  // no namespace flag was given
+  bool reaper = true;     // with a new pid namespace, a pid-1 reaper runs the command
 };
 
 // What the parser may ask of the machine.
@@ -93,6 +94,10 @@ inline constexpr std::string_view kRunUsage =
     "                        newuidmap when not root; implies -U)\n"
     "      --map-groups=INSIDE:OUTSIDE:COUNT  the same for gids (newgidmap)\n"
     "      --mount-proc      mount a fresh /proc (needs new pid and mount namespaces)\n"
+    "      --no-reaper       in a new pid namespace, run the command itself as pid 1\n"
+    "                        (default: pid 1 is a small init that forwards signals to\n"
+    "                        the command and reaps orphans; the kernel gives pid 1\n"
+    "                        only the signals it handles)\n"
     "\n"
     "Joined namespaces (as nsenter):\n"
     "  -t, --target=PID      join all of PID's namespaces that differ from ours;\n"
@@ -187,9 +192,11 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
 
   enum : int {
     kMapUser = 1000, kMapGroup, kMapUsers, kMapGroups, kMountProc, kMonotonic, kBoottime,
-    kOom, kLogLevel, kTty, kNoTty, kDryRun,
+    kOom, kLogLevel, kTty, kNoTty, kDryRun, kNoReaper,
   };
-  // Kind options take an optional =PATH (join instead of create).
+  // Long kind options take an optional =PATH (join instead of create);
+  // short ones take nothing, so clusters like -Ur and -pm work as in
+  // unshare.
   static const option longopts[] = {
       {"user", optional_argument, nullptr, 'U'},    {"pid", optional_argument, nullptr, 'p'},
       {"mount", optional_argument, nullptr, 'm'},   {"uts", optional_argument, nullptr, 'u'},
@@ -202,6 +209,7 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
       {"boottime", required_argument, nullptr, kBoottime},  {"oom-score-adj", required_argument, nullptr, kOom},
       {"log-level", required_argument, nullptr, kLogLevel}, {"tty", no_argument, nullptr, kTty},
       {"no-tty", no_argument, nullptr, kNoTty},             {"dry-run", no_argument, nullptr, kDryRun},
+      {"no-reaper", no_argument, nullptr, kNoReaper},
       {"help", no_argument, nullptr, 'h'},                  {"version", no_argument, nullptr, 'V'},
       {nullptr, 0, nullptr, 0},
   };
@@ -227,7 +235,7 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
   args.push_back(nullptr);
   const int n = static_cast<int>(args.size()) - 1;
   int c;
-  while ((c = ::getopt_long(n, args.data(), "+U::p::m::u::i::n::C::T::rt:hV", longopts, nullptr)) != -1) {
+  while ((c = ::getopt_long(n, args.data(), "+UpmuinCTrt:hV", longopts, nullptr)) != -1) {
     const std::string_view arg = optarg != nullptr ? optarg : "";
     if (auto kind = kind_of_flag(c)) {
       if (optarg != nullptr) {
@@ -289,14 +297,13 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
       case kTty: req.tty = TtyMode::Always; break;
       case kNoTty: req.tty = TtyMode::Never; break;
       case kDryRun: req.dry_run = true; break;
+      case kNoReaper: req.reaper = false; break;
       case 'h': out.help = true; return out;
       case 'V': out.version = true; return out;
-      default: {
-        const std::string bad = optind > 0 && optind <= n ? args[static_cast<std::size_t>(optind - 1)] : "?";
-        if (optopt != 0 && optopt < 256 && std::string_view("t").find(static_cast<char>(optopt)) != std::string_view::npos)
-          return usage(std::string("-") + static_cast<char>(optopt) + " needs an argument");
-        return usage("unknown option '" + bad + "'");
-      }
+      default:
+        if (optopt == 't') return usage("-t/--target needs a pid");
+        if (optopt != 0 && optopt < 256) return usage(std::string("unknown option '-") + static_cast<char>(optopt) + "'");
+        return usage("unknown option '" + std::string(optind > 0 && optind <= n ? args[static_cast<std::size_t>(optind - 1)] : "?") + "'");
     }
   }
   for (int i = optind; i < n; ++i) req.command.emplace_back(args[static_cast<std::size_t>(i)]);

@@ -13,7 +13,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -120,8 +123,10 @@ inline nsenter::Result<Pty> open_pty() {
   return p;
 }
 
+// At most PIPE_BUF bytes: after POLLOUT that much never blocks, so a slow
+// reader of our stdout cannot stall the loop (signals, the pidfd, stdin).
 inline bool write_some(int fd, std::string& pending) {
-  const ssize_t n = ::write(fd, pending.data(), pending.size());
+  const ssize_t n = ::write(fd, pending.data(), std::min<std::size_t>(pending.size(), PIPE_BUF));
   if (n > 0) pending.erase(0, static_cast<std::size_t>(n));
   return n >= 0 || errno == EAGAIN || errno == EINTR;
 }
@@ -143,6 +148,14 @@ inline int run(const RunRequest& req) {
   }
   ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
   nsenter::UniqueFd sigfd(::signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sigfd) {
+    std::fprintf(stderr, "nsrun: signalfd: %s\n", ::strerrordesc_np(errno));
+    return kExitFailure;
+  }
+  // A reader of our output that goes away (nsrun ... | head -1) is EPIPE
+  // on the next write, not a SIGPIPE that would kill nsrun with the
+  // terminal still raw. The init gets default dispositions from spawn().
+  ::signal(SIGPIPE, SIG_IGN);
 
   std::optional<Pty> pty;
   if (use_pty) {
@@ -158,6 +171,10 @@ inline int run(const RunRequest& req) {
   opt.argv = {"nsrun"};
   for (const auto& f : req.init_flags) opt.argv.push_back(f);
   if (use_pty) opt.argv.push_back("--tty");
+  // pid 1 of a new pid namespace gets only the signals it handles, so the
+  // command runs as its child under a small init that forwards them.
+  if (req.reaper && req.config.clone_flags && req.config.clone_flags->contains(NsKind::pid))
+    opt.argv.push_back("--reaper");
   opt.argv.push_back("--");
   for (const auto& a : req.command) opt.argv.push_back(a);
   opt.log_level = req.log_level;
@@ -231,6 +248,10 @@ inline int run(const RunRequest& req) {
     const int at_out = !to_stdout.empty() ? add(STDOUT_FILENO, POLLOUT) : -1;
     if (::poll(fds, n, -1) < 0) {
       if (errno == EINTR) continue;
+      // Cannot serve the command any more: end it rather than leave it
+      // running unsupervised, then report as usual.
+      std::fprintf(stderr, "nsrun: poll: %s%s", ::strerrordesc_np(errno), raw ? "\r\n" : "\n");
+      (void)init->signal(SIGKILL);
       break;
     }
     if (fds[at_sig].revents & POLLIN) {
@@ -249,8 +270,16 @@ inline int run(const RunRequest& req) {
     if (at_in >= 0 && fds[at_in].revents) {
       char buf[4096];
       const ssize_t r = ::read(STDIN_FILENO, buf, sizeof buf);
-      if (r > 0) to_master.append(buf, static_cast<std::size_t>(r));
-      else if (r == 0 || (errno != EAGAIN && errno != EINTR)) stdin_open = false;
+      if (r > 0) {
+        to_master.append(buf, static_cast<std::size_t>(r));
+      } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+        stdin_open = false;
+        // End of input becomes end of file on the pty, as script(1) does:
+        // the terminal's EOF character, which a reader in canonical mode
+        // sees as EOF.
+        termios t{};
+        if (::tcgetattr(pty->master.get(), &t) == 0 && (t.c_lflag & ICANON)) to_master += static_cast<char>(t.c_cc[VEOF]);
+      }
     }
     if (at_master >= 0 && fds[at_master].revents) {
       if (fds[at_master].revents & POLLOUT && !write_some(pty->master.get(), to_master)) to_master.clear();
@@ -265,7 +294,6 @@ inline int run(const RunRequest& req) {
   // What the command wrote before it exited, and what its stage 2 said.
   if (pty) {
     drain_master();
-    ::fcntl(STDOUT_FILENO, F_SETFL, ::fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
     while (!to_stdout.empty() && write_some(STDOUT_FILENO, to_stdout)) {
     }
   }
