@@ -146,36 +146,32 @@ run -- sh -c 'exit 7'
 eq "exit status passes through" 7 $?
 run -U -- sh -c 'kill -TERM $$'
 eq "killed by SIGTERM: 128+15" 143 $?
+# Signals sent to nsrun once the command runs (it touches $tmp/ready), so
+# they go through the forwarding and not nsrun's own default action.
+signal_case() {  # signal_case DESCRIPTION SIGNAL EXPECTED-STATUS NSRUN-ARGS...
+  local what=$1 sig=$2 expected=$3
+  shift 3
+  rm -f "$tmp/ready"
+  "$nsrun" --no-tty "$@" </dev/null 2>/dev/null &
+  local pid=$!
+  started+=("$pid")
+  for _ in $(seq 400); do [ -e "$tmp/ready" ] && break; sleep 0.05; done
+  kill -"$sig" "$pid"
+  wait "$pid"
+  eq "$what" "$expected" $?
+}
+ready="touch $tmp/ready;"
 for sig in TERM HUP INT; do
-  "$nsrun" --no-tty -U -- sleep 1000 </dev/null 2>/dev/null &
-  pid=$!
-  started+=("$pid")
-  sleep 0.3
-  kill -$sig $pid
-  wait $pid
-  status=$?
-  eq "SIG$sig forwarded to the command" $((128 + $(kill -l $sig))) $status
+  signal_case "SIG$sig forwarded to the command" $sig $((128 + $(kill -l $sig))) -U -- sh -c "$ready exec sleep 1000"
 done
-# In the default pid namespace the reaper passes them on to a command that
-# has no handler of its own.
+# In a new pid namespace the reaper passes them on to a command that has
+# no handler of its own.
 for sig in TERM INT; do
-  "$nsrun" --no-tty -- sleep 1000 </dev/null 2>/dev/null &
-  pid=$!
-  started+=("$pid")
-  sleep 0.5
-  kill -$sig $pid
-  wait $pid
-  status=$?
-  eq "SIG$sig reaches a command under the reaper" $((128 + $(kill -l $sig))) $status
+  signal_case "SIG$sig reaches a command under the reaper" $sig $((128 + $(kill -l $sig))) -- sh -c "$ready exec sleep 1000"
 done
 # Without it the command is pid 1 and gets only the signals it handles.
-"$nsrun" --no-tty --no-reaper -- sh -c 'trap "exit 42" TERM; while :; do sleep 0.05; done' </dev/null 2>/dev/null &
-pid=$!
-started+=("$pid")
-sleep 0.5
-kill -TERM $pid
-wait $pid
-eq "SIGTERM reaches a trapping pid 1" 42 $?
+signal_case "SIGTERM reaches a trapping pid 1" TERM 42 --no-reaper -- \
+  sh -c "trap 'exit 42' TERM; $ready while :; do sleep 0.05; done"
 
 # --- errors ----------------------------------------------------------------------
 out=$(run -- /nonexistent/cmd 2>&1)
