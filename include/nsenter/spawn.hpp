@@ -64,6 +64,14 @@ struct Spawned {
 
 namespace detail {
 
+// The kernel's struct sigaction (not glibc's: different layout).
+struct KernelSigaction {
+  void* handler;
+  unsigned long flags;
+  void* restorer;
+  std::uint64_t mask;
+};
+
 struct SpawnShared {
   const SpawnRequest* request;
   int fd_limit;             // for the close loop when close_range is missing
@@ -83,14 +91,16 @@ __attribute__((no_sanitize("address", "undefined"), noinline)) inline int spawn_
   };
   if (req.new_process_group && ::setpgid(0, 0) != 0) fail(errno);
   // Default dispositions: a handler address means nothing after exec, and
-  // the runtime's ignored signals (SIGPIPE, often) are not the init's.
+  // the runtime's ignored signals (SIGPIPE, often) are not the init's. The
+  // raw system call, because glibc's sigaction() refuses its own two
+  // signals (32, 33), which may arrive ignored from whoever started us.
   for (int sig = 1; sig < NSIG; ++sig) {
-    struct sigaction sa {};
-    if (sig == SIGKILL || sig == SIGSTOP || ::sigaction(sig, nullptr, &sa) != 0) continue;
-    if (sa.sa_handler == SIG_DFL) continue;
-    sa.sa_handler = SIG_DFL;
-    sa.sa_flags = 0;
-    ::sigaction(sig, &sa, nullptr);
+    KernelSigaction old{};
+    if (sig == SIGKILL || sig == SIGSTOP ||
+        ::syscall(SYS_rt_sigaction, sig, nullptr, &old, sizeof(std::uint64_t)) != 0 || old.handler == nullptr)
+      continue;
+    const KernelSigaction dfl{};  // SIG_DFL, no flags, empty mask
+    ::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(std::uint64_t));
   }
   // Lift every source above the target range first, so that moving one
   // never overwrites another that is still to be moved.
