@@ -216,8 +216,9 @@ struct LauncherConfig {
 
 struct LaunchOptions {
   std::vector<std::string> argv;  // the init's argv; empty: {"nsenter-init"}
-  // The init's environment; nullopt: this process's. Either way every
-  // _LIBCONTAINER_* variable is replaced by the launcher's own.
+  // The init's environment; nullopt: this process's (read from environ, so
+  // no thread may setenv() meanwhile). Either way every _LIBCONTAINER_*
+  // variable is replaced by the launcher's own.
   std::optional<std::vector<std::string>> env;
   LogLevel log_level = LogLevel::Info;
   // Every record the init writes during the launch, fatal ones included,

@@ -77,6 +77,7 @@ for flag in -U:user -p:pid -m:mnt -u:uts -i:ipc -n:net -C:cgroup -T:time --user:
   done
 done
 eq "-p: pid 2 under the reaper" "uid=0 gid=0 pid=2" "$(run -p -- sh -c "$report" | head -1)"
+eq "-Urpm: clustered short options" "uid=0 gid=0 pid=1" "$(run -Urpm --no-reaper -- sh -c "$report" | head -1)"
 eq "-p --no-reaper: pid 1" "uid=0 gid=0 pid=1" "$(run -p --no-reaper -- sh -c "$report" | head -1)"
 eq "-p: the reaper is pid 1, the command's parent" "1" "$(run -p -- sh -c 'echo $PPID')"
 # Orphans are reaped: a grandchild whose parent is gone leaves no zombie.
@@ -230,6 +231,11 @@ eq "pty: the command's group is the terminal's foreground" "2 2" "$fg"
 out=$( (sleep 1; printf '\003'; sleep 2) | script -qec "$nsrun -- sleep 100" /dev/null)
 status=$?
 eq "pty: Ctrl-C ends the command: 130 ($out)" 130 $status
+# --tty with piped input: its end becomes end of file on the pty.
+out=$(printf 'piped line\n' | "$nsrun" --tty -- cat 2>&1)
+status=$?
+eq "--tty with piped stdin: exit" 0 $status
+contains "--tty with piped stdin: the command read it" "piped line" "$out"
 out=$(script -qec "$nsrun -- sh -c 'exit 3'" /dev/null </dev/null)
 status=$?
 eq "pty: exit status passes through ($out)" 3 $status
