@@ -7,6 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Setup needs root (apt); an unprivileged user on a prepared machine skips it.
-if [ "$(id -u)" = 0 ]; then tools/setup.sh >&2; fi
+if [ "$(id -u)" = 0 ]; then
+  tools/setup.sh >&2
+elif ! command -v bazel >/dev/null; then
+  echo "nsrun.sh: bazel is missing; run tools/nsrun.sh once as root to install what is needed" >&2
+  exit 1
+fi
 bazel build -c opt //tools/nsrun >&2 2>/dev/null || bazel build -c opt //tools/nsrun >&2
 exec bazel-bin/tools/nsrun/nsrun "$@"

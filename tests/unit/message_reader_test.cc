@@ -3,8 +3,11 @@
 #include "nsenter/message_reader.hpp"
 
 #include <doctest/doctest.h>
+#include <signal.h>
 #include <sys/socket.h>
 
+#include <atomic>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -109,4 +112,51 @@ TEST_CASE("a read error carries errno and the fd") {
   CHECK(r.error().code == Code::SystemError);
   CHECK(r.error().sys_errno == EBADF);
   CHECK(r.error().detail_view() == fmt::format("read fd {}", fd));
+}
+
+namespace {
+std::atomic<int> g_interruptions{0};
+void count_interruption(int) { ++g_interruptions; }
+
+// The scheduler state of thread `tid` of this process ('S' while blocked).
+char thread_state(pid_t tid) {
+  std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() ? '?' : line[close + 2];
+}
+}  // namespace
+
+TEST_CASE("a read interrupted by a signal (EINTR) is retried") {
+  Pair p;
+  const std::string msg = MessageBuilder().u32(kCloneFlags, CLONE_NEWNET).str(kUidMap, "0 1000 1\n").build();
+  // A handler without SA_RESTART: a blocked read returns EINTR.
+  struct sigaction sa {}, old {};
+  sa.sa_handler = count_interruption;
+  REQUIRE(::sigaction(SIGUSR1, &sa, &old) == 0);
+  std::atomic<pid_t> tid{0};
+  std::atomic<bool> done{false};  // a reader that gave up must not leave us waiting
+  nsenter::Result<nsenter::wire::Bytes> result = nsenter::make_error(nsenter::Op::None, Code::SystemError);
+  std::thread reader([&] {
+    tid = ::gettid();
+    result = read_message(p.reader);
+    done = true;
+  });
+  while (tid == 0) std::this_thread::yield();
+  // Half the message, so the reader blocks for the rest; each signal is
+  // sent only once the reader is seen blocked, so each interrupts a read.
+  p.send(msg.substr(0, 20));
+  for (int i = 0; i < 5; ++i) {
+    while (!done && thread_state(tid) != 'S') std::this_thread::yield();
+    if (done) break;
+    ::pthread_kill(reader.native_handle(), SIGUSR1);
+    while (!done && g_interruptions <= i) std::this_thread::yield();
+  }
+  if (!done) p.send(msg.substr(20));
+  reader.join();
+  ::sigaction(SIGUSR1, &old, nullptr);
+  CHECK(g_interruptions == 5);
+  REQUIRE_MESSAGE(result.has_value(), nsenter::to_string(result.error()));
+  CHECK(std::string(result->begin(), result->end()) == msg);
 }
