@@ -272,6 +272,19 @@ struct LaunchCleanup {
   }
 };
 
+// With fd 0, 1 or 2 closed in this process, a new pipe can land there and
+// then pass for the init's stdin. The launcher's own fds are moved above 2.
+inline Result<void> lift_above_stdio(UniqueFd& fd) noexcept {
+  if (!fd || fd.get() > 2) return {};
+  UniqueFd lifted(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 3));
+  if (!lifted) return in_stage(make_sys_error(Op::SpawnInit, errno, "move fd above 2"), Stage::Launcher);
+  fd = std::move(lifted);
+  return {};
+}
+
+// An stdio entry naming a closed fd means closed: inherited as it is.
+inline int open_or_closed(int fd) noexcept { return fd >= 0 && ::fcntl(fd, F_GETFD) >= 0 ? fd : -1; }
+
 inline std::optional<std::pair<pid_t, pid_t>> parse_pid_line(std::string_view line) noexcept {
   constexpr std::string_view a = "{\"stage1_pid\":", b = ",\"stage2_pid\":", c = "}\n";
   auto number = [](std::string_view& s, pid_t& out) {
@@ -323,6 +336,8 @@ class Launcher {
       cgroup_dir.reset(::open(opt.cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       if (!cgroup_dir) return fail(make_sys_error(Op::PlaceInCgroup, errno, opt.cgroup));
     }
+    for (UniqueFd* fd : {&init_pipe, &child_init_pipe, &log_pipe, &child_log_pipe, &cgroup_dir})
+      if (auto r = detail::lift_above_stdio(*fd); !r) return r.error();
 
     int exec_fd = -1;
     if (config_.exec_from_sealed_memfd) {
@@ -346,7 +361,8 @@ class Launcher {
     env.push_back(fmt::format("{}={}", RuncEnv::init_pipe, kInitPipeFd));
     env.push_back(fmt::format("{}={}", RuncEnv::log_pipe, kLogPipeFd));
     env.push_back(fmt::format("{}={}", RuncEnv::log_level, static_cast<int>(opt.log_level)));
-    std::vector<int> fds{opt.stdio[0], opt.stdio[1], opt.stdio[2], child_init_pipe.get(), child_log_pipe.get()};
+    std::vector<int> fds{detail::open_or_closed(opt.stdio[0]), detail::open_or_closed(opt.stdio[1]),
+                         detail::open_or_closed(opt.stdio[2]), child_init_pipe.get(), child_log_pipe.get()};
     fds.insert(fds.end(), opt.extra_fds.begin(), opt.extra_fds.end());
     if (config.mount_sources) {
       // Stage 1 receives each source's fd onto a free number past ours.
@@ -593,6 +609,7 @@ class Launcher {
         return in_stage(make_sys_error(Op::SpawnInit, ENOEXEC,
                                        path + " is a script: exec it by path (exec_from_sealed_memfd = false)"),
                         Stage::Launcher);
+      if (auto r = detail::lift_above_stdio(*fd); !r) return r.error();
       sealed_ = std::move(*fd);
       sealed_copies_.fetch_add(1);
     }

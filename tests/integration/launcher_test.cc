@@ -394,6 +394,33 @@ TEST_CASE("launch: only the fds asked for reach the init") {
   check_nothing_left();
 }
 
+TEST_CASE("launch: with our stdin closed, the init's stdin is closed too, not one of our pipes") {
+  require_root();
+  Capture out;  // before fd 0 is freed, so that it does not take it
+  const int saved = ::fcntl(0, F_DUPFD_CLOEXEC, 10);
+  REQUIRE(saved >= 0);
+  ::close(0);
+  std::string text;
+  bool launched = false;
+  {
+    // A fresh Launcher: its sealed memfd, too, is made with fd 0 free.
+    Launcher launcher({.init_binary = kNsrun});
+    LaunchOptions opt = nsrun_running({"/bin/sh", "-c", "readlink /proc/self/fd/0 || echo closed"}, out.writer());
+    opt.stdio[0] = 0;
+    auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
+    launched = static_cast<bool>(init);
+    if (init) {
+      text = out.text();
+      init->wait();
+    }
+  }
+  ::dup2(saved, 0);
+  ::close(saved);
+  REQUIRE(launched);
+  CHECK(text == "closed\n");
+  check_nothing_left();
+}
+
 TEST_CASE("launch: into a cgroup v2 directory atomically, and into v1 by cgroup.procs") {
   require_root();
   struct Dir {
