@@ -49,17 +49,22 @@ constexpr const char* kProfileEnv = "_NSRUN_PROFILE";
 
 constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
+// The signal mask the init was started with; the constructor blocks the
+// forwarded signals for the whole pipeline (see nsrun_init).
+sigset_t g_start_mask;
+
 void ignore_signal(int) {}
 
 // The --reaper init: pid 1 with the command as its only child. Returns
 // only in the child, which goes on to exec the command.
 void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
-  sigset_t waited, saved;
+  // The forwarded signals are blocked since the constructor, so any that
+  // nsrun sent before this point are pending here, not lost.
+  sigset_t waited;
   ::sigemptyset(&waited);
   for (int sig : kForwardedSignals) ::sigaddset(&waited, sig);
   ::sigaddset(&waited, SIGCHLD);
-  ::sigaddset(&waited, SIGTTOU);  // the child's tcsetpgrp() from the background
-  ::sigprocmask(SIG_BLOCK, &waited, &saved);
+  ::sigprocmask(SIG_BLOCK, &waited, nullptr);
   // A handler, so that the kernel queues these for pid 1 instead of
   // dropping them; it never runs: they stay blocked and sigwaitinfo takes
   // them.
@@ -70,24 +75,27 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
   const pid_t child = ::fork();
   if (child < 0) die(ctx, nsenter::Op::Exec, errno, "fork the command under the pid-1 reaper", 1);
   if (child == 0) {
-    // Its own process group, the terminal's foreground one: Ctrl-C on
-    // the pty reaches the command, not the reaper.
-    ::setpgid(0, 0);
-    if (tty) ::tcsetpgrp(STDIN_FILENO, ::getpid());
+    // A session of its own, with the pty as its controlling terminal:
+    // Ctrl-C reaches the command, not the reaper; and its process group
+    // is orphaned (its parent is in another session), so a Ctrl-Z is
+    // discarded as it is without the reaper, instead of stopping the
+    // command where nothing would ever resume it.
+    ::setsid();
+    if (tty && ::ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
+      die(ctx, nsenter::Op::Exec, errno, "make fd 0 the controlling terminal (TIOCSCTTY)", 1);
     sa.sa_handler = SIG_DFL;
     for (int sig : kForwardedSignals) ::sigaction(sig, &sa, nullptr);
     ::sigaction(SIGCHLD, &sa, nullptr);
-    ::sigprocmask(SIG_SETMASK, &saved, nullptr);
+    ::sigprocmask(SIG_SETMASK, &g_start_mask, nullptr);
     return;
   }
-  ::setpgid(child, child);
   ::close(ctx.init_pipe);
   if (ctx.log_pipe >= 0) ::close(ctx.log_pipe);
   while (true) {
     siginfo_t si{};
     if (::sigwaitinfo(&waited, &si) < 0) continue;
     if (si.si_signo != SIGCHLD) {
-      if (si.si_signo != SIGTTOU) ::kill(child, si.si_signo);
+      ::kill(child, si.si_signo);
       continue;
     }
     int status = 0;
@@ -121,7 +129,8 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
   ::unsetenv(kProfileEnv);
   ::fcntl(ctx.init_pipe, F_SETFD, FD_CLOEXEC);
   if (ctx.log_pipe >= 0) ::fcntl(ctx.log_pipe, F_SETFD, FD_CLOEXEC);
-  if (tty && ::ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
+  // Without the reaper stage 2 is the session leader that takes the pty.
+  if (tty && !reaper && ::ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
     die(ctx, nsenter::Op::Exec, errno, "make fd 0 the controlling terminal (TIOCSCTTY)", 1);
   // Private first, so the new /proc does not propagate to the host's mount
   // namespace through a shared /.
@@ -132,6 +141,7 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
       die(ctx, nsenter::Op::Exec, errno, "mount proc on /proc", 1);
   }
   if (reaper) run_as_reaper(ctx, tty);
+  ::sigprocmask(SIG_SETMASK, &g_start_mask, nullptr);
   ::execvp(command[0], command);
   const int err = errno;
   die(ctx, nsenter::Op::Exec, err, command[0], err == ENOENT ? 127 : 126);
@@ -142,6 +152,22 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
 // Not NSENTER_INIT_CONSTRUCTOR: the profile is chosen at run time, so two
 // pipelines share one constructor. Both cost one getenv when not an init.
 __attribute__((constructor(200))) static void nsrun_init(int argc, char** argv, char**) {
+  // An init blocks the signals nsrun forwards from the start: stage 2 of a
+  // new pid namespace is pid 1 from birth, and pid 1 drops every signal it
+  // neither handles nor blocks. Blocked, one that nsrun forwards before the
+  // command runs stays pending until stage 2 restores the mask (to be
+  // delivered) or the reaper takes it (to be passed on).
+  ::sigprocmask(SIG_SETMASK, nullptr, &g_start_mask);
+  if (std::getenv(nsenter::RuncEnv::init_pipe) != nullptr) {
+    sigset_t forwarded;
+    ::sigemptyset(&forwarded);
+    for (int sig : kForwardedSignals) ::sigaddset(&forwarded, sig);
+    ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+    // After the CVE-2019-5736 re-exec the mask we find is the one blocked
+    // above, not the one we were started with: unblock those at exec.
+    if (const char* cloned = std::getenv(nsenter::RuncEnv::cloned_binary); cloned != nullptr && *cloned == '1')
+      for (int sig : kForwardedSignals) ::sigdelset(&g_start_mask, sig);
+  }
   const char* profile = std::getenv(kProfileEnv);
   if (profile != nullptr && std::strcmp(profile, "runc-1.2") == 0) {
     if (auto ctx = nsenter::Runc12Nsexec{}.run()) exec_command(*ctx, argc, argv);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <cstdio>
 #include <cstring>
@@ -118,6 +119,8 @@ inline nsenter::Result<Pty> open_pty() {
   p.slave.reset(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!p.slave)
     return nsenter::in_stage(nsenter::make_sys_error(nsenter::Op::SpawnInit, errno, name), nsenter::Stage::Launcher);
+  for (nsenter::UniqueFd* fd : {&p.master, &p.slave})
+    if (auto r = nsenter::detail::lift_above_stdio(*fd); !r) return r.error();
   winsize ws{};
   if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ::ioctl(p.slave.get(), TIOCSWINSZ, &ws);
   return p;
@@ -133,6 +136,10 @@ inline bool write_some(int fd, std::string& pending) {
 
 // Runs the request; returns nsrun's exit status.
 inline int run(const RunRequest& req) {
+  // Which of our stdio fds are open, before nsrun opens anything that could
+  // take a closed one's number and be handed to the command in its place.
+  std::array<int, 3> stdio{};
+  for (int fd = 0; fd < 3; ++fd) stdio[static_cast<std::size_t>(fd)] = ::fcntl(fd, F_GETFD) >= 0 ? fd : -1;
   const bool use_pty = req.tty == TtyMode::Always || (req.tty == TtyMode::Auto && ::isatty(STDIN_FILENO));
 
   // Signals meant for the command are held from now on: one arriving
@@ -148,7 +155,7 @@ inline int run(const RunRequest& req) {
   }
   ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
   nsenter::UniqueFd sigfd(::signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!sigfd) {
+  if (!sigfd || !nsenter::detail::lift_above_stdio(sigfd)) {
     std::fprintf(stderr, "nsrun: signalfd: %s\n", ::strerrordesc_np(errno));
     return kExitFailure;
   }
@@ -190,6 +197,7 @@ inline int run(const RunRequest& req) {
     else
       print_record(r);
   };
+  opt.stdio = stdio;
   if (pty) opt.stdio = {pty->slave.get(), pty->slave.get(), pty->slave.get()};
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e)
