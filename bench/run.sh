@@ -4,10 +4,13 @@
 #  1. //bench:wire_bench: reading+decoding bootstrap messages against runc's
 #     nl_parse(), on the captured runc messages plus a large synthetic one;
 #  2. //bench:pipeline_bench: whole init starts (needs root: the message
-#     maps host ids 100000..).
+#     maps host ids 100000..);
+#  3. //bench:memory_bench: shared memory held per live init, by how the
+#     init protects its binary (CVE-2019-5736).
 # Prints Markdown tables (copy them into docs/benchmarks.md with the date).
 #
 #   bench/run.sh [ROUNDS [OPS_PER_ROUND [STARTS]]]      (default 15 20000 60)
+# memory_bench runs 7 rounds of 20 live inits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh >/dev/null
@@ -40,3 +43,6 @@ bazel-bin/bench/wire_bench "${1:-15}" "${2:-20000}" \
 
 echo
 bazel-bin/bench/pipeline_bench "${3:-60}" bazel-bin/bench/runc_ref_init bazel-bin/bench/bench_init
+
+echo
+bazel-bin/bench/memory_bench 7 20 bazel-bin/bench/runc_ref_init bazel-bin/bench/bench_init

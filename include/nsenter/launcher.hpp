@@ -229,6 +229,10 @@ struct LaunchOptions {
   std::string cgroup;                             // a cgroup v2 directory; empty: ours
   std::array<int, 3> stdio{0, 1, 2};              // the init's fds 0-2 (-1: closed)
   std::vector<int> extra_fds;                     // become fds 5, 6, ... in the init
+  // _LIBCONTAINER_STATEDIR: where an init that protects itself (runc's,
+  // or RuncSelfProtection) may place a read-only bind mount of its binary
+  // instead of copying it. Unused by inits exec'd from the sealed memfd.
+  std::string state_dir;
   wire::Profile profile = wire::Profile::Runc11;
 };
 
@@ -361,6 +365,7 @@ class Launcher {
     env.push_back(fmt::format("{}={}", RuncEnv::init_pipe, kInitPipeFd));
     env.push_back(fmt::format("{}={}", RuncEnv::log_pipe, kLogPipeFd));
     env.push_back(fmt::format("{}={}", RuncEnv::log_level, static_cast<int>(opt.log_level)));
+    if (!opt.state_dir.empty()) env.push_back(fmt::format("{}={}", RuncEnv::state_dir, opt.state_dir));
     std::vector<int> fds{detail::open_or_closed(opt.stdio[0]), detail::open_or_closed(opt.stdio[1]),
                          detail::open_or_closed(opt.stdio[2]), child_init_pipe.get(), child_log_pipe.get()};
     fds.insert(fds.end(), opt.extra_fds.begin(), opt.extra_fds.end());

@@ -336,7 +336,25 @@ TEST_CASE("launch: the sealed memfd is made once; inits run from it without copy
   const std::string text = out.text();
   CHECK(init->wait()->success());
   CHECK(text.find("cloned=1\n") != std::string::npos);
+  CHECK(text.find("exe_ro=0\n") != std::string::npos);  // a memfd copy
   CHECK(by_path.sealed_copies() == 0);
+  // Given a state directory, a privileged init binds itself read-only
+  // instead of copying (runc's first choice).
+  {
+    char dir[] = "/tmp/nsenter-state.XXXXXX";
+    REQUIRE(::mkdtemp(dir) != nullptr);
+    Capture out2;
+    LaunchOptions with_dir = opt;
+    with_dir.stdio = {-1, out2.writer(), 2};
+    with_dir.state_dir = dir;
+    auto bound = by_path.launch(Bootstrap{}, with_dir);
+    REQUIRE(bound);
+    const std::string text2 = out2.text();
+    CHECK(bound->wait()->success());
+    ::rmdir(dir);
+    CHECK_MESSAGE(text2.find("exe_ro=1\n") != std::string::npos, text2);
+    CHECK(text2.find("cloned=1\n") != std::string::npos);
+  }
   check_nothing_left();
 }
 
