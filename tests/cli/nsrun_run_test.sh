@@ -259,6 +259,9 @@ out=$(printf 'piped line\n' | "$nsrun" --tty -- cat 2>&1)
 status=$?
 eq "--tty with piped stdin: exit" 0 $status
 contains "--tty with piped stdin: the command read it" "piped line" "$out"
+# On a terminal, but with stdout redirected: no pty, so no \r\n in the file.
+script -qec "$nsrun -- sh -c 'echo plain; [ -t 1 ] || echo notty' > $tmp/redirected" /dev/null </dev/null >/dev/null
+eq "stdout redirected: no pty" "$(printf 'plain\nnotty')" "$(cat "$tmp/redirected")"
 out=$(script -qec "$nsrun -- sh -c 'exit 3'" /dev/null </dev/null)
 status=$?
 eq "pty: exit status passes through ($out)" 3 $status

@@ -110,7 +110,7 @@ inline constexpr std::string_view kRunUsage =
     "      --log-level=LEVEL show the init's log records up to LEVEL (panic fatal\n"
     "                        error warning info debug trace; default error)\n"
     "      --tty, --no-tty   give the command a new pseudo-terminal (default: when\n"
-    "                        stdin is a terminal)\n"
+    "                        stdin and stdout are terminals)\n"
     "      --dry-run         print the bootstrap config as JSON and exit\n"
     "  -h, --help            this text         -V, --version   nsrun's version\n"
     "\n"

@@ -140,7 +140,10 @@ inline int run(const RunRequest& req) {
   // take a closed one's number and be handed to the command in its place.
   std::array<int, 3> stdio{};
   for (int fd = 0; fd < 3; ++fd) stdio[static_cast<std::size_t>(fd)] = ::fcntl(fd, F_GETFD) >= 0 ? fd : -1;
-  const bool use_pty = req.tty == TtyMode::Always || (req.tty == TtyMode::Auto && ::isatty(STDIN_FILENO));
+  // Auto: only when both ends are a terminal; `nsrun ls > file` must not
+  // get a pty's \r\n line endings in the file.
+  const bool use_pty = req.tty == TtyMode::Always ||
+                       (req.tty == TtyMode::Auto && ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO));
 
   // Signals meant for the command are held from now on: one arriving
   // during the launch is forwarded once there is a command to get it,
