@@ -412,8 +412,7 @@ class Launcher {
       // A pid line may have arrived unread (the deadline passed, say): its
       // stage 2 may have left stage 0's process group by now, so it must be
       // named to be cleaned up.
-      for (int i = 0; i < 3 && s.stage2 < 0 && s.sock_open; ++i)
-        if (!s.on_sock(POLLIN, started)) break;
+      (void)s.read_what_is_left(started);
       // The init's own account comes first: it knows why it stopped.
       if (s.fatal) return *s.fatal;
       return fail(r.error());
@@ -511,8 +510,7 @@ class Launcher {
           // So were the handshake and the pid line, but poll may have looked
           // at the socket just before they came and at the pidfd just after
           // the exit: read what stage 0 left before judging it.
-          for (int i = 0; i < 3 && stage2 < 0 && sock_open; ++i)
-            if (auto r = on_sock(POLLIN, started); !r) return r;
+          if (auto r = read_what_is_left(started); !r) return r;
           if (stage2 < 0 || !stage0_status->success()) return died("stage 0", *stage0_status);
         }
         if (s1_at >= 0 && (fds[s1_at].revents & POLLIN)) {
@@ -527,6 +525,14 @@ class Launcher {
         }
       }
       pump_logs();
+      return {};
+    }
+
+    // Reads, without waiting, the handshake and pid line the init may have
+    // written before it exited or the deadline passed.
+    Result<void> read_what_is_left(detail::LaunchCleanup& started) {
+      for (int i = 0; i < 3 && stage2 < 0 && sock_open; ++i)
+        if (auto r = on_sock(POLLIN, started); !r) return r;
       return {};
     }
 

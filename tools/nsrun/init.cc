@@ -55,14 +55,19 @@ sigset_t g_start_mask;
 
 void ignore_signal(int) {}
 
+sigset_t forwarded_signals() {
+  sigset_t set;
+  ::sigemptyset(&set);
+  for (int sig : kForwardedSignals) ::sigaddset(&set, sig);
+  return set;
+}
+
 // The --reaper init: pid 1 with the command as its only child. Returns
 // only in the child, which goes on to exec the command.
 void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
   // The forwarded signals are blocked since the constructor, so any that
   // nsrun sent before this point are pending here, not lost.
-  sigset_t waited;
-  ::sigemptyset(&waited);
-  for (int sig : kForwardedSignals) ::sigaddset(&waited, sig);
+  sigset_t waited = forwarded_signals();
   ::sigaddset(&waited, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &waited, nullptr);
   // A handler, so that the kernel queues these for pid 1 instead of
@@ -150,24 +155,22 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
 }  // namespace
 
 // Not NSENTER_INIT_CONSTRUCTOR: the profile is chosen at run time, so two
-// pipelines share one constructor. Both cost one getenv when not an init.
+// pipelines share one constructor.
 __attribute__((constructor(200))) static void nsrun_init(int argc, char** argv, char**) {
   // An init blocks the signals nsrun forwards from the start: stage 2 of a
   // new pid namespace is pid 1 from birth, and pid 1 drops every signal it
   // neither handles nor blocks. Blocked, one that nsrun forwards before the
   // command runs stays pending until stage 2 restores the mask (to be
   // delivered) or the reaper takes it (to be passed on).
-  ::sigprocmask(SIG_SETMASK, nullptr, &g_start_mask);
-  if (std::getenv(nsenter::RuncEnv::init_pipe) != nullptr) {
-    sigset_t forwarded;
-    ::sigemptyset(&forwarded);
-    for (int sig : kForwardedSignals) ::sigaddset(&forwarded, sig);
-    ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
-    // After the CVE-2019-5736 re-exec the mask we find is the one blocked
-    // above, not the one we were started with: unblock those at exec.
-    if (const char* cloned = std::getenv(nsenter::RuncEnv::cloned_binary); cloned != nullptr && *cloned == '1')
-      for (int sig : kForwardedSignals) ::sigdelset(&g_start_mask, sig);
-  }
+  //
+  // Not an init (nsrun run as a command): one getenv, nothing else.
+  if (std::getenv(nsenter::RuncEnv::init_pipe) == nullptr) return;
+  const sigset_t forwarded = forwarded_signals();
+  ::sigprocmask(SIG_BLOCK, &forwarded, &g_start_mask);
+  // After the CVE-2019-5736 re-exec the mask we find is the one blocked
+  // above, not the one we were started with: unblock those at exec.
+  if (const char* cloned = std::getenv(nsenter::RuncEnv::cloned_binary); cloned != nullptr && *cloned == '1')
+    for (int sig : kForwardedSignals) ::sigdelset(&g_start_mask, sig);
   const char* profile = std::getenv(kProfileEnv);
   if (profile != nullptr && std::strcmp(profile, "runc-1.2") == 0) {
     if (auto ctx = nsenter::Runc12Nsexec{}.run()) exec_command(*ctx, argc, argv);
