@@ -3,11 +3,16 @@
 // embedder (or a test) that already holds the message.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <optional>
 
 #include "nsenter/env.hpp"
 #include "nsenter/error.hpp"
+#include "nsenter/fd.hpp"
 #include "nsenter/log.hpp"
 #include "nsenter/message_reader.hpp"
 #include "nsenter/result.hpp"
@@ -17,6 +22,33 @@
 
 NSENTER_BEGIN_NAMESPACE
 
+// The signal the init's stages and the container's first process get when
+// the runtime dies, and the runtime's pid, to see whether it already has
+// (prctl(2) PR_SET_PDEATHSIG only covers deaths after it is set).
+struct ParentDeath {
+  int signal = 0;
+  pid_t parent = 0;
+};
+
+// "SIGNAL:PID", strictly: a signal in 1..64 and a positive pid.
+inline Result<ParentDeath> parse_parent_death(const char* name, const char* value) noexcept {
+  ParentDeath out;
+  if (value == nullptr || *value == '\0') return out;
+  const std::string_view text(value);
+  const std::size_t colon = text.find(':');
+  auto bad = [&] {
+    return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, detail::detail_text("{}={}: not SIGNAL:PID", name, text));
+  };
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) return bad();
+  std::uint32_t sig = 0, pid = 0;
+  if (!wire::detail::parse_u32(text.substr(0, colon), sig) || !wire::detail::parse_u32(text.substr(colon + 1), pid) ||
+      sig == 0 || sig > 64 || pid == 0 || pid > 0x7fffffff)
+    return bad();
+  out.signal = static_cast<int>(sig);
+  out.parent = static_cast<pid_t>(pid);
+  return out;
+}
+
 // What a reader hands the pipeline. Filled in as far as the reader got, so
 // that an error after the log pipe is known is still reported on it.
 struct BootstrapSource {
@@ -24,6 +56,7 @@ struct BootstrapSource {
   int log_pipe = -1;   // -1: fatal errors go to stderr
   LogLevel log_level = LogLevel::Debug;
   const char* mount_fds = nullptr;  // fd numbers for MOUNT_SOURCES, as JSON
+  ParentDeath parent_death;         // signal = 0: none asked for
   wire::Bytes message;
 };
 
@@ -44,20 +77,25 @@ struct InitPipeReader {
     auto log_fd = env_int(Env::log_pipe);
     if (!log_fd) return log_fd.error();
     if (*log_fd) {
-      out.log_pipe = **log_fd;
+      out.log_pipe = usable_log_pipe(**log_fd);
       auto level = env_int(Env::log_level);
       if (!level) return level.error();
       if (*level) {
         if (**level > static_cast<int>(LogLevel::Trace))
-          return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, Env::log_level);
+          return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset,
+                            detail::detail_text("{}={}: not a log level (0 panic .. 6 trace)", Env::log_level, **level));
         out.log_level = static_cast<LogLevel>(**level);
       }
     }
     auto pipe_fd = parse_env_int(Env::init_pipe, std::getenv(Env::init_pipe));
     if (!pipe_fd) return pipe_fd.error();
-    if (!*pipe_fd) return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, Env::init_pipe);
+    if (!*pipe_fd) return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, detail::detail_text("{}: not set", Env::init_pipe));
+    if (auto r = check_init_pipe(**pipe_fd); !r) return r.error();
     out.init_pipe = **pipe_fd;
     out.mount_fds = std::getenv(Env::mount_fds);
+    auto death = parse_parent_death(Env::parent_death, std::getenv(Env::parent_death));
+    if (!death) return death.error();
+    out.parent_death = *death;
     return {};
   }
 
@@ -69,6 +107,38 @@ struct InitPipeReader {
     out.message = std::move(*bytes);
     return {};
   }
+
+ private:
+  // The handshake is written to the init pipe before anything is read
+  // from it: on a regular file (a careless runtime's mistake) that write
+  // would overwrite the file's first byte. runc's parent hands over one end
+  // of a socketpair, and nothing else can carry both directions.
+  static Result<void> check_init_pipe(int fd) noexcept {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0)
+      return make_sys_error(Op::ReadEnv, errno, detail::detail_text("{}={}", Env::init_pipe, fd));
+    if (!S_ISSOCK(st.st_mode))
+      return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset,
+                        detail::detail_text("{}={}: not a socket ({})", Env::init_pipe, fd, detail::file_type_name(st.st_mode)));
+    return {};
+  }
+
+  // A log pipe that cannot be written is not fatal (runc ignores it too),
+  // but it would swallow every record, the fatal one included: say so on
+  // stderr, once (not again after our own CVE-2019-5736 re-exec), and log
+  // to stderr instead.
+  static int usable_log_pipe(int fd) noexcept {
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0 && (flags & O_ACCMODE) != O_RDONLY) return fd;
+    const int err = flags < 0 ? errno : EBADF;
+    const char* cloned = std::getenv(Env::cloned_binary);
+    if (cloned == nullptr || std::string_view(cloned) != "1") {
+      const auto line = detail::detail_text("nsenter: {}={}: {}; fatal errors go to stderr\n", Env::log_pipe, fd,
+                                            flags < 0 ? ::strerrordesc_np(err) : "open read-only");
+      (void)detail::write_all_no_sigpipe(STDERR_FILENO, line.data, line.size);
+    }
+    return -1;
+  }
 };
 
 // A message the embedder already has. `pid_fd` (optional) receives the
@@ -79,6 +149,7 @@ struct InMemoryReader {
   int log_fd = -1;
   LogLevel log_level = LogLevel::Debug;
   const char* mount_fds = nullptr;
+  ParentDeath parent_death;
 
   bool is_init() const noexcept { return true; }
   Result<void> read_env(BootstrapSource& out) const noexcept {
@@ -86,6 +157,7 @@ struct InMemoryReader {
     out.log_pipe = log_fd;
     out.log_level = log_level;
     out.mount_fds = mount_fds;
+    out.parent_death = parent_death;
     return {};
   }
   Result<void> read(BootstrapSource& out) const noexcept {

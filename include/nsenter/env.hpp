@@ -23,8 +23,11 @@ struct RuncEnv {
   static constexpr const char* state_dir = "_LIBCONTAINER_STATEDIR";
   static constexpr const char* cloned_binary = "_LIBCONTAINER_CLONED_BINARY";
   static constexpr const char* mount_fds = "_LIBCONTAINER_MOUNT_FDS";
+  // Ours, not runc's: "SIGNAL:PID", the signal the init gets when the
+  // runtime, process PID, dies (LaunchOptions::parent_death_signal).
+  static constexpr const char* parent_death = "_NSENTER_PARENT_DEATH";
   // Every name above, for code that must scrub them before an exec.
-  static constexpr const char* all[] = {init_pipe, log_pipe, log_level, state_dir, cloned_binary, mount_fds};
+  static constexpr const char* all[] = {init_pipe, log_pipe, log_level, state_dir, cloned_binary, mount_fds, parent_death};
 };
 
 // Parses `value` of variable `name` as a non-negative decimal int, as runc
@@ -38,11 +41,9 @@ inline Result<std::optional<int>> parse_env_int(const char* name, const char* va
     if (*p < '0' || *p > '9' || v > 0x7fffffff) break;
     v = v * 10 + (*p - '0');
   }
-  if (*p != '\0' || v > 0x7fffffff) {
-    char what[kErrorDetailBytes];
-    const auto r = fmt::format_to_n(what, sizeof what - 1, "{}={}", name, value);
-    return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, std::string_view(what, std::min(r.size, sizeof what - 1)));
-  }
+  if (*p != '\0' || v > 0x7fffffff)
+    return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset,
+                      detail::detail_text("{}={}: not a non-negative decimal integer", name, value));
   return std::optional<int>{static_cast<int>(v)};
 }
 

@@ -63,6 +63,7 @@ enum class Op : std::uint8_t {
   WaitInit,
   ReadLog,
   InitFailed,
+  ParentDeathSignal,
 };
 
 // Why it failed, for causes that are not just an errno.
@@ -112,6 +113,8 @@ enum class Code : std::uint8_t {
   InitDied,
   BadPidLine,
   BadHandshake,
+  NotANamespace,
+  ParentGone,
 };
 
 constexpr std::string_view describe(Code code) noexcept {
@@ -147,7 +150,7 @@ constexpr std::string_view describe(Code code) noexcept {
     case Code::TrailingBytes: return "trailing bytes too short to be an attribute";
     case Code::AttrTooLong: return "attribute longer than nla_len can express (65535)";
     case Code::BadJson: return "invalid bootstrap JSON";
-    case Code::BadEnv: return "environment variable is not a non-negative decimal integer";
+    case Code::BadEnv: return "bad environment variable";
     case Code::PeerClosed: return "peer closed the connection";
     case Code::UnexpectedSync: return "unexpected sync message";
     case Code::HelperFailed: return "id map helper failed";
@@ -161,6 +164,8 @@ constexpr std::string_view describe(Code code) noexcept {
     case Code::InitDied: return "init exited without reporting an error";
     case Code::BadPidLine: return "pid line is not {\"stage1_pid\":N,\"stage2_pid\":M}";
     case Code::BadHandshake: return "handshake byte is not NUL";
+    case Code::NotANamespace: return "not a namespace of that kind";
+    case Code::ParentGone: return "the runtime that started the init has exited";
   }
   return "unknown error";
 }
@@ -207,6 +212,7 @@ constexpr std::string_view describe(Op op) noexcept {
     case Op::WaitInit: return "wait for stages 0 and 1 to exit";
     case Op::ReadLog: return "read log pipe";
     case Op::InitFailed: return "init failed";
+    case Op::ParentDeathSignal: return "parent-death signal";
   }
   return "?";
 }
@@ -266,6 +272,23 @@ inline void set_detail(char (&out)[kErrorDetailBytes], std::string_view value) n
   if (total > cap)
     for (int k = 0; k < 3; ++k) out[n++] = '.';
   out[n] = '\0';
+}
+
+// Error detail text formatted on the stack, so that error paths in child
+// stages and in the decoder never allocate. Longer than a detail, so that
+// set_detail() still marks a cut with "...".
+struct DetailText {
+  char data[2 * kErrorDetailBytes];
+  std::size_t size = 0;
+  operator std::string_view() const noexcept { return {data, size}; }
+};
+
+template <class... Args>
+DetailText detail_text(fmt::format_string<Args...> f, Args&&... args) noexcept {
+  DetailText t;
+  const auto r = fmt::format_to_n(t.data, sizeof t.data, f, std::forward<Args>(args)...);
+  t.size = std::min(r.size, sizeof t.data);
+  return t;
 }
 
 }  // namespace detail

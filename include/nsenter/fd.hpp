@@ -3,7 +3,13 @@
 #pragma once
 
 #include <errno.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <cstddef>
 
 #include <utility>
 
@@ -42,5 +48,73 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+namespace detail {
+
+// What st_mode says a file is, for errors about an fd or path of the
+// wrong kind.
+constexpr const char* file_type_name(mode_t mode) noexcept {
+  switch (mode & S_IFMT) {
+    case S_IFREG: return "a regular file";
+    case S_IFDIR: return "a directory";
+    case S_IFIFO: return "a FIFO";
+    case S_IFSOCK: return "a socket";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFLNK: return "a symbolic link";
+  }
+  return "an unknown kind of file";
+}
+
+// Writes all of `data`, retrying short writes and EINTR, and never raises
+// SIGPIPE: a reader that is gone (a runtime that died, a stage that was
+// killed) is the returned EPIPE, not the death of the writer with no word
+// said. Sockets get MSG_NOSIGNAL; anything else (runc's log pipe is a
+// pipe) is written with SIGPIPE blocked for the call, and a SIGPIPE the
+// write raised is taken back before the old mask returns. Returns 0 or the
+// errno of the failed write (EIO for a write of 0 bytes).
+inline int write_all_no_sigpipe(int fd, const void* data, std::size_t size) noexcept {
+  const auto* p = static_cast<const char*>(data);
+  bool socket = true;
+  bool masked = false;
+  sigset_t pipe_only, saved;
+  int err = 0;
+  while (size > 0) {
+    ssize_t n;
+    if (socket) {
+      n = ::send(fd, p, size, MSG_NOSIGNAL);
+      if (n < 0 && errno == ENOTSOCK) {
+        socket = false;
+        continue;
+      }
+    } else {
+      if (!masked) {
+        ::sigemptyset(&pipe_only);
+        ::sigaddset(&pipe_only, SIGPIPE);
+        ::pthread_sigmask(SIG_BLOCK, &pipe_only, &saved);
+        masked = true;
+      }
+      n = ::write(fd, p, size);
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = n < 0 ? errno : EIO;
+      break;
+    }
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  if (masked) {
+    if (err == EPIPE) {
+      const timespec now{};
+      while (::sigtimedwait(&pipe_only, nullptr, &now) < 0 && errno == EINTR) {
+      }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  }
+  return err;
+}
+
+}  // namespace detail
 
 NSENTER_END_NAMESPACE

@@ -228,7 +228,16 @@ struct LaunchOptions {
   std::chrono::milliseconds timeout{30000};       // for the whole launch
   std::string cgroup;                             // a cgroup v2 directory; empty: ours
   std::array<int, 3> stdio{0, 1, 2};              // the init's fds 0-2 (-1: closed)
-  std::vector<int> extra_fds;                     // become fds 5, 6, ... in the init
+  // Become fds 3, 4, ... in the init, ahead of the init and log pipes, as
+  // `runc run --preserve-fds=N` lays them out: for the container's command.
+  std::vector<int> preserve_fds;
+  std::vector<int> extra_fds;                     // follow the init and log pipes
+  // If not 0, the init's stages and then the container's first process get
+  // this signal when the thread that called launch() exits (prctl(2)
+  // PR_SET_PDEATHSIG: a thread, not the process; launch from one that
+  // outlives the container). A runtime that dies before the init armed it
+  // is noticed too: the launch fails and the init is killed.
+  int parent_death_signal = 0;
   // _LIBCONTAINER_STATEDIR: where an init that protects itself (runc's,
   // or RuncSelfProtection) may place a read-only bind mount of its binary
   // instead of copying it. Unused by inits exec'd from the sealed memfd.
@@ -236,8 +245,9 @@ struct LaunchOptions {
   wire::Profile profile = wire::Profile::Runc11;
 };
 
-// Fixed fd numbers in the init, as runc's Go side picks them for a
-// container without extra files.
+// The fd numbers of the init and log pipes in the init, as runc's Go side
+// picks them for a container without preserved fds; each preserved fd
+// moves them up by one.
 inline constexpr int kInitPipeFd = 3;
 inline constexpr int kLogPipeFd = 4;
 
@@ -325,6 +335,8 @@ class Launcher {
 
     auto message = wire::encode(config, {.profile = opt.profile});
     if (!message) return fail(message.error());
+    if (opt.parent_death_signal < 0 || opt.parent_death_signal > 64)
+      return fail(make_sys_error(Op::SpawnInit, EINVAL, fmt::format("parent_death_signal {}", opt.parent_death_signal)));
 
     int sp[2], lp[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
@@ -354,7 +366,9 @@ class Launcher {
     // argv and environment, built here: the child may not allocate.
     std::vector<std::string> argv = opt.argv.empty() ? std::vector<std::string>{"nsenter-init"} : opt.argv;
     std::vector<std::string> env;
-    auto keep = [](std::string_view var) { return !var.starts_with("_LIBCONTAINER_"); };
+    auto keep = [](std::string_view var) {
+      return !var.starts_with("_LIBCONTAINER_") && !var.starts_with(RuncEnv::parent_death);
+    };
     if (opt.env) {
       for (const auto& v : *opt.env)
         if (keep(v)) env.push_back(v);
@@ -362,12 +376,18 @@ class Launcher {
       for (char** e = environ; e != nullptr && *e != nullptr; ++e)
         if (keep(*e)) env.emplace_back(*e);
     }
-    env.push_back(fmt::format("{}={}", RuncEnv::init_pipe, kInitPipeFd));
-    env.push_back(fmt::format("{}={}", RuncEnv::log_pipe, kLogPipeFd));
+    const int preserved = static_cast<int>(opt.preserve_fds.size());
+    env.push_back(fmt::format("{}={}", RuncEnv::init_pipe, kInitPipeFd + preserved));
+    env.push_back(fmt::format("{}={}", RuncEnv::log_pipe, kLogPipeFd + preserved));
     env.push_back(fmt::format("{}={}", RuncEnv::log_level, static_cast<int>(opt.log_level)));
     if (!opt.state_dir.empty()) env.push_back(fmt::format("{}={}", RuncEnv::state_dir, opt.state_dir));
+    if (opt.parent_death_signal != 0)
+      env.push_back(fmt::format("{}={}:{}", RuncEnv::parent_death, opt.parent_death_signal, ::getpid()));
     std::vector<int> fds{detail::open_or_closed(opt.stdio[0]), detail::open_or_closed(opt.stdio[1]),
-                         detail::open_or_closed(opt.stdio[2]), child_init_pipe.get(), child_log_pipe.get()};
+                         detail::open_or_closed(opt.stdio[2])};
+    for (int fd : opt.preserve_fds) fds.push_back(detail::open_or_closed(fd));
+    fds.push_back(child_init_pipe.get());
+    fds.push_back(child_log_pipe.get());
     fds.insert(fds.end(), opt.extra_fds.begin(), opt.extra_fds.end());
     if (config.mount_sources) {
       // Stage 1 receives each source's fd onto a free number past ours.

@@ -11,6 +11,7 @@
 
 #include "nsenter/detail/json.hpp"
 #include "nsenter/error.hpp"
+#include "nsenter/fd.hpp"
 #include "nsenter/version.hpp"
 
 NSENTER_BEGIN_NAMESPACE
@@ -43,16 +44,6 @@ struct LineBuffer {
   }
 };
 
-inline void write_best_effort(int fd, const char* data, std::size_t size) noexcept {
-  // Logging is best effort, as in runc: a failed or short write is ignored.
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n <= 0) return;
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-}
-
 }  // namespace detail
 
 // The runc-compatible logger: JSON lines on the log pipe when there is one
@@ -65,11 +56,12 @@ class RuncLogger {
   void configure(int pipe_fd, LogLevel level) noexcept {
     fd_ = pipe_fd;
     level_ = level;
+    pipe_gone_ = false;
   }
   int pipe_fd() const noexcept { return fd_; }
 
   void log(LogLevel level, Stage stage, std::string_view text) const noexcept {
-    if (fd_ < 0 || level > level_) return;
+    if (fd_ < 0 || pipe_gone_ || level > level_) return;
     detail::LineBuffer line;
     line.putf(R"({{"level":"{}", "msg": "{}[{}]: )", level_name(level), label(stage), ::getpid());
     detail::json::escape_to([&](std::string_view piece) { line.put(piece); }, text);
@@ -77,12 +69,15 @@ class RuncLogger {
     // Keep the line valid JSON even when the text was cut.
     if (line.size > sizeof line.data - tail.size()) line.size = sizeof line.data - tail.size();
     line.put(tail);
-    detail::write_best_effort(fd_, line.data, line.size);
+    // Best effort, as in runc: a failed write loses the record, never the
+    // process. A reader that is gone stays gone: stop writing, and let a
+    // fatal record go to stderr instead.
+    if (detail::write_all_no_sigpipe(fd_, line.data, line.size) == EPIPE) pipe_gone_ = true;
   }
 
   template <class... Args>
   void debug(Stage stage, fmt::format_string<Args...> f, Args&&... args) const noexcept {
-    if (fd_ < 0 || level_ < LogLevel::Debug) return;
+    if (fd_ < 0 || pipe_gone_ || level_ < LogLevel::Debug) return;
     char text[1024];
     const auto r = fmt::format_to_n(text, sizeof text, f, std::forward<Args>(args)...);
     log(LogLevel::Debug, stage, {text, std::min(r.size, sizeof text)});
@@ -91,9 +86,9 @@ class RuncLogger {
   void fatal(const Error& e) const noexcept {
     char text[512];
     const std::string_view rendered = render_error(e, text, sizeof text);
-    if (fd_ >= 0) {
+    if (fd_ >= 0 && !pipe_gone_) {
       log(LogLevel::Fatal, e.stage, rendered);
-      return;
+      if (!pipe_gone_) return;
     }
     detail::LineBuffer line;
     line.put("FATAL: ");
@@ -101,12 +96,13 @@ class RuncLogger {
     line.put(": ");
     line.put(rendered);
     line.put("\n");
-    detail::write_best_effort(STDERR_FILENO, line.data, line.size);
+    (void)detail::write_all_no_sigpipe(STDERR_FILENO, line.data, line.size);
   }
 
  private:
   int fd_ = -1;
   LogLevel level_ = LogLevel::Debug;  // runc's default when no level is given
+  mutable bool pipe_gone_ = false;    // EPIPE once: the runtime stopped reading
 };
 
 // Drops everything; for embedders that report errors their own way.

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -63,31 +64,58 @@ class MountFdList {
 };
 
 // Checks that `fds` pairs with `sources` entry by entry: an fd number
-// (>= 0) for every source, -1 for every empty entry. runc does not check;
-// a mismatch would put the wrong mount's fd on a number, or none.
-inline Result<void> check_mount_fds(const char* env_name, const char* text, const MountSourcesView& sources) noexcept {
-  auto fail = [&](std::string_view why) {
-    char what[kErrorDetailBytes];
-    const auto r = fmt::format_to_n(what, sizeof what, "{}: {}", env_name, why);
-    return make_error(Op::PlanBootstrap, Code::BadEnv, kNoOffset, {what, std::min(r.size, sizeof what)});
+// (>= 0) for every source, -1 for every empty entry; and that no number is
+// one the init cannot give up: stdio (the command's), `init_pipe`,
+// `log_pipe`, or a number named twice (the second fd would replace the
+// first). runc checks none of this; a mismatch would put the wrong mount's
+// fd on a number, or replace the command's stdout.
+inline Result<void> check_mount_fds(const char* env_name, const char* text, const MountSourcesView& sources,
+                                    int init_pipe = -1, int log_pipe = -1) noexcept {
+  auto fail = [&](auto why) {
+    return make_error(Op::PlanBootstrap, Code::BadEnv, kNoOffset, detail::detail_text("{}: {}", env_name, std::string_view(why)));
   };
   if (text == nullptr) return fail("not set, but MOUNT_SOURCES was sent");
+  const MountFdList list(text);
   std::size_t count = 0;
   bool paired = true;
+  int taken = -1;  // the first number the init cannot give up
+  const char* taken_by = nullptr;
   // Entries of the source list, in order, to pair with the fd numbers.
   std::string_view rest = sources.list;
-  const bool ok = MountFdList(text).for_each([&](int fd) {
-    ++count;
-    if (rest.empty()) return;
-    const std::size_t nul = rest.find('\0');
-    const bool has_source = nul > 0;
-    rest.remove_prefix(nul + 1);
-    if (has_source != (fd >= 0)) paired = false;
+  const bool ok = list.for_each([&](int fd) {
+    const std::size_t index = count++;
+    if (!rest.empty()) {
+      const std::size_t nul = rest.find('\0');
+      const bool has_source = nul > 0;
+      rest.remove_prefix(nul + 1);
+      if (has_source != (fd >= 0)) paired = false;
+    }
+    if (fd < 0 || taken_by != nullptr) return;
+    if (fd <= 2) taken_by = "stdio";
+    else if (fd == init_pipe) taken_by = "the init pipe";
+    else if (fd == log_pipe) taken_by = "the log pipe";
+    else {
+      std::size_t earlier = 0;
+      list.for_each([&](int other) {
+        if (earlier++ < index && other == fd) taken_by = "named twice";
+      });
+    }
+    if (taken_by != nullptr) taken = fd;
   });
   if (!ok) return fail("not a JSON array of fd numbers");
   if (count != sources.count) return fail("not one entry per mount source");
   if (!paired) return fail("an fd for an empty source, or none for a source");
+  if (taken_by != nullptr) return fail(detail::detail_text("fd {} is {}", taken, taken_by));
   return {};
+}
+
+// The highest number in a checked fd list, -1 if it names none: the
+// stages keep their own fds above it, so that placing a mount source's fd
+// never replaces one of them.
+inline int highest_mount_fd(std::string_view fd_list) noexcept {
+  int highest = -1;
+  MountFdList(fd_list).for_each([&](int fd) { highest = std::max(highest, fd); });
+  return highest;
 }
 
 namespace detail {
@@ -149,8 +177,14 @@ inline Result<void> receive_fd_onto(int sock, int target, Stage stage) noexcept 
     return fail(EBADMSG, "expected one fd with one byte");
   int fd;
   std::memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+  // SCM_RIGHTS puts it on the lowest free number, which is the target
+  // itself when the runtime named free numbers (our Launcher does; runc
+  // reserves them with placeholder fds). dup3(n, n) would be EINVAL: it is
+  // already where it belongs.
+  if (fd == target) return {};
   UniqueFd received(fd);
-  if (::dup3(received.get(), target, O_CLOEXEC) < 0) return fail(errno, "dup3 onto the _LIBCONTAINER_MOUNT_FDS number");
+  if (::dup3(received.get(), target, O_CLOEXEC) < 0)
+    return fail(errno, detail::detail_text("dup3 onto fd {} of _LIBCONTAINER_MOUNT_FDS", target));
   return {};
 }
 

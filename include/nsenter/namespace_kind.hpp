@@ -51,6 +51,12 @@ constexpr std::optional<NsKind> ns_kind_from_name(std::string_view text) noexcep
   return std::nullopt;
 }
 
+constexpr std::optional<NsKind> ns_kind_from_clone_flag(std::uint32_t flag) noexcept {
+  for (const auto& k : kNsKinds)
+    if (k.clone_flag == flag) return k.kind;
+  return std::nullopt;
+}
+
 // Every CLONE_NEW* bit this library knows; any other bit in CLONE_FLAGS is
 // rejected rather than passed to clone/unshare, where it could mean CLONE_VM.
 inline constexpr std::uint32_t kAllNsFlags = [] {

@@ -8,7 +8,9 @@
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -41,6 +43,34 @@ inline Error join_error(Op op, int err, NsKind kind, const char* path) noexcept 
   return in_stage(make_sys_error(op, err, {what, std::min(r.size, sizeof what)}), Stage::Child);
 }
 
+// Opens a namespace path for setns and checks, before anyone joins
+// anything, that it is a namespace of the expected kind. Non-blocking, so
+// that a FIFO given by mistake cannot hang the stage in open(2); O_NOCTTY,
+// so that a terminal cannot become ours.
+inline Result<UniqueFd> open_namespace(const NsTarget& t) noexcept {
+  UniqueFd fd(::open(t.path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd) return join_error(Op::OpenNsPath, errno, t.kind, t.path);
+  struct statfs fs {};
+  if (::fstatfs(fd.get(), &fs) != 0) return join_error(Op::OpenNsPath, errno, t.kind, t.path);
+  if (fs.f_type != NSFS_MAGIC) {
+    struct stat st {};
+    const char* what = ::fstat(fd.get(), &st) == 0 ? file_type_name(st.st_mode) : "not in nsfs";
+    return in_stage(make_error(Op::OpenNsPath, Code::NotANamespace, kNoOffset,
+                               detail_text("{} {}: {}", name(t.kind), t.path, what)),
+                    Stage::Child);
+  }
+  // NS_GET_NSTYPE: Linux 4.11. Without it setns(2) still checks the kind.
+  const int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
+  if (type >= 0 && static_cast<std::uint32_t>(type) != clone_flag(t.kind)) {
+    const auto actual = ns_kind_from_clone_flag(static_cast<std::uint32_t>(type));
+    return in_stage(make_error(Op::OpenNsPath, Code::NotANamespace, kNoOffset,
+                               detail_text("{} {}: a namespace of kind {}", name(t.kind), t.path,
+                                           actual ? name(*actual) : std::string_view("unknown"))),
+                    Stage::Child);
+  }
+  return fd;
+}
+
 inline bool same_file(int a, int b) noexcept {
   struct stat sa, sb;
   return ::fstat(a, &sa) == 0 && ::fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
@@ -66,8 +96,9 @@ struct SetnsJoiner {
     std::array<UniqueFd, kMaxNamespaces> fds;
     std::size_t user = targets.size();
     for (std::size_t i = 0; i < targets.size(); ++i) {
-      fds[i].reset(::open(targets[i].path, O_RDONLY | O_CLOEXEC));
-      if (!fds[i]) return detail::join_error(Op::OpenNsPath, errno, targets[i].kind, targets[i].path);
+      auto fd = detail::open_namespace(targets[i]);
+      if (!fd) return fd.error();
+      fds[i] = std::move(*fd);
       if (targets[i].kind == NsKind::user) user = i;
     }
     std::array<std::size_t, kMaxNamespaces> order;

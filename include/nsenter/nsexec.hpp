@@ -99,6 +99,7 @@ struct Plan {
   // is a C string for open(2).
   std::array<std::array<char, kMaxPathBytes + 1>, kMaxNamespaces> paths{};
   std::string_view mount_fds;  // _LIBCONTAINER_MOUNT_FDS, checked against config.mount_sources
+  ParentDeath parent_death;    // stage 2 arms it; stage 0 then checks the runtime is still there
 
   std::span<const NsTarget> join() const noexcept { return {targets.data(), target_count}; }
   bool joins() const noexcept { return target_count > 0; }
@@ -135,7 +136,7 @@ inline IdText id_text(const char* what, std::uint32_t id) noexcept {
   return t;
 }
 
-inline Result<void> make_plan(const BootstrapView& config, const char* mount_fds, Plan& plan) noexcept {
+inline Result<void> make_plan(const BootstrapView& config, const BootstrapSource& source, Plan& plan) noexcept {
   plan.config = config;
   plan.create = config.clone_flags.value_or(NsSet{});
   if (plan.create.contains(NsKind::user)) {
@@ -147,9 +148,13 @@ inline Result<void> make_plan(const BootstrapView& config, const char* mount_fds
   if (!config.time_offsets.empty() && !plan.create.contains(NsKind::time))
     return make_error(Op::PlanBootstrap, Code::NoTimeNamespace, kNoOffset, config.time_offsets.text);
   if (config.mount_sources) {
-    if (auto r = check_mount_fds(RuncEnv::mount_fds, mount_fds, *config.mount_sources); !r) return r;
-    plan.mount_fds = mount_fds;
+    if (auto r = check_mount_fds(RuncEnv::mount_fds, source.mount_fds, *config.mount_sources, source.init_pipe,
+                                 source.log_pipe);
+        !r)
+      return r;
+    plan.mount_fds = source.mount_fds;
   }
+  plan.parent_death = source.parent_death;
   for (const NsPathView& p : config.ns_paths) {
     auto& buf = plan.paths[plan.target_count];
     std::memcpy(buf.data(), p.path.data(), p.path.size());  // size <= kMaxPathBytes, checked by decode
@@ -206,7 +211,7 @@ class Nsexec {
     ctx.log_pipe = source.log_pipe;
     ctx.message = std::move(source.message);
     Plan plan;
-    if (auto r = setup(ctx, source.mount_fds, plan); !r) die(r.error());
+    if (auto r = setup(ctx, source, plan); !r) die(r.error());
 
     // Both sync socketpairs exist before the first clone, so that stage 2
     // can inherit its end through stage 1.
@@ -215,6 +220,11 @@ class Nsexec {
     if (int err = sys_.socketpair(grandchild_pair)) die(stage_error(Op::Socketpair, err, "stage 2", Stage::Setup));
     UniqueFd child_parent_end(child_pair[0]), child_end(child_pair[1]);
     UniqueFd grandchild_parent_end(grandchild_pair[0]), grandchild_end(grandchild_pair[1]);
+    // Stage 1 puts mount-source fds on the numbers the runtime named; ours
+    // go above them, so that none of those numbers is a sync socket.
+    if (!plan.mount_fds.empty())
+      for (UniqueFd* fd : {&child_parent_end, &child_end, &grandchild_parent_end, &grandchild_end})
+        if (auto r = lift_above(*fd, highest_mount_fd(plan.mount_fds)); !r) die(r.error());
 
     (void)sys_.set_name(Names::parent);
     logger_.log(LogLevel::Debug, Stage::Parent, "~> nsexec stage-0");
@@ -236,12 +246,19 @@ class Nsexec {
  private:
   // ---- setup: the original process, before any clone --------------------------
   // Decodes and plans the message the reader delivered.
-  Result<void> setup(InitContext& ctx, const char* mount_fds, Plan& plan) noexcept {
+  Result<void> setup(InitContext& ctx, const BootstrapSource& source, Plan& plan) noexcept {
     if (auto r = check_single_threaded(); !r) return r;
     auto config = wire::decode_view(ctx.message, kProfile);
     if (!config) return config.error();
     ctx.config = *config;
-    if (auto r = make_plan(ctx.config, mount_fds, plan); !r) return r;
+    if (auto r = make_plan(ctx.config, source, plan); !r) return r;
+    // Stage 0 dies with the runtime; and if the runtime is already gone,
+    // nobody would reap or supervise what we start.
+    if (plan.parent_death.signal != 0) {
+      if (int err = sys_.set_parent_death_signal(plan.parent_death.signal))
+        return make_sys_error(Op::ParentDeathSignal, err, detail::detail_text("signal {}", plan.parent_death.signal));
+      if (auto r = check_parent(plan); !r) return r;
+    }
     if (plan.config.oom_score_adj) {
       // Before anything drops privileges or dumpability: a process may
       // always raise its own oom_score_adj while it is still dumpable.
@@ -327,6 +344,9 @@ class Nsexec {
         }
         case SyncMsg::ChildFinish:
           logger_.log(LogLevel::Debug, Stage::Parent, "stage-1 complete");
+          // Stage 1 exits now and the runtime may reap it at once: its pid
+          // is no longer ours to kill.
+          kill_on_error_[0] = -1;
           done = true;
           break;
         default:
@@ -336,6 +356,10 @@ class Nsexec {
     const SyncChannel grandchild(grandchild_fd, Stage::Parent);
     if (auto r = grandchild.send(SyncMsg::Grandchild); !r) die(r.error());
     if (auto r = grandchild.expect(SyncMsg::ChildFinish); !r) die(r.error());
+    // Stage 2 armed its parent-death signal before it finished; a runtime
+    // that died before that (we were reparented) sent it nothing.
+    if (plan.parent_death.signal != 0)
+      if (auto r = check_parent(plan); !r) die(in_stage(r.error(), Stage::Parent));
     logger_.log(LogLevel::Debug, Stage::Parent, "<~ nsexec stage-0");
     ::_exit(0);
   }
@@ -432,6 +456,11 @@ class Nsexec {
       if (int err = sys_.clear_groups()) die(stage_error(Op::Setgroups, err, {}, Stage::Init));
     if (plan.create.contains(NsKind::cgroup))
       if (int err = sys_.unshare(CLONE_NEWCGROUP)) die(stage_error(Op::Unshare, err, "cgroup", Stage::Init));
+    // After the id changes above, which would clear it (prctl(2)); before
+    // CHILD_FINISH, after which stage 0 checks that the runtime is alive.
+    if (plan.parent_death.signal != 0)
+      if (int err = sys_.set_parent_death_signal(plan.parent_death.signal))
+        die(stage_error(Op::ParentDeathSignal, err, detail::detail_text("signal {}", plan.parent_death.signal), Stage::Init));
     if (auto r = parent.send(SyncMsg::ChildFinish); !r) die(r.error());
     logger_.log(LogLevel::Debug, Stage::Init, "<= nsexec stage-2");
   }
@@ -439,6 +468,21 @@ class Nsexec {
   // ---- helpers -------------------------------------------------------------
   static Error stage_error(Op op, int err, std::string_view what, Stage stage) noexcept {
     return in_stage(make_sys_error(op, err, what), stage);
+  }
+
+  Result<void> check_parent(const Plan& plan) const noexcept {
+    if (sys_.parent_pid() == plan.parent_death.parent) return {};
+    return make_error(Op::ParentDeathSignal, Code::ParentGone, kNoOffset,
+                      detail::detail_text("pid {}", plan.parent_death.parent));
+  }
+
+  // `fd` moved to a number above `floor`, if it is not there already.
+  static Result<void> lift_above(UniqueFd& fd, int floor) noexcept {
+    if (fd.get() > floor) return {};
+    UniqueFd lifted(::fcntl(fd.get(), F_DUPFD_CLOEXEC, floor + 1));
+    if (!lifted) return stage_error(Op::Socketpair, errno, "move above the mount-source fds", Stage::Setup);
+    fd = std::move(lifted);
+    return {};
   }
 
   // "deny" in /proc/PID/setgroups, required before an unprivileged process

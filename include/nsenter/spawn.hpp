@@ -31,13 +31,10 @@
 #include <span>
 
 #include "nsenter/error.hpp"
+#include "nsenter/exec_fds.hpp"
 #include "nsenter/fd.hpp"
 #include "nsenter/result.hpp"
 #include "nsenter/version.hpp"
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 NSENTER_BEGIN_NAMESPACE
 
@@ -74,7 +71,6 @@ struct KernelSigaction {
 
 struct SpawnShared {
   const SpawnRequest* request;
-  int fd_limit;             // for the close loop when close_range is missing
   volatile int exec_errno;  // written by the child when exec fails
 };
 
@@ -121,8 +117,7 @@ __attribute__((no_sanitize("address", "undefined"), noinline)) inline int spawn_
       fail(errno);
     }
   }
-  if (::syscall(SYS_close_range, static_cast<unsigned>(n), ~0U, CLOSE_RANGE_CLOEXEC) != 0)
-    for (int fd = n; fd < shared->fd_limit; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  if (int err = cloexec_fds_from(n)) fail(err);
   sigset_t none;
   ::sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -172,10 +167,7 @@ inline Result<Spawned> spawn(const SpawnRequest& req) noexcept {
     void* p;
     ~Unmap() { ::munmap(p, detail::kSpawnStackBytes + sizeof(detail::SpawnShared)); }
   } unmap{region};
-  auto* shared = new (static_cast<char*>(region) + detail::kSpawnStackBytes) detail::SpawnShared{&req, 1024, 0};
-  rlimit nofile{};
-  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0)
-    shared->fd_limit = static_cast<int>(std::min<rlim_t>(nofile.rlim_cur, 1 << 20));
+  auto* shared = new (static_cast<char*>(region) + detail::kSpawnStackBytes) detail::SpawnShared{&req, 0};
 
   Spawned out;
   int pidfd = -1;

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "nsenter/error.hpp"
+#include "nsenter/fd.hpp"
 #include "nsenter/result.hpp"
 #include "nsenter/version.hpp"
 
@@ -50,17 +51,10 @@ constexpr std::string_view sync_name(std::uint32_t v) noexcept {
 
 namespace detail {
 
+// A peer that died is EPIPE here, never a SIGPIPE that would kill the
+// stage before it could say why.
 inline Result<void> write_exact(int fd, const void* data, std::size_t size, Stage stage, Op op) noexcept {
-  const auto* p = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, p, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return in_stage(make_sys_error(op, errno), stage);
-    }
-    p += n;
-    size -= static_cast<std::size_t>(n);
-  }
+  if (const int err = write_all_no_sigpipe(fd, data, size)) return in_stage(make_sys_error(op, err), stage);
   return {};
 }
 

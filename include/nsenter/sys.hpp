@@ -36,6 +36,8 @@ struct LinuxSys {
     return ret(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
   }
   int kill(pid_t pid) const noexcept { return ret(::kill(pid, SIGKILL)); }
+  int set_parent_death_signal(int sig) const noexcept { return ret(::prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)); }
+  pid_t parent_pid() const noexcept { return ::getppid(); }
 
   // One open and one write(2) of all of `text`: /proc files such as
   // uid_map, setgroups, timens_offsets and oom_score_adj take a value
@@ -61,6 +63,8 @@ concept Sys = requires(const T& s, int flags, bool on, const char* text, int fds
   { s.clear_groups() } noexcept -> std::same_as<int>;
   { s.socketpair(fds) } noexcept -> std::same_as<int>;
   { s.kill(pid) } noexcept -> std::same_as<int>;
+  { s.set_parent_death_signal(flags) } noexcept -> std::same_as<int>;
+  { s.parent_pid() } noexcept -> std::same_as<pid_t>;
   { s.write_file(text, sv) } noexcept -> std::same_as<int>;
 };
 

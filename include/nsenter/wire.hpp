@@ -110,21 +110,7 @@ inline bool parse_u32(std::string_view text, std::uint32_t& out) noexcept {
   return true;
 }
 
-// Error detail text formatted on the stack, so decoding never allocates,
-// not even on its error paths.
-struct DetailText {
-  char data[2 * kErrorDetailBytes];
-  std::size_t size = 0;
-  operator std::string_view() const noexcept { return {data, size}; }
-};
-
-template <class... Args>
-DetailText detail_text(fmt::format_string<Args...> f, Args&&... args) noexcept {
-  DetailText t;
-  const auto r = fmt::format_to_n(t.data, sizeof t.data, f, std::forward<Args>(args)...);
-  t.size = std::min(r.size, sizeof t.data);
-  return t;
-}
+using nsenter::detail::detail_text;
 
 // The decoder proper. `msg` is exactly one message, header included, and its
 // length has been checked against kMaxMessageBytes. It fills a BootstrapView

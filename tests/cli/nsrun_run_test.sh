@@ -223,6 +223,69 @@ eq "-t of no process: 2" 2 $?
 run --map-users=1:2 -- true
 eq "bad --map-users: 2" 2 $?
 
+# Map errors are usage errors naming the flag, not the encoder's words.
+for bad in "--map-users=0:100000:10 --map-users=5:200000:10" "--map-users=0:100000:0" "--map-user=4294967295"; do
+  # shellcheck disable=SC2086
+  run $bad -- true
+  eq "$bad: usage error" 2 $?
+  contains "$bad: names the flag" "nsrun: --map-user/--map-users: " "$(cat "$tmp/err")"
+done
+run --kill-child=NOSUCH -- true
+eq "--kill-child with a bad signal: 2" 2 $?
+
+# --- -t of a process that shares all our namespaces --------------------------------
+# nsenter -t PID -a runs in the target's namespaces, here ours: never a new
+# sandbox.
+eq "-t of a process sharing ours: nothing created" "{}" "$("$nsrun" --dry-run -t $$)"
+out=$(run -t $$ -- sh -c "$report")
+eq "-t of a process sharing ours: exit" 0 $?
+for k in user pid mnt uts ipc net; do
+  eq "-t of a process sharing ours: same $k" "$(ns self $k)" "$(field $k "$out")"
+done
+
+# --- fds: only stdio and --preserve-fds reach the command ---------------------------
+fds='echo $(ls /proc/self/fd | sort -n)'
+eq "fds the caller leaked stay out" "0 1 2 3" "$(run -- sh -c "$fds" 7</etc/hostname 9</etc/hostname)"
+eq "--preserve-fds=2 keeps 3 and 4" "0 1 2 3 4 5" \
+  "$(run --preserve-fds=2 -- sh -c "$fds" 3</etc/hostname 4</etc/hostname 7</etc/hostname)"
+eq "--preserve-fds: the same files" "/etc/hostname" "$(run --preserve-fds=1 -- readlink /proc/self/fd/3 3</etc/hostname)"
+# (As a runc-protocol init under a parent that leaks fds: init_protocol_test.)
+
+# --- --kill-child: the container dies with nsrun ------------------------------------
+# The command's pid, in our pid namespace, by the unique argument it runs.
+pid_of() { pgrep -f "^sleep $1\$" || true; }
+gone() {  # gone MARKER: true once no process runs `sleep MARKER` (hang guard 10 s)
+  for _ in $(seq 200); do [ -z "$(pid_of "$1")" ] && return 0; sleep 0.05; done
+  return 1
+}
+for variant in "--kill-child" "--kill-child=TERM" "--kill-child -U --no-reaper"; do
+  marker=1000.$RANDOM$RANDOM
+  rm -f "$tmp/ready"
+  # shellcheck disable=SC2086
+  "$nsrun" --no-tty $variant -- sh -c "touch $tmp/ready; exec sleep $marker" </dev/null 2>/dev/null &
+  pid=$!
+  started+=("$pid")
+  for _ in $(seq 400); do [ -e "$tmp/ready" ] && [ -n "$(pid_of $marker)" ] && break; sleep 0.05; done
+  check "$variant: the command runs" test -n "$(pid_of $marker)"
+  kill -KILL "$pid"
+  wait "$pid" 2>/dev/null
+  check "$variant: SIGKILL of nsrun ends the command" gone "$marker"
+  for p in $(pid_of "$marker"); do kill -KILL "$p"; done
+done
+# Killed at any point of the launch, nothing of it lives on: before stage
+# 2 armed the signal, stage 0 sees the runtime gone and kills what it made.
+for ms in 00 01 02 03 04 05 06 07 08 09 10 12 14 16 20 30; do
+  marker=2000.$RANDOM$RANDOM
+  "$nsrun" --no-tty --kill-child -- sleep "$marker" </dev/null 2>/dev/null &
+  pid=$!
+  started+=("$pid")
+  sleep 0.0$ms
+  kill -KILL "$pid"
+  wait "$pid" 2>/dev/null
+  check "SIGKILL of nsrun $ms ms into the launch: nothing left" gone "$marker"
+  for p in $(pid_of "$marker"); do kill -KILL "$p"; done
+done
+
 # --- --dry-run: JSON that encodes and decodes back to itself --------------------
 for args in "" "-U -p -n --oom-score-adj=-100" "--map-users=0:100000:65536 -m" "-t $target" "--net=/proc/$target/ns/net -u"; do
   # shellcheck disable=SC2086

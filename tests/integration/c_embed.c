@@ -20,9 +20,14 @@ int main(void) {
   char link[64] = {0}, exe[4096] = {0};
   if (readlink("/proc/self/ns/pid", link, sizeof link - 1) < 0) strcpy(link, "?");
   if (readlink("/proc/self/exe", exe, sizeof exe - 1) < 0) strcpy(exe, "?");
-  char fd7[4096] = {0};
-  if (readlink("/proc/self/fd/7", fd7, sizeof fd7 - 1) < 0) strcpy(fd7, "none");
-  printf("fd7=%s\n", fd7);
+  /* What stage 2 holds on the numbers a runtime hands out (mount sources,
+   * preserved fds). */
+  for (int fd = 3; fd <= 9; ++fd) {
+    char path[32], target[4096] = {0};
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    if (readlink(path, target, sizeof target - 1) < 0) strcpy(target, "none");
+    printf("fd%d=%s\n", fd, target);
+  }
   struct statvfs fs;
   const int exe_ro = statvfs("/proc/self/exe", &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0;
   printf("pid=%d\nuid=%d\nns_pid=%s\ninit_pipe=%d\nexe=%s\nexe_ro=%d\ncloned=%s\n", (int)getpid(), (int)getuid(), link,

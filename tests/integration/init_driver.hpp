@@ -105,6 +105,10 @@ struct InitOptions {
   std::function<void(pid_t stage0)> after_send;  // runs once the message is sent
   std::vector<std::pair<std::string, std::string>> env;  // extra variables
   int exec_fd = -1;  // exec this fd (fexecve) instead of the binary's path
+  // Left open in the init without close-on-exec, as a careless runtime
+  // (or a shell's `exec 7<file`) leaves them: /etc/hostname on each.
+  std::vector<int> leaked_fds;
+  std::vector<std::string> init_flags;  // between the binary and "--"
 };
 
 struct InitResult {
@@ -161,6 +165,11 @@ inline InitResult run_init(const std::string& init_binary, const std::string& me
     ::dup2(sp[1], 3);
     ::dup2(logp[1], 4);
     ::dup2(outp[1], 1);
+    for (int fd : opt.leaked_fds) {
+      const int file = ::open("/etc/hostname", O_RDONLY);
+      if (file < 0 || ::dup2(file, fd) < 0) ::_exit(123);
+      ::close(file);
+    }
     if (opt.drop_to) {
       if (::setgroups(0, nullptr) != 0 || ::setresgid(opt.drop_to->second, opt.drop_to->second, opt.drop_to->second) ||
           ::setresuid(opt.drop_to->first, opt.drop_to->first, opt.drop_to->first))
@@ -172,6 +181,7 @@ inline InitResult run_init(const std::string& init_binary, const std::string& me
     for (const auto& [name, value] : opt.env) ::setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> args;
     args.push_back(const_cast<char*>(init_binary.c_str()));
+    for (const auto& f : opt.init_flags) args.push_back(const_cast<char*>(f.c_str()));
     args.push_back(const_cast<char*>("--"));
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);

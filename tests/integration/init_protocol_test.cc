@@ -531,6 +531,99 @@ TEST_CASE("root: bind-mount sources reach the init on the fd numbers the runtime
   CHECK(r.values()["fd7"] == source);
 }
 
+TEST_CASE("root: fds a careless runtime leaked never reach the command; --preserve-fds keeps 3..3+N-1") {
+  require_root();
+  const std::string msg = MessageBuilder().u32(kCloneFlags, CLONE_NEWPID | CLONE_NEWUTS).build();
+  InitOptions opt;
+  opt.leaked_fds = {7, 9};
+  const InitResult r = run_init(kNsrun, msg, kReport, opt);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  // 3 is ls's own /proc/self/fd.
+  CHECK(r.values()["fds"] == "0 1 2 3");
+  opt.init_flags = {"--preserve-fds=5"};  // 3..7: 3 and 4 are the init and log pipes, closed anyway
+  const InitResult kept = run_init(kNsrun, msg, kReport, opt);
+  INFO(kept.describe());
+  REQUIRE(kept.ok());
+  CHECK(kept.values()["fds"] == "0 1 2 3 7");
+}
+
+TEST_CASE("failure: a FIFO as a namespace path is refused at once, not waited on, and named") {
+  require_root();
+  char dir[] = "/tmp/nsenter-fifo.XXXXXX";
+  REQUIRE(::mkdtemp(dir) != nullptr);
+  const std::string fifo = std::string(dir) + "/netns";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const InitResult r =
+      run_init(kNsrun, MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS).str(kNsPaths, "net:" + fifo).build(), kReport);
+  ::unlink(fifo.c_str());
+  ::rmdir(dir);
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(r.leftover_children == 0);
+  CHECK(r.stdout_text.empty());
+  CHECK(fatal_of(r).find("open namespace path: not a namespace of that kind: net " + fifo + ": a FIFO") !=
+        std::string::npos);
+}
+
+TEST_CASE("failure: a namespace of another kind than its entry says is refused before any setns") {
+  require_root();
+  // uts first: were it joined before the check, the stage would be
+  // half-joined when the net entry fails.
+  const InitResult r = run_init(
+      kNsrun, MessageBuilder().str(kNsPaths, "uts:/proc/self/ns/uts,net:/proc/self/ns/ipc").build(), kReport);
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(r.leftover_children == 0);
+  CHECK(fatal_of(r).find("not a namespace of that kind: net /proc/self/ns/ipc: a namespace of kind ipc") != std::string::npos);
+}
+
+TEST_CASE("root: mount sources on numbers the runtime named but did not reserve") {
+  require_root();
+  char dir[] = "/tmp/nsenter-src.XXXXXX";
+  REQUIRE(::mkdtemp(dir) != nullptr);
+  const std::string a = std::string(dir) + "/a", b = std::string(dir) + "/b";
+  REQUIRE(::mkdir(a.c_str(), 0755) == 0);
+  REQUIRE(::mkdir(b.c_str(), 0755) == 0);
+  // 5 and 6 are free in the init: the numbers its own sync sockets would
+  // otherwise take, and the first one is where SCM_RIGHTS lands.
+  InitOptions opt;
+  opt.env = {{"_LIBCONTAINER_MOUNT_FDS", "[5,6]"}};
+  const InitResult r = run_init(kCEmbed,
+                                MessageBuilder()
+                                    .u32(kCloneFlags, CLONE_NEWNS | CLONE_NEWPID)
+                                    .str(kMountSources, a + std::string("\0", 1) + b + std::string("\0", 1))
+                                    .build(),
+                                {}, opt);
+  ::rmdir(a.c_str());
+  ::rmdir(b.c_str());
+  ::rmdir(dir);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(r.values()["fd5"] == a);
+  CHECK(r.values()["fd6"] == b);
+}
+
+TEST_CASE("failure: a mount-source fd number the init needs is refused, named") {
+  require_root();
+  for (const auto& [list, why] : std::vector<std::pair<std::string, std::string>>{
+           {"[1]", "fd 1 is stdio"}, {"[3]", "fd 3 is the init pipe"}, {"[4]", "fd 4 is the log pipe"}}) {
+    CAPTURE(list);
+    InitOptions opt;
+    opt.env = {{"_LIBCONTAINER_MOUNT_FDS", list}};
+    const InitResult r = run_init(
+        kCEmbed,
+        MessageBuilder().u32(kCloneFlags, CLONE_NEWNS).str(kMountSources, std::string("/tmp\0", 5)).build(), {},
+        opt);
+    INFO(r.describe());
+    CHECK(r.exited(r.stage0_status, 1));
+    CHECK(r.other_statuses.empty());  // nothing was cloned
+    CHECK(r.leftover_children == 0);
+    CHECK(r.fatal().find("plan bootstrap: bad environment variable: _LIBCONTAINER_MOUNT_FDS: " + why) !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("failure: a namespace path that does not exist") {
   require_root();
   const InitResult r =

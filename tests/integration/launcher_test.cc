@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "init_driver.hpp"
@@ -68,6 +69,36 @@ LaunchOptions nsrun_running(std::vector<std::string> command, int out_fd) {
 Bootstrap pid_uts_ipc_mnt() {
   Bootstrap b;
   b.clone_flags = NsSet{NsKind::pid, NsKind::uts, NsKind::ipc, NsKind::mnt};
+  return b;
+}
+
+// Runs body(report_fd) in a forked child that became nobody; returns its
+// exit code (10: could not drop) and what it wrote on report_fd.
+std::pair<int, std::string> as_nobody(const std::function<int(int report_fd)>& body) {
+  int report[2];
+  REQUIRE(::pipe2(report, O_CLOEXEC) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(report[0]);
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
+        ::setresuid(kNobody, kNobody, kNobody) != 0)
+      ::_exit(10);
+    ::_exit(body(report[1]));
+  }
+  ::close(report[1]);
+  std::string text = nsenter::test::read_to_end_and_close(report[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), text};
+}
+
+// nobody mapped to root of a new user namespace, as a rootless runtime asks.
+Bootstrap rootless_config() {
+  Bootstrap b;
+  b.uid_map = {{0, kNobody, 1}};
+  b.gid_map = {{0, kNobody, 1}};
+  b.rootless_euid = true;
   return b;
 }
 
@@ -396,18 +427,19 @@ TEST_CASE("launch: only the fds asked for reach the init") {
   REQUIRE(::pipe2(extra, O_CLOEXEC) == 0);
   Capture out;
   LaunchOptions opt = nsrun_running({"/bin/sh", "-c", "ls /proc/self/fd | sort -n | tr '\\n' ' '; echo; "
-                                                      "echo extra >&5"}, out.writer());
-  opt.extra_fds = {extra[1]};
+                                                      "echo extra >&3"}, out.writer());
+  opt.preserve_fds = {extra[1]};
+  opt.argv.insert(opt.argv.begin() + 1, "--preserve-fds=1");  // nsrun's own say on what reaches the command
   auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
   ::close(extra[1]);
   ::close(stray);
   REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
   const std::string text = out.text();
   CHECK(init->wait()->success());
-  // 0 was closed (-1), so ls's own directory fd took it; 1 and 2 given, 5
-  // the extra one; the stray fd is gone and the init and log pipes were
-  // close-on-exec.
-  CHECK_MESSAGE(text == "0 1 2 5 \n", text);
+  // 0 was closed (-1), so ls's own directory fd took it; 1 and 2 given, 3
+  // the preserved one; the stray fd is gone and the init and log pipes
+  // (4 and 5) were close-on-exec.
+  CHECK_MESSAGE(text == "0 1 2 3 \n", text);
   CHECK(nsenter::test::read_to_end_and_close(extra[0]) == "extra\n");
   check_nothing_left();
 }
@@ -516,38 +548,155 @@ TEST_CASE("launch: rootless, as nobody, from a memfd the privileged parent made"
     REQUIRE(warm);
     REQUIRE(warm->wait()->success());
   }
-  int report[2];
-  REQUIRE(::pipe2(report, O_CLOEXEC) == 0);
-  const pid_t child = ::fork();
-  if (child == 0) {
-    ::close(report[0]);
-    if (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
-        ::setresuid(kNobody, kNobody, kNobody) != 0)
-      ::_exit(10);
-    Bootstrap b;
+  const auto [code, text] = as_nobody([&](int report) {
+    Bootstrap b = rootless_config();
     b.clone_flags = NsSet{NsKind::user, NsKind::pid, NsKind::uts, NsKind::ipc, NsKind::mnt};
-    b.uid_map = {{0, kNobody, 1}};
-    b.gid_map = {{0, kNobody, 1}};
-    b.rootless_euid = true;
     auto init = launcher.launch(
         b, nsrun_running({"/bin/sh", "-c", "echo uid=$(id -u) pid=$$ map=$(cat /proc/self/uid_map | tr -s ' ')"},
-                         report[1]));
+                         report));
     if (!init) {
       const std::string e = "error: " + to_string(init.error());
-      [[maybe_unused]] auto n = ::write(report[1], e.data(), e.size());
-      ::_exit(11);
+      [[maybe_unused]] auto n = ::write(report, e.data(), e.size());
+      return 11;
     }
-    ::close(report[1]);
+    ::close(report);
     auto status = init->wait();
-    ::_exit(status && status->success() ? 0 : 12);
+    return status && status->success() ? 0 : 12;
+  });
+  CHECK_MESSAGE(code == 0, text);
+  CHECK_MESSAGE(text == "uid=0 pid=1 map= 0 65534 1\n", text);
+  check_nothing_left();
+}
+
+TEST_CASE("launch: bind-mount sources arrive on the numbers the launcher named, one to three of them") {
+  require_root();
+  char dir[] = "/tmp/nsenter-sources.XXXXXX";
+  REQUIRE(::mkdtemp(dir) != nullptr);
+  std::vector<std::string> sources;
+  for (const char* name : {"a", "b", "c"}) {
+    sources.push_back(std::string(dir) + "/" + name);
+    REQUIRE(::mkdir(sources.back().c_str(), 0755) == 0);
+  }
+  Launcher launcher({.init_binary = kCEmbed});
+  const UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  REQUIRE(null_in);
+  for (std::size_t n = 1; n <= sources.size(); ++n) {
+    CAPTURE(n);
+    Bootstrap b;
+    b.clone_flags = NsSet{NsKind::mnt, NsKind::pid};
+    // As runc sends them: an empty entry for each mount that is no bind.
+    b.mount_sources = std::vector<std::string>{""};
+    for (std::size_t i = 0; i < n; ++i) b.mount_sources->push_back(sources[i]);
+    Capture out;
+    LaunchOptions opt;
+    opt.argv = {"c_embed"};
+    // All of 0-4 open, as a runtime has them: the first fd stage 1
+    // receives then lands on the first number named.
+    opt.stdio = {null_in.get(), out.writer(), 2};
+    auto init = launcher.launch(b, opt);
+    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+    const std::string text = out.text();
+    CHECK(init->wait()->success());
+    // fds 3 and 4 are the init and log pipes; the sources follow.
+    for (std::size_t i = 0; i < n; ++i)
+      CHECK_MESSAGE(text.find(fmt::format("fd{}={}\n", 5 + i, sources[i])) != std::string::npos, text);
+    CHECK_MESSAGE(text.find(fmt::format("fd{}=none\n", 5 + n)) != std::string::npos, text);
+  }
+  for (const auto& s : sources) ::rmdir(s.c_str());
+  ::rmdir(dir);
+  check_nothing_left();
+}
+
+TEST_CASE("launch: rootless with mount sources fails with the cause named, and leaves nothing") {
+  require_root();
+  Launcher launcher({.init_binary = kCEmbed});
+  {  // the sealed copy, made as root (see the rootless case above)
+    auto warm = launcher.launch(Bootstrap{}, {.argv = {"c_embed"}, .stdio = {-1, -1, 2}});
+    REQUIRE(warm);
+    REQUIRE(warm->wait()->success());
+  }
+  const auto [code, text] = as_nobody([&](int report) {
+    Bootstrap b = rootless_config();
+    b.clone_flags = NsSet{NsKind::user, NsKind::mnt};
+    b.mount_sources = std::vector<std::string>{"/tmp"};
+    auto init = launcher.launch(b, {.argv = {"c_embed"}, .stdio = {-1, -1, 2}});
+    const std::string e = init ? "launched" : to_string(init.error());
+    [[maybe_unused]] auto n = ::write(report, e.data(), e.size());
+    return init ? 11 : 0;
+  });
+  CHECK_MESSAGE(code == 0, text);
+  CHECK_MESSAGE(text.find("send mount sources") != std::string::npos, text);
+  CHECK_MESSAGE(text.find("Operation not permitted") != std::string::npos, text);
+  check_nothing_left();
+}
+
+TEST_CASE("launch: preserved fds come first, as runc lays them out; the pipes follow") {
+  require_root();
+  Launcher launcher({.init_binary = kCEmbed});
+  const int passwd = ::open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+  REQUIRE(passwd >= 0);
+  Capture out;
+  LaunchOptions opt;
+  opt.argv = {"c_embed"};
+  opt.stdio = {-1, out.writer(), 2};
+  opt.preserve_fds = {passwd};
+  auto init = launcher.launch(Bootstrap{}, opt);
+  ::close(passwd);
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  CHECK(nsenter::test::read_all(init->init_pipe()) == "hello from stage 2\n");
+  const std::string text = out.text();
+  CHECK(init->wait()->success());
+  CHECK_MESSAGE(text.find("fd3=/etc/passwd\n") != std::string::npos, text);
+  CHECK_MESSAGE(text.find("init_pipe=4\n") != std::string::npos, text);
+  check_nothing_left();
+}
+
+// A runtime (a forked child of the test) launches an init and dies; the
+// test, a child subreaper, inherits the container's first process.
+std::pair<pid_t, int> orphaned_init(int parent_death_signal) {
+  int report[2];
+  REQUIRE(::pipe2(report, O_CLOEXEC) == 0);
+  const pid_t runtime = ::fork();
+  if (runtime == 0) {
+    ::close(report[0]);
+    Launcher launcher({.init_binary = kNsrun});
+    LaunchOptions opt = nsrun_running({"sleep", "1000"}, -1);
+    opt.parent_death_signal = parent_death_signal;
+    Bootstrap b;
+    b.clone_flags = NsSet{NsKind::uts};
+    auto init = launcher.launch(b, opt);
+    const pid_t pid = init ? init->pid() : -1;
+    [[maybe_unused]] auto n = ::write(report[1], &pid, sizeof pid);
+    ::_exit(0);  // no destructors: the InitProcess would kill it
   }
   ::close(report[1]);
-  const std::string text = nsenter::test::read_to_end_and_close(report[0]);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  CHECK_MESSAGE(WIFEXITED(status), text);
-  CHECK_MESSAGE(WEXITSTATUS(status) == 0, text);
-  CHECK_MESSAGE(text == "uid=0 pid=1 map= 0 65534 1\n", text);
+  pid_t init = -1;
+  REQUIRE(::read(report[0], &init, sizeof init) == sizeof init);
+  ::close(report[0]);
+  REQUIRE(::waitpid(runtime, nullptr, 0) == runtime);
+  REQUIRE(init > 0);
+  // A hang guard, not a time limit on what is tested: below Bazel's
+  // timeout, so that a failing run still kills what it waited for (stage 2
+  // leads its own session, out of reach of Bazel's kill).
+  int status = -1;
+  for (int i = 0; i < 20 * 100; ++i) {
+    if (::waitpid(init, &status, WNOHANG) == init) return {init, status};
+    if (i == 100 && parent_death_signal == 0) break;  // alive a second after: not killed
+    ::usleep(10000);
+  }
+  ::kill(init, SIGKILL);
+  ::waitpid(init, nullptr, 0);
+  return {init, -1};
+}
+
+TEST_CASE("launch: with a parent-death signal the container dies with the thread that launched it") {
+  require_root();
+  auto [pid, status] = orphaned_init(SIGKILL);
+  CHECK_MESSAGE((status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL), "status " << status);
+  // Without one it lives on, as runc's containers do (the case above is
+  // what the option changes).
+  auto [pid2, status2] = orphaned_init(0);
+  CHECK(status2 == -1);
   check_nothing_left();
 }
 

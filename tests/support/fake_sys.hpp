@@ -40,6 +40,8 @@ struct CallLog {
 
 struct FaultySys {
   CallLog log;
+  int parent_gone_after = -1;
+  mutable int parent_calls = 0;
   int unshare(int flags) const noexcept {
     char hex[16];
     const auto r = fmt::format_to_n(hex, sizeof hex, "{:#x}", flags);
@@ -60,6 +62,13 @@ struct FaultySys {
   int kill(pid_t pid) const noexcept {
     (void)log.record("kill");
     return LinuxSys{}.kill(pid);
+  }
+  int set_parent_death_signal(int sig) const noexcept { return log.record("set_pdeathsig", std::to_string(sig)); }
+  // The runtime's pid as the stages see it; from the `parent_gone_after`th
+  // call of a process on (0: the first), it plays a runtime that died (the
+  // stages were reparented).
+  pid_t parent_pid() const noexcept {
+    return parent_gone_after >= 0 && parent_calls++ >= parent_gone_after ? 1 : ::getppid();
   }
   int write_file(const char* path, std::string_view text) const noexcept {
     (void)text;

@@ -57,6 +57,44 @@ TEST_CASE("the fd list must pair with the mount sources entry by entry") {
   CHECK(detail("-1,9,-1") == "FDS: not a JSON array of fd numbers");
 }
 
+TEST_CASE("the fd list may not name a number the init cannot give up") {
+  const std::string msg = MessageBuilder().str(kMountSources, std::string("/a\0/b\0", 6)).build();
+  auto view = nsenter::wire::decode_view(
+      nsenter::wire::ByteView(reinterpret_cast<const std::uint8_t*>(msg.data()), msg.size()));
+  REQUIRE(view.has_value());
+  const auto& sources = *view->mount_sources;
+  auto detail = [&](const char* text) {
+    auto r = nsenter::check_mount_fds("FDS", text, sources, 3, 4);
+    REQUIRE(!r.has_value());
+    return std::string(r.error().detail_view());
+  };
+  CHECK(nsenter::check_mount_fds("FDS", "[7,8]", sources, 3, 4).has_value());
+  CHECK(detail("[1,8]") == "FDS: fd 1 is stdio");
+  CHECK(detail("[7,0]") == "FDS: fd 0 is stdio");
+  CHECK(detail("[3,8]") == "FDS: fd 3 is the init pipe");
+  CHECK(detail("[7,4]") == "FDS: fd 4 is the log pipe");
+  CHECK(detail("[7,7]") == "FDS: fd 7 is named twice");
+}
+
+TEST_CASE("an fd that arrives on its own target number stays there") {
+  int sp[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);
+  const int file = ::open("/proc/self/exe", O_PATH | O_CLOEXEC);
+  REQUIRE(file >= 0);
+  REQUIRE(nsenter::send_fd(sp[0], file, nsenter::Stage::Parent).has_value());
+  // The lowest free number is where SCM_RIGHTS puts it: name that one.
+  const int target = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  REQUIRE(target >= 0);
+  ::close(target);
+  auto r = nsenter::receive_fd_onto(sp[1], target, nsenter::Stage::Child);
+  REQUIRE_MESSAGE(r.has_value(), (r ? "" : nsenter::to_string(r.error())));
+  struct stat a {}, b {};
+  REQUIRE(::fstat(file, &a) == 0);
+  REQUIRE(::fstat(target, &b) == 0);
+  CHECK(a.st_ino == b.st_ino);
+  for (int fd : {sp[0], sp[1], file, target}) ::close(fd);
+}
+
 TEST_CASE("an fd sent with SCM_RIGHTS lands on the requested number, close-on-exec") {
   int sp[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);

@@ -4,6 +4,9 @@
 #include "nsenter/nsexec.hpp"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <functional>
@@ -66,8 +69,8 @@ TEST_CASE("a malformed init pipe variable is fatal, on stderr without a log pipe
       (void)nsenter::RuncCompatNsexec{}.run();
     });
     CHECK(exited_with(out.status, 1));
-    CHECK(out.err == fmt::format("FATAL: nsexec: read environment: environment variable is not a non-negative "
-                                 "decimal integer: _LIBCONTAINER_INITPIPE={}\n",
+    CHECK(out.err == fmt::format("FATAL: nsexec: read environment: bad environment variable: "
+                                 "_LIBCONTAINER_INITPIPE={}: not a non-negative decimal integer\n",
                                  bad));
   }
 }
@@ -82,7 +85,7 @@ TEST_CASE("errors after the log pipe is known become a fatal JSON record on it")
   CHECK(exited_with(out.status, 1));
   CHECK(out.err.empty());
   CHECK(out.log.find(R"({"level":"fatal", "msg": "nsexec[)") == 0);
-  CHECK(out.log.find("_LIBCONTAINER_INITPIPE=notanumber\"}\n") != std::string::npos);
+  CHECK(out.log.find("_LIBCONTAINER_INITPIPE=notanumber: not a non-negative decimal integer\"}\n") != std::string::npos);
 }
 
 TEST_CASE("a log level beyond trace is refused") {
@@ -93,8 +96,83 @@ TEST_CASE("a log level beyond trace is refused") {
     (void)nsenter::RuncCompatNsexec{}.run();
   });
   CHECK(exited_with(out.status, 1));
-  CHECK(out.log.find("read environment: environment variable is not a non-negative decimal integer: "
-                     "_LIBCONTAINER_LOGLEVEL") != std::string::npos);
+  CHECK(out.log.find("read environment: bad environment variable: _LIBCONTAINER_LOGLEVEL=7: not a log level "
+                     "(0 panic .. 6 trace)") != std::string::npos);
+}
+
+TEST_CASE("an init pipe that is a regular file is refused before the handshake touches it") {
+  char path[] = "/tmp/nsenter-initpipe.XXXXXX";
+  const int file = ::mkostemp(path, O_CLOEXEC);
+  REQUIRE(file >= 0);
+  ::unlink(path);
+  REQUIRE(::write(file, "XYZ", 3) == 3);
+  REQUIRE(::lseek(file, 0, SEEK_SET) == 0);
+  const auto out = in_child([&](int log_fd) {
+    ::setenv("_LIBCONTAINER_INITPIPE", std::to_string(file).c_str(), 1);
+    ::setenv("_LIBCONTAINER_LOGPIPE", std::to_string(log_fd).c_str(), 1);
+    (void)nsenter::RuncCompatNsexec{}.run();
+  });
+  CHECK(exited_with(out.status, 1));
+  CHECK(out.log.find(fmt::format("read environment: bad environment variable: _LIBCONTAINER_INITPIPE={}: not a "
+                                 "socket (a regular file)",
+                                 file)) != std::string::npos);
+  char buf[8] = {};
+  CHECK(::pread(file, buf, sizeof buf, 0) == 3);
+  CHECK(std::string(buf) == "XYZ");
+  ::close(file);
+}
+
+TEST_CASE("an init pipe fd that is not open is named with its errno") {
+  const auto out = in_child([](int) {
+    ::setenv("_LIBCONTAINER_INITPIPE", "987", 1);
+    (void)nsenter::RuncCompatNsexec{}.run();
+  });
+  CHECK(exited_with(out.status, 1));
+  CHECK(out.err == "FATAL: nsexec: read environment: _LIBCONTAINER_INITPIPE=987: Bad file descriptor\n");
+}
+
+TEST_CASE("a peer that is gone is EPIPE on the init pipe, never a death by SIGPIPE") {
+  const auto out = in_child([](int log_fd) {
+    int sp[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sp) != 0) ::_exit(20);
+    ::close(sp[1]);  // the runtime died before the handshake
+    ::signal(SIGPIPE, SIG_DFL);
+    ::setenv("_LIBCONTAINER_INITPIPE", std::to_string(sp[0]).c_str(), 1);
+    ::setenv("_LIBCONTAINER_LOGPIPE", std::to_string(log_fd).c_str(), 1);
+    (void)nsenter::Nsexec<nsenter::InitPipeReader<>, nsenter::NoSelfProtection>{}.run();
+  });
+  CHECK_MESSAGE(exited_with(out.status, 1), "status " << out.status);
+  CHECK(out.log.find("send handshake byte: Broken pipe") != std::string::npos);
+}
+
+TEST_CASE("a log pipe whose reader is gone loses the records, not the init: the fatal one goes to stderr") {
+  const auto out = in_child([](int) {
+    int lp[2], sp[2];
+    if (::pipe(lp) != 0 || ::socketpair(AF_UNIX, SOCK_STREAM, 0, sp) != 0) ::_exit(20);
+    ::close(lp[0]);  // nobody reads the log any more
+    ::close(sp[1]);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::setenv("_LIBCONTAINER_INITPIPE", std::to_string(sp[0]).c_str(), 1);
+    ::setenv("_LIBCONTAINER_LOGPIPE", std::to_string(lp[1]).c_str(), 1);
+    ::setenv("_LIBCONTAINER_LOGLEVEL", "5", 1);
+    (void)nsenter::Nsexec<nsenter::InitPipeReader<>, nsenter::NoSelfProtection>{}.run();
+  });
+  CHECK_MESSAGE(exited_with(out.status, 1), "status " << out.status);
+  CHECK(out.err == "FATAL: nsexec: send handshake byte: Broken pipe\n");
+}
+
+TEST_CASE("a log pipe fd that is not open is said once on stderr, and errors go there") {
+  const auto out = in_child([](int) {
+    ::setenv("_LIBCONTAINER_INITPIPE", "notanumber", 1);
+    ::setenv("_LIBCONTAINER_LOGPIPE", "99", 1);
+    ::unsetenv("_LIBCONTAINER_CLONED_BINARY");
+    (void)nsenter::RuncCompatNsexec{}.run();
+  });
+  CHECK(exited_with(out.status, 1));
+  CHECK(out.err ==
+        "nsenter: _LIBCONTAINER_LOGPIPE=99: Bad file descriptor; fatal errors go to stderr\n"
+        "FATAL: nsexec: read environment: bad environment variable: _LIBCONTAINER_INITPIPE=notanumber: not a "
+        "non-negative decimal integer\n");
 }
 
 TEST_CASE("in-memory reader: a malformed message is fatal before any clone") {

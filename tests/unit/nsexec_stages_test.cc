@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 #include <string>
@@ -44,7 +45,12 @@ struct StageRun {
   }
 };
 
-StageRun run_stages(const std::string& message, const char* fail = nullptr, int err = EPERM) {
+// `death`: the parent-death signal asked for, the runtime being this test
+// process; `parent_gone_after`: the runtime dies after that many looks at
+// it (see FaultySys::parent_pid).
+StageRun run_stages(const std::string& message, const char* fail = nullptr, int err = EPERM, int death = 0,
+                    int parent_gone_after = -1) {
+  const pid_t runtime = ::getpid();
   int calls[2], pids[2], logs[2];
   REQUIRE(::pipe(calls) == 0);
   REQUIRE(::pipe(pids) == 0);
@@ -59,8 +65,9 @@ StageRun run_stages(const std::string& message, const char* fail = nullptr, int 
     reader.message.assign(message.begin(), message.end());
     reader.pid_fd = pids[1];
     reader.log_fd = logs[1];
+    reader.parent_death = {death, runtime};
     const CallLog log{calls[1], fail, err};
-    FakeNsexec pipeline(reader, {}, {}, FakeJoiner{log}, FakeMapWriter{log}, {}, FaultySys{log});
+    FakeNsexec pipeline(reader, {}, {}, FakeJoiner{log}, FakeMapWriter{log}, {}, FaultySys{log, parent_gone_after});
     if (auto ctx = pipeline.run()) {
       (void)log.record("returned");
       ::_exit(0);
@@ -196,4 +203,43 @@ TEST_CASE("stage 0 kills stage 1 when it fails after spawning it") {
   CHECK(((WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) || exited(st, 1)));
   const auto calls0 = run.calls_of("runc:[0:PARENT]");
   CHECK(std::count(calls0.begin(), calls0.end(), "kill") == 1);
+}
+
+TEST_CASE("a parent-death signal is armed by stage 0 before anything, and by stage 2 after its id changes") {
+  const StageRun run = run_stages(kMessage, nullptr, EPERM, SIGKILL);
+  INFO(run.log);
+  for (const auto& [pid, status] : run.statuses) CHECK_MESSAGE(exited(status, 0), pid);
+  const auto calls0 = run.calls_of("runc:[0:PARENT]");
+  REQUIRE(!calls0.empty());
+  CHECK(calls0.front() == "set_pdeathsig 9");
+  CHECK(run.calls_of("runc:[2:INIT]") ==
+        std::vector<std::string>{"set_name runc:[2:INIT]", "setsid", "setuid 0", "setgid 0", "clear_groups",
+                                 "unshare 0x2000000", "set_pdeathsig 9", "returned"});
+  const auto calls1 = run.calls_of("runc:[1:CHILD]");
+  CHECK(std::count(calls1.begin(), calls1.end(), "set_pdeathsig 9") == 0);  // stage 1 is short-lived
+}
+
+TEST_CASE("a runtime that is already gone ends the init before any clone") {
+  const StageRun run = run_stages(kMessage, nullptr, EPERM, SIGKILL, 0);
+  CHECK(exited(run.stage0_status, 1));
+  CHECK(run.statuses.size() == 1);
+  CHECK(run.fatal().find(fmt::format("parent-death signal: the runtime that started the init has exited: pid {}",
+                                     ::getpid())) != std::string::npos);
+}
+
+TEST_CASE("a parent-death signal that cannot be armed is fatal, naming the signal") {
+  const StageRun run = run_stages(kMessage, "set_pdeathsig", EINVAL, SIGTERM);
+  CHECK(exited(run.stage0_status, 1));
+  CHECK(run.statuses.size() == 1);
+  CHECK(run.fatal().find("parent-death signal: signal 15: Invalid argument") != std::string::npos);
+}
+
+TEST_CASE("a runtime that dies before stage 2 armed its signal is caught by stage 0, which kills stage 2") {
+  // Alive at setup's look, gone at the look after stage 2's CHILD_FINISH.
+  const StageRun run = run_stages(kMessage, nullptr, EPERM, SIGKILL, 1);
+  CHECK(exited(run.stage0_status, 1));
+  CHECK(run.fatal().find("nsexec-0[") != std::string::npos);
+  CHECK(run.fatal().find("the runtime that started the init has exited") != std::string::npos);
+  const auto calls0 = run.calls_of("runc:[0:PARENT]");
+  CHECK(std::count(calls0.begin(), calls0.end(), "kill") == 1);  // stage 2 only: stage 1 had finished
 }

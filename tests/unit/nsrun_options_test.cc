@@ -148,6 +148,45 @@ TEST_CASE("--target joins what differs, or only the kinds named") {
   CHECK(error_of({"-t", "x"}, host).find("--target needs a pid") != std::string::npos);
 }
 
+TEST_CASE("--target of a process that shares every namespace of ours creates none") {
+  std::map<std::string, ino_t> inodes;
+  for (const auto& k : kNsKinds) {
+    inodes["/proc/self/ns/" + std::string(k.name)] = 100;
+    inodes["/proc/42/ns/" + std::string(k.name)] = 100;
+  }
+  const ParseResult r = parse({"-t", "42", "--", "true"}, fake_host(1000, inodes));
+  REQUIRE(r.request);
+  CHECK_FALSE(r.request->defaults);
+  CHECK_FALSE(r.request->config.clone_flags.has_value());
+  CHECK(r.request->config.ns_paths.empty());
+  CHECK(r.request->config.uid_map.empty());
+  CHECK(r.request->init_flags.empty());  // no --mount-proc: no new mount namespace
+}
+
+TEST_CASE("id maps the kernel would refuse are usage errors naming the flag") {
+  CHECK(error_of({"--map-users=0:100000:10", "--map-users=5:200000:10"}, fake_host(0)) ==
+        "--map-user/--map-users: '5:200000:10' overlaps another range");
+  CHECK(error_of({"--map-users=0:100000:0"}, fake_host(0)) ==
+        "--map-user/--map-users: id map range has a zero count in '0:100000:0'");
+  CHECK(error_of({"--map-user=4294967295"}, fake_host(0)) ==
+        "--map-user/--map-users: id map range overflows 32 bits in '4294967295:0:1'");
+  CHECK(error_of({"--map-groups=0:1:5", "--map-groups=3:100:5"}, fake_host(0)) ==
+        "--map-group/--map-groups: '3:100:5' overlaps another range");
+}
+
+TEST_CASE("--kill-child and --preserve-fds") {
+  CHECK(parse({"--kill-child"}, fake_host(0)).request->kill_child == SIGKILL);
+  CHECK(parse({"--kill-child=TERM"}, fake_host(0)).request->kill_child == SIGTERM);
+  CHECK(parse({"--kill-child=SIGHUP"}, fake_host(0)).request->kill_child == SIGHUP);
+  CHECK(parse({"--kill-child=10"}, fake_host(0)).request->kill_child == 10);
+  CHECK(parse({}, fake_host(0)).request->kill_child == 0);
+  CHECK(error_of({"--kill-child=0"}, fake_host(0)) == "--kill-child takes a signal name or number, got '0'");
+  CHECK(error_of({"--kill-child=BOGUS"}, fake_host(0)) == "--kill-child takes a signal name or number, got 'BOGUS'");
+  CHECK(parse({"--preserve-fds=3"}, fake_host(0)).request->preserve_fds == 3);
+  CHECK(error_of({"--preserve-fds=-1"}, fake_host(0)) == "--preserve-fds takes a count of fds (0..1000), got '-1'");
+  CHECK(error_of({"--preserve-fds=x"}, fake_host(0)) == "--preserve-fds takes a count of fds (0..1000), got 'x'");
+}
+
 TEST_CASE("--KIND=PATH joins a namespace file, alongside created ones") {
   const Bootstrap b = config_of({"--net=/run/netns/x", "--user=/proc/9/ns/user", "-u"}, fake_host(0));
   CHECK(b.clone_flags == NsSet{NsKind::uts});

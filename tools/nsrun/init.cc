@@ -16,6 +16,9 @@
 //                  kernel spares every signal it has no handler for: run
 //                  the command as its child instead, forward signals to
 //                  it, reap orphans, and exit with its status
+//   --preserve-fds=N  the command keeps fds 3 .. 3+N-1, as with
+//                  `runc run --preserve-fds=N`; every other fd above 2 is
+//                  closed at its exec, whatever the runtime left open
 //
 // The protocol profile is runc 1.1's unless _NSRUN_PROFILE=runc-1.2 (the
 // launcher in nsrun sets it to send time-namespace offsets).
@@ -34,6 +37,7 @@
 
 #include "nsenter/embed.hpp"
 #include "nsenter/env.hpp"
+#include "nsenter/exec_fds.hpp"
 #include "nsenter/log.hpp"
 #include "nsenter/nsexec.hpp"
 
@@ -116,6 +120,7 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
 [[noreturn]] void exec_command(nsenter::InitContext& ctx, int argc, char** argv) {
   char** command = nullptr;
   bool private_mounts = false, mount_proc = false, tty = false, reaper = false;
+  int preserved_fds = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--") {
@@ -126,12 +131,22 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
     if (arg == "--mount-proc") mount_proc = private_mounts = true;
     if (arg == "--tty") tty = true;
     if (arg == "--reaper") reaper = true;
+    if (arg.starts_with("--preserve-fds=")) {
+      const auto n = nsenter::parse_env_int("--preserve-fds", argv[i] + 15);
+      if (!n || !*n) die(ctx, nsenter::Op::Exec, EINVAL, argv[i], 1);
+      preserved_fds = **n;
+    }
   }
   const char* shell = std::getenv("SHELL");
   char* fallback[] = {const_cast<char*>(shell != nullptr && *shell != '\0' ? shell : "/bin/sh"), nullptr};
   if (command == nullptr || *command == nullptr) command = fallback;
   for (const char* name : nsenter::RuncEnv::all) ::unsetenv(name);
   ::unsetenv(kProfileEnv);
+  // Only stdio and the preserved fds reach the command (and, through the
+  // reaper's fork, nothing more): not what a leaky runtime left open, nor
+  // the mount-source fds, which this init does not use.
+  if (int err = nsenter::cloexec_fds_from(3 + preserved_fds))
+    die(ctx, nsenter::Op::Exec, err, "mark inherited fds close-on-exec", 1);
   ::fcntl(ctx.init_pipe, F_SETFD, FD_CLOEXEC);
   if (ctx.log_pipe >= 0) ::fcntl(ctx.log_pipe, F_SETFD, FD_CLOEXEC);
   // Without the reaper stage 2 is the session leader that takes the pty.

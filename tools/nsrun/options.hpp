@@ -5,6 +5,8 @@
 #pragma once
 
 #include <getopt.h>
+#include <signal.h>
+#include <string.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -13,6 +15,7 @@
 #include <charconv>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +43,8 @@ struct RunRequest {
   bool dry_run = false;
   bool defaults = false;  // no namespace flag was given
   bool reaper = true;     // with a new pid namespace, a pid-1 reaper runs the command
+  int preserve_fds = 0;   // fds 3 .. 3+N-1 reach the command
+  int kill_child = 0;     // the signal the container gets when nsrun dies; 0: none
 };
 
 // What the parser may ask of the machine.
@@ -98,6 +103,8 @@ inline constexpr std::string_view kRunUsage =
     "                        (default: pid 1 is a small init that forwards signals to\n"
     "                        the command and reaps orphans; the kernel gives pid 1\n"
     "                        only the signals it handles)\n"
+    "      --kill-child[=SIGNAL]  when nsrun dies, send SIGNAL (default KILL) to\n"
+    "                        the command's first process (as unshare)\n"
     "\n"
     "Joined namespaces (as nsenter):\n"
     "  -t, --target=PID      join all of PID's namespaces that differ from ours;\n"
@@ -107,6 +114,8 @@ inline constexpr std::string_view kRunUsage =
     "\n"
     "Other:\n"
     "      --oom-score-adj=N set the init's oom_score_adj (-1000..1000)\n"
+    "      --preserve-fds=N  pass fds 3 .. 3+N-1 to the command (as runc); every\n"
+    "                        other fd above 2 is closed for it\n"
     "      --log-level=LEVEL show the init's log records up to LEVEL (panic fatal\n"
     "                        error warning info debug trace; default error)\n"
     "      --tty, --no-tty   give the command a new pseudo-terminal (default: when\n"
@@ -164,6 +173,29 @@ inline std::optional<nsenter::TimeOffset> time_offset(nsenter::Clock clock, std:
   return t;
 }
 
+// "KILL", "SIGKILL" or "9"; 0 if it is none of them.
+inline int signal_number(std::string_view text) {
+  int n = 0;
+  if (parse_int(text, n)) return n > 0 && n < NSIG ? n : 0;
+  if (text.starts_with("SIG")) text.remove_prefix(3);
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (const char* abbrev = ::sigabbrev_np(sig); abbrev != nullptr && text == abbrev) return sig;
+  return 0;
+}
+
+// An id map the kernel would refuse, as a usage error naming the flags
+// that made it ("" when it is fine).
+inline std::string check_id_map(const std::vector<nsenter::IdMapEntry>& map, const char* flags) {
+  for (const auto& e : map)
+    if (auto code = nsenter::check_id_range(e))
+      return fmt::format("{}: {} in '{}:{}:{}'", flags, nsenter::describe(*code), e.inside, e.outside, e.count);
+  if (auto i = nsenter::find_id_overlap(std::span<const nsenter::IdMapEntry>(map))) {
+    const auto& e = map[*i];
+    return fmt::format("{}: '{}:{}:{}' overlaps another range", flags, e.inside, e.outside, e.count);
+  }
+  return {};
+}
+
 // unshare/nsenter spell the mount namespace "mount"; /proc spells it "mnt".
 inline std::optional<NsKind> kind_from_option(std::string_view name) {
   if (name == "mount") return NsKind::mnt;
@@ -192,7 +224,7 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
 
   enum : int {
     kMapUser = 1000, kMapGroup, kMapUsers, kMapGroups, kMountProc, kMonotonic, kBoottime,
-    kOom, kLogLevel, kTty, kNoTty, kDryRun, kNoReaper,
+    kOom, kLogLevel, kTty, kNoTty, kDryRun, kNoReaper, kKillChild, kPreserveFds,
   };
   // Long kind options take an optional =PATH (join instead of create);
   // short ones take nothing, so clusters like -Ur and -pm work as in
@@ -210,6 +242,7 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
       {"log-level", required_argument, nullptr, kLogLevel}, {"tty", no_argument, nullptr, kTty},
       {"no-tty", no_argument, nullptr, kNoTty},             {"dry-run", no_argument, nullptr, kDryRun},
       {"no-reaper", no_argument, nullptr, kNoReaper},
+      {"kill-child", optional_argument, nullptr, kKillChild}, {"preserve-fds", required_argument, nullptr, kPreserveFds},
       {"help", no_argument, nullptr, 'h'},                  {"version", no_argument, nullptr, 'V'},
       {nullptr, 0, nullptr, 0},
   };
@@ -298,6 +331,15 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
       case kNoTty: req.tty = TtyMode::Never; break;
       case kDryRun: req.dry_run = true; break;
       case kNoReaper: req.reaper = false; break;
+      case kKillChild:
+        if (optarg == nullptr) req.kill_child = SIGKILL;
+        else if (!(req.kill_child = detail::signal_number(arg)))
+          return usage("--kill-child takes a signal name or number, got '" + std::string(arg) + "'");
+        break;
+      case kPreserveFds:
+        if (!detail::parse_int(arg, req.preserve_fds) || req.preserve_fds < 0 || req.preserve_fds > 1000)
+          return usage("--preserve-fds takes a count of fds (0..1000), got '" + std::string(arg) + "'");
+        break;
       case 'h': out.help = true; return out;
       case 'V': out.version = true; return out;
       default:
@@ -340,7 +382,10 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
     if (create.contains(j.kind))
       return usage("the " + std::string(nsenter::name(j.kind)) + " namespace is both created and joined");
 
-  if (create.empty() && joins.empty()) {
+  // Only a command line that asked for no namespace at all gets the
+  // default sandbox: `-t PID` of a process whose namespaces are all ours
+  // runs the command in them (nsenter -a does), never in new ones.
+  if (create.empty() && joins.empty() && !target) {
     // The default: everything a rootless user can have with no setup.
     req.defaults = true;
     create = NsSet{NsKind::user, NsKind::pid, NsKind::mnt, NsKind::uts, NsKind::ipc};
@@ -365,6 +410,8 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
     if (map_root || map_group || gid_ranges.empty()) req.config.gid_map.push_back({map_group.value_or(0), host.egid, 1});
     for (const auto& r : uid_ranges) req.config.uid_map.push_back(r);
     for (const auto& r : gid_ranges) req.config.gid_map.push_back(r);
+    if (auto bad = detail::check_id_map(req.config.uid_map, "--map-user/--map-users"); !bad.empty()) return usage(bad);
+    if (auto bad = detail::check_id_map(req.config.gid_map, "--map-group/--map-groups"); !bad.empty()) return usage(bad);
     if (!root) {
       req.config.rootless_euid = true;
       // Only root may write more than one's own id; newuidmap/newgidmap

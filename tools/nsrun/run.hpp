@@ -140,6 +140,10 @@ inline int run(const RunRequest& req) {
   // take a closed one's number and be handed to the command in its place.
   std::array<int, 3> stdio{};
   for (int fd = 0; fd < 3; ++fd) stdio[static_cast<std::size_t>(fd)] = ::fcntl(fd, F_GETFD) >= 0 ? fd : -1;
+  // The same for the fds the command keeps (--preserve-fds): a closed one
+  // stays closed, whatever of ours takes its number later.
+  std::vector<int> preserved;
+  for (int fd = 3; fd < 3 + req.preserve_fds; ++fd) preserved.push_back(::fcntl(fd, F_GETFD) >= 0 ? fd : -1);
   // Auto: only when both ends are a terminal; `nsrun ls > file` must not
   // get a pty's \r\n line endings in the file.
   const bool use_pty = req.tty == TtyMode::Always ||
@@ -181,6 +185,7 @@ inline int run(const RunRequest& req) {
   opt.argv = {"nsrun"};
   for (const auto& f : req.init_flags) opt.argv.push_back(f);
   if (use_pty) opt.argv.push_back("--tty");
+  if (req.preserve_fds > 0) opt.argv.push_back(fmt::format("--preserve-fds={}", req.preserve_fds));
   // pid 1 of a new pid namespace gets only the signals it handles, so the
   // command runs as its child under a small init that forwards them.
   if (req.reaper && req.config.clone_flags && req.config.clone_flags->contains(NsKind::pid))
@@ -201,6 +206,8 @@ inline int run(const RunRequest& req) {
       print_record(r);
   };
   opt.stdio = stdio;
+  opt.preserve_fds = std::move(preserved);
+  opt.parent_death_signal = req.kill_child;
   if (pty) opt.stdio = {pty->slave.get(), pty->slave.get(), pty->slave.get()};
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e)
