@@ -106,8 +106,8 @@ int main(int argc, char** argv) {
   Variant variants[] = {
       {"runc nsexec, protects itself, no state dir (binds in /tmp)", by_path(argv[3]), ""},
       {"runc nsexec, protects itself, state dir given (binds there)", by_path(argv[3]), state_dir},
-      {"nsenter, protects itself, no state dir (memfd copy)", by_path(argv[4]), ""},
-      {"nsenter, protects itself, state dir given (binds there)", by_path(argv[4]), state_dir},
+      {"nsenter, protects itself, no state dir (detached read-only mount)", by_path(argv[4]), ""},
+      {"nsenter, protects itself, state dir given (the same; the dir is unused)", by_path(argv[4]), state_dir},
       {"runc nsexec, from the Launcher's sealed memfd", nsenter::Launcher({.init_binary = argv[3]}), ""},
       {"nsenter, from the Launcher's sealed memfd", nsenter::Launcher({.init_binary = argv[4]}), ""},
   };

@@ -1,11 +1,17 @@
-// Whole-init benchmark: starts an init binary through runc 1.1's protocol
-// (socketpair on fd 3, handshake, bootstrap message, pid line), waits for
-// all three stages to exit, and reports the median start-to-reaped time.
-// runc's own nsexec (runc_ref_init) and ours (bench_init) run the same
-// messages in the same process, interleaved start by start; ours also from
-// a sealed memfd made once, and through nsenter's Launcher.
+// Whole-start benchmark of the binaries users run: an init started through
+// runc 1.1's protocol (socketpair on fd 3, handshake, bootstrap message,
+// pid line), ending in the exec of /bin/true, timed until all three stages
+// are reaped. Every system runs every config in the same process, in an
+// order shuffled each round:
+//   runc          runc 1.1's own nsexec (runc_ref_init) from disk, as shipped:
+//                 it protects itself (CVE-2019-5736) by a bind mount or copy
+//   runc-sealed   the same, exec'd from a sealed memfd made once
+//   nsrun         the shipped nsrun (-c opt) from disk: protects itself
+//   nsrun-sealed  nsrun exec'd from a sealed memfd made once
+//   launcher      nsrun started by nsenter's Launcher (its own sealed memfd)
+// Prints min / median / p90 and the ratio of medians to `runc`.
 //
-//   pipeline_bench STARTS REF_INIT OUR_INIT
+//   pipeline_bench ROUNDS REF_INIT NSRUN
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -34,9 +41,9 @@ double now_us() {
   return double(ts.tv_sec) * 1e6 + double(ts.tv_nsec) / 1e3;
 }
 
-// One start; returns microseconds, or -1 if the init failed. With
-// `exe_fd` >= 0 the init is exec'd from that fd (a sealed memfd).
-double start_once(const char* binary, const nsenter::wire::Bytes& msg, int exe_fd = -1) {
+// One start as runc's parent makes it; returns microseconds, or -1 if the
+// init failed. With `exe_fd` >= 0 the init is exec'd from that fd.
+double start_once(const char* binary, const nsenter::wire::Bytes& msg, int exe_fd) {
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) std::abort();
   const double t0 = now_us();
@@ -44,7 +51,7 @@ double start_once(const char* binary, const nsenter::wire::Bytes& msg, int exe_f
   if (stage0 == 0) {
     dup2(sp[1], 3);
     setenv("_LIBCONTAINER_INITPIPE", "3", 1);
-    char* argv[] = {const_cast<char*>(binary), nullptr};
+    char* argv[] = {const_cast<char*>(binary), const_cast<char*>("--"), const_cast<char*>("/bin/true"), nullptr};
     if (exe_fd >= 0)
       fexecve(exe_fd, argv, environ);
     else
@@ -72,22 +79,18 @@ double start_once(const char* binary, const nsenter::wire::Bytes& msg, int exe_f
   return clean ? t : -1;
 }
 
-// The binary in a sealed memfd, made once and reused for every start, as
-// a launcher does: the init then finds /proc/self/exe already protected.
+// The binary in a sealed memfd, made once and reused for every start, as a
+// launcher does: the init then finds /proc/self/exe already protected.
 int sealed_copy(const char* binary) {
   auto fd = nsenter::sealed_memfd_copy(binary, "bench-sealed-init");
   if (!fd) std::abort();
-  // Above fd 3, which the child's dup2 takes.
-  const int high = fcntl(fd->get(), F_DUPFD_CLOEXEC, 10);
-  return high;
+  return fcntl(fd->get(), F_DUPFD_CLOEXEC, 10);  // above fd 3, which the child's dup2 takes
 }
 
-// One start through nsenter's Launcher (which keeps its own sealed copy):
-// launch, then wait for stage 2, as the driver above waits for all three.
 double launch_once(nsenter::Launcher& launcher, const nsenter::Bootstrap& config) {
   const double t0 = now_us();
   nsenter::LaunchOptions opt;
-  opt.argv = {"bench_init"};
+  opt.argv = {"nsrun", "--", "/bin/true"};
   opt.stdio = {-1, -1, 2};
   auto init = launcher.launch(config, opt);
   if (!init) {
@@ -99,68 +102,88 @@ double launch_once(nsenter::Launcher& launcher, const nsenter::Bootstrap& config
   return status && status->success() ? t : -1;
 }
 
-double median(std::vector<double> v) {
+double quantile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+  return v[static_cast<std::size_t>(q * double(v.size() - 1))];
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "usage: pipeline_bench STARTS REF_INIT OUR_INIT\n");
+    std::fprintf(stderr, "usage: pipeline_bench ROUNDS REF_INIT NSRUN\n");
     return 2;
   }
-  const int starts = std::atoi(argv[1]);
-  struct Case {
-    const char* name;
-    nsenter::Bootstrap config;
-  };
+  const int rounds = std::atoi(argv[1]);
+  const char* ref = argv[2];
+  const char* nsrun = argv[3];
   using nsenter::NsKind;
-  std::vector<Case> cases;
+  struct Config {
+    const char* name;
+    nsenter::Bootstrap bootstrap;
+  };
+  std::vector<Config> configs;
   {
     nsenter::Bootstrap b;
     b.clone_flags = nsenter::NsSet{NsKind::pid};
-    b.rootless_euid = false;
-    cases.push_back({"pid namespace only", b});
+    configs.push_back({"pid", b});
   }
   {
     nsenter::Bootstrap b;
-    b.clone_flags = nsenter::NsSet{NsKind::user, NsKind::pid, NsKind::mnt, NsKind::uts, NsKind::ipc, NsKind::net};
+    b.clone_flags = nsenter::NsSet{NsKind::mnt, NsKind::uts, NsKind::ipc, NsKind::pid, NsKind::net};
+    configs.push_back({"mnt+uts+ipc+pid+net", b});
+  }
+  {
+    nsenter::Bootstrap b;
+    b.clone_flags = nsenter::NsSet{NsKind::user, NsKind::pid, NsKind::mnt, NsKind::uts, NsKind::ipc};
     b.uid_map = {{0, 100000, 65536}};
     b.gid_map = {{0, 100000, 65536}};
     b.setgroups = true;
-    b.rootless_euid = false;
-    cases.push_back({"user+pid+mnt+uts+ipc+net, maps", b});
+    configs.push_back({"user+pid+mnt+uts+ipc, maps", b});
   }
-  const int sealed = sealed_copy(argv[3]);
-  nsenter::Launcher launcher({.init_binary = argv[3]});
-  std::printf(
-      "| case | runc nsexec (us) | nsenter (us) | ratio runc/nsenter | nsenter from a sealed memfd made once (us) | "
-      "ratio runc/that | nsenter through its Launcher (us) | ratio runc/that |\n|---|---|---|---|---|---|---|---|\n");
-  for (const Case& c : cases) {
-    auto msg = nsenter::wire::encode(c.config);
-    if (!msg) return 1;
-    std::vector<double> times[4];
-    for (int i = 0; i < starts; ++i) {
-      // Interleaved, rotating who goes first.
-      for (int k = 0; k < 4; ++k) {
-        const int who = (i + k) % 4;
-        const double t = who == 0   ? start_once(argv[2], *msg)
-                         : who == 1 ? start_once(argv[3], *msg)
-                         : who == 2 ? start_once(argv[3], *msg, sealed)
-                                    : launch_once(launcher, c.config);
-        if (t < 0) {
-          std::fprintf(stderr, "init %d failed on '%s'\n", who, c.name);
-          return 1;
-        }
-        times[who].push_back(t);
+  const char* systems[] = {"runc", "runc-sealed", "nsrun", "nsrun-sealed", "launcher"};
+  constexpr int kSystems = 5;
+  const int ref_sealed = sealed_copy(ref), nsrun_sealed = sealed_copy(nsrun);
+  nsenter::Launcher launcher({.init_binary = nsrun});
+  std::vector<nsenter::wire::Bytes> messages;
+  for (const Config& c : configs) messages.push_back(*nsenter::wire::encode(c.bootstrap));
+
+  // times[config][system]
+  std::vector<std::vector<std::vector<double>>> times(configs.size(), std::vector<std::vector<double>>(kSystems));
+  std::mt19937 rng(20261201);
+  std::vector<std::pair<std::size_t, int>> order;
+  for (std::size_t c = 0; c < configs.size(); ++c)
+    for (int s = 0; s < kSystems; ++s) order.emplace_back(c, s);
+  for (int round = 0; round < rounds + 3; ++round) {  // 3 warm-up rounds, not recorded
+    std::shuffle(order.begin(), order.end(), rng);
+    for (const auto& [c, s] : order) {
+      const auto& msg = messages[c];
+      const double t = s == 0   ? start_once(ref, msg, -1)
+                       : s == 1 ? start_once(ref, msg, ref_sealed)
+                       : s == 2 ? start_once(nsrun, msg, -1)
+                       : s == 3 ? start_once(nsrun, msg, nsrun_sealed)
+                                : launch_once(launcher, configs[c].bootstrap);
+      if (t < 0) {
+        std::fprintf(stderr, "%s failed on '%s'\n", systems[s], configs[c].name);
+        return 1;
       }
+      if (round >= 3) times[c][static_cast<std::size_t>(s)].push_back(t);
     }
-    const double ref = median(times[0]), ours = median(times[1]), ours_sealed = median(times[2]),
-                 launched = median(times[3]);
-    std::printf("| %s | %.0f | %.0f | %.2f | %.0f | %.2f | %.0f | %.2f |\n", c.name, ref, ours, ref / ours, ours_sealed,
-                ref / ours_sealed, launched, ref / launched);
+  }
+  struct stat st_ref {}, st_nsrun {};
+  stat(ref, &st_ref);
+  stat(nsrun, &st_nsrun);
+  std::printf("Binaries: runc nsexec %lld bytes, nsrun %lld bytes; %d rounds, each system and config once per round in "
+              "shuffled order.\n\n",
+              static_cast<long long>(st_ref.st_size), static_cast<long long>(st_nsrun.st_size), rounds);
+  std::printf("| config | system | min (us) | median (us) | p90 (us) | median / runc's |\n|---|---|---|---|---|---|\n");
+  for (std::size_t c = 0; c < configs.size(); ++c) {
+    const double base = quantile(times[c][0], 0.5);
+    for (int s = 0; s < kSystems; ++s) {
+      const auto& v = times[c][static_cast<std::size_t>(s)];
+      std::printf("| %s | %s | %.0f | %.0f | %.0f | %.2f |\n", configs[c].name, systems[s], quantile(v, 0), quantile(v, 0.5),
+                  quantile(v, 0.9), quantile(v, 0.5) / base);
+    }
   }
   return 0;
 }

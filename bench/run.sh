@@ -3,13 +3,15 @@
 # nsexec (from Debian's runc source package) in the same run:
 #  1. //bench:wire_bench: reading+decoding bootstrap messages against runc's
 #     nl_parse(), on the captured runc messages plus a large synthetic one;
-#  2. //bench:pipeline_bench: whole init starts (needs root: the message
-#     maps host ids 100000..);
+#  2. //bench:pipeline_bench: whole starts of the shipped nsrun (-c opt)
+#     and of runc's nsexec, from disk, from a sealed memfd and through the
+#     Launcher, each ending in the exec of /bin/true (needs root: one
+#     message maps host ids 100000..);
 #  3. //bench:memory_bench: shared memory held per live init, by how the
 #     init protects its binary (CVE-2019-5736).
 # Prints Markdown tables (copy them into docs/benchmarks.md with the date).
 #
-#   bench/run.sh [ROUNDS [OPS_PER_ROUND [STARTS]]]      (default 15 20000 60)
+#   bench/run.sh [ROUNDS [OPS_PER_ROUND [STARTS]]]      (default 15 20000 100)
 # memory_bench runs 7 rounds of 20 live inits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +44,7 @@ bazel-bin/bench/wire_bench "${1:-15}" "${2:-20000}" \
   tests/data/runc/rootless_multi.bin tests/data/runc/bind_mounts.bin "$work/large_synthetic.bin"
 
 echo
-bazel-bin/bench/pipeline_bench "${3:-60}" bazel-bin/bench/runc_ref_init bazel-bin/bench/bench_init
+bazel-bin/bench/pipeline_bench "${3:-100}" bazel-bin/bench/runc_ref_init bazel-bin/tools/nsrun/nsrun
 
 echo
 bazel-bin/bench/memory_bench 7 20 bazel-bin/bench/runc_ref_init bazel-bin/bench/bench_init

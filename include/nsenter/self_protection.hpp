@@ -15,8 +15,10 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -85,30 +87,67 @@ struct RequireSealedExe {
   }
 };
 
-// runc 1.1's defence. Already protected (a sealed memfd; or, after our own
-// re-exec, a read-only or unlinked copy) -> nothing to do. Otherwise make a
-// protected copy, set Env::cloned_binary=1, and fexecve it with the same
-// argv and environment; the constructor then runs again in the copy.
-//   1. A read-only bind mount of /proc/self/exe over a temporary file in
-//      Env::state_dir, opened O_PATH and detached: costs nothing per start,
-//      needs mount privileges and a state directory.
-//   2. Else a memfd copy of the binary, sealed: costs the binary's size in
-//      memory for the life of the init.
+namespace detail {
+
+// The binary on a read-only mount of its own that is attached nowhere:
+// open_tree(OPEN_TREE_CLONE) of /proc/self/exe (Linux 5.2) made read-only
+// with mount_setattr (Linux 5.12), as an O_PATH fd to exec. Nothing is
+// copied and nothing shows in any mount table; the mount lives as long as
+// something runs from it. Needs CAP_SYS_ADMIN over our mount namespace.
+// Raw system calls: glibc has wrappers only from 2.36, musl none.
+inline UniqueFd detached_read_only_exe() noexcept {
+  constexpr unsigned kOpenTreeClone = 1;             // OPEN_TREE_CLONE
+  constexpr unsigned kOpenTreeCloexec = O_CLOEXEC;   // OPEN_TREE_CLOEXEC
+  constexpr std::uint64_t kMountAttrRdonly = 0x1;    // MOUNT_ATTR_RDONLY
+  struct {
+    std::uint64_t attr_set, attr_clr, propagation, userns_fd;
+  } attr{kMountAttrRdonly, 0, 0, 0};                 // struct mount_attr, MOUNT_ATTR_SIZE_VER0
+#if defined(SYS_open_tree) && defined(SYS_mount_setattr)
+  UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, "/proc/self/exe", kOpenTreeClone | kOpenTreeCloexec)));
+  if (!tree) return UniqueFd();
+  if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) return UniqueFd();
+  return tree;
+#else
+  (void)attr;
+  return UniqueFd();
+#endif
+}
+
+}  // namespace detail
+
+// runc 1.1's defence, without its copy where privileges allow. Already
+// protected (a sealed memfd; or, after our own re-exec, a read-only or
+// unlinked copy) -> nothing to do. Otherwise make a protected view of the
+// binary, set Env::cloned_binary=1, and fexecve it with the same argv and
+// environment; the constructor then runs again from it. In order:
+//   1. A detached read-only mount of the binary (see
+//      detail::detached_read_only_exe): nothing copied, nothing left in any
+//      mount table, no state directory; needs mount privileges, Linux 5.12.
+//   2. runc's read-only bind mount of /proc/self/exe over a temporary file
+//      in Env::state_dir, opened O_PATH and detached: nothing copied; needs
+//      mount privileges and a state directory (older kernels).
+//   3. Else a memfd copy of the binary, sealed: costs the binary's size in
+//      memory for the life of the init (the rootless case).
 template <class Env = RuncEnv>
 struct RuncSelfProtection {
   template <class Log>
   Result<void> ensure(const Log& log) const noexcept {
     if (already_protected()) return {};
-    UniqueFd copy = read_only_bind();
-    if (copy) {
-      log.log(LogLevel::Debug, Stage::Setup, "re-exec from a read-only bind mount of /proc/self/exe");
+    UniqueFd view = detail::detached_read_only_exe();
+    if (view) {
+      log.log(LogLevel::Debug, Stage::Setup, "re-exec from a detached read-only mount of /proc/self/exe (0 bytes copied)");
+    } else if ((view = read_only_bind())) {
+      log.log(LogLevel::Debug, Stage::Setup, "re-exec from a read-only bind mount of /proc/self/exe (0 bytes copied)");
     } else {
       auto memfd = sealed_memfd_copy("/proc/self/exe", "nsenter_cloned:/proc/self/exe");
       if (!memfd) return memfd.error();
-      copy = std::move(*memfd);
-      log.log(LogLevel::Debug, Stage::Setup, "re-exec from a sealed memfd copy of /proc/self/exe");
+      view = std::move(*memfd);
+      struct stat st {};
+      const long long copied = ::fstat(view.get(), &st) == 0 ? static_cast<long long>(st.st_size) : -1;
+      log.log(LogLevel::Debug, Stage::Setup,
+              detail::detail_text("re-exec from a sealed memfd copy of /proc/self/exe ({} bytes copied)", copied));
     }
-    return reexec(copy.get());
+    return reexec(view.get());
   }
 
   static bool already_protected() noexcept {
@@ -125,7 +164,8 @@ struct RuncSelfProtection {
     return st.st_nlink == 0 || (fs.f_flags & ST_RDONLY) != 0;
   }
 
- private:
+  // runc's method (2 above), on its own so that tests can reach it on a
+  // kernel where method 1 works.
   static UniqueFd read_only_bind() noexcept {
     const char* dir = std::getenv(Env::state_dir);
     if (dir == nullptr || *dir != '/') return UniqueFd();
@@ -143,6 +183,7 @@ struct RuncSelfProtection {
     return fd;
   }
 
+ private:
   static Result<void> reexec(int fd) noexcept {
     // argv as the kernel recorded it; environ as it is now, plus the marker.
     UniqueFd cmdline(::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC));

@@ -7,9 +7,13 @@
 #include <doctest/doctest.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <thread>
 
@@ -355,7 +359,8 @@ TEST_CASE("launch: the sealed memfd is made once; inits run from it without copy
   CHECK(launcher.sealed_copies() == 1);
   CHECK(launcher.launches() == 3);
 
-  // Without it, runc's defence in the init copies the binary every time.
+  // Without it, the init protects itself every time: as root, with a
+  // detached read-only mount of its binary, copying nothing.
   Launcher by_path({.init_binary = kCEmbed, .exec_from_sealed_memfd = false});
   Capture out;
   LaunchOptions opt;
@@ -367,10 +372,11 @@ TEST_CASE("launch: the sealed memfd is made once; inits run from it without copy
   const std::string text = out.text();
   CHECK(init->wait()->success());
   CHECK(text.find("cloned=1\n") != std::string::npos);
-  CHECK(text.find("exe_ro=0\n") != std::string::npos);  // a memfd copy
+  CHECK(text.find("exe=/\n") != std::string::npos);  // the binary itself, on a mount attached nowhere
+  CHECK(text.find("exe_ro=1\n") != std::string::npos);
   CHECK(by_path.sealed_copies() == 0);
-  // Given a state directory, a privileged init binds itself read-only
-  // instead of copying (runc's first choice).
+  // Given a state directory as runc gives it, the same, and the directory
+  // is left as it was.
   {
     char dir[] = "/tmp/nsenter-state.XXXXXX";
     REQUIRE(::mkdtemp(dir) != nullptr);
@@ -698,6 +704,32 @@ TEST_CASE("launch: with a parent-death signal the container dies with the thread
   auto [pid2, status2] = orphaned_init(0);
   CHECK(status2 == -1);
   check_nothing_left();
+}
+
+std::string mount_table() {
+  std::ifstream in("/proc/self/mountinfo");
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+TEST_CASE("self-protection: runc's bind mount in the state directory (the fallback on older kernels)") {
+  require_root();
+  char dir[] = "/tmp/nsenter-state.XXXXXX";
+  REQUIRE(::mkdtemp(dir) != nullptr);
+  const std::string mounts_before = mount_table();
+  ::setenv("_LIBCONTAINER_STATEDIR", dir, 1);
+  UniqueFd view = RuncSelfProtection<>::read_only_bind();
+  ::unsetenv("_LIBCONTAINER_STATEDIR");
+  const int removed = ::rmdir(dir);  // the placeholder was unlinked
+  REQUIRE(view);
+  struct statfs fs {};
+  REQUIRE(::fstatfs(view.get(), &fs) == 0);
+  CHECK((fs.f_flags & ST_RDONLY) != 0);
+  struct stat a {}, b {};
+  REQUIRE(::fstat(view.get(), &a) == 0);
+  REQUIRE(::stat("/proc/self/exe", &b) == 0);
+  CHECK(a.st_ino == b.st_ino);  // the binary itself, not a copy
+  CHECK(removed == 0);
+  CHECK(mount_table() == mounts_before);  // detached at once
 }
 
 int main(int argc, char** argv) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstdio>
 #include <functional>
 #include <optional>
 #include <span>
@@ -135,16 +136,31 @@ bool parse_int(std::string_view text, T& out) {
   return ec == std::errc() && end == text.data() + text.size() && !text.empty();
 }
 
+// A number, or a name from /etc/passwd (/etc/group). Read with
+// fgetpwent/fgetgrent rather than getpwnam: nsrun is linked statically (it
+// starts faster as an init), and a static getpwnam would dlopen the NSS
+// modules of whatever glibc the host has.
 inline std::optional<std::uint32_t> user_id(std::string_view text, bool is_group) {
   std::uint32_t id = 0;
   if (parse_int(text, id)) return id;
-  const std::string name(text);
+  std::FILE* db = std::fopen(is_group ? "/etc/group" : "/etc/passwd", "re");
+  if (db == nullptr) return std::nullopt;
+  std::optional<std::uint32_t> found;
   if (is_group) {
-    if (const struct group* g = ::getgrnam(name.c_str())) return g->gr_gid;
-  } else if (const struct passwd* p = ::getpwnam(name.c_str())) {
-    return p->pw_uid;
+    while (const struct group* g = ::fgetgrent(db))
+      if (text == g->gr_name) {
+        found = g->gr_gid;
+        break;
+      }
+  } else {
+    while (const struct passwd* p = ::fgetpwent(db))
+      if (text == p->pw_name) {
+        found = p->pw_uid;
+        break;
+      }
   }
-  return std::nullopt;
+  std::fclose(db);
+  return found;
 }
 
 inline std::optional<nsenter::IdMapEntry> id_range(std::string_view text) {

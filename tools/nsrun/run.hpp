@@ -18,7 +18,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <charconv>
 #include <optional>
 #include <string>
 
@@ -33,11 +33,16 @@ inline constexpr int kExitFailure = 125;  // nsrun itself failed, as env(1) and 
 // What to try, for the failures people actually hit. Empty when there is
 // nothing useful to add.
 inline std::string hint_for(const nsenter::Error& e, const RunRequest& req, uid_t euid) {
+  // A sysctl's integer value (plain reads: no iostreams in nsrun, whose
+  // init path must start fast).
   auto sysctl = [](const char* path) -> std::optional<long> {
-    std::ifstream in(path);
+    nsenter::UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    char buf[32] = {};
+    if (!fd || ::read(fd.get(), buf, sizeof buf - 1) <= 0) return std::nullopt;
     long v = 0;
-    if (in >> v) return v;
-    return std::nullopt;
+    const auto [end, ec] = std::from_chars(buf, buf + std::strlen(buf), v);
+    if (ec != std::errc() || end == buf) return std::nullopt;
+    return v;
   };
   const bool new_user = req.config.clone_flags && req.config.clone_flags->contains(NsKind::user);
   const int err = e.sys_errno;

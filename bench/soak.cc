@@ -1,0 +1,158 @@
+// Soak: many launches through one Launcher, sequential and from many
+// threads at once, each ending in the exec of /bin/true. Clean when every
+// launch succeeded and the launcher's open fds and live children are back
+// to their baseline; RSS is reported per phase (it must stay flat from one
+// concurrent pass to the next). A benchmark-style run with its figures in
+// docs/testing.md, not a timed test.
+//
+//   soak NSRUN [SEQUENTIAL [THREADS [PER_THREAD]]]     (default 10000 32 200; bench/soak.sh)
+#include <dirent.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nsenter/launcher.hpp"
+
+namespace {
+
+int open_fds() {
+  int n = 0;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    while (const dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') ++n;
+    ::closedir(d);
+  }
+  return n - 1;  // the directory itself
+}
+
+// Children of this process still alive (the launcher is a child subreaper,
+// so a stage that escaped reaping would be counted here).
+int live_children() {
+  int n = 0;
+  const std::string self = std::to_string(::getpid());
+  if (DIR* d = ::opendir("/proc")) {
+    while (const dirent* e = ::readdir(d)) {
+      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+      std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+      std::string line;
+      std::getline(stat, line);
+      const auto close = line.rfind(')');
+      if (close == std::string::npos) continue;
+      char state = 0;
+      int ppid = 0;
+      if (std::sscanf(line.c_str() + close + 2, "%c %d", &state, &ppid) == 2 && std::to_string(ppid) == self &&
+          state != 'Z')
+        ++n;
+    }
+    ::closedir(d);
+  }
+  return n;
+}
+
+long rss_kb() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  return -1;
+}
+
+double now_s() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
+nsenter::Bootstrap config() {
+  nsenter::Bootstrap b;
+  b.clone_flags = nsenter::NsSet{nsenter::NsKind::user, nsenter::NsKind::pid, nsenter::NsKind::mnt,
+                                 nsenter::NsKind::uts, nsenter::NsKind::ipc};
+  b.uid_map = {{0, 100000, 65536}};
+  b.gid_map = {{0, 100000, 65536}};
+  b.setgroups = true;
+  return b;
+}
+
+// One launch to the end; false (and the error on stderr) if anything failed.
+bool launch_one(nsenter::Launcher& launcher, const nsenter::Bootstrap& b) {
+  nsenter::LaunchOptions opt;
+  opt.argv = {"nsrun", "--", "/bin/true"};
+  opt.stdio = {-1, -1, 2};
+  auto init = launcher.launch(b, opt);
+  if (!init) {
+    std::fprintf(stderr, "soak: launch: %s\n", nsenter::to_string(init.error()).c_str());
+    return false;
+  }
+  auto status = init->wait();
+  if (!status || !status->success()) {
+    std::fprintf(stderr, "soak: the command %s\n", status ? nsenter::to_string(*status).c_str() : "could not be waited for");
+    return false;
+  }
+  return true;
+}
+
+struct Baseline {
+  int fds, children;
+  long rss;
+};
+
+void report(const char* phase, int launches, int failed, double seconds, const Baseline& before) {
+  const int fds = open_fds(), children = live_children();
+  const long rss = rss_kb();
+  std::printf("| %s | %d | %d | %.0f | %d -> %d | %d -> %d | %ld -> %ld |\n", phase, launches, failed,
+              double(launches) / seconds, before.fds, fds, before.children, children, before.rss, rss);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: soak NSRUN [SEQUENTIAL [THREADS [PER_THREAD]]]\n");
+    return 2;
+  }
+  const int sequential = argc > 2 ? std::atoi(argv[2]) : 10000;
+  const int threads = argc > 3 ? std::atoi(argv[3]) : 32;
+  const int per_thread = argc > 4 ? std::atoi(argv[4]) : 200;
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  nsenter::Launcher launcher({.init_binary = argv[1]});
+  const nsenter::Bootstrap b = config();
+  if (!launch_one(launcher, b)) return 1;  // the sealed memfd, made once, is part of the baseline
+  const Baseline base{open_fds(), live_children(), rss_kb()};
+
+  std::printf("| phase | launches | failed | launches/s | fds | live children | RSS (KB) |\n|---|---|---|---|---|---|---|\n");
+  int failed = 0;
+  double t0 = now_s();
+  for (int i = 0; i < sequential; ++i) failed += launch_one(launcher, b) ? 0 : 1;
+  report("sequential", sequential, failed, now_s() - t0, base);
+
+  // Twice: the first pass grows glibc's per-thread malloc arenas, which
+  // outlive their threads; a leak would grow the second pass too.
+  std::atomic<int> concurrent_failed{0};
+  for (int pass = 1; pass <= 2; ++pass) {
+    t0 = now_s();
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&] {
+        for (int i = 0; i < per_thread; ++i)
+          if (!launch_one(launcher, b)) concurrent_failed.fetch_add(1);
+      });
+    for (auto& t : pool) t.join();
+    char label[64];
+    std::snprintf(label, sizeof label, "concurrent, %d threads, pass %d", threads, pass);
+    report(label, threads * per_thread, concurrent_failed.load(), now_s() - t0, base);
+  }
+
+  const bool clean = failed == 0 && concurrent_failed.load() == 0 && open_fds() == base.fds &&
+                     live_children() == base.children;
+  std::printf("\nsoak: %s (RSS within %ld KB of its baseline)\n", clean ? "clean" : "NOT CLEAN", rss_kb() - base.rss);
+  return clean ? 0 : 1;
+}

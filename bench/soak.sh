@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Soak run of the Launcher with the shipped nsrun (-c opt), as root:
+# 10,000 sequential launches, then two passes of 32 threads x 200 launches,
+# each ending in the exec of /bin/true. Fails unless every launch succeeded
+# and the fd and child counts are back to their baseline. Figures go in
+# docs/testing.md.
+#
+#   bench/soak.sh [SEQUENTIAL [THREADS [PER_THREAD]]]      (default 10000 32 200)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh >/dev/null
+bazel build -c opt //bench:soak //tools/nsrun >/dev/null 2>&1 || bazel build -c opt //bench:soak //tools/nsrun
+echo "# $(date -u +%F) $(uname -r), $(nproc) cores"
+exec bazel-bin/bench/soak bazel-bin/tools/nsrun/nsrun "$@"
