@@ -57,6 +57,7 @@ struct BootstrapSource {
   LogLevel log_level = LogLevel::Debug;
   const char* mount_fds = nullptr;  // fd numbers for MOUNT_SOURCES, as JSON
   ParentDeath parent_death;         // signal = 0: none asked for
+  std::uint64_t spawned_ns = 0;     // when the runtime spawned us, if it said (debug timings)
   wire::Bytes message;
 };
 
@@ -96,6 +97,7 @@ struct InitPipeReader {
     auto death = parse_parent_death(Env::parent_death, std::getenv(Env::parent_death));
     if (!death) return death.error();
     out.parent_death = *death;
+    out.spawned_ns = env_ns(Env::spawned_ns);
     return {};
   }
 

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <optional>
 #include <string_view>
@@ -26,8 +28,14 @@ struct RuncEnv {
   // Ours, not runc's: "SIGNAL:PID", the signal the init gets when the
   // runtime, process PID, dies (LaunchOptions::parent_death_signal).
   static constexpr const char* parent_death = "_NSENTER_PARENT_DEATH";
+  // Ours too, at log level debug only (see start_clock.hpp): CLOCK_MONOTONIC
+  // nanoseconds when the runtime spawned the init, and when the pipeline
+  // began before self-protection re-executed it.
+  static constexpr const char* spawned_ns = "_NSENTER_SPAWNED_NS";
+  static constexpr const char* began_ns = "_NSENTER_BEGAN_NS";
   // Every name above, for code that must scrub them before an exec.
-  static constexpr const char* all[] = {init_pipe, log_pipe, log_level, state_dir, cloned_binary, mount_fds, parent_death};
+  static constexpr const char* all[] = {init_pipe,     log_pipe,  log_level,    state_dir, cloned_binary,
+                                        mount_fds,     parent_death, spawned_ns, began_ns};
 };
 
 // Parses `value` of variable `name` as a non-negative decimal int, as runc
@@ -45,6 +53,17 @@ inline Result<std::optional<int>> parse_env_int(const char* name, const char* va
     return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset,
                       detail::detail_text("{}={}: not a non-negative decimal integer", name, value));
   return std::optional<int>{static_cast<int>(v)};
+}
+
+// A CLOCK_MONOTONIC time in nanoseconds from the environment; 0 when unset
+// or not a number (these only feed the debug log's timings).
+inline std::uint64_t env_ns(const char* name) noexcept {
+  const char* value = std::getenv(name);
+  if (value == nullptr) return 0;
+  std::uint64_t v = 0;
+  const char* end = value + std::char_traits<char>::length(value);
+  const auto r = std::from_chars(value, end, v);
+  return r.ec == std::errc() && r.ptr == end ? v : 0;
 }
 
 inline Result<std::optional<int>> env_int(const char* name) noexcept {

@@ -58,6 +58,7 @@
 #include "nsenter/result.hpp"
 #include "nsenter/self_protection.hpp"
 #include "nsenter/spawn.hpp"
+#include "nsenter/start_clock.hpp"
 #include "nsenter/version.hpp"
 #include "nsenter/wire.hpp"
 
@@ -130,6 +131,7 @@ class InitProcess {
       log_pipe_ = std::move(other.log_pipe_);
       from_sealed_memfd_ = other.from_sealed_memfd_;
       cgroup_by_clone3_ = other.cgroup_by_clone3_;
+      start_breakdown_ = other.start_breakdown_;
     }
     return *this;
   }
@@ -144,6 +146,10 @@ class InitProcess {
   // Drain it with LogPipeReader; EOF means stage 2 closed or exec'd.
   int log_pipe() const noexcept { return log_pipe_.get(); }
   bool from_sealed_memfd() const noexcept { return from_sealed_memfd_; }
+  // Where the start's time went, as the init's stage 0 reported it at log
+  // level debug (nullopt below debug, or from an init that does not say).
+  const std::optional<StartBreakdown>& start_breakdown() const noexcept { return start_breakdown_; }
+  void set_start_breakdown(std::optional<StartBreakdown> b) noexcept { start_breakdown_ = b; }
   // True when clone3 placed the init in the cgroup at birth; false when it
   // was moved there by writing cgroup.procs before the bootstrap was sent.
   bool cgroup_by_clone3() const noexcept { return cgroup_by_clone3_; }
@@ -207,6 +213,7 @@ class InitProcess {
   UniqueFd log_pipe_;
   bool from_sealed_memfd_ = false;
   bool cgroup_by_clone3_ = false;
+  std::optional<StartBreakdown> start_breakdown_;
 };
 
 struct LauncherConfig {
@@ -367,7 +374,7 @@ class Launcher {
     std::vector<std::string> argv = opt.argv.empty() ? std::vector<std::string>{"nsenter-init"} : opt.argv;
     std::vector<std::string> env;
     auto keep = [](std::string_view var) {
-      return !var.starts_with("_LIBCONTAINER_") && !var.starts_with(RuncEnv::parent_death);
+      return !var.starts_with("_LIBCONTAINER_") && !var.starts_with("_NSENTER_");
     };
     if (opt.env) {
       for (const auto& v : *opt.env)
@@ -383,6 +390,8 @@ class Launcher {
     if (!opt.state_dir.empty()) env.push_back(fmt::format("{}={}", RuncEnv::state_dir, opt.state_dir));
     if (opt.parent_death_signal != 0)
       env.push_back(fmt::format("{}={}:{}", RuncEnv::parent_death, opt.parent_death_signal, ::getpid()));
+    // At debug the init breaks its start down, from this moment on.
+    if (opt.log_level >= LogLevel::Debug) env.push_back(fmt::format("{}={}", RuncEnv::spawned_ns, monotonic_ns()));
     std::vector<int> fds{detail::open_or_closed(opt.stdio[0]), detail::open_or_closed(opt.stdio[1]),
                          detail::open_or_closed(opt.stdio[2])};
     for (int fd : opt.preserve_fds) fds.push_back(detail::open_or_closed(fd));
@@ -441,8 +450,10 @@ class Launcher {
       return fail(make_sys_error(Op::ReadPidLine, errno, "fcntl blocking"));
     started.armed = false;
     detail::reap_pidfd(started.stage0_pidfd.get());
-    return InitProcess(s.stage2, s.stage1, std::move(started.stage2_pidfd), std::move(init_pipe),
-                       std::move(log_pipe), exec_fd >= 0, spawned->in_cgroup);
+    InitProcess init(s.stage2, s.stage1, std::move(started.stage2_pidfd), std::move(init_pipe), std::move(log_pipe),
+                     exec_fd >= 0, spawned->in_cgroup);
+    init.set_start_breakdown(s.breakdown);
+    return init;
   }
 
  private:
@@ -464,12 +475,15 @@ class Launcher {
     pid_t stage1 = -1, stage2 = -1;
     std::optional<ExitStatus> stage0_status, stage1_status;
     std::optional<Error> fatal;
+    std::optional<StartBreakdown> breakdown;
     LogPipeReader logs;
 
     void pump_logs() {
       if (!log_open) return;
       log_open = logs.pump(log, [&](const LogRecord& rec) {
         if (rec.level <= LogLevel::Fatal && !fatal) fatal = error_from_fatal(rec);
+        if (rec.level == LogLevel::Debug && rec.stage == Stage::Parent)
+          if (auto b = parse_breakdown(without_elapsed(rec.text))) breakdown = b;
         if (opt.on_log) opt.on_log(rec);
       });
     }

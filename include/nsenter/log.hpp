@@ -12,6 +12,7 @@
 #include "nsenter/detail/json.hpp"
 #include "nsenter/error.hpp"
 #include "nsenter/fd.hpp"
+#include "nsenter/start_clock.hpp"
 #include "nsenter/version.hpp"
 
 NSENTER_BEGIN_NAMESPACE
@@ -59,11 +60,17 @@ class RuncLogger {
     pipe_gone_ = false;
   }
   int pipe_fd() const noexcept { return fd_; }
+  // Whether a record of `level` would be written anywhere but stderr.
+  bool enabled(LogLevel level) const noexcept { return fd_ >= 0 && !pipe_gone_ && level <= level_; }
+  // From now on each debug record says how long the init has been
+  // starting ("+612us ..."); the pipeline sets it at log level debug.
+  void set_clock(const StartClock* clock) noexcept { clock_ = clock; }
 
   void log(LogLevel level, Stage stage, std::string_view text) const noexcept {
     if (fd_ < 0 || pipe_gone_ || level > level_) return;
     detail::LineBuffer line;
     line.putf(R"({{"level":"{}", "msg": "{}[{}]: )", level_name(level), label(stage), ::getpid());
+    if (clock_ != nullptr && level >= LogLevel::Debug) line.putf("+{}us ", clock_->elapsed_us());
     detail::json::escape_to([&](std::string_view piece) { line.put(piece); }, text);
     constexpr std::string_view tail = "\"}\n";
     // Keep the line valid JSON even when the text was cut.
@@ -103,6 +110,7 @@ class RuncLogger {
   int fd_ = -1;
   LogLevel level_ = LogLevel::Debug;  // runc's default when no level is given
   mutable bool pipe_gone_ = false;    // EPIPE once: the runtime stopped reading
+  const StartClock* clock_ = nullptr;
 };
 
 // Drops everything; for embedders that report errors their own way.

@@ -46,6 +46,7 @@
 #include "nsenter/namespaces.hpp"
 #include "nsenter/result.hpp"
 #include "nsenter/self_protection.hpp"
+#include "nsenter/start_clock.hpp"
 #include "nsenter/sync.hpp"
 #include "nsenter/sys.hpp"
 #include "nsenter/version.hpp"
@@ -199,19 +200,25 @@ class Nsexec {
   // and _exit(1).
   std::optional<InitContext> run() noexcept {
     if (!reader_.is_init()) return std::nullopt;
+    const std::uint64_t began = monotonic_ns();
     BootstrapSource source;
     auto env = reader_.read_env(source);
     if (source.log_pipe >= 0) logger_.configure(source.log_pipe, source.log_level);
     if (!env) die(env.error());
+    const bool timed = debug_enabled();
+    if (timed) start_timing(source.spawned_ns, began);
     // Before the handshake, as in runc: this may re-execute the program.
     if (auto r = protection_.ensure(logger_); !r) die(r.error());
+    clock_.mark(StartStep::Protected);
     if (auto r = reader_.read(source); !r) die(r.error());
+    clock_.mark(StartStep::MessageRead);
     InitContext ctx;
     ctx.init_pipe = source.init_pipe;
     ctx.log_pipe = source.log_pipe;
     ctx.message = std::move(source.message);
     Plan plan;
     if (auto r = setup(ctx, source, plan); !r) die(r.error());
+    clock_.mark(StartStep::Planned);
 
     // Both sync socketpairs exist before the first clone, so that stage 2
     // can inherit its end through stage 1.
@@ -244,6 +251,36 @@ class Nsexec {
   }
 
  private:
+  // ---- timings (log level debug only) -------------------------------------------
+  bool debug_enabled() const noexcept {
+    if constexpr (requires(const Logger& l) { { l.enabled(LogLevel::Debug) } -> std::same_as<bool>; })
+      return logger_.enabled(LogLevel::Debug);
+    else
+      return false;
+  }
+
+  // The stages' shared clock, from when the pipeline first began: before
+  // self-protection's re-exec, which carries that time in the environment.
+  void start_timing(std::uint64_t spawned, std::uint64_t began) noexcept {
+    if (const std::uint64_t carried = env_ns(RuncEnv::began_ns)) {
+      began = carried;
+    } else {
+      char text[24];
+      const auto r = fmt::format_to_n(text, sizeof text - 1, "{}", began);
+      *r.out = '\0';
+      (void)::setenv(RuncEnv::began_ns, text, 1);  // before any clone: may allocate
+    }
+    clock_.enable(spawned, began);
+    if constexpr (requires { logger_.set_clock(&clock_); }) logger_.set_clock(&clock_);
+  }
+
+  void log_breakdown() const noexcept {
+    if (!clock_.enabled()) return;
+    char text[256];
+    const std::size_t n = format_breakdown(clock_.breakdown(), text, sizeof text);
+    logger_.log(LogLevel::Debug, Stage::Parent, {text, n});
+  }
+
   // ---- setup: the original process, before any clone --------------------------
   // Decodes and plans the message the reader delivered.
   Result<void> setup(InitContext& ctx, const BootstrapSource& source, Plan& plan) noexcept {
@@ -305,12 +342,14 @@ class Nsexec {
       if (!msg) die(msg.error());
       switch (static_cast<SyncMsg>(*msg)) {
         case SyncMsg::UsermapPls: {
+          clock_.mark(StartStep::MapsAsked);
           logger_.log(LogLevel::Debug, Stage::Parent, "stage-1 requested userns mappings");
           if (plan.rootless() && !plan.setgroups())
             if (auto r = deny_setgroups(stage1); !r) die(r.error());
           const auto& c = plan.config;
           if (auto r = writer_.write({stage1, IdKind::Uid, c.uid_map, c.uid_map_helper}); !r) die(r.error());
           if (auto r = writer_.write({stage1, IdKind::Gid, c.gid_map, c.gid_map_helper}); !r) die(r.error());
+          clock_.mark(StartStep::MapsWritten);
           if (auto r = child.send(SyncMsg::UsermapAck); !r) die(r.error());
           break;
         }
@@ -355,11 +394,14 @@ class Nsexec {
     }
     const SyncChannel grandchild(grandchild_fd, Stage::Parent);
     if (auto r = grandchild.send(SyncMsg::Grandchild); !r) die(r.error());
+    clock_.mark(StartStep::Released);
     if (auto r = grandchild.expect(SyncMsg::ChildFinish); !r) die(r.error());
+    clock_.mark(StartStep::Done);
     // Stage 2 armed its parent-death signal before it finished; a runtime
     // that died before that (we were reparented) sent it nothing.
     if (plan.parent_death.signal != 0)
       if (auto r = check_parent(plan); !r) die(in_stage(r.error(), Stage::Parent));
+    log_breakdown();
     logger_.log(LogLevel::Debug, Stage::Parent, "<~ nsexec stage-0");
     ::_exit(0);
   }
@@ -375,6 +417,7 @@ class Nsexec {
     const SyncChannel parent(sync_fd, Stage::Child);
     if (plan.joins())
       if (auto r = joiner_.join(plan.join()); !r) die(r.error());
+    clock_.mark(StartStep::Joined);
     NsSet rest = plan.create;
     if (rest.contains(NsKind::user)) {
       // Alone first: the remaining namespaces are then created owned by the
@@ -411,6 +454,7 @@ class Nsexec {
       if (auto r = receive_mount_sources(sync_fd, plan.mount_fds); !r) die(r.error());
       if (auto r = parent.expect(SyncMsg::MountsourcesAck); !r) die(r.error());
     }
+    clock_.mark(StartStep::Unshared);
     auto stage2 = clone_.spawn(Stage::Child);
     if (!stage2) die(stage2.error());
     if (*stage2 == 0) return;  // stage 2
@@ -513,6 +557,7 @@ class Nsexec {
   [[no_unique_address]] Clone clone_{};
   [[no_unique_address]] SysCalls sys_{};
   std::array<pid_t, 2> kill_on_error_{-1, -1};
+  StartClock clock_;  // enabled at log level debug only
 };
 
 // The common case in one line: runc 1.1's protocol, names and behaviour.

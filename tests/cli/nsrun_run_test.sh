@@ -302,6 +302,9 @@ contains "--dry-run: default is user+pid+mnt+uts+ipc" '"clone_flags": 1006764032
 run --log-level=debug -- true
 contains "--log-level=debug: stage 0's records" "nsrun: debug nsexec-0[" "$(cat "$tmp/err")"
 contains "--log-level=debug: stage 1's records" "nsrun: debug nsexec-1[" "$(cat "$tmp/err")"
+contains "--log-level=debug: the start broken down" "start (us): boot " "$(cat "$tmp/err")"
+run --log-level=info -- true
+eq "--log-level=info: no timing" "" "$(grep -o 'start (us)' "$tmp/err")"
 contains "--help" "--map-users=INSIDE:OUTSIDE:COUNT" "$("$nsrun" --help)"
 contains "--version" "nsrun " "$("$nsrun" --version)"
 

@@ -192,6 +192,40 @@ TEST_CASE("launch: log records arrive parsed, with stage and pid") {
   check_nothing_left();
 }
 
+TEST_CASE("launch: at log level debug the start comes back broken down; below it, nothing is timed") {
+  require_root();
+  Launcher launcher({.init_binary = kNsrun});
+  Bootstrap b = pid_uts_ipc_mnt();
+  b.clone_flags->insert(NsKind::user);
+  b.uid_map = {{0, 100000, 65536}};
+  b.gid_map = {{0, 100000, 65536}};
+  std::vector<LogRecord> records;
+  LaunchOptions opt = nsrun_running({"/bin/true"}, -1);
+  opt.log_level = LogLevel::Debug;
+  opt.on_log = [&](const LogRecord& r) { records.push_back(r); };
+  auto init = launcher.launch(b, opt);
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  CHECK(init->wait()->success());
+  REQUIRE(init->start_breakdown().has_value());
+  const StartBreakdown& t = *init->start_breakdown();
+  CHECK(t.boot > 0);  // the launcher said when it spawned the init
+  for (long long v : {t.protection, t.read, t.plan, t.joins, t.unshares, t.maps, t.stage2}) CHECK(v >= 0);
+  CHECK(t.maps > 0);  // a user namespace: stage 0 wrote maps
+  CHECK(t.total >= t.boot + t.joins);
+  for (const auto& r : records)
+    if (r.level == LogLevel::Debug) CHECK_MESSAGE(r.text.starts_with("+"), r.text);
+
+  LaunchOptions quiet = nsrun_running({"/bin/true"}, -1);
+  records.clear();
+  quiet.on_log = [&](const LogRecord& r) { records.push_back(r); };
+  auto plain = launcher.launch(b, quiet);
+  REQUIRE(plain);
+  CHECK(plain->wait()->success());
+  CHECK_FALSE(plain->start_breakdown().has_value());
+  CHECK(records.empty());  // info: the init said nothing
+  check_nothing_left();
+}
+
 TEST_CASE("launch: a fatal record becomes the error, with stage, errno and the init's words") {
   require_root();
   Launcher launcher({.init_binary = kNsrun});

@@ -243,3 +243,24 @@ TEST_CASE("a runtime that dies before stage 2 armed its signal is caught by stag
   const auto calls0 = run.calls_of("runc:[0:PARENT]");
   CHECK(std::count(calls0.begin(), calls0.end(), "kill") == 1);  // stage 2 only: stage 1 had finished
 }
+
+TEST_CASE("at log level debug, records carry their time and stage 0 breaks the start down") {
+  const StageRun run = run_stages(kMessage);
+  CHECK(exited(run.stage0_status, 0));
+  CHECK(run.log.find(R"("msg": "nsexec-1[)") != std::string::npos);
+  std::istringstream in(run.log);
+  int timed = 0, breakdowns = 0;
+  for (std::string l; std::getline(in, l);) {
+    if (l.find(R"("level":"debug")") == std::string::npos) continue;
+    const auto text = l.substr(l.find("]: ") + 3);
+    timed += text[0] == '+' ? 1 : 0;
+    if (auto b = nsenter::parse_breakdown(nsenter::without_elapsed(text.substr(0, text.size() - 2)))) {
+      ++breakdowns;
+      CHECK(b->boot == -1);  // an in-memory reader: nobody said when it spawned us
+      for (long long v : {b->protection, b->read, b->plan, b->joins, b->maps, b->unshares, b->stage2, b->total})
+        CHECK(v >= 0);
+    }
+  }
+  CHECK(breakdowns == 1);
+  CHECK(timed > 5);
+}
