@@ -63,15 +63,14 @@ inline Result<void> read_exact_or_eof(int fd, void* data, std::size_t size, Stag
   std::size_t got = 0;
   while (got < size) {
     const ssize_t n = ::read(fd, p + got, size - got);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return in_stage(make_sys_error(op, errno), stage);
-    }
-    if (n == 0) {
-      char what[48];
-      const auto r = fmt::format_to_n(what, sizeof what, "got {} of {} bytes", got, size);
-      return in_stage(make_error(op, Code::PeerClosed, kNoOffset, {what, std::min(r.size, sizeof what)}), stage);
-    }
+    if (n < 0 && errno == EINTR) continue;
+    // A peer that died with something we sent still unread resets the
+    // connection instead of closing it: the same death, said the same way.
+    if (n == 0 || (n < 0 && errno == ECONNRESET))
+      return in_stage(make_error(op, Code::PeerClosed, kNoOffset,
+                                 detail::detail_text("got {} of {} bytes{}", got, size, n == 0 ? "" : " (connection reset)")),
+                      stage);
+    if (n < 0) return in_stage(make_sys_error(op, errno), stage);
     got += static_cast<std::size_t>(n);
   }
   return {};

@@ -29,6 +29,7 @@ namespace {
 
 constexpr const char* kNsrun = "tools/nsrun/nsrun";  // runfiles paths
 constexpr const char* kCEmbed = "tests/integration/c_embed";
+constexpr const char* kFaultInit = "tests/integration/fault_init";
 constexpr uid_t kNobody = 65534;
 
 void require_root() {
@@ -764,6 +765,77 @@ TEST_CASE("self-protection: runc's bind mount in the state directory (the fallba
   CHECK(a.st_ino == b.st_ino);  // the binary itself, not a copy
   CHECK(removed == 0);
   CHECK(mount_table() == mounts_before);  // detached at once
+}
+
+TEST_CASE("launch: a stage killed or failing at each step is a typed error, never a hang, and leaves nothing") {
+  require_root();
+  Launcher launcher({.init_binary = kFaultInit});
+  Bootstrap b = pid_uts_ipc_mnt();
+  b.clone_flags->insert(NsKind::user);
+  b.clone_flags->insert(NsKind::cgroup);
+  b.uid_map = {{0, 100000, 65536}};
+  b.gid_map = {{0, 100000, 65536}};
+  b.setgroups = true;
+  b.oom_score_adj = 100;
+  {  // the sealed memfd, the one fd the launcher keeps, made before the baseline
+    auto warm = launcher.launch(b, {.argv = {"fault_init", "--", "/bin/true"}, .stdio = {-1, -1, 2}});
+    REQUIRE_MESSAGE(warm, (warm ? "" : to_string(warm.error())));
+    REQUIRE(warm->wait()->success());
+  }
+  const int fds_before = count_fds();
+  struct Point {
+    const char* call;  // where (see fault_init.cc)
+    Stage stage;       // who dies or fails there
+  };
+  const Point points[] = {
+      {"write_file /proc/self/oom_score_adj", Stage::Setup},
+      {"socketpair", Stage::Setup},
+      {"set_name runc:[0:PARENT]", Stage::Parent},
+      {"set_name runc:[1:CHILD]", Stage::Child},
+      {"unshare 0x10000000", Stage::Child},
+      {"setresuid", Stage::Child},
+      {"unshare 0x2c020000", Stage::Child},
+      {"set_name runc:[2:INIT]", Stage::Init},
+      {"setsid", Stage::Init},
+      {"setuid", Stage::Init},
+      {"setgid", Stage::Init},
+      {"clear_groups", Stage::Init},
+      {"unshare 0x2000000", Stage::Init},
+  };
+  for (const Point& p : points)
+    for (const char* action : {"kill", "fail"}) {
+      // set_name failures are ignored by design (a name is cosmetic).
+      const bool cosmetic = std::string_view(p.call).starts_with("set_name");
+      if (cosmetic && std::string_view(action) == "fail") continue;
+      const std::string where = std::string(action) + ":" + p.call;
+      CAPTURE(where);
+      LaunchOptions opt;
+      opt.argv = {"fault_init", "--", "/bin/true"};
+      opt.stdio = {-1, -1, 2};
+      opt.env = std::vector<std::string>{"NSENTER_TEST_FAULT=" + where};
+      opt.timeout = 20s;  // the deadline a hang would run into; no case may reach it
+      auto init = launcher.launch(b, opt);
+      REQUIRE_FALSE(init);
+      const Error& e = init.error();
+      INFO(to_string(e));
+      CHECK(e.code != Code::TimedOut);
+      CHECK((e.code == Code::InitFatal || e.code == Code::InitDied));
+      if (std::string_view(action) == "fail") {
+        // The failing stage says so itself, naming the call.
+        CHECK(e.code == Code::InitFatal);
+        CHECK(e.stage == p.stage);
+        CHECK(e.sys_errno == EPERM);
+      } else if (p.stage == Stage::Setup || p.stage == Stage::Parent) {
+        CHECK(e.code == Code::InitDied);  // stage 0 itself is gone: the launcher says how it ended
+        CHECK(e.detail_view().find("stage 0 killed by signal 9") != std::string_view::npos);
+      } else {
+        CHECK(e.code == Code::InitFatal);  // stage 0 saw its peer die
+        CHECK(e.stage == Stage::Parent);
+        CHECK(e.detail_view().find("peer closed the connection") != std::string_view::npos);
+      }
+      check_nothing_left();
+      CHECK(count_fds() == fds_before);
+    }
 }
 
 int main(int argc, char** argv) {

@@ -1,0 +1,110 @@
+// An init with a fault injected where the test says: the default pipeline,
+// whose Sys policy, at the first call whose "name arg" starts with
+// NSENTER_TEST_FAULT's text, either kills its own process (action "kill":
+// a stage dying mid-start) or fails the call with EPERM ("fail").
+// Everything else is the real LinuxSys. Test-only: the production pipeline
+// has no such hook.
+//
+//   NSENTER_TEST_FAULT=kill:unshare 0x10000000   stage 1 dies creating its user namespace
+//   NSENTER_TEST_FAULT=fail:setsid               stage 2's setsid fails
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+#include "exec_after_dashes.hpp"
+#include "nsenter/embed.hpp"
+
+namespace {
+
+struct FaultPoint {
+  bool kill = false;
+  std::string_view call;  // empty: no fault
+};
+
+FaultPoint fault_point() {
+  const char* spec = std::getenv("NSENTER_TEST_FAULT");
+  if (spec == nullptr) return {};
+  const std::string_view text(spec);
+  if (text.starts_with("kill:")) return {true, text.substr(5)};
+  if (text.starts_with("fail:")) return {false, text.substr(5)};
+  return {};
+}
+
+struct FaultySys : nsenter::LinuxSys {
+  FaultPoint point = fault_point();
+
+  // 0 to go on; EPERM to fail the call; or this process is gone.
+  int hit(std::string_view name, std::string_view arg = {}) const noexcept {
+    if (point.call.empty()) return 0;
+    char text[128];
+    const auto r = fmt::format_to_n(text, sizeof text, "{} {}", name, arg);
+    const std::string_view call(text, std::min(r.size, sizeof text));
+    if (!call.starts_with(point.call)) return 0;
+    if (point.kill) {
+      // Stage 2 of a new pid namespace is its pid 1, which the kernel spares
+      // every signal sent from inside the namespace, SIGKILL included; a
+      // trap's SIGILL is forced on it. Everyone else: SIGKILL.
+      if (::getpid() == 1) __builtin_trap();
+      ::kill(::getpid(), SIGKILL);
+    }
+    return EPERM;
+  }
+  static std::string_view hex(char (&buf)[16], int v) noexcept {
+    const auto r = fmt::format_to_n(buf, sizeof buf, "{:#x}", v);
+    return {buf, r.size};
+  }
+
+  int unshare(int flags) const noexcept {
+    char buf[16];
+    if (int err = hit("unshare", hex(buf, flags))) return err;
+    return LinuxSys::unshare(flags);
+  }
+  int set_dumpable(bool on) const noexcept {
+    if (int err = hit("set_dumpable", on ? "1" : "0")) return err;
+    return LinuxSys::set_dumpable(on);
+  }
+  int set_name(const char* name) const noexcept {
+    if (int err = hit("set_name", name)) return err;
+    return LinuxSys::set_name(name);
+  }
+  int setresuid_to(uid_t id) const noexcept {
+    if (int err = hit("setresuid")) return err;
+    return LinuxSys::setresuid_to(id);
+  }
+  int setsid() const noexcept {
+    if (int err = hit("setsid")) return err;
+    return LinuxSys::setsid();
+  }
+  int setuid_to(uid_t id) const noexcept {
+    if (int err = hit("setuid")) return err;
+    return LinuxSys::setuid_to(id);
+  }
+  int setgid_to(gid_t id) const noexcept {
+    if (int err = hit("setgid")) return err;
+    return LinuxSys::setgid_to(id);
+  }
+  int clear_groups() const noexcept {
+    if (int err = hit("clear_groups")) return err;
+    return LinuxSys::clear_groups();
+  }
+  int socketpair(int fds[2]) const noexcept {
+    if (int err = hit("socketpair")) return err;
+    return LinuxSys::socketpair(fds);
+  }
+  int write_file(const char* path, std::string_view text) const noexcept {
+    if (int err = hit("write_file", path)) return err;
+    return LinuxSys::write_file(path, text);
+  }
+};
+
+using FaultNsexec = nsenter::Nsexec<nsenter::InitPipeReader<>, nsenter::RuncSelfProtection<>, nsenter::RuncLogger,
+                                    nsenter::SetnsJoiner, nsenter::RuncIdMapWriter, nsenter::CloneParent, FaultySys>;
+
+}  // namespace
+
+NSENTER_INIT_CONSTRUCTOR(fault_init, 200, FaultNsexec, exec_after_dashes)
+
+int main() { return 0; }
