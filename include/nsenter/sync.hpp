@@ -51,10 +51,15 @@ constexpr std::string_view sync_name(std::uint32_t v) noexcept {
 
 namespace detail {
 
-// A peer that died is EPIPE here, never a SIGPIPE that would kill the
-// stage before it could say why.
+// A peer that died is EPIPE (or a reset) here, never a SIGPIPE that would
+// kill the stage before it could say why; it is reported as PeerClosed,
+// as a read sees the same death.
 inline Result<void> write_exact(int fd, const void* data, std::size_t size, Stage stage, Op op) noexcept {
-  if (const int err = write_all_no_sigpipe(fd, data, size)) return in_stage(make_sys_error(op, err), stage);
+  if (const int err = write_all_no_sigpipe(fd, data, size)) {
+    Error e = make_sys_error(op, err);
+    if (err == EPIPE || err == ECONNRESET) e.code = Code::PeerClosed;
+    return in_stage(e, stage);
+  }
   return {};
 }
 

@@ -16,7 +16,7 @@ __attribute__((constructor(200))) static void run_nsexec(void) {
   if (nsenter_nsexec(&g_init_pipe, &log_pipe) == 1 && log_pipe >= 0) close(log_pipe);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   char link[64] = {0}, exe[4096] = {0};
   if (readlink("/proc/self/ns/pid", link, sizeof link - 1) < 0) strcpy(link, "?");
   if (readlink("/proc/self/exe", exe, sizeof exe - 1) < 0) strcpy(exe, "?");
@@ -36,6 +36,13 @@ int main(void) {
   if (g_init_pipe >= 0) {
     static const char hello[] = "hello from stage 2\n";
     if (write(g_init_pipe, hello, sizeof hello - 1) != (ssize_t)(sizeof hello - 1)) return 3;
+  }
+  /* "hold": stay alive, running from the init binary, until stdin closes
+   * (a created container not yet started; the exploit tests attack it). */
+  if (argc > 1 && strcmp(argv[argc - 1], "hold") == 0) {
+    char c;
+    while (read(0, &c, 1) > 0) {
+    }
   }
   return 0;
 }

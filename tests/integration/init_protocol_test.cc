@@ -514,6 +514,34 @@ TEST_CASE("self-protection: a binary already run from a sealed memfd is neither 
   CHECK_FALSE(logged(r, "re-exec"));
 }
 
+TEST_CASE("self-protection: a memfd missing any one seal is not trusted: the init protects itself") {
+  require_root();
+  std::ifstream in(kCEmbed, std::ios::binary);
+  const std::string image((std::istreambuf_iterator<char>(in)), {});
+  constexpr int kAll = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+  for (int missing : {kAll, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE}) {
+    CAPTURE(missing);
+    const int raw = ::memfd_create("launcher-unsealed-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    REQUIRE(raw >= 0);
+    const int memfd = ::fcntl(raw, F_DUPFD_CLOEXEC, 20);
+    ::close(raw);
+    REQUIRE(::write(memfd, image.data(), image.size()) == static_cast<ssize_t>(image.size()));
+    if ((kAll & ~missing) != 0) REQUIRE(::fcntl(memfd, F_ADD_SEALS, kAll & ~missing) == 0);
+    InitOptions opt;
+    opt.exec_fd = memfd;
+    const InitResult r = run_init(kCEmbed, user_pid_message(), {}, opt);
+    ::close(memfd);
+    INFO(r.describe());
+    REQUIRE(r.ok());
+    // Re-executed from a protected copy of itself (a memfd's own mount
+    // cannot be cloned, so a sealed copy), not from the memfd anyone
+    // holding it could still change.
+    CHECK(r.values()["cloned"] == "1");
+    CHECK(r.values()["exe"] == "/memfd:nsenter_cloned:/proc/self/exe (deleted)");
+    CHECK(logged(r, "re-exec from a sealed memfd copy"));
+  }
+}
+
 TEST_CASE("root: bind-mount sources reach the init on the fd numbers the runtime named") {
   require_root();
   char dir[] = "/tmp/nsenter-src.XXXXXX";

@@ -30,6 +30,7 @@ namespace {
 constexpr const char* kNsrun = "tools/nsrun/nsrun";  // runfiles paths
 constexpr const char* kCEmbed = "tests/integration/c_embed";
 constexpr const char* kFaultInit = "tests/integration/fault_init";
+constexpr const char* kAttacker = "tests/integration/exe_attacker";
 constexpr uid_t kNobody = 65534;
 
 void require_root() {
@@ -836,6 +837,163 @@ TEST_CASE("launch: a stage killed or failing at each step is a typed error, neve
       check_nothing_left();
       CHECK(count_fds() == fds_before);
     }
+}
+
+// ---- CVE-2019-5736, attempted on every path that starts an init -----------
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// Runs exe_attacker against `pid` (as root: the strongest attacker, past
+// every permission check), lets the init go once the attacker holds its
+// handle (closing `release`), waits for the init with `reap`, and returns
+// the attacker's verdict line.
+std::string attack(pid_t pid, const std::string& copy, nsenter::UniqueFd release, const std::function<void()>& reap) {
+  int out[2];
+  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+  const pid_t attacker = ::fork();
+  REQUIRE(attacker >= 0);
+  if (attacker == 0) {
+    ::dup2(out[1], 1);
+    const std::string pid_text = std::to_string(pid);
+    ::execl(kAttacker, "exe_attacker", pid_text.c_str(), copy.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string said;
+  char c;
+  while (said.find("ready\n") == std::string::npos && ::read(out[0], &c, 1) == 1) said += c;
+  release.reset();  // the init's stdin closes: it exits
+  reap();
+  said += nsenter::test::read_to_end_and_close(out[0]);
+  int status = 0;
+  ::waitpid(attacker, &status, 0);
+  CHECK_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0), said);
+  const auto line = said.find("target=");
+  return line == std::string::npos ? said : said.substr(line, said.find('\n', line) - line);
+}
+
+// A pipe: the read end becomes the init's stdin, the write end releases it.
+std::pair<UniqueFd, UniqueFd> hold_pipe() {
+  int fds[2];
+  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+void check_attack_failed(const std::string& verdict, const std::string& target, const std::string& before,
+                         const std::string& copy) {
+  INFO(verdict);
+  CHECK(verdict.find("target=" + target + " ") == 0);
+  CHECK(verdict.find("written") == std::string::npos);
+  CHECK(verdict.find("skipped") == std::string::npos);
+  CHECK(file_bytes(copy) == before);  // the binary on disk is unchanged
+}
+
+TEST_CASE("CVE-2019-5736: an init exec'd from the Launcher's sealed memfd cannot be written through /proc/PID/exe") {
+  require_root();
+  nsenter::test::WorldExecutable copy(kCEmbed);
+  const std::string before = file_bytes(copy.path());
+  Launcher launcher({.init_binary = copy.path()});
+  auto [in, release] = hold_pipe();
+  auto init = launcher.launch(pid_uts_ipc_mnt(), {.argv = {"c_embed", "hold"}, .stdio = {in.get(), -1, 2}});
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  in.reset();
+  const std::string verdict = attack(init->pid(), copy.path(), std::move(release), [&] { CHECK(init->wait()->success()); });
+  check_attack_failed(verdict, "memfd", before, copy.path());
+  CHECK(verdict.find("reopen=opened, EPERM") != std::string::npos);  // sealed against writes
+  check_nothing_left();
+}
+
+TEST_CASE("CVE-2019-5736: an init that protects itself as root runs from a mount nobody can write") {
+  require_root();
+  nsenter::test::WorldExecutable copy(kCEmbed);
+  const std::string before = file_bytes(copy.path());
+  Launcher launcher({.init_binary = copy.path(), .exec_from_sealed_memfd = false});
+  auto [in, release] = hold_pipe();
+  auto init = launcher.launch(pid_uts_ipc_mnt(), {.argv = {"c_embed", "hold"}, .stdio = {in.get(), -1, 2}});
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  in.reset();
+  const std::string verdict = attack(init->pid(), copy.path(), std::move(release), [&] { CHECK(init->wait()->success()); });
+  // The very file, on its detached read-only mount.
+  check_attack_failed(verdict, "copy", before, copy.path());
+  CHECK(verdict.find("reopen=EROFS") != std::string::npos);
+  check_nothing_left();
+}
+
+TEST_CASE("CVE-2019-5736: a rootless init protects itself with a sealed memfd copy") {
+  require_root();
+  nsenter::test::WorldExecutable copy(kCEmbed);
+  const std::string before = file_bytes(copy.path());
+  // The runtime is nobody; the attacker (root) waits for its init's pid.
+  int pid_pipe[2], go_pipe[2];
+  REQUIRE(::pipe2(pid_pipe, O_CLOEXEC) == 0);
+  REQUIRE(::pipe2(go_pipe, O_CLOEXEC) == 0);
+  auto [in, release] = hold_pipe();
+  const pid_t runtime = ::fork();
+  REQUIRE(runtime >= 0);
+  if (runtime == 0) {
+    release.reset();
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
+        ::setresuid(kNobody, kNobody, kNobody) != 0)
+      ::_exit(10);
+    Launcher launcher({.init_binary = copy.path(), .exec_from_sealed_memfd = false});
+    Bootstrap b = rootless_config();
+    b.clone_flags = NsSet{NsKind::user, NsKind::pid, NsKind::mnt, NsKind::uts};
+    auto init = launcher.launch(b, {.argv = {"c_embed", "hold"}, .stdio = {in.get(), -1, 2}});
+    const pid_t pid = init ? init->pid() : -1;
+    [[maybe_unused]] auto n = ::write(pid_pipe[1], &pid, sizeof pid);
+    if (!init) ::_exit(11);
+    in.reset();
+    auto status = init->wait();
+    ::_exit(status && status->success() ? 0 : 12);
+  }
+  ::close(pid_pipe[1]);
+  ::close(go_pipe[0]);
+  ::close(go_pipe[1]);
+  in.reset();
+  pid_t pid = -1;
+  REQUIRE(::read(pid_pipe[0], &pid, sizeof pid) == sizeof pid);
+  ::close(pid_pipe[0]);
+  REQUIRE(pid > 0);
+  int status = -1;
+  const std::string verdict = attack(pid, copy.path(), std::move(release), [&] { ::waitpid(runtime, &status, 0); });
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  check_attack_failed(verdict, "memfd", before, copy.path());
+  check_nothing_left();
+}
+
+TEST_CASE("CVE-2019-5736: the nsrun tool's pid-1 reaper runs from the sealed memfd, not from the binary on disk") {
+  require_root();
+  nsenter::test::WorldExecutable copy(kNsrun);
+  const std::string before = file_bytes(copy.path());
+  auto [in, release] = hold_pipe();
+  const pid_t tool = ::fork();
+  REQUIRE(tool >= 0);
+  if (tool == 0) {
+    ::dup2(in.get(), 0);
+    ::execl(copy.path().c_str(), "nsrun", "--no-tty", "-p", "--", "sh", "-c", "cat >/dev/null", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  in.reset();
+  // The reaper is the tool's child once the launch is done: stage 2, pid 1
+  // of the new pid namespace, named runc:[2:INIT].
+  pid_t reaper = -1;
+  for (int i = 0; i < 2000 && reaper < 0; ++i) {
+    std::ifstream children("/proc/" + std::to_string(tool) + "/task/" + std::to_string(tool) + "/children");
+    for (pid_t child; children >> child;)
+      if (file_bytes("/proc/" + std::to_string(child) + "/comm") == "runc:[2:INIT]\n") reaper = child;
+    if (reaper < 0) ::usleep(5000);
+  }
+  REQUIRE(reaper > 0);
+  int status = -1;
+  const std::string verdict = attack(reaper, copy.path(), std::move(release), [&] { ::waitpid(tool, &status, 0); });
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  check_attack_failed(verdict, "memfd", before, copy.path());
+  check_nothing_left();
 }
 
 int main(int argc, char** argv) {

@@ -142,7 +142,7 @@ TEST_CASE("a peer that is gone is EPIPE on the init pipe, never a death by SIGPI
     (void)nsenter::Nsexec<nsenter::InitPipeReader<>, nsenter::NoSelfProtection>{}.run();
   });
   CHECK_MESSAGE(exited_with(out.status, 1), "status " << out.status);
-  CHECK(out.log.find("send handshake byte: Broken pipe") != std::string::npos);
+  CHECK(out.log.find("send handshake byte: peer closed the connection: Broken pipe") != std::string::npos);
 }
 
 TEST_CASE("a log pipe whose reader is gone loses the records, not the init: the fatal one goes to stderr") {
@@ -158,7 +158,7 @@ TEST_CASE("a log pipe whose reader is gone loses the records, not the init: the 
     (void)nsenter::Nsexec<nsenter::InitPipeReader<>, nsenter::NoSelfProtection>{}.run();
   });
   CHECK_MESSAGE(exited_with(out.status, 1), "status " << out.status);
-  CHECK(out.err == "FATAL: nsexec: send handshake byte: Broken pipe\n");
+  CHECK(out.err == "FATAL: nsexec: send handshake byte: peer closed the connection: Broken pipe\n");
 }
 
 TEST_CASE("a log pipe fd that is not open is said once on stderr, and errors go there") {

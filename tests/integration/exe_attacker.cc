@@ -1,0 +1,68 @@
+// The CVE-2019-5736 attack, for the exploit tests: a process that can see
+// an init tries to write the init's binary through /proc/PID/exe, at once
+// and again through an O_PATH handle reopened after the init has gone.
+//
+//   exe_attacker PID COPY
+//
+// COPY is the binary the test made for this run. Writes are attempted
+// only through a handle that leads to COPY (same device and inode) or to a
+// memfd: never through one that leads anywhere else (a system file). One
+// line on stdout: "target=copy|memfd|other direct=ERRNO reopen=ERRNO",
+// ERRNO being an errno name, "written" when a write went through, or
+// "skipped" when the handle led elsewhere.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+std::string outcome_of_write(const char* path) {
+  const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return ::strerrorname_np(errno);
+  // Open for writing is the breach; write a byte to prove it.
+  const bool wrote = ::pwrite(fd, "X", 1, 0) == 1;
+  ::close(fd);
+  return wrote ? "written" : std::string("opened, ") + ::strerrorname_np(errno);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: exe_attacker PID COPY\n");
+    return 2;
+  }
+  const std::string exe = std::string("/proc/") + argv[1] + "/exe";
+  const int handle = ::open(exe.c_str(), O_PATH | O_CLOEXEC);
+  if (handle < 0) {
+    std::printf("target=none direct=%s reopen=none\n", ::strerrorname_np(errno));
+    return 0;
+  }
+  struct stat h {}, c {};
+  char link[256] = {};
+  const std::string self_fd = "/proc/self/fd/" + std::to_string(handle);
+  if (::fstat(handle, &h) != 0 || ::stat(argv[2], &c) != 0 || ::readlink(self_fd.c_str(), link, sizeof link - 1) < 0)
+    return 3;
+  const char* target = h.st_dev == c.st_dev && h.st_ino == c.st_ino ? "copy"
+                       : std::string(link).starts_with("/memfd:")  ? "memfd"
+                                                                   : "other";
+  const bool may_write = std::string(target) != "other";
+  const std::string direct = may_write ? outcome_of_write(exe.c_str()) : "skipped";
+  // Let the init go (the test closes its stdin), then wait for it to be
+  // gone: its binary is no longer busy, which is when the original attack
+  // reopened the handle.
+  const pid_t pid = std::atoi(argv[1]);
+  std::printf("ready\n");
+  std::fflush(stdout);
+  while (::kill(pid, 0) == 0) ::usleep(1000);
+  const std::string reopen = may_write ? outcome_of_write(self_fd.c_str()) : "skipped";
+  std::printf("target=%s direct=%s reopen=%s\n", target, direct.c_str(), reopen.c_str());
+  return 0;
+}
