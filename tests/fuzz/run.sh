@@ -3,7 +3,7 @@
 # bounded time on a scratch copy of the seed corpus. Exits non-zero if any
 # input crashes, leaks, trips a sanitizer or breaks a round-trip check.
 #
-#   tests/fuzz/run.sh [SECONDS_FOR_WIRE [SECONDS_FOR_JSON]]   (default 45 15)
+#   tests/fuzz/run.sh [SECONDS_FOR_WIRE [SECONDS_FOR_JSON [SECONDS_FOR_PLAN]]]   (default 45 15 15)
 #
 # Crash reproducers are kept in $NSENTER_FUZZ_ARTIFACTS (default
 # /tmp/nsenter-fuzz-artifacts). See docs/testing.md for longer runs.
@@ -12,6 +12,7 @@ cd "$(dirname "$0")/../.."
 
 wire_seconds=${1:-45}
 json_seconds=${2:-15}
+plan_seconds=${3:-15}
 work=$(mktemp -d /tmp/nsenter-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 artifacts=${NSENTER_FUZZ_ARTIFACTS:-/tmp/nsenter-fuzz-artifacts}
@@ -42,4 +43,10 @@ run_target() {
 
 run_target wire_fuzz "$wire_seconds" 8192 tests/data/runc/*.bin tests/fuzz/seeds/wire/*
 run_target json_fuzz "$json_seconds" 4096 tests/data/runc/*.json tests/fuzz/seeds/json/*
+# plan_fuzz's seeds: the captured messages behind environment strings.
+mkdir -p "$work/plan-seeds"
+for f in tests/data/runc/*.bin; do
+  { printf '[-1,7,-1]\0009:1234\0005\000'; cat "$f"; } >"$work/plan-seeds/$(basename "$f")"
+done
+run_target plan_fuzz "$plan_seconds" 8192 "$work"/plan-seeds/*
 echo "fuzz: all targets passed"

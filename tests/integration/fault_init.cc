@@ -1,12 +1,14 @@
 // An init with a fault injected where the test says: the default pipeline,
 // whose Sys policy, at the first call whose "name arg" starts with
 // NSENTER_TEST_FAULT's text, either kills its own process (action "kill":
-// a stage dying mid-start) or fails the call with EPERM ("fail").
+// a stage dying mid-start), or fails the call with EPERM ("fail"), or stops
+// (SIGSTOP) until the test lets it go and then fails the call ("stop").
 // Everything else is the real LinuxSys. Test-only: the production pipeline
 // has no such hook.
 //
 //   NSENTER_TEST_FAULT=kill:unshare 0x10000000   stage 1 dies creating its user namespace
 //   NSENTER_TEST_FAULT=fail:setsid               stage 2's setsid fails
+//   NSENTER_TEST_FAULT=stop:unshare 0x20000000   stage 1 holds its joins, stopped
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,8 +21,10 @@
 
 namespace {
 
+enum class Action { Fail, Kill, Stop };
+
 struct FaultPoint {
-  bool kill = false;
+  Action action = Action::Fail;
   std::string_view call;  // empty: no fault
 };
 
@@ -28,8 +32,9 @@ FaultPoint fault_point() {
   const char* spec = std::getenv("NSENTER_TEST_FAULT");
   if (spec == nullptr) return {};
   const std::string_view text(spec);
-  if (text.starts_with("kill:")) return {true, text.substr(5)};
-  if (text.starts_with("fail:")) return {false, text.substr(5)};
+  if (text.starts_with("kill:")) return {Action::Kill, text.substr(5)};
+  if (text.starts_with("fail:")) return {Action::Fail, text.substr(5)};
+  if (text.starts_with("stop:")) return {Action::Stop, text.substr(5)};
   return {};
 }
 
@@ -43,13 +48,14 @@ struct FaultySys : nsenter::LinuxSys {
     const auto r = fmt::format_to_n(text, sizeof text, "{} {}", name, arg);
     const std::string_view call(text, std::min(r.size, sizeof text));
     if (!call.starts_with(point.call)) return 0;
-    if (point.kill) {
+    if (point.action == Action::Kill) {
       // Stage 2 of a new pid namespace is its pid 1, which the kernel spares
       // every signal sent from inside the namespace, SIGKILL included; a
       // trap's SIGILL is forced on it. Everyone else: SIGKILL.
       if (::getpid() == 1) __builtin_trap();
       ::kill(::getpid(), SIGKILL);
     }
+    if (point.action == Action::Stop) ::raise(SIGSTOP);  // held there for the test to look at, then failed
     return EPERM;
   }
   static std::string_view hex(char (&buf)[16], int v) noexcept {

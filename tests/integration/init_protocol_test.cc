@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <pwd.h>
 #include <sys/utsname.h>
 
@@ -30,6 +31,7 @@ constexpr const char* kNsrun = "tools/nsrun/nsrun";  // runfiles paths
 constexpr const char* kCEmbed = "tests/integration/c_embed";
 constexpr const char* kRunc12Init = "tests/integration/runc12_init";
 constexpr const char* kPidfdInit = "tests/integration/pidfd_init";
+constexpr const char* kFaultInit = "tests/integration/fault_init";
 constexpr uid_t kNobody = 65534;
 
 // Prints what the command sees, one key=value per line.
@@ -241,6 +243,76 @@ TEST_CASE("root: PidfdJoiner falls back to paths when they are not one process's
   REQUIRE(r.ok());
   CHECK(r.values()["ns_user"] == ns_link(owner.proc(), "user"));
   CHECK(r.values()["ns_net"] == ns_link(host_net.proc(), "net"));
+}
+
+// This process's child named `comm` in state `state`, or -1.
+pid_t child_named(const std::string& comm, char state) {
+  for (pid_t pid : live_children()) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close + 2 >= line.size()) continue;
+    if (line.substr(open + 1, close - open - 1) == comm && line[close + 2] == state) return pid;
+  }
+  return -1;
+}
+
+TEST_CASE("security: a process in a joined user namespace can neither ptrace the joining stage nor read its environ") {
+  require_root();
+  const Target target(CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWNET);
+  const std::string paths = "user:" + target.ns("user") + ",uts:" + target.ns("uts") + ",net:" + target.ns("net");
+  InitOptions opt;
+  // Stage 1 stops right after its joins, holding them, until we are done.
+  opt.env = {{"NSENTER_TEST_FAULT", "stop:unshare 0x20000000"}, {"SECRET_OF_THE_RUNTIME", "do-not-leak"}};
+  std::string ptrace_errno = "?", environ_errno = "?";
+  opt.after_send = [&](pid_t) {
+    pid_t stage1 = -1;
+    for (int i = 0; i < 2000 && stage1 < 0; ++i) {
+      stage1 = child_named("runc:[1:CHILD]", 'T');
+      if (stage1 < 0) ::usleep(5000);
+    }
+    REQUIRE(stage1 > 0);
+    // The attacker: root of the joined user namespace (uid 100000 outside).
+    int report[2];
+    REQUIRE(::pipe2(report, O_CLOEXEC) == 0);
+    const pid_t attacker = ::fork();
+    if (attacker == 0) {
+      const int userns = ::open(target.ns("user").c_str(), O_RDONLY | O_CLOEXEC);
+      if (userns < 0 || ::setns(userns, CLONE_NEWUSER) != 0 || ::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
+        ::_exit(10);
+      std::string out;
+      out += ::ptrace(PTRACE_ATTACH, stage1, nullptr, nullptr) == 0 ? "attached" : ::strerrorname_np(errno);
+      out += " ";
+      const int env = ::open(("/proc/" + std::to_string(stage1) + "/environ").c_str(), O_RDONLY | O_CLOEXEC);
+      char buf[4096];
+      const ssize_t n = env < 0 ? -1 : ::read(env, buf, sizeof buf);
+      out += n >= 0 ? std::string("read ") + (std::string(buf, static_cast<std::size_t>(n)).find("do-not-leak") !=
+                                                          std::string::npos
+                                                      ? "secret"
+                                                      : "nothing")
+                    : ::strerrorname_np(errno);
+      (void)!::write(report[1], out.data(), out.size());
+      ::_exit(0);
+    }
+    ::close(report[1]);
+    const std::string said = read_all(report[0]);
+    ::close(report[0]);
+    int status = 0;
+    ::waitpid(attacker, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    ptrace_errno = said.substr(0, said.find(' '));
+    environ_errno = said.substr(said.find(' ') + 1);
+    ::kill(stage1, SIGKILL);  // done: the init fails and cleans up
+  };
+  const InitResult r =
+      run_init(kFaultInit, MessageBuilder().u32(kCloneFlags, CLONE_NEWPID).str(kNsPaths, paths).build(), kReport, opt);
+  INFO(r.describe());
+  CHECK(ptrace_errno == "EPERM");
+  CHECK(environ_errno == "EACCES");
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(r.leftover_children == 0);
 }
 
 TEST_CASE("root: join a user namespace and a netns it does not own") {
