@@ -114,6 +114,9 @@ inline std::optional<ExitStatus> reap_pidfd(int pidfd, int options = 0) noexcept
 
 }  // namespace detail
 
+// What the init binary was exec'd from.
+enum class ExecFrom : std::uint8_t { Path, SealedMemfd, ReadOnlyMount };
+
 // The container's first process (stage 2), owned: unless released or
 // waited for, the destructor kills and reaps it, so a launch can never
 // leave a stray process behind.
@@ -129,7 +132,7 @@ class InitProcess {
       pidfd_ = std::move(other.pidfd_);
       init_pipe_ = std::move(other.init_pipe_);
       log_pipe_ = std::move(other.log_pipe_);
-      from_sealed_memfd_ = other.from_sealed_memfd_;
+      exec_from_ = other.exec_from_;
       cgroup_by_clone3_ = other.cgroup_by_clone3_;
       start_breakdown_ = other.start_breakdown_;
     }
@@ -145,7 +148,8 @@ class InitProcess {
   // Non-blocking read end; stage 2 may still log (its exec failing, say).
   // Drain it with LogPipeReader; EOF means stage 2 closed or exec'd.
   int log_pipe() const noexcept { return log_pipe_.get(); }
-  bool from_sealed_memfd() const noexcept { return from_sealed_memfd_; }
+  bool from_sealed_memfd() const noexcept { return exec_from_ == ExecFrom::SealedMemfd; }
+  bool from_read_only_mount() const noexcept { return exec_from_ == ExecFrom::ReadOnlyMount; }
   // Where the start's time went, as the init's stage 0 reported it at log
   // level debug (nullopt below debug, or from an init that does not say).
   const std::optional<StartBreakdown>& start_breakdown() const noexcept { return start_breakdown_; }
@@ -193,10 +197,10 @@ class InitProcess {
     return pid_;
   }
 
-  InitProcess(pid_t pid, pid_t stage1, UniqueFd pidfd, UniqueFd init_pipe, UniqueFd log_pipe, bool sealed,
+  InitProcess(pid_t pid, pid_t stage1, UniqueFd pidfd, UniqueFd init_pipe, UniqueFd log_pipe, ExecFrom from,
               bool clone3) noexcept
       : pid_(pid), stage1_pid_(stage1), pidfd_(std::move(pidfd)), init_pipe_(std::move(init_pipe)),
-        log_pipe_(std::move(log_pipe)), from_sealed_memfd_(sealed), cgroup_by_clone3_(clone3) {}
+        log_pipe_(std::move(log_pipe)), exec_from_(from), cgroup_by_clone3_(clone3) {}
 
  private:
   void terminate() noexcept {
@@ -211,7 +215,7 @@ class InitProcess {
   UniqueFd pidfd_;
   UniqueFd init_pipe_;
   UniqueFd log_pipe_;
-  bool from_sealed_memfd_ = false;
+  ExecFrom exec_from_ = ExecFrom::Path;
   bool cgroup_by_clone3_ = false;
   std::optional<StartBreakdown> start_breakdown_;
 };
@@ -219,7 +223,16 @@ class InitProcess {
 struct LauncherConfig {
   std::string init_binary;            // empty: this program
   bool exec_from_sealed_memfd = true;  // copy the binary once, exec every init from the copy
+  // With the above: where privileges allow (CAP_SYS_ADMIN, Linux 5.12),
+  // exec every init from a detached read-only mount of the binary made once
+  // instead: nothing copied, no memory held. The sealed memfd is immutable
+  // even to a container process with CAP_SYS_ADMIN over the host's user
+  // namespace; the mount is not (it could be made writable again), so this
+  // suits one-shot launchers (nsrun) and containers with their own user
+  // namespace, and stays off by default.
+  bool prefer_read_only_mount = false;
 };
+
 
 struct LaunchOptions {
   std::vector<std::string> argv;  // the init's argv; empty: {"nsenter-init"}
@@ -363,10 +376,12 @@ class Launcher {
       if (auto r = detail::lift_above_stdio(*fd); !r) return r.error();
 
     int exec_fd = -1;
+    ExecFrom exec_from = ExecFrom::Path;
     if (config_.exec_from_sealed_memfd) {
-      auto fd = sealed_binary();
-      if (!fd) return fail(fd.error());
-      exec_fd = *fd;
+      auto view = protected_binary();
+      if (!view) return fail(view.error());
+      exec_fd = view->first;
+      exec_from = view->second;
     }
     const std::string path = config_.init_binary.empty() ? "/proc/self/exe" : config_.init_binary;
 
@@ -388,6 +403,9 @@ class Launcher {
     env.push_back(fmt::format("{}={}", RuncEnv::log_pipe, kLogPipeFd + preserved));
     env.push_back(fmt::format("{}={}", RuncEnv::log_level, static_cast<int>(opt.log_level)));
     if (!opt.state_dir.empty()) env.push_back(fmt::format("{}={}", RuncEnv::state_dir, opt.state_dir));
+    // An init that protects itself trusts a read-only exe only when told it
+    // is its protected copy (as after its own re-exec).
+    if (exec_from == ExecFrom::ReadOnlyMount) env.push_back(fmt::format("{}=1", RuncEnv::cloned_binary));
     if (opt.parent_death_signal != 0)
       env.push_back(fmt::format("{}={}:{}", RuncEnv::parent_death, opt.parent_death_signal, ::getpid()));
     // At debug the init breaks its start down, from this moment on.
@@ -451,7 +469,7 @@ class Launcher {
     started.armed = false;
     detail::reap_pidfd(started.stage0_pidfd.get());
     InitProcess init(s.stage2, s.stage1, std::move(started.stage2_pidfd), std::move(init_pipe), std::move(log_pipe),
-                     exec_fd >= 0, spawned->in_cgroup);
+                     exec_from, spawned->in_cgroup);
     init.set_start_breakdown(s.breakdown);
     return init;
   }
@@ -639,31 +657,44 @@ class Launcher {
     return {};
   }
 
-  // The sealed copy, made by the first launch that needs it.
-  Result<int> sealed_binary() {
+  // What every init is exec'd from, made by the first launch that needs
+  // it: a detached read-only mount of the binary when asked for and
+  // allowed, else a sealed memfd copy.
+  Result<std::pair<int, ExecFrom>> protected_binary() {
     std::lock_guard lock(mutex_);
-    if (!sealed_) {
+    if (!exec_view_) {
       const std::string path = config_.init_binary.empty() ? "/proc/self/exe" : config_.init_binary;
-      auto fd = sealed_memfd_copy(path.c_str(), "nsenter-init");
-      if (!fd) return in_stage(fd.error(), Stage::Launcher);
       // execveat() of a close-on-exec fd cannot run a script (the
       // interpreter would need /dev/fd/N, gone at exec): say so now rather
       // than let every launch fail with a puzzling ENOENT.
       char magic[2] = {};
-      if (::pread(fd->get(), magic, sizeof magic, 0) == 2 && magic[0] == '#' && magic[1] == '!')
+      UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!file) return in_stage(make_sys_error(Op::SelfProtect, errno, path), Stage::Launcher);
+      if (::pread(file.get(), magic, sizeof magic, 0) == 2 && magic[0] == '#' && magic[1] == '!')
         return in_stage(make_sys_error(Op::SpawnInit, ENOEXEC,
                                        path + " is a script: exec it by path (exec_from_sealed_memfd = false)"),
                         Stage::Launcher);
-      if (auto r = detail::lift_above_stdio(*fd); !r) return r.error();
-      sealed_ = std::move(*fd);
-      sealed_copies_.fetch_add(1);
+      UniqueFd view;
+      if (config_.prefer_read_only_mount) view = detail::detached_read_only_view(path.c_str());
+      if (view) {
+        exec_from_ = ExecFrom::ReadOnlyMount;
+      } else {
+        auto fd = sealed_memfd_copy(path.c_str(), "nsenter-init");
+        if (!fd) return in_stage(fd.error(), Stage::Launcher);
+        view = std::move(*fd);
+        exec_from_ = ExecFrom::SealedMemfd;
+        sealed_copies_.fetch_add(1);
+      }
+      if (auto r = detail::lift_above_stdio(view); !r) return r.error();
+      exec_view_ = std::move(view);
     }
-    return sealed_.get();
+    return std::pair{exec_view_.get(), exec_from_};
   }
 
   LauncherConfig config_;
   std::mutex mutex_;
-  UniqueFd sealed_;
+  UniqueFd exec_view_;  // guarded by mutex_, with exec_from_
+  ExecFrom exec_from_ = ExecFrom::Path;
   std::atomic<unsigned> sealed_copies_{0};
   std::atomic<unsigned> launches_{0};
 };

@@ -89,13 +89,13 @@ struct RequireSealedExe {
 
 namespace detail {
 
-// The binary on a read-only mount of its own that is attached nowhere:
-// open_tree(OPEN_TREE_CLONE) of /proc/self/exe (Linux 5.2) made read-only
+// A binary on a read-only mount of its own that is attached nowhere:
+// open_tree(OPEN_TREE_CLONE) of `path` (Linux 5.2) made read-only
 // with mount_setattr (Linux 5.12), as an O_PATH fd to exec. Nothing is
 // copied and nothing shows in any mount table; the mount lives as long as
 // something runs from it. Needs CAP_SYS_ADMIN over our mount namespace.
 // Raw system calls: glibc has wrappers only from 2.36, musl none.
-inline UniqueFd detached_read_only_exe() noexcept {
+inline UniqueFd detached_read_only_view(const char* path) noexcept {
   constexpr unsigned kOpenTreeClone = 1;             // OPEN_TREE_CLONE
   constexpr unsigned kOpenTreeCloexec = O_CLOEXEC;   // OPEN_TREE_CLOEXEC
   constexpr std::uint64_t kMountAttrRdonly = 0x1;    // MOUNT_ATTR_RDONLY
@@ -103,12 +103,13 @@ inline UniqueFd detached_read_only_exe() noexcept {
     std::uint64_t attr_set, attr_clr, propagation, userns_fd;
   } attr{kMountAttrRdonly, 0, 0, 0};                 // struct mount_attr, MOUNT_ATTR_SIZE_VER0
 #if defined(SYS_open_tree) && defined(SYS_mount_setattr)
-  UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, "/proc/self/exe", kOpenTreeClone | kOpenTreeCloexec)));
+  UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, path, kOpenTreeClone | kOpenTreeCloexec)));
   if (!tree) return UniqueFd();
   if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) return UniqueFd();
   return tree;
 #else
   (void)attr;
+  (void)path;
   return UniqueFd();
 #endif
 }
@@ -121,7 +122,7 @@ inline UniqueFd detached_read_only_exe() noexcept {
 // binary, set Env::cloned_binary=1, and fexecve it with the same argv and
 // environment; the constructor then runs again from it. In order:
 //   1. A detached read-only mount of the binary (see
-//      detail::detached_read_only_exe): nothing copied, nothing left in any
+//      detail::detached_read_only_view): nothing copied, nothing left in any
 //      mount table, no state directory; needs mount privileges, Linux 5.12.
 //   2. runc's read-only bind mount of /proc/self/exe over a temporary file
 //      in Env::state_dir, opened O_PATH and detached: nothing copied; needs
@@ -133,7 +134,7 @@ struct RuncSelfProtection {
   template <class Log>
   Result<void> ensure(const Log& log) const noexcept {
     if (already_protected()) return {};
-    UniqueFd view = detail::detached_read_only_exe();
+    UniqueFd view = detail::detached_read_only_view("/proc/self/exe");
     if (view) {
       log.log(LogLevel::Debug, Stage::Setup, "re-exec from a detached read-only mount of /proc/self/exe (0 bytes copied)");
     } else if ((view = read_only_bind())) {

@@ -5,6 +5,7 @@
 #
 #   tests/fuzz/run.sh [SECONDS_FOR_WIRE [SECONDS_FOR_JSON [SECONDS_FOR_PLAN]]]   (default 45 15 15)
 #
+# NSENTER_FUZZ_RUNS=N runs each target for N inputs instead of a time.
 # Crash reproducers are kept in $NSENTER_FUZZ_ARTIFACTS (default
 # /tmp/nsenter-fuzz-artifacts). See docs/testing.md for longer runs.
 set -euo pipefail
@@ -29,9 +30,15 @@ run_target() {
   clang++ "${flags[@]}" "tests/fuzz/$name.cc" -o "$work/$name"
   mkdir -p "$work/corpus-$name"
   cp "$@" "$work/corpus-$name/"
-  echo "fuzz: running $name for ${seconds}s"
+  local limit=(-max_total_time="$seconds")
+  if [[ -n ${NSENTER_FUZZ_RUNS:-} ]]; then
+    limit=(-runs="$NSENTER_FUZZ_RUNS")
+    echo "fuzz: running $name for $NSENTER_FUZZ_RUNS inputs"
+  else
+    echo "fuzz: running $name for ${seconds}s"
+  fi
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    "$work/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    "$work/$name" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 \
       -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$artifacts/$name-" \
       "$work/corpus-$name" 2>"$work/$name.log" || {
         tail -n 60 "$work/$name.log"

@@ -56,12 +56,17 @@ int main(int argc, char** argv) {
   const bool may_write = std::string(target) != "other";
   const std::string direct = may_write ? outcome_of_write(exe.c_str()) : "skipped";
   // Let the init go (the test closes its stdin), then wait for it to be
-  // gone: its binary is no longer busy, which is when the original attack
-  // reopened the handle.
+  // gone.
   const pid_t pid = std::atoi(argv[1]);
   std::printf("ready\n");
   std::fflush(stdout);
   while (::kill(pid, 0) == 0) ::usleep(1000);
+  // And until the test says everything it started from the binary is gone
+  // (stdin closes): a process still running it keeps it busy (ETXTBSY),
+  // which is no protection; the original attack waited for exactly this.
+  char byte;
+  while (::read(0, &byte, 1) > 0) {
+  }
   const std::string reopen = may_write ? outcome_of_write(self_fd.c_str()) : "skipped";
   std::printf("target=%s direct=%s reopen=%s\n", target, direct.c_str(), reopen.c_str());
   return 0;

@@ -431,6 +431,39 @@ TEST_CASE("launch: the sealed memfd is made once; inits run from it without copy
   check_nothing_left();
 }
 
+TEST_CASE("launch: prefer_read_only_mount execs every init from one read-only mount, copying nothing") {
+  require_root();
+  Launcher launcher({.init_binary = kCEmbed, .prefer_read_only_mount = true});
+  for (int i = 0; i < 2; ++i) {
+    Capture out;
+    auto init = launcher.launch(Bootstrap{}, {.argv = {"c_embed"}, .stdio = {-1, out.writer(), 2}});
+    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+    CHECK(init->from_read_only_mount());
+    CHECK_FALSE(init->from_sealed_memfd());
+    const std::string text = out.text();
+    CHECK(init->wait()->success());
+    CHECK_MESSAGE(text.find("exe=/\n") != std::string::npos, text);  // the binary itself, on a mount attached nowhere
+    CHECK_MESSAGE(text.find("exe_ro=1\n") != std::string::npos, text);
+    CHECK_MESSAGE(text.find("cloned=1\n") != std::string::npos, text);  // trusted, not re-protected
+  }
+  CHECK(launcher.sealed_copies() == 0);
+  // Without the privilege to mount, the sealed memfd it is.
+  nsenter::test::WorldExecutable copy(kCEmbed);
+  const auto [code, text] = as_nobody([&](int report) {
+    Launcher unprivileged({.init_binary = copy.path(), .prefer_read_only_mount = true});
+    Bootstrap b = rootless_config();
+    b.clone_flags = NsSet{NsKind::user};
+    auto init = unprivileged.launch(b, {.argv = {"c_embed"}, .stdio = {-1, -1, 2}});
+    const std::string said = init ? fmt::format("memfd={} copies={}", init->from_sealed_memfd(), unprivileged.sealed_copies())
+                                  : to_string(init.error());
+    [[maybe_unused]] auto n = ::write(report, said.data(), said.size());
+    return init && init->wait()->success() ? 0 : 1;
+  });
+  CHECK_MESSAGE(code == 0, text);
+  CHECK(text == "memfd=true copies=1");
+  check_nothing_left();
+}
+
 TEST_CASE("launch: many in a row leak no fd and no process") {
   require_root();
   Launcher launcher({.init_binary = kNsrun});
@@ -848,25 +881,30 @@ std::string file_bytes(const std::string& path) {
 
 // Runs exe_attacker against `pid` (as root: the strongest attacker, past
 // every permission check), lets the init go once the attacker holds its
-// handle (closing `release`), waits for the init with `reap`, and returns
-// the attacker's verdict line.
+// handle (closing `release`), waits for it and all else that ran the binary
+// with `reap`, then lets the attacker reopen its handle, and returns the
+// attacker's verdict line.
 std::string attack(pid_t pid, const std::string& copy, nsenter::UniqueFd release, const std::function<void()>& reap) {
-  int out[2];
+  int out[2], go[2];
   REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+  REQUIRE(::pipe2(go, O_CLOEXEC) == 0);
   const pid_t attacker = ::fork();
   REQUIRE(attacker >= 0);
   if (attacker == 0) {
     ::dup2(out[1], 1);
+    ::dup2(go[0], 0);
     const std::string pid_text = std::to_string(pid);
     ::execl(kAttacker, "exe_attacker", pid_text.c_str(), copy.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   ::close(out[1]);
+  ::close(go[0]);
   std::string said;
   char c;
   while (said.find("ready\n") == std::string::npos && ::read(out[0], &c, 1) == 1) said += c;
   release.reset();  // the init's stdin closes: it exits
   reap();
+  ::close(go[1]);  // everything that ran the binary is gone: the attacker reopens now
   said += nsenter::test::read_to_end_and_close(out[0]);
   int status = 0;
   ::waitpid(attacker, &status, 0);
@@ -965,7 +1003,7 @@ TEST_CASE("CVE-2019-5736: a rootless init protects itself with a sealed memfd co
   check_nothing_left();
 }
 
-TEST_CASE("CVE-2019-5736: the nsrun tool's pid-1 reaper runs from the sealed memfd, not from the binary on disk") {
+TEST_CASE("CVE-2019-5736: the nsrun tool's pid-1 reaper runs from a read-only mount of its binary, as root") {
   require_root();
   nsenter::test::WorldExecutable copy(kNsrun);
   const std::string before = file_bytes(copy.path());
@@ -992,7 +1030,10 @@ TEST_CASE("CVE-2019-5736: the nsrun tool's pid-1 reaper runs from the sealed mem
   const std::string verdict = attack(reaper, copy.path(), std::move(release), [&] { ::waitpid(tool, &status, 0); });
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
-  check_attack_failed(verdict, "memfd", before, copy.path());
+  // The very file (nsrun's Launcher prefers the mount, which copies
+  // nothing), on a mount nobody can write.
+  check_attack_failed(verdict, "copy", before, copy.path());
+  CHECK(verdict.find("reopen=EROFS") != std::string::npos);
   check_nothing_left();
 }
 
