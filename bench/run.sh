@@ -8,7 +8,9 @@
 #     Launcher, each ending in the exec of /bin/true (needs root: one
 #     message maps host ids 100000..);
 #  3. //bench:memory_bench: shared memory held per live init, by how the
-#     init protects its binary (CVE-2019-5736).
+#     init protects its binary (CVE-2019-5736);
+#  4. //bench:throughput: starts per second with 1, 2, 8 and 32 concurrent
+#     launchers, runc's nsexec and nsrun started the same way.
 # Prints Markdown tables (copy them into docs/benchmarks.md with the date).
 #
 #   bench/run.sh [ROUNDS [OPS_PER_ROUND [STARTS]]]      (default 15 20000 100)
@@ -48,3 +50,6 @@ bazel-bin/bench/pipeline_bench "${3:-100}" bazel-bin/bench/runc_ref_init bazel-b
 
 echo
 bazel-bin/bench/memory_bench 7 20 bazel-bin/bench/runc_ref_init bazel-bin/bench/bench_init
+
+echo
+bazel-bin/bench/throughput bazel-bin/bench/runc_ref_init bazel-bin/tools/nsrun/nsrun 40

@@ -398,9 +398,13 @@ class Nsexec {
     if (auto r = grandchild.expect(SyncMsg::ChildFinish); !r) die(r.error());
     clock_.mark(StartStep::Done);
     // Stage 2 armed its parent-death signal before it finished; a runtime
-    // that died before that (we were reparented) sent it nothing.
-    if (plan.parent_death.signal != 0)
+    // that died before that (we were reparented) sent it nothing. Stage 2
+    // waits for our word: should we die first (our own parent-death
+    // signal), it reads EOF instead and dies too.
+    if (plan.parent_death.signal != 0) {
       if (auto r = check_parent(plan); !r) die(in_stage(r.error(), Stage::Parent));
+      if (auto r = grandchild.send(SyncMsg::RuntimeAlive); !r) die(r.error());
+    }
     log_breakdown();
     logger_.log(LogLevel::Debug, Stage::Parent, "<~ nsexec stage-0");
     ::_exit(0);
@@ -506,6 +510,8 @@ class Nsexec {
       if (int err = sys_.set_parent_death_signal(plan.parent_death.signal))
         die(stage_error(Op::ParentDeathSignal, err, detail::detail_text("signal {}", plan.parent_death.signal), Stage::Init));
     if (auto r = parent.send(SyncMsg::ChildFinish); !r) die(r.error());
+    if (plan.parent_death.signal != 0)
+      if (auto r = parent.expect(SyncMsg::RuntimeAlive); !r) die(r.error());
     logger_.log(LogLevel::Debug, Stage::Init, "<= nsexec stage-2");
   }
 

@@ -31,6 +31,7 @@ enum class SyncMsg : std::uint32_t {
   // dropped mount sources; we keep both, so these get their own values).
   TimeoffsetsPls = 0x48,   // stage 1 -> 0: write my time namespace's offsets
   TimeoffsetsAck = 0x49,
+  RuntimeAlive = 0x4a,     // stage 0 -> 2, with a parent-death signal: the runtime outlived your arming
 };
 
 constexpr std::string_view sync_name(std::uint32_t v) noexcept {
@@ -45,6 +46,7 @@ constexpr std::string_view sync_name(std::uint32_t v) noexcept {
     case 0x47: return "MOUNTSOURCES_ACK";
     case 0x48: return "TIMEOFFSETS_PLS";
     case 0x49: return "TIMEOFFSETS_ACK";
+    case 0x4a: return "RUNTIME_ALIVE";
   }
   return "unknown";
 }

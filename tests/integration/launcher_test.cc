@@ -72,6 +72,13 @@ LaunchOptions nsrun_running(std::vector<std::string> command, int out_fd) {
   return opt;
 }
 
+LaunchOptions running(std::vector<std::string> argv, std::array<int, 3> stdio) {
+  LaunchOptions opt;
+  opt.argv = std::move(argv);
+  opt.stdio = stdio;
+  return opt;
+}
+
 Bootstrap pid_uts_ipc_mnt() {
   Bootstrap b;
   b.clone_flags = NsSet{NsKind::pid, NsKind::uts, NsKind::ipc, NsKind::mnt};
@@ -436,7 +443,7 @@ TEST_CASE("launch: prefer_read_only_mount execs every init from one read-only mo
   Launcher launcher({.init_binary = kCEmbed, .prefer_read_only_mount = true});
   for (int i = 0; i < 2; ++i) {
     Capture out;
-    auto init = launcher.launch(Bootstrap{}, {.argv = {"c_embed"}, .stdio = {-1, out.writer(), 2}});
+    auto init = launcher.launch(Bootstrap{}, running({"c_embed"}, {-1, out.writer(), 2}));
     REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
     CHECK(init->from_read_only_mount());
     CHECK_FALSE(init->from_sealed_memfd());
@@ -453,7 +460,7 @@ TEST_CASE("launch: prefer_read_only_mount execs every init from one read-only mo
     Launcher unprivileged({.init_binary = copy.path(), .prefer_read_only_mount = true});
     Bootstrap b = rootless_config();
     b.clone_flags = NsSet{NsKind::user};
-    auto init = unprivileged.launch(b, {.argv = {"c_embed"}, .stdio = {-1, -1, 2}});
+    auto init = unprivileged.launch(b, running({"c_embed"}, {-1, -1, 2}));
     const std::string said = init ? fmt::format("memfd={} copies={}", init->from_sealed_memfd(), unprivileged.sealed_copies())
                                   : to_string(init.error());
     [[maybe_unused]] auto n = ::write(report, said.data(), said.size());
@@ -686,7 +693,7 @@ TEST_CASE("launch: rootless with mount sources fails with the cause named, and l
   require_root();
   Launcher launcher({.init_binary = kCEmbed});
   {  // the sealed copy, made as root (see the rootless case above)
-    auto warm = launcher.launch(Bootstrap{}, {.argv = {"c_embed"}, .stdio = {-1, -1, 2}});
+    auto warm = launcher.launch(Bootstrap{}, running({"c_embed"}, {-1, -1, 2}));
     REQUIRE(warm);
     REQUIRE(warm->wait()->success());
   }
@@ -694,7 +701,7 @@ TEST_CASE("launch: rootless with mount sources fails with the cause named, and l
     Bootstrap b = rootless_config();
     b.clone_flags = NsSet{NsKind::user, NsKind::mnt};
     b.mount_sources = std::vector<std::string>{"/tmp"};
-    auto init = launcher.launch(b, {.argv = {"c_embed"}, .stdio = {-1, -1, 2}});
+    auto init = launcher.launch(b, running({"c_embed"}, {-1, -1, 2}));
     const std::string e = init ? "launched" : to_string(init.error());
     [[maybe_unused]] auto n = ::write(report, e.data(), e.size());
     return init ? 11 : 0;
@@ -812,7 +819,7 @@ TEST_CASE("launch: a stage killed or failing at each step is a typed error, neve
   b.setgroups = true;
   b.oom_score_adj = 100;
   {  // the sealed memfd, the one fd the launcher keeps, made before the baseline
-    auto warm = launcher.launch(b, {.argv = {"fault_init", "--", "/bin/true"}, .stdio = {-1, -1, 2}});
+    auto warm = launcher.launch(b, running({"fault_init", "--", "/bin/true"}, {-1, -1, 2}));
     REQUIRE_MESSAGE(warm, (warm ? "" : to_string(warm.error())));
     REQUIRE(warm->wait()->success());
   }
@@ -935,7 +942,7 @@ TEST_CASE("CVE-2019-5736: an init exec'd from the Launcher's sealed memfd cannot
   const std::string before = file_bytes(copy.path());
   Launcher launcher({.init_binary = copy.path()});
   auto [in, release] = hold_pipe();
-  auto init = launcher.launch(pid_uts_ipc_mnt(), {.argv = {"c_embed", "hold"}, .stdio = {in.get(), -1, 2}});
+  auto init = launcher.launch(pid_uts_ipc_mnt(), running({"c_embed", "hold"}, {in.get(), -1, 2}));
   REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
   in.reset();
   const std::string verdict = attack(init->pid(), copy.path(), std::move(release), [&] { CHECK(init->wait()->success()); });
@@ -950,7 +957,7 @@ TEST_CASE("CVE-2019-5736: an init that protects itself as root runs from a mount
   const std::string before = file_bytes(copy.path());
   Launcher launcher({.init_binary = copy.path(), .exec_from_sealed_memfd = false});
   auto [in, release] = hold_pipe();
-  auto init = launcher.launch(pid_uts_ipc_mnt(), {.argv = {"c_embed", "hold"}, .stdio = {in.get(), -1, 2}});
+  auto init = launcher.launch(pid_uts_ipc_mnt(), running({"c_embed", "hold"}, {in.get(), -1, 2}));
   REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
   in.reset();
   const std::string verdict = attack(init->pid(), copy.path(), std::move(release), [&] { CHECK(init->wait()->success()); });
@@ -979,7 +986,7 @@ TEST_CASE("CVE-2019-5736: a rootless init protects itself with a sealed memfd co
     Launcher launcher({.init_binary = copy.path(), .exec_from_sealed_memfd = false});
     Bootstrap b = rootless_config();
     b.clone_flags = NsSet{NsKind::user, NsKind::pid, NsKind::mnt, NsKind::uts};
-    auto init = launcher.launch(b, {.argv = {"c_embed", "hold"}, .stdio = {in.get(), -1, 2}});
+    auto init = launcher.launch(b, running({"c_embed", "hold"}, {in.get(), -1, 2}));
     const pid_t pid = init ? init->pid() : -1;
     [[maybe_unused]] auto n = ::write(pid_pipe[1], &pid, sizeof pid);
     if (!init) ::_exit(11);

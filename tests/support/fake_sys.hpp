@@ -41,6 +41,7 @@ struct CallLog {
 struct FaultySys {
   CallLog log;
   int parent_gone_after = -1;
+  int exit_at_look = -1;  // the process exits instead of its look number N at the runtime
   mutable int parent_calls = 0;
   int unshare(int flags) const noexcept {
     char hex[16];
@@ -68,7 +69,9 @@ struct FaultySys {
   // call of a process on (0: the first), it plays a runtime that died (the
   // stages were reparented).
   pid_t parent_pid() const noexcept {
-    return parent_gone_after >= 0 && parent_calls++ >= parent_gone_after ? 1 : ::getppid();
+    const int look = parent_calls++;
+    if (look == exit_at_look) ::_exit(9);  // dies, as by its own parent-death signal, before it looks
+    return parent_gone_after >= 0 && look >= parent_gone_after ? 1 : ::getppid();
   }
   int write_file(const char* path, std::string_view text) const noexcept {
     (void)text;

@@ -49,7 +49,7 @@ struct StageRun {
 // process; `parent_gone_after`: the runtime dies after that many looks at
 // it (see FaultySys::parent_pid).
 StageRun run_stages(const std::string& message, const char* fail = nullptr, int err = EPERM, int death = 0,
-                    int parent_gone_after = -1) {
+                    int parent_gone_after = -1, int exit_at_look = -1) {
   const pid_t runtime = ::getpid();
   int calls[2], pids[2], logs[2];
   REQUIRE(::pipe(calls) == 0);
@@ -67,7 +67,7 @@ StageRun run_stages(const std::string& message, const char* fail = nullptr, int 
     reader.log_fd = logs[1];
     reader.parent_death = {death, runtime};
     const CallLog log{calls[1], fail, err};
-    FakeNsexec pipeline(reader, {}, {}, FakeJoiner{log}, FakeMapWriter{log}, {}, FaultySys{log, parent_gone_after});
+    FakeNsexec pipeline(reader, {}, {}, FakeJoiner{log}, FakeMapWriter{log}, {}, FaultySys{log, parent_gone_after, exit_at_look});
     if (auto ctx = pipeline.run()) {
       (void)log.record("returned");
       ::_exit(0);
@@ -263,4 +263,19 @@ TEST_CASE("at log level debug, records carry their time and stage 0 breaks the s
   }
   CHECK(breakdowns == 1);
   CHECK(timed > 5);
+}
+
+TEST_CASE("a stage 0 that dies between stage 2's report and its own look leaves no stage 2 behind") {
+  // Stage 0 dies with the runtime (its own parent-death signal) right
+  // after stage 2 reported: stage 2, armed but maybe too late, waits for
+  // stage 0's word, reads EOF, and never reaches the program.
+  const StageRun run = run_stages(kMessage, nullptr, EPERM, SIGKILL, -1, 1);
+  CHECK(exited(run.stage0_status, 9));
+  const pid_t stage2 = run.pid_of.at("runc:[2:INIT]");
+  REQUIRE(run.statuses.count(stage2) == 1);
+  CHECK(exited(run.statuses.at(stage2), 1));
+  for (const auto& [pid, calls] : run.calls)
+    for (const auto& call : calls) CHECK(call != "returned");
+  CHECK(run.log.find("expected RUNTIME_ALIVE") == std::string::npos);  // an EOF, not a wrong message
+  CHECK(run.log.find("nsexec-2[") != std::string::npos);
 }
