@@ -564,17 +564,26 @@ TEST_CASE("self-protection: an unprivileged init falls back to the memfd copy") 
   CHECK(logged(r, "re-exec from a sealed memfd copy of /proc/self/exe (" + std::to_string(st.st_size) + " bytes copied)"));
 }
 
+constexpr int kAllSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+
+// A copy of `binary` in a memfd named `name` with `seals`, as a launcher
+// makes one; on an fd clear of those the driver dup2()s onto.
+int memfd_of(const char* binary, const char* name, int seals) {
+  std::ifstream in(binary, std::ios::binary);
+  const std::string image((std::istreambuf_iterator<char>(in)), {});
+  const int raw = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  REQUIRE(raw >= 0);
+  const int memfd = ::fcntl(raw, F_DUPFD_CLOEXEC, 20);
+  ::close(raw);
+  REQUIRE(::write(memfd, image.data(), image.size()) == static_cast<ssize_t>(image.size()));
+  if (seals != 0) REQUIRE(::fcntl(memfd, F_ADD_SEALS, seals) == 0);
+  return memfd;
+}
+
 TEST_CASE("self-protection: a binary already run from a sealed memfd is neither copied nor re-executed") {
   require_root();
   // What a launcher does once and reuses: the binary in a sealed memfd.
-  std::ifstream in(kCEmbed, std::ios::binary);
-  const std::string image((std::istreambuf_iterator<char>(in)), {});
-  const int raw = ::memfd_create("launcher-sealed-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  REQUIRE(raw >= 0);
-  const int memfd = ::fcntl(raw, F_DUPFD_CLOEXEC, 20);  // clear of the fds the driver dup2()s onto
-  ::close(raw);
-  REQUIRE(::write(memfd, image.data(), image.size()) == static_cast<ssize_t>(image.size()));
-  REQUIRE(::fcntl(memfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) == 0);
+  const int memfd = memfd_of(kCEmbed, "launcher-sealed-init", kAllSeals);
   InitOptions opt;
   opt.exec_fd = memfd;
   const InitResult r = run_init(kCEmbed, user_pid_message(), {}, opt);
@@ -588,17 +597,9 @@ TEST_CASE("self-protection: a binary already run from a sealed memfd is neither 
 
 TEST_CASE("self-protection: a memfd missing any one seal is not trusted: the init protects itself") {
   require_root();
-  std::ifstream in(kCEmbed, std::ios::binary);
-  const std::string image((std::istreambuf_iterator<char>(in)), {});
-  constexpr int kAll = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
-  for (int missing : {kAll, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE}) {
+  for (int missing : {kAllSeals, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE}) {
     CAPTURE(missing);
-    const int raw = ::memfd_create("launcher-unsealed-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    REQUIRE(raw >= 0);
-    const int memfd = ::fcntl(raw, F_DUPFD_CLOEXEC, 20);
-    ::close(raw);
-    REQUIRE(::write(memfd, image.data(), image.size()) == static_cast<ssize_t>(image.size()));
-    if ((kAll & ~missing) != 0) REQUIRE(::fcntl(memfd, F_ADD_SEALS, kAll & ~missing) == 0);
+    const int memfd = memfd_of(kCEmbed, "launcher-unsealed-init", kAllSeals & ~missing);
     InitOptions opt;
     opt.exec_fd = memfd;
     const InitResult r = run_init(kCEmbed, user_pid_message(), {}, opt);
