@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "launch_and_wait.hpp"
 #include "nsenter/launcher.hpp"
 #include "nsenter/self_protection.hpp"
 #include "nsenter/wire.hpp"
@@ -89,17 +90,9 @@ int sealed_copy(const char* binary) {
 
 double launch_once(nsenter::Launcher& launcher, const nsenter::Bootstrap& config) {
   const double t0 = now_us();
-  nsenter::LaunchOptions opt;
-  opt.argv = {"nsrun", "--", "/bin/true"};
-  opt.stdio = {-1, -1, 2};
-  auto init = launcher.launch(config, opt);
-  if (!init) {
-    std::fprintf(stderr, "launch: %s\n", nsenter::to_string(init.error()).c_str());
-    return -1;
-  }
-  auto status = init->wait();
+  const bool ok = bench::launch_and_wait(launcher, config, "nsrun");
   const double t = now_us() - t0;
-  return status && status->success() ? t : -1;
+  return ok ? t : -1;
 }
 
 double quantile(std::vector<double> v, double q) {
@@ -133,14 +126,7 @@ int main(int argc, char** argv) {
     b.clone_flags = nsenter::NsSet{NsKind::mnt, NsKind::uts, NsKind::ipc, NsKind::pid, NsKind::net};
     configs.push_back({"mnt+uts+ipc+pid+net", b});
   }
-  {
-    nsenter::Bootstrap b;
-    b.clone_flags = nsenter::NsSet{NsKind::user, NsKind::pid, NsKind::mnt, NsKind::uts, NsKind::ipc};
-    b.uid_map = {{0, 100000, 65536}};
-    b.gid_map = {{0, 100000, 65536}};
-    b.setgroups = true;
-    configs.push_back({"user+pid+mnt+uts+ipc, maps", b});
-  }
+  configs.push_back({"user+pid+mnt+uts+ipc, maps", bench::userns_config()});
   const char* systems[] = {"runc", "runc-sealed", "nsrun", "nsrun-sealed", "launcher"};
   constexpr int kSystems = 5;
   const int ref_sealed = sealed_copy(ref), nsrun_sealed = sealed_copy(nsrun);

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "launch_and_wait.hpp"
 #include "nsenter/launcher.hpp"
 
 namespace {
@@ -72,34 +73,6 @@ double now_s() {
   return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
 }
 
-nsenter::Bootstrap config() {
-  nsenter::Bootstrap b;
-  b.clone_flags = nsenter::NsSet{nsenter::NsKind::user, nsenter::NsKind::pid, nsenter::NsKind::mnt,
-                                 nsenter::NsKind::uts, nsenter::NsKind::ipc};
-  b.uid_map = {{0, 100000, 65536}};
-  b.gid_map = {{0, 100000, 65536}};
-  b.setgroups = true;
-  return b;
-}
-
-// One launch to the end; false (and the error on stderr) if anything failed.
-bool launch_one(nsenter::Launcher& launcher, const nsenter::Bootstrap& b) {
-  nsenter::LaunchOptions opt;
-  opt.argv = {"nsrun", "--", "/bin/true"};
-  opt.stdio = {-1, -1, 2};
-  auto init = launcher.launch(b, opt);
-  if (!init) {
-    std::fprintf(stderr, "soak: launch: %s\n", nsenter::to_string(init.error()).c_str());
-    return false;
-  }
-  auto status = init->wait();
-  if (!status || !status->success()) {
-    std::fprintf(stderr, "soak: the command %s\n", status ? nsenter::to_string(*status).c_str() : "could not be waited for");
-    return false;
-  }
-  return true;
-}
-
 struct Baseline {
   int fds, children;
   long rss;
@@ -124,14 +97,14 @@ int main(int argc, char** argv) {
   const int per_thread = argc > 4 ? std::atoi(argv[4]) : 200;
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   nsenter::Launcher launcher({.init_binary = argv[1]});
-  const nsenter::Bootstrap b = config();
-  if (!launch_one(launcher, b)) return 1;  // the sealed memfd, made once, is part of the baseline
+  const nsenter::Bootstrap b = bench::userns_config();
+  if (!bench::launch_and_wait(launcher, b, "nsrun")) return 1;  // the sealed memfd, made once, is part of the baseline
   const Baseline base{open_fds(), live_children(), rss_kb()};
 
   std::printf("| phase | launches | failed | launches/s | fds | live children | RSS (KB) |\n|---|---|---|---|---|---|---|\n");
   int failed = 0;
   double t0 = now_s();
-  for (int i = 0; i < sequential; ++i) failed += launch_one(launcher, b) ? 0 : 1;
+  for (int i = 0; i < sequential; ++i) failed += bench::launch_and_wait(launcher, b, "nsrun") ? 0 : 1;
   report("sequential", sequential, failed, now_s() - t0, base);
 
   // Twice: the first pass grows glibc's per-thread malloc arenas, which
@@ -143,7 +116,7 @@ int main(int argc, char** argv) {
     for (int t = 0; t < threads; ++t)
       pool.emplace_back([&] {
         for (int i = 0; i < per_thread; ++i)
-          if (!launch_one(launcher, b)) concurrent_failed.fetch_add(1);
+          if (!bench::launch_and_wait(launcher, b, "nsrun")) concurrent_failed.fetch_add(1);
       });
     for (auto& t : pool) t.join();
     char label[64];

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "launch_and_wait.hpp"
 #include "nsenter/launcher.hpp"
 
 namespace {
@@ -35,18 +36,8 @@ Outcome run_level(nsenter::Launcher& launcher, const char* argv0, const nsenter:
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&] {
-      for (int i = 0; i < per_thread; ++i) {
-        nsenter::LaunchOptions opt;
-        opt.argv = {argv0, "--", "/bin/true"};
-        opt.stdio = {-1, -1, 2};
-        auto init = launcher.launch(b, opt);
-        if (!init) {
-          errors.fetch_add(1);
-          continue;
-        }
-        auto status = init->wait();
-        if (!status || !status->success()) errors.fetch_add(1);
-      }
+      for (int i = 0; i < per_thread; ++i)
+        if (!bench::launch_and_wait(launcher, b, argv0)) errors.fetch_add(1);
     });
   for (auto& t : pool) t.join();
   return {double(threads) * per_thread / (now_s() - t0), errors.load()};
@@ -62,12 +53,7 @@ int main(int argc, char** argv) {
   const int per_thread = argc > 3 ? std::atoi(argv[3]) : 40;
   nsenter::Launcher runc({.init_binary = argv[1]});
   nsenter::Launcher nsrun({.init_binary = argv[2]});
-  nsenter::Bootstrap b;
-  b.clone_flags = nsenter::NsSet{nsenter::NsKind::user, nsenter::NsKind::pid, nsenter::NsKind::mnt,
-                                 nsenter::NsKind::uts, nsenter::NsKind::ipc};
-  b.uid_map = {{0, 100000, 65536}};
-  b.gid_map = {{0, 100000, 65536}};
-  b.setgroups = true;
+  const nsenter::Bootstrap b = bench::userns_config();
   // Warm both (the sealed memfds are made by the first launch).
   (void)run_level(runc, "runc_ref_init", b, 1, 3);
   (void)run_level(nsrun, "nsrun", b, 1, 3);

@@ -200,13 +200,11 @@ class Nsexec {
   // and _exit(1).
   std::optional<InitContext> run() noexcept {
     if (!reader_.is_init()) return std::nullopt;
-    const std::uint64_t began = monotonic_ns();
     BootstrapSource source;
     auto env = reader_.read_env(source);
     if (source.log_pipe >= 0) logger_.configure(source.log_pipe, source.log_level);
     if (!env) die(env.error());
-    const bool timed = debug_enabled();
-    if (timed) start_timing(source.spawned_ns, began);
+    if (debug_enabled()) start_timing(source.spawned_ns, monotonic_ns());
     // Before the handshake, as in runc: this may re-execute the program.
     if (auto r = protection_.ensure(logger_); !r) die(r.error());
     clock_.mark(StartStep::Protected);
@@ -229,9 +227,11 @@ class Nsexec {
     UniqueFd grandchild_parent_end(grandchild_pair[0]), grandchild_end(grandchild_pair[1]);
     // Stage 1 puts mount-source fds on the numbers the runtime named; ours
     // go above them, so that none of those numbers is a sync socket.
-    if (!plan.mount_fds.empty())
+    if (!plan.mount_fds.empty()) {
+      const int highest = highest_mount_fd(plan.mount_fds);
       for (UniqueFd* fd : {&child_parent_end, &child_end, &grandchild_parent_end, &grandchild_end})
-        if (auto r = lift_above(*fd, highest_mount_fd(plan.mount_fds)); !r) die(r.error());
+        if (auto r = lift_above(*fd, highest); !r) die(r.error());
+    }
 
     (void)sys_.set_name(Names::parent);
     logger_.log(LogLevel::Debug, Stage::Parent, "~> nsexec stage-0");

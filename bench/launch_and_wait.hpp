@@ -1,0 +1,42 @@
+// What the whole-start benchmarks share: the container they start most
+// (user+pid+mnt+uts+ipc, 65536 ids mapped from 100000, as root runtimes
+// map them) and one start through a Launcher, ending in the exec of
+// /bin/true and waited for.
+#pragma once
+
+#include <cstdio>
+
+#include "nsenter/launcher.hpp"
+
+namespace bench {
+
+inline nsenter::Bootstrap userns_config() {
+  using nsenter::NsKind;
+  nsenter::Bootstrap b;
+  b.clone_flags = nsenter::NsSet{NsKind::user, NsKind::pid, NsKind::mnt, NsKind::uts, NsKind::ipc};
+  b.uid_map = {{0, 100000, 65536}};
+  b.gid_map = {{0, 100000, 65536}};
+  b.setgroups = true;
+  return b;
+}
+
+// `argv0 -- /bin/true` started by `launcher` and waited for; false (with
+// the reason on stderr) if the launch or the command failed.
+inline bool launch_and_wait(nsenter::Launcher& launcher, const nsenter::Bootstrap& b, const char* argv0) {
+  nsenter::LaunchOptions opt;
+  opt.argv = {argv0, "--", "/bin/true"};
+  opt.stdio = {-1, -1, 2};
+  auto init = launcher.launch(b, opt);
+  if (!init) {
+    std::fprintf(stderr, "launch: %s\n", nsenter::to_string(init.error()).c_str());
+    return false;
+  }
+  auto status = init->wait();
+  if (!status || !status->success()) {
+    std::fprintf(stderr, "the command %s\n", status ? nsenter::to_string(*status).c_str() : "could not be waited for");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace bench
