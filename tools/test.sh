@@ -3,7 +3,7 @@
 # missing, then runs every Bazel test plainly and under ASan+UBSan, then the
 # libFuzzer targets for a bounded time. Fails if anything fails.
 #
-#   tools/test.sh            (NSENTER_FUZZ_SECONDS="45 15 15" to change fuzz time)
+#   tools/test.sh            (NSENTER_FUZZ_SECONDS="45 15 15 30" to change fuzz time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
@@ -17,7 +17,7 @@ echo "== bazel test --config=asan //... (gcc, ASan + UBSan)"
 bazel test --config=asan //... 2>&1 | tee -a "$log"
 echo "== fuzz (clang, libFuzzer + ASan + UBSan)"
 # shellcheck disable=SC2086
-tests/fuzz/run.sh ${NSENTER_FUZZ_SECONDS:-45 15 15} 2>&1 | tee -a "$log"
+tests/fuzz/run.sh ${NSENTER_FUZZ_SECONDS:-45 15 15 30} 2>&1 | tee -a "$log"
 
 passed=$(grep -cE '^//.* PASSED' "$log" || true)
 fuzzed=$(grep -c '^fuzz: all targets passed' "$log" || true)

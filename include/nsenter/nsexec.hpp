@@ -177,11 +177,17 @@ struct InitContext {
 
 // ---- the pipeline ------------------------------------------------------------
 
+// Defined by tests/fuzz only: drives one stage's work in-process against a
+// scripted peer (see "the stages" below).
+struct StageHarness;
+
 template <BootstrapReader Reader = InitPipeReader<>, SelfProtection Protection = RuncSelfProtection<>,
           LogSink Logger = RuncLogger, NamespaceJoiner Joiner = SetnsJoiner, IdMapWriter MapWriter = RuncIdMapWriter,
           CloneStrategy Clone = CloneParent, Sys SysCalls = LinuxSys, class Names = RuncStageNames,
           wire::Profile kProfile = wire::Profile::Runc11>
 class Nsexec {
+  friend struct StageHarness;
+
  public:
   Nsexec() = default;
   explicit Nsexec(Reader reader, Protection protection = {}, Logger logger = {}, Joiner joiner = {},
@@ -329,40 +335,54 @@ class Nsexec {
     return {};
   }
 
-  // ---- stage 0: the original process, the runtime's child ---------------------
-  // Privileges: the caller's. Owns both parent ends of the sync sockets.
-  // Serves stage 1 until CHILD_FINISH, then releases stage 2 and waits for
-  // its CHILD_FINISH. Kills what it spawned on any error.
+  // ---- the stages --------------------------------------------------------------
+  // Each stage's work returns its error instead of dying, so that one place
+  // (the [[noreturn]] wrappers and run()) turns an error into the fatal
+  // record, the kill of what the stage spawned and _exit(1); and so that
+  // StageHarness (tests/fuzz) can drive one stage against a scripted peer.
+
+  // Stage 0: the original process, the runtime's child. Privileges: the
+  // caller's. Owns both parent ends of the sync sockets. Kills what it
+  // spawned on any error.
   [[noreturn]] void stage_parent(const Plan& plan, int init_pipe, pid_t stage1, int child_fd,
                                  int grandchild_fd) noexcept {
+    if (auto r = serve_stage1(plan, init_pipe, stage1, child_fd); !r) die(r.error());
+    if (auto r = release_stage2(plan, grandchild_fd); !r) die(r.error());
+    log_breakdown();
+    logger_.log(LogLevel::Debug, Stage::Parent, "<~ nsexec stage-0");
+    ::_exit(0);
+  }
+
+  // Stage 0 serves stage 1 (map writes, pids, time offsets, mount sources)
+  // until its CHILD_FINISH.
+  Result<void> serve_stage1(const Plan& plan, int init_pipe, pid_t stage1, int child_fd) noexcept {
     kill_on_error_[0] = stage1;
     const SyncChannel child(child_fd, Stage::Parent);
-    for (bool done = false; !done;) {
+    for (;;) {
       auto msg = child.receive();
-      if (!msg) die(msg.error());
+      if (!msg) return msg.error();
       switch (static_cast<SyncMsg>(*msg)) {
         case SyncMsg::UsermapPls: {
           clock_.mark(StartStep::MapsAsked);
           logger_.log(LogLevel::Debug, Stage::Parent, "stage-1 requested userns mappings");
           if (plan.rootless() && !plan.setgroups())
-            if (auto r = deny_setgroups(stage1); !r) die(r.error());
+            if (auto r = deny_setgroups(stage1); !r) return r;
           const auto& c = plan.config;
-          if (auto r = writer_.write({stage1, IdKind::Uid, c.uid_map, c.uid_map_helper}); !r) die(r.error());
-          if (auto r = writer_.write({stage1, IdKind::Gid, c.gid_map, c.gid_map_helper}); !r) die(r.error());
+          if (auto r = writer_.write({stage1, IdKind::Uid, c.uid_map, c.uid_map_helper}); !r) return r;
+          if (auto r = writer_.write({stage1, IdKind::Gid, c.gid_map, c.gid_map_helper}); !r) return r;
           clock_.mark(StartStep::MapsWritten);
-          if (auto r = child.send(SyncMsg::UsermapAck); !r) die(r.error());
+          if (auto r = child.send(SyncMsg::UsermapAck); !r) return r;
           break;
         }
         case SyncMsg::RecvpidPls: {
           auto stage2 = child.receive_pid();
-          if (!stage2) die(stage2.error());
+          if (!stage2) return stage2.error();
           kill_on_error_[1] = *stage2;
-          if (auto r = child.send(SyncMsg::RecvpidAck); !r) die(r.error());
+          if (auto r = child.send(SyncMsg::RecvpidAck); !r) return r;
           char line[64];
           const auto n = fmt::format_to_n(line, sizeof line, "{{\"stage1_pid\":{},\"stage2_pid\":{}}}\n", stage1, *stage2);
           if (init_pipe >= 0)
-            if (auto r = detail::write_exact(init_pipe, line, n.size, Stage::Parent, Op::WritePidLine); !r)
-              die(r.error());
+            if (auto r = detail::write_exact(init_pipe, line, n.size, Stage::Parent, Op::WritePidLine); !r) return r;
           logger_.debug(Stage::Parent, "forward stage-1 ({}) and stage-2 ({}) pids to runc", stage1, *stage2);
           break;
         }
@@ -370,15 +390,15 @@ class Nsexec {
           logger_.log(LogLevel::Debug, Stage::Parent, "stage-1 requested timens offsets");
           const std::string_view text = plan.config.time_offsets.text;
           const detail::ProcPath path(stage1, "timens_offsets");
-          if (int err = sys_.write_file(path.data, text)) die(stage_error(Op::WriteTimeOffsets, err, path.data, Stage::Parent));
-          if (auto r = child.send(SyncMsg::TimeoffsetsAck); !r) die(r.error());
+          if (int err = sys_.write_file(path.data, text)) return stage_error(Op::WriteTimeOffsets, err, path.data, Stage::Parent);
+          if (auto r = child.send(SyncMsg::TimeoffsetsAck); !r) return r;
           break;
         }
         case SyncMsg::MountsourcesPls: {
-          if (!plan.config.mount_sources) die(child.unexpected(SyncMsg::ChildFinish, *msg));
+          if (!plan.config.mount_sources) return child.unexpected(SyncMsg::ChildFinish, *msg);
           logger_.log(LogLevel::Debug, Stage::Parent, "stage-1 requested mount sources");
-          if (auto r = send_mount_sources(child_fd, stage1, *plan.config.mount_sources); !r) die(r.error());
-          if (auto r = child.send(SyncMsg::MountsourcesAck); !r) die(r.error());
+          if (auto r = send_mount_sources(child_fd, stage1, *plan.config.mount_sources); !r) return r;
+          if (auto r = child.send(SyncMsg::MountsourcesAck); !r) return r;
           break;
         }
         case SyncMsg::ChildFinish:
@@ -386,133 +406,152 @@ class Nsexec {
           // Stage 1 exits now and the runtime may reap it at once: its pid
           // is no longer ours to kill.
           kill_on_error_[0] = -1;
-          done = true;
-          break;
+          return {};
         default:
-          die(child.unexpected(SyncMsg::ChildFinish, *msg));
+          return child.unexpected(SyncMsg::ChildFinish, *msg);
       }
     }
+  }
+
+  // Stage 0 releases stage 2 and waits for its CHILD_FINISH.
+  Result<void> release_stage2(const Plan& plan, int grandchild_fd) noexcept {
     const SyncChannel grandchild(grandchild_fd, Stage::Parent);
-    if (auto r = grandchild.send(SyncMsg::Grandchild); !r) die(r.error());
+    if (auto r = grandchild.send(SyncMsg::Grandchild); !r) return r;
     clock_.mark(StartStep::Released);
-    if (auto r = grandchild.expect(SyncMsg::ChildFinish); !r) die(r.error());
+    if (auto r = grandchild.expect(SyncMsg::ChildFinish); !r) return r;
     clock_.mark(StartStep::Done);
     // Stage 2 armed its parent-death signal before it finished; a runtime
     // that died before that (we were reparented) sent it nothing. Stage 2
     // waits for our word: should we die first (our own parent-death
     // signal), it reads EOF instead and dies too.
     if (plan.parent_death.signal != 0) {
-      if (auto r = check_parent(plan); !r) die(in_stage(r.error(), Stage::Parent));
-      if (auto r = grandchild.send(SyncMsg::RuntimeAlive); !r) die(r.error());
+      if (auto r = check_parent(plan); !r) return in_stage(r.error(), Stage::Parent);
+      if (auto r = grandchild.send(SyncMsg::RuntimeAlive); !r) return r;
     }
-    log_breakdown();
-    logger_.log(LogLevel::Debug, Stage::Parent, "<~ nsexec stage-0");
+    return {};
+  }
+
+  // Stage 1: clone of stage 0, child of the runtime. Returns only in
+  // stage 2; exits after reporting stage 2's pid.
+  void stage_child(const Plan& plan, int sync_fd, UniqueFd& grandchild_end) noexcept {
+    auto stage2 = enter_namespaces(plan, sync_fd);
+    if (!stage2) die(stage2.error());
+    if (*stage2 == 0) return;  // stage 2
+    grandchild_end.reset();
+    if (auto r = report_stage2(sync_fd, *stage2); !r) die(r.error());
+    logger_.log(LogLevel::Debug, Stage::Child, "<~ nsexec stage-1");
     ::_exit(0);
   }
 
-  // ---- stage 1: clone of stage 0, child of the runtime ------------------------
-  // Joins the given namespaces, creates the user namespace alone first (its
-  // maps are written from outside by stage 0), then the rest but the cgroup
-  // namespace, then clones stage 2 (a new pid namespace is entered only by
-  // a new process). Returns only in stage 2.
-  void stage_child(const Plan& plan, int sync_fd, UniqueFd& grandchild_end) noexcept {
+  // Stage 1 joins the given namespaces, creates the user namespace alone
+  // first (its maps are written from outside by stage 0), then the rest but
+  // the cgroup namespace, then clones stage 2 (a new pid namespace is
+  // entered only by a new process). Returns the clone's result: 0 in stage 2.
+  Result<pid_t> enter_namespaces(const Plan& plan, int sync_fd) noexcept {
     (void)sys_.set_name(Names::child);
     logger_.log(LogLevel::Debug, Stage::Child, "~> nsexec stage-1");
     const SyncChannel parent(sync_fd, Stage::Child);
     if (plan.joins())
-      if (auto r = joiner_.join(plan.join()); !r) die(r.error());
+      if (auto r = joiner_.join(plan.join()); !r) return r.error();
     clock_.mark(StartStep::Joined);
     NsSet rest = plan.create;
     if (rest.contains(NsKind::user)) {
       // Alone first: the remaining namespaces are then created owned by the
       // new user namespace, where we will be root.
-      if (int err = sys_.unshare(CLONE_NEWUSER)) die(stage_error(Op::Unshare, err, "user", Stage::Child));
+      if (int err = sys_.unshare(CLONE_NEWUSER)) return stage_error(Op::Unshare, err, "user", Stage::Child);
       rest.erase(NsKind::user);
       // Stage 0 writes our maps through /proc/PID, which needs us dumpable
       // if setup made us non-dumpable for joining.
       if (plan.joins())
-        if (int err = sys_.set_dumpable(true)) die(stage_error(Op::SetDumpable, err, "1", Stage::Child));
-      if (auto r = parent.send(SyncMsg::UsermapPls); !r) die(r.error());
-      if (auto r = parent.expect(SyncMsg::UsermapAck); !r) die(r.error());
+        if (int err = sys_.set_dumpable(true)) return stage_error(Op::SetDumpable, err, "1", Stage::Child);
+      if (auto r = parent.send(SyncMsg::UsermapPls); !r) return r.error();
+      if (auto r = parent.expect(SyncMsg::UsermapAck); !r) return r.error();
       if (plan.joins())
-        if (int err = sys_.set_dumpable(false)) die(stage_error(Op::SetDumpable, err, "0", Stage::Child));
+        if (int err = sys_.set_dumpable(false)) return stage_error(Op::SetDumpable, err, "0", Stage::Child);
       if (int err = sys_.setresuid_to(plan.inside_uid))
-        die(stage_error(Op::Setresuid, err, id_text("uid", plan.inside_uid).data, Stage::Child));
+        return stage_error(Op::Setresuid, err, id_text("uid", plan.inside_uid).data, Stage::Child);
     }
     // The cgroup namespace is created last, by stage 2, so that its root is
     // the cgroup the runtime has placed the init in by then.
     rest.erase(NsKind::cgroup);
-    if (!rest.empty()) unshare_retrying(rest.clone_flags());
+    if (!rest.empty())
+      if (auto r = unshare_retrying(rest.clone_flags()); !r) return r.error();
     // A new time namespace takes effect for our children: its clocks must
     // be set now, before stage 2, its first process, enters it. Stage 0
     // writes them: our setresuid made us non-dumpable, so our own /proc
     // files now belong to root and we could not open timens_offsets.
     if (!plan.config.time_offsets.empty()) {
-      if (auto r = parent.send(SyncMsg::TimeoffsetsPls); !r) die(r.error());
-      if (auto r = parent.expect(SyncMsg::TimeoffsetsAck); !r) die(r.error());
+      if (auto r = parent.send(SyncMsg::TimeoffsetsPls); !r) return r.error();
+      if (auto r = parent.expect(SyncMsg::TimeoffsetsAck); !r) return r.error();
     }
     // Bind-mount sources are opened by stage 0 (host privileges) inside our
     // new mount namespace and land on the fd numbers the runtime chose.
     if (plan.config.mount_sources) {
-      if (auto r = parent.send(SyncMsg::MountsourcesPls); !r) die(r.error());
-      if (auto r = receive_mount_sources(sync_fd, plan.mount_fds); !r) die(r.error());
-      if (auto r = parent.expect(SyncMsg::MountsourcesAck); !r) die(r.error());
+      if (auto r = parent.send(SyncMsg::MountsourcesPls); !r) return r.error();
+      if (auto r = receive_mount_sources(sync_fd, plan.mount_fds); !r) return r.error();
+      if (auto r = parent.expect(SyncMsg::MountsourcesAck); !r) return r.error();
     }
     clock_.mark(StartStep::Unshared);
     auto stage2 = clone_.spawn(Stage::Child);
-    if (!stage2) die(stage2.error());
-    if (*stage2 == 0) return;  // stage 2
-    kill_on_error_[0] = *stage2;
-    grandchild_end.reset();
-    if (auto r = parent.send(SyncMsg::RecvpidPls); !r) die(r.error());
-    if (auto r = parent.send_pid(*stage2); !r) die(r.error());
-    if (auto r = parent.expect(SyncMsg::RecvpidAck); !r) die(r.error());
-    if (auto r = parent.send(SyncMsg::ChildFinish); !r) die(r.error());
-    logger_.log(LogLevel::Debug, Stage::Child, "<~ nsexec stage-1");
-    ::_exit(0);
+    if (stage2 && *stage2 > 0) kill_on_error_[0] = *stage2;
+    return stage2;
+  }
+
+  // Stage 1 hands stage 2's pid to stage 0, which forwards it to the runtime.
+  Result<void> report_stage2(int sync_fd, pid_t stage2) noexcept {
+    const SyncChannel parent(sync_fd, Stage::Child);
+    if (auto r = parent.send(SyncMsg::RecvpidPls); !r) return r;
+    if (auto r = parent.send_pid(stage2); !r) return r;
+    if (auto r = parent.expect(SyncMsg::RecvpidAck); !r) return r;
+    return parent.send(SyncMsg::ChildFinish);
   }
 
   // unshare(2) can fail with EINVAL on older kernels racing a concurrent
   // exit in the same namespace; runc retries a few times.
-  void unshare_retrying(std::uint32_t flags) noexcept {
+  Result<void> unshare_retrying(std::uint32_t flags) noexcept {
     for (int attempt = 0;; ++attempt) {
       const int err = sys_.unshare(static_cast<int>(flags));
-      if (err == 0) return;
+      if (err == 0) return {};
       if (err != EINVAL || attempt == 4) {
         char what[32];
         const auto r = fmt::format_to_n(what, sizeof what, "flags {:#x}", flags);
-        die(stage_error(Op::Unshare, err, {what, r.size}, Stage::Child));
+        return stage_error(Op::Unshare, err, {what, r.size}, Stage::Child);
       }
     }
   }
 
-  // ---- stage 2: clone of stage 1, child of the runtime, the container init ----
+  // Stage 2: clone of stage 1, child of the runtime, the container init.
   // Waits for stage 0's go, becomes session leader and root of its
   // namespaces, creates the cgroup namespace, reports and returns.
   void stage_init(const Plan& plan, int sync_fd) noexcept {
+    if (auto r = become_init(plan, sync_fd); !r) die(r.error());
+    logger_.log(LogLevel::Debug, Stage::Init, "<= nsexec stage-2");
+  }
+
+  Result<void> become_init(const Plan& plan, int sync_fd) noexcept {
     (void)sys_.set_name(Names::init);
     kill_on_error_ = {-1, -1};
     logger_.log(LogLevel::Debug, Stage::Init, "~> nsexec stage-2");
     const SyncChannel parent(sync_fd, Stage::Init);
-    if (auto r = parent.expect(SyncMsg::Grandchild); !r) die(r.error());
-    if (int err = sys_.setsid()) die(stage_error(Op::Setsid, err, {}, Stage::Init));
+    if (auto r = parent.expect(SyncMsg::Grandchild); !r) return r;
+    if (int err = sys_.setsid()) return stage_error(Op::Setsid, err, {}, Stage::Init);
     if (int err = sys_.setuid_to(plan.inside_uid))
-      die(stage_error(Op::Setuid, err, id_text("uid", plan.inside_uid).data, Stage::Init));
+      return stage_error(Op::Setuid, err, id_text("uid", plan.inside_uid).data, Stage::Init);
     if (int err = sys_.setgid_to(plan.inside_gid))
-      die(stage_error(Op::Setgid, err, id_text("gid", plan.inside_gid).data, Stage::Init));
+      return stage_error(Op::Setgid, err, id_text("gid", plan.inside_gid).data, Stage::Init);
     if (!plan.rootless() && plan.setgroups())
-      if (int err = sys_.clear_groups()) die(stage_error(Op::Setgroups, err, {}, Stage::Init));
+      if (int err = sys_.clear_groups()) return stage_error(Op::Setgroups, err, {}, Stage::Init);
     if (plan.create.contains(NsKind::cgroup))
-      if (int err = sys_.unshare(CLONE_NEWCGROUP)) die(stage_error(Op::Unshare, err, "cgroup", Stage::Init));
+      if (int err = sys_.unshare(CLONE_NEWCGROUP)) return stage_error(Op::Unshare, err, "cgroup", Stage::Init);
     // After the id changes above, which would clear it (prctl(2)); before
     // CHILD_FINISH, after which stage 0 checks that the runtime is alive.
     if (plan.parent_death.signal != 0)
       if (int err = sys_.set_parent_death_signal(plan.parent_death.signal))
-        die(stage_error(Op::ParentDeathSignal, err, detail::detail_text("signal {}", plan.parent_death.signal), Stage::Init));
-    if (auto r = parent.send(SyncMsg::ChildFinish); !r) die(r.error());
+        return stage_error(Op::ParentDeathSignal, err, detail::detail_text("signal {}", plan.parent_death.signal), Stage::Init);
+    if (auto r = parent.send(SyncMsg::ChildFinish); !r) return r;
     if (plan.parent_death.signal != 0)
-      if (auto r = parent.expect(SyncMsg::RuntimeAlive); !r) die(r.error());
-    logger_.log(LogLevel::Debug, Stage::Init, "<= nsexec stage-2");
+      if (auto r = parent.expect(SyncMsg::RuntimeAlive); !r) return r;
+    return {};
   }
 
   // ---- helpers -------------------------------------------------------------

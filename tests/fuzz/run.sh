@@ -3,7 +3,7 @@
 # bounded time on a scratch copy of the seed corpus. Exits non-zero if any
 # input crashes, leaks, trips a sanitizer or breaks a round-trip check.
 #
-#   tests/fuzz/run.sh [SECONDS_FOR_WIRE [SECONDS_FOR_JSON [SECONDS_FOR_PLAN]]]   (default 45 15 15)
+#   tests/fuzz/run.sh [WIRE_SECONDS [JSON_SECONDS [PLAN_SECONDS [STAGES_SECONDS]]]]   (default 45 15 15 30)
 #
 # NSENTER_FUZZ_RUNS=N runs each target for N inputs instead of a time.
 # Crash reproducers are kept in $NSENTER_FUZZ_ARTIFACTS (default
@@ -14,6 +14,7 @@ cd "$(dirname "$0")/../.."
 wire_seconds=${1:-45}
 json_seconds=${2:-15}
 plan_seconds=${3:-15}
+stages_seconds=${4:-30}
 work=$(mktemp -d /tmp/nsenter-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 artifacts=${NSENTER_FUZZ_ARTIFACTS:-/tmp/nsenter-fuzz-artifacts}
@@ -56,4 +57,28 @@ for f in tests/data/runc/*.bin; do
   { printf '[-1,7,-1]\0009:1234\0005\000'; cat "$f"; } >"$work/plan-seeds/$(basename "$f")"
 done
 run_target plan_fuzz "$plan_seconds" 8192 "$work"/plan-seeds/*
+
+# stages_fuzz's seeds: each captured message driven through each stage with
+# the peer saying what a well-behaved peer says (see the header of
+# stages_fuzz.cc for the layout; sync words are little-endian u32).
+byte() { printf "\\$(printf %03o "$1")"; }
+u16() { byte $(($1 & 255)); byte $(($1 >> 8)); }
+words() { local w; for w in "$@"; do u16 "$w"; u16 0; done; }
+mkdir -p "$work/stages-seeds"
+for f in tests/data/runc/*.bin; do
+  name=$(basename "$f" .bin)
+  size=$(stat -c %s "$f")
+  for death in 0 9; do
+    # stage 0: stage 1 asks for maps and hands over stage 2's pid (4242); stage 2 finishes
+    { byte 0; byte 0; byte 0; byte 5; byte $death; byte 1; u16 "$size"; cat "$f"
+      u16 16; words 0x40 0x42 4242 0x45; words 0x45; } >"$work/stages-seeds/$name-0-$death"
+    # stage 1: stage 0 acks the maps and the pid
+    { byte 1; byte 0; byte 0; byte 5; byte $death; byte 1; u16 "$size"; cat "$f"
+      u16 8; words 0x41 0x43; } >"$work/stages-seeds/$name-1-$death"
+    # stage 2: stage 0 says go, and that the runtime is alive
+    { byte 2; byte 0; byte 0; byte 5; byte $death; byte 0; u16 "$size"; cat "$f"
+      u16 8; words 0x44 0x4a; } >"$work/stages-seeds/$name-2-$death"
+  done
+done
+run_target stages_fuzz "$stages_seconds" 8192 "$work"/stages-seeds/*
 echo "fuzz: all targets passed"
