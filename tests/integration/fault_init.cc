@@ -9,6 +9,9 @@
 //   NSENTER_TEST_FAULT=kill:unshare 0x10000000   stage 1 dies creating its user namespace
 //   NSENTER_TEST_FAULT=fail:setsid               stage 2's setsid fails
 //   NSENTER_TEST_FAULT=stop:unshare 0x20000000   stage 1 holds its joins, stopped
+//   NSENTER_TEST_FAULT=fail:write_map uid        stage 0 fails to write stage 1's uid map
+//   NSENTER_TEST_FAULT=kill:parent_pid 1         stage 0 dies at its second look at the runtime
+//                                                (with a parent-death signal: after stage 2 finished)
 #include <signal.h>
 #include <unistd.h>
 
@@ -104,10 +107,30 @@ struct FaultySys : nsenter::LinuxSys {
     if (int err = hit("write_file", path)) return err;
     return LinuxSys::write_file(path, text);
   }
+  // A failed look is a runtime that is gone (the stages were reparented).
+  pid_t parent_pid() const noexcept {
+    char n[16];
+    const auto r = fmt::format_to_n(n, sizeof n, "{}", looks_++);  // the look's number, from 0
+    if (hit("parent_pid", {n, r.size})) return 1;
+    return LinuxSys::parent_pid();
+  }
+  mutable int looks_ = 0;
+};
+
+struct FaultyMapWriter {
+  FaultySys sys;
+  nsenter::Result<void> write(const nsenter::IdMapRequest& req) const noexcept {
+    const bool uid = req.kind == nsenter::IdKind::Uid;
+    if (int err = sys.hit("write_map", uid ? "uid" : "gid"))
+      return nsenter::in_stage(nsenter::make_sys_error(uid ? nsenter::Op::WriteUidMap : nsenter::Op::WriteGidMap, err,
+                                                       uid ? "uid_map" : "gid_map"),
+                               nsenter::Stage::Parent);
+    return nsenter::RuncIdMapWriter{}.write(req);
+  }
 };
 
 using FaultNsexec = nsenter::Nsexec<nsenter::InitPipeReader<>, nsenter::RuncSelfProtection<>, nsenter::RuncLogger,
-                                    nsenter::SetnsJoiner, nsenter::RuncIdMapWriter, nsenter::CloneParent, FaultySys>;
+                                    nsenter::SetnsJoiner, FaultyMapWriter, nsenter::CloneParent, FaultySys>;
 
 }  // namespace
 

@@ -37,7 +37,7 @@ constexpr uid_t kNobody = 65534;
 // Prints what the command sees, one key=value per line.
 const std::vector<std::string> kReport = {
     "/bin/sh", "-c",
-    "echo pid=$$; echo uid=$(id -u); echo gid=$(id -g); echo host=$(hostname);"
+    "echo pid=$$; echo sid=$(cut -d' ' -f6 /proc/self/stat); echo uid=$(id -u); echo gid=$(id -g); echo host=$(hostname);"
     " echo uid_map=$(cat /proc/self/uid_map | tr -s ' ' | tr '\\n' ';');"
     " echo gid_map=$(cat /proc/self/gid_map | tr -s ' ' | tr '\\n' ';');"
     " echo setgroups=$(cat /proc/self/setgroups); echo oom=$(cat /proc/self/oom_score_adj);"
@@ -121,6 +121,7 @@ TEST_CASE("root: every namespace kind created at once, with a user namespace") {
   REQUIRE(r.ok());
   auto v = r.values();
   CHECK(v["pid"] == "1");
+  CHECK(v["sid"] == std::to_string(*r.stage2_pid));  // stage 2 leads its own session (as /proc sees it)
   CHECK(v["uid"] == "0");
   CHECK(v["gid"] == "0");
   CHECK(v["uid_map"] == " 0 100000 65536;");
@@ -150,6 +151,7 @@ TEST_CASE("root: each namespace kind alone") {
     INFO(r.describe());
     REQUIRE(r.ok());
     auto v = r.values();
+    CHECK(v["sid"] == std::to_string(*r.stage2_pid));  // a session leader, whatever it creates
     for (const char* other : {"mnt", "uts", "ipc", "net", "pid", "user", "cgroup", "time"}) {
       CAPTURE(other);
       if (std::string(other) == kind)
@@ -394,6 +396,7 @@ TEST_CASE("unprivileged: rootless user namespace mapping the user to root, setgr
   auto v = r.values();
   CHECK(v["uid"] == "0");
   CHECK(v["pid"] == "1");
+  CHECK(v["sid"] == std::to_string(*r.stage2_pid));
   CHECK(v["uid_map"] == " 0 65534 1;");
   CHECK(v["setgroups"] == "deny");
   CHECK(v["ns_user"] != self_ns("user"));
@@ -888,6 +891,73 @@ TEST_CASE("failure: stage 0 killed while stage 1 waits for its maps") {
   bool stage1_exited_1 = false;
   for (int st : r.other_statuses) stage1_exited_1 |= WIFEXITED(st) && WEXITSTATUS(st) == 1;
   CHECK(stage1_exited_1);
+}
+
+// ---- a failing stage 0 ends what it spawned; a dead stage 0 is seen ------------
+// Under a runc-like parent, which kills no process group: what stage 0's
+// die() kills is gone by SIGKILL, before it could read EOF and speak.
+
+int count_fatal(const InitResult& r) {
+  int n = 0;
+  for (const std::string& l : r.log_lines) n += l.find(R"("level":"fatal")") != std::string::npos;
+  return n;
+}
+
+std::string root_userns_message() {
+  return MessageBuilder()
+      .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWUTS)
+      .str(kUidMap, "0 100000 65536\n")
+      .str(kGidMap, "0 100000 65536\n")
+      .u32(kRootlessEuid, 0)
+      .build();
+}
+
+TEST_CASE("failure: stage 0 failing to write the maps kills stage 1, which waits for them") {
+  require_root();
+  InitOptions opt;
+  opt.env = {{"NSENTER_TEST_FAULT", "fail:write_map uid"}};
+  const InitResult r = run_init(kFaultInit, root_userns_message(), kReport, opt);
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(fatal_of(r).find("nsexec-0[") != std::string::npos);
+  CHECK(fatal_of(r).find("uid_map") != std::string::npos);
+  CHECK(count_fatal(r) == 1);  // stage 1 said nothing: it was killed, not left to read EOF
+  REQUIRE(r.other_statuses.size() == 1);  // stage 1 (its pid was never reported)
+  CHECK(WIFSIGNALED(r.other_statuses[0]));
+  CHECK(WTERMSIG(r.other_statuses[0]) == SIGKILL);
+  CHECK(r.leftover_children == 0);
+}
+
+TEST_CASE("failure: stage 0 failing after stage 2 finished kills stage 2, which waits for its word") {
+  require_root();
+  InitOptions opt;
+  // The runtime (this process) "dies" at stage 0's second look at it.
+  opt.env = {{"_NSENTER_PARENT_DEATH", "9:" + std::to_string(::getpid())}, {"NSENTER_TEST_FAULT", "fail:parent_pid 1"}};
+  const InitResult r = run_init(kFaultInit, root_userns_message(), kReport, opt);
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(r.exited(r.stage1_status, 0));
+  CHECK(fatal_of(r).find("nsexec-0[") != std::string::npos);
+  CHECK(count_fatal(r) == 1);
+  CHECK(WIFSIGNALED(r.stage2_status));
+  CHECK(WTERMSIG(r.stage2_status) == SIGKILL);
+  CHECK(r.stdout_text.empty());  // the command never ran
+  CHECK(r.leftover_children == 0);
+}
+
+TEST_CASE("failure: stage 0 killed after stage 2 finished: stage 2 reads the peer's death and runs nothing") {
+  require_root();
+  InitOptions opt;
+  opt.env = {{"_NSENTER_PARENT_DEATH", "9:" + std::to_string(::getpid())}, {"NSENTER_TEST_FAULT", "kill:parent_pid 1"}};
+  const InitResult r = run_init(kFaultInit, root_userns_message(), kReport, opt);
+  INFO(r.describe());
+  CHECK(WIFSIGNALED(r.stage0_status));
+  CHECK(r.exited(r.stage1_status, 0));
+  CHECK(r.exited(r.stage2_status, 1));
+  CHECK(fatal_of(r).find("nsexec-2[") != std::string::npos);
+  CHECK(fatal_of(r).find("peer closed the connection") != std::string::npos);
+  CHECK(r.stdout_text.empty());
+  CHECK(r.leftover_children == 0);
 }
 
 int main(int argc, char** argv) {

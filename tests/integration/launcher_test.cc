@@ -132,7 +132,8 @@ TEST_CASE("launch: stage 2 comes back in new namespaces, stages 0 and 1 reaped")
   Launcher launcher({.init_binary = kNsrun});
   Capture out;
   auto init = launcher.launch(pid_uts_ipc_mnt(),
-                              nsrun_running({"/bin/sh", "-c", "echo pid=$$; readlink /proc/self/ns/uts"}, out.writer()));
+                              nsrun_running({"/bin/sh", "-c", "echo pid=$$ sid=$(cut -d' ' -f6 /proc/self/stat); readlink /proc/self/ns/uts"},
+                                            out.writer()));
   REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
   CHECK(init->pid() > 0);
   CHECK(init->stage1_pid() > 0);
@@ -144,7 +145,7 @@ TEST_CASE("launch: stage 2 comes back in new namespaces, stages 0 and 1 reaped")
   auto status = init->wait();
   REQUIRE(status);
   CHECK(status->success());
-  CHECK(text.find("pid=1\n") != std::string::npos);
+  CHECK(text.find("pid=1 sid=" + std::to_string(init->pid()) + "\n") != std::string::npos);  // stage 2 leads its own session
   CHECK(text.find(self_ns("uts")) == std::string::npos);
   CHECK(text.find("uts:[") != std::string::npos);
   check_nothing_left();
@@ -634,19 +635,25 @@ TEST_CASE("launch: rootless, as nobody, from a memfd the privileged parent made"
     Bootstrap b = rootless_config();
     b.clone_flags = NsSet{NsKind::user, NsKind::pid, NsKind::uts, NsKind::ipc, NsKind::mnt};
     auto init = launcher.launch(
-        b, nsrun_running({"/bin/sh", "-c", "echo uid=$(id -u) pid=$$ map=$(cat /proc/self/uid_map | tr -s ' ')"},
+        b, nsrun_running({"/bin/sh", "-c",
+                        "echo uid=$(id -u) pid=$$ sid=$(cut -d' ' -f6 /proc/self/stat) map=$(cat /proc/self/uid_map | tr -s ' ')"},
                          report));
     if (!init) {
       const std::string e = "error: " + to_string(init.error());
       [[maybe_unused]] auto n = ::write(report, e.data(), e.size());
       return 11;
     }
-    ::close(report);
     auto status = init->wait();
+    const std::string stage2 = "stage2=" + std::to_string(init->pid()) + "\n";
+    [[maybe_unused]] auto n = ::write(report, stage2.data(), stage2.size());
+    ::close(report);
     return status && status->success() ? 0 : 12;
   });
   CHECK_MESSAGE(code == 0, text);
-  CHECK_MESSAGE(text == "uid=0 pid=1 map= 0 65534 1\n", text);
+  // Stage 2 leads its own session: its sid, as /proc sees it, is its pid.
+  REQUIRE(text.find("stage2=") != std::string::npos);
+  const std::string stage2 = text.substr(text.find("stage2=") + 7, text.size() - text.find("stage2=") - 8);
+  CHECK_MESSAGE(text == "uid=0 pid=1 sid=" + stage2 + " map= 0 65534 1\nstage2=" + stage2 + "\n", text);
   check_nothing_left();
 }
 
