@@ -168,15 +168,5 @@ struct InMemoryReader {
   }
 };
 
-// is_init() decides, cheaply, whether this process is an init at all;
-// read_env() finds the pipes (so errors go where the runtime looks); read()
-// delivers the message, after the pipeline's self-protection step, which
-// may re-execute the program.
-template <class T>
-concept BootstrapReader = requires(const T& r, BootstrapSource& out) {
-  { r.is_init() } noexcept -> std::same_as<bool>;
-  { r.read_env(out) } noexcept -> std::same_as<Result<void>>;
-  { r.read(out) } noexcept -> std::same_as<Result<void>>;
-};
 
 NSENTER_END_NAMESPACE

@@ -36,6 +36,7 @@
 #include "nsenter/bootstrap_reader.hpp"
 #include "nsenter/bootstrap_view.hpp"
 #include "nsenter/clone.hpp"
+#include "nsenter/concepts.hpp"
 #include "nsenter/env.hpp"
 #include "nsenter/error.hpp"
 #include "nsenter/fd.hpp"
@@ -53,32 +54,6 @@
 #include "nsenter/wire.hpp"
 
 NSENTER_BEGIN_NAMESPACE
-
-// ---- policy requirements ---------------------------------------------------
-// Everything a stage calls is noexcept and returns Result, so a throwing or
-// mistyped policy fails at instantiation, not in a half-made process.
-
-template <class T>
-concept CloneStrategy = requires(const T& c, Stage s) {
-  { c.spawn(s) } noexcept -> std::same_as<Result<pid_t>>;
-};
-
-template <class T>
-concept NamespaceJoiner = requires(const T& j, std::span<const NsTarget> targets) {
-  { j.join(targets) } noexcept -> std::same_as<Result<void>>;
-};
-
-template <class T>
-concept IdMapWriter = requires(const T& w, const IdMapRequest& req) {
-  { w.write(req) } noexcept -> std::same_as<Result<void>>;
-};
-
-template <class T>
-concept LogSink = requires(T& l, const T& cl, int fd, LogLevel level, Stage s, std::string_view text, const Error& e) {
-  { l.configure(fd, level) } noexcept;
-  { cl.log(level, s, text) } noexcept;
-  { cl.fatal(e) } noexcept;
-};
 
 // Process names shown by ps for each stage; runc's by default.
 struct RuncStageNames {
@@ -181,14 +156,67 @@ struct InitContext {
 // scripted peer (see "the stages" below).
 struct StageHarness;
 
-template <BootstrapReader Reader = InitPipeReader<>, SelfProtection Protection = RuncSelfProtection<>,
-          LogSink Logger = RuncLogger, NamespaceJoiner Joiner = SetnsJoiner, IdMapWriter MapWriter = RuncIdMapWriter,
-          CloneStrategy Clone = CloneParent, Sys SysCalls = LinuxSys, class Names = RuncStageNames,
-          wire::Profile kProfile = wire::Profile::Runc11>
+// The pipeline's policies, by name. An embedder derives and names only
+// what changes:
+//
+//   struct MyPolicies : nsenter::RuncPolicies { using Joiner = MyJoiner; };
+//   using MyNsexec = nsenter::Nsexec<MyPolicies>;
+//
+// Policy objects with state are passed to Nsexec's constructor.
+struct RuncPolicies {
+  using Reader = InitPipeReader<>;
+  using Protection = RuncSelfProtection<>;
+  using Logger = RuncLogger;
+  using Joiner = SetnsJoiner;
+  using MapWriter = RuncIdMapWriter;
+  using Clone = CloneParent;
+  using Sys = LinuxSys;
+  using Names = RuncStageNames;
+  static constexpr wire::Profile profile = wire::Profile::Runc11;
+};
+
+// runc >= 1.2's attributes: time-namespace offsets in attribute 27290
+// instead of mount sources.
+struct Runc12Policies : RuncPolicies {
+  static constexpr wire::Profile profile = wire::Profile::Runc12;
+};
+
+template <class Policies = RuncPolicies>
 class Nsexec {
   friend struct StageHarness;
 
  public:
+  using Reader = typename Policies::Reader;
+  using Protection = typename Policies::Protection;
+  using Logger = typename Policies::Logger;
+  using Joiner = typename Policies::Joiner;
+  using MapWriter = typename Policies::MapWriter;
+  using Clone = typename Policies::Clone;
+  using SysCalls = typename Policies::Sys;
+  using Names = typename Policies::Names;
+  static constexpr wire::Profile kProfile = Policies::profile;
+
+  // The reason first: GCC otherwise reports a constraint failure with the
+  // cause a dozen lines down.
+  static_assert(BootstrapReader<Reader>,
+                "Policies::Reader needs is_init(), read_env(BootstrapSource&) and read(BootstrapSource&), each const "
+                "noexcept, returning bool, Result<void>, Result<void> (concepts.hpp)");
+  static_assert(LogSink<Logger>,
+                "Policies::Logger needs configure(int, LogLevel) noexcept, and log(LogLevel, Stage, string_view) and "
+                "fatal(const Error&), const noexcept (concepts.hpp)");
+  static_assert(SelfProtection<Protection, Logger>,
+                "Policies::Protection needs ensure(const Logger&) const noexcept returning Result<void> (concepts.hpp)");
+  static_assert(NamespaceJoiner<Joiner>,
+                "Policies::Joiner needs join(span<const NsTarget>) const noexcept returning Result<void> (concepts.hpp)");
+  static_assert(IdMapWriter<MapWriter>,
+                "Policies::MapWriter needs write(const IdMapRequest&) const noexcept returning Result<void> "
+                "(concepts.hpp)");
+  static_assert(CloneStrategy<Clone>,
+                "Policies::Clone needs spawn(Stage) const noexcept returning Result<pid_t> (concepts.hpp)");
+  static_assert(Sys<SysCalls>,
+                "Policies::Sys needs every call of concepts.hpp's Sys, each const noexcept returning an errno");
+  static_assert(StageNames<Names>, "Policies::Names needs static parent, child and init names (concepts.hpp)");
+
   Nsexec() = default;
   explicit Nsexec(Reader reader, Protection protection = {}, Logger logger = {}, Joiner joiner = {},
                   MapWriter writer = {}, Clone clone = {}, SysCalls sys = {})
@@ -263,6 +291,17 @@ class Nsexec {
       return logger_.enabled(LogLevel::Debug);
     else
       return false;
+  }
+
+  // A formatted debug record, on the stack; not formatted at all when the
+  // logger says it drops debug records.
+  template <class... Args>
+  void debug(Stage stage, fmt::format_string<Args...> f, Args&&... args) const noexcept {
+    if constexpr (requires(const Logger& l) { { l.enabled(LogLevel::Debug) } -> std::same_as<bool>; })
+      if (!logger_.enabled(LogLevel::Debug)) return;
+    char text[256];
+    const auto r = fmt::format_to_n(text, sizeof text, f, std::forward<Args>(args)...);
+    logger_.log(LogLevel::Debug, stage, {text, std::min(r.size, sizeof text)});
   }
 
   // The stages' shared clock, from when the pipeline first began: before
@@ -383,7 +422,7 @@ class Nsexec {
           const auto n = fmt::format_to_n(line, sizeof line, "{{\"stage1_pid\":{},\"stage2_pid\":{}}}\n", stage1, *stage2);
           if (init_pipe >= 0)
             if (auto r = detail::write_exact(init_pipe, line, n.size, Stage::Parent, Op::WritePidLine); !r) return r;
-          logger_.debug(Stage::Parent, "forward stage-1 ({}) and stage-2 ({}) pids to runc", stage1, *stage2);
+          debug(Stage::Parent, "forward stage-1 ({}) and stage-2 ({}) pids to runc", stage1, *stage2);
           break;
         }
         case SyncMsg::TimeoffsetsPls: {
@@ -608,9 +647,7 @@ class Nsexec {
 // The common case in one line: runc 1.1's protocol, names and behaviour.
 using RuncCompatNsexec = Nsexec<>;
 
-// The same, speaking runc >= 1.2's attributes (time-namespace offsets in
-// attribute 27290 instead of mount sources).
-using Runc12Nsexec = Nsexec<InitPipeReader<>, RuncSelfProtection<>, RuncLogger, SetnsJoiner, RuncIdMapWriter,
-                            CloneParent, LinuxSys, RuncStageNames, wire::Profile::Runc12>;
+// The same, speaking runc >= 1.2's attributes.
+using Runc12Nsexec = Nsexec<Runc12Policies>;
 
 NSENTER_END_NAMESPACE

@@ -207,9 +207,5 @@ struct RuncSelfProtection {
   }
 };
 
-template <class T>
-concept SelfProtection = requires(const T& p, const RuncLogger& log) {
-  { p.ensure(log) } noexcept -> std::same_as<Result<void>>;
-};
 
 NSENTER_END_NAMESPACE

@@ -51,21 +51,5 @@ struct LinuxSys {
   }
 };
 
-template <class T>
-concept Sys = requires(const T& s, int flags, bool on, const char* text, int fds[2], pid_t pid, std::string_view sv) {
-  { s.unshare(flags) } noexcept -> std::same_as<int>;
-  { s.set_dumpable(on) } noexcept -> std::same_as<int>;
-  { s.set_name(text) } noexcept -> std::same_as<int>;
-  { s.setresuid_to(uid_t{}) } noexcept -> std::same_as<int>;
-  { s.setsid() } noexcept -> std::same_as<int>;
-  { s.setuid_to(uid_t{}) } noexcept -> std::same_as<int>;
-  { s.setgid_to(gid_t{}) } noexcept -> std::same_as<int>;
-  { s.clear_groups() } noexcept -> std::same_as<int>;
-  { s.socketpair(fds) } noexcept -> std::same_as<int>;
-  { s.kill(pid) } noexcept -> std::same_as<int>;
-  { s.set_parent_death_signal(flags) } noexcept -> std::same_as<int>;
-  { s.parent_pid() } noexcept -> std::same_as<pid_t>;
-  { s.write_file(text, sv) } noexcept -> std::same_as<int>;
-};
 
 NSENTER_END_NAMESPACE

@@ -110,8 +110,15 @@ struct FuzzClone {
   }
 };
 
-using Pipeline = nsenter::Nsexec<nsenter::InMemoryReader, nsenter::NoSelfProtection, nsenter::RuncLogger, FuzzJoiner,
-                                 FuzzMapWriter, FuzzClone, FuzzSys>;
+struct FuzzPolicies : nsenter::RuncPolicies {
+  using Reader = nsenter::InMemoryReader;
+  using Protection = nsenter::NoSelfProtection;
+  using Joiner = FuzzJoiner;
+  using MapWriter = FuzzMapWriter;
+  using Clone = FuzzClone;
+  using Sys = FuzzSys;
+};
+using Pipeline = nsenter::Nsexec<FuzzPolicies>;
 
 struct Input {
   const std::uint8_t* data;

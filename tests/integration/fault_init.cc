@@ -129,8 +129,11 @@ struct FaultyMapWriter {
   }
 };
 
-using FaultNsexec = nsenter::Nsexec<nsenter::InitPipeReader<>, nsenter::RuncSelfProtection<>, nsenter::RuncLogger,
-                                    nsenter::SetnsJoiner, FaultyMapWriter, nsenter::CloneParent, FaultySys>;
+struct FaultPolicies : nsenter::RuncPolicies {
+  using MapWriter = FaultyMapWriter;
+  using Sys = FaultySys;
+};
+using FaultNsexec = nsenter::Nsexec<FaultPolicies>;
 
 }  // namespace
 

@@ -2,8 +2,10 @@
 #include "exec_after_dashes.hpp"
 #include "nsenter/embed.hpp"
 
-using PidfdNsexec = nsenter::Nsexec<nsenter::InitPipeReader<>, nsenter::RuncSelfProtection<>, nsenter::RuncLogger,
-                                    nsenter::PidfdJoiner>;
+struct PidfdPolicies : nsenter::RuncPolicies {
+  using Joiner = nsenter::PidfdJoiner;
+};
+using PidfdNsexec = nsenter::Nsexec<PidfdPolicies>;
 
 NSENTER_INIT_CONSTRUCTOR(pidfd_init, 200, PidfdNsexec, exec_after_dashes)
 

@@ -1,5 +1,7 @@
-// The policy concepts accept every shipped policy and reject policies that
-// could throw or return the wrong type in a child stage.
+// The policy concepts accept every shipped policy, reject policies that
+// could throw or return the wrong type in a child stage, and are never
+// narrower than what the pipeline uses: a pipeline of minimal archetypes,
+// one per concept with nothing beyond its requirements, compiles and runs.
 #include "nsenter/nsexec.hpp"
 
 #include <doctest/doctest.h>
@@ -15,9 +17,12 @@ static_assert(ns::IdMapWriter<ns::ProcIdMapWriter>);
 static_assert(ns::IdMapWriter<ns::HelperIdMapWriter>);
 static_assert(ns::IdMapWriter<ns::RuncIdMapWriter>);
 static_assert(ns::CloneStrategy<ns::CloneParent>);
-static_assert(ns::SelfProtection<ns::NoSelfProtection>);
-static_assert(ns::SelfProtection<ns::RequireSealedExe>);
-static_assert(ns::SelfProtection<ns::RuncSelfProtection<>>);
+static_assert(ns::SelfProtection<ns::NoSelfProtection, ns::RuncLogger>);
+static_assert(ns::SelfProtection<ns::RequireSealedExe, ns::RuncLogger>);
+static_assert(ns::SelfProtection<ns::RuncSelfProtection<>, ns::RuncLogger>);
+static_assert(ns::SelfProtection<ns::RuncSelfProtection<>, ns::SilentLogger>);
+static_assert(ns::Sys<ns::LinuxSys>);
+static_assert(ns::StageNames<ns::RuncStageNames>);
 
 namespace {
 struct ThrowingJoiner {  // join() may throw: not allowed in stage 1
@@ -53,15 +58,88 @@ struct NotAnInitReader {
   ns::Result<void> read_env(ns::BootstrapSource&) const noexcept { return {}; }
   ns::Result<void> read(ns::BootstrapSource&) const noexcept { return {}; }
 };
+
+// One swap, named: the rest stays runc's.
+struct QuietPolicies : ns::RuncPolicies {
+  using Reader = NotAnInitReader;
+  using Protection = ns::NoSelfProtection;
+  using Logger = ns::SilentLogger;
+};
+
+// ---- archetypes: exactly what each concept requires, nothing more ------------
+struct ArchReader {
+  bool is_init() const noexcept { return false; }
+  ns::Result<void> read_env(ns::BootstrapSource&) const noexcept { return {}; }
+  ns::Result<void> read(ns::BootstrapSource&) const noexcept { return {}; }
+};
+struct ArchLogger {  // no enabled(), no set_clock(), no debug()
+  void configure(int, ns::LogLevel) noexcept {}
+  void log(ns::LogLevel, ns::Stage, std::string_view) const noexcept {}
+  void fatal(const ns::Error&) const noexcept {}
+};
+struct ArchProtection {
+  ns::Result<void> ensure(const ArchLogger&) const noexcept { return {}; }
+};
+struct ArchJoiner {
+  ns::Result<void> join(std::span<const ns::NsTarget>) const noexcept { return {}; }
+};
+struct ArchMapWriter {
+  ns::Result<void> write(const ns::IdMapRequest&) const noexcept { return {}; }
+};
+struct ArchClone {
+  ns::Result<pid_t> spawn(ns::Stage) const noexcept { return pid_t{-1}; }
+};
+struct ArchSys {
+  int unshare(int) const noexcept { return 0; }
+  int set_dumpable(bool) const noexcept { return 0; }
+  int set_name(const char*) const noexcept { return 0; }
+  int setresuid_to(uid_t) const noexcept { return 0; }
+  int setsid() const noexcept { return 0; }
+  int setuid_to(uid_t) const noexcept { return 0; }
+  int setgid_to(gid_t) const noexcept { return 0; }
+  int clear_groups() const noexcept { return 0; }
+  int socketpair(int[2]) const noexcept { return 0; }
+  int kill(pid_t) const noexcept { return 0; }
+  int set_parent_death_signal(int) const noexcept { return 0; }
+  pid_t parent_pid() const noexcept { return 0; }
+  int write_file(const char*, std::string_view) const noexcept { return 0; }
+};
+struct ArchNames {
+  static constexpr const char* parent = "p";
+  static constexpr const char* child = "c";
+  static constexpr const char* init = "i";
+};
+struct ArchetypePolicies {
+  using Reader = ArchReader;
+  using Protection = ArchProtection;
+  using Logger = ArchLogger;
+  using Joiner = ArchJoiner;
+  using MapWriter = ArchMapWriter;
+  using Clone = ArchClone;
+  using Sys = ArchSys;
+  using Names = ArchNames;
+  static constexpr ns::wire::Profile profile = ns::wire::Profile::Runc11;
+};
+// The shipped protection logs through nothing but the concept's log().
+struct ArchetypesProtectedPolicies : ArchetypePolicies {
+  using Protection = ns::RuncSelfProtection<>;
+};
 }  // namespace
 
-TEST_CASE("a pipeline composed of custom policies asks its reader once and returns") {
+TEST_CASE("a pipeline with one policy swapped by name asks its reader once and returns") {
   static_assert(ns::BootstrapReader<NotAnInitReader>);
   int calls = 0;
-  ns::Nsexec<NotAnInitReader, ns::NoSelfProtection, ns::SilentLogger, ns::SetnsJoiner, ns::ProcIdMapWriter> pipeline(
-      NotAnInitReader{&calls});
+  ns::Nsexec<QuietPolicies> pipeline(NotAnInitReader{&calls});
   CHECK_FALSE(pipeline.run().has_value());
   CHECK(calls == 1);
+}
+
+TEST_CASE("a pipeline of minimal archetypes compiles, every stage instantiated, and runs") {
+  // run() instantiates every stage's code: a use beyond a concept fails here.
+  ns::Nsexec<ArchetypePolicies> pipeline;
+  CHECK_FALSE(pipeline.run().has_value());  // ArchReader: not an init
+  ns::Nsexec<ArchetypesProtectedPolicies> protected_pipeline;
+  CHECK_FALSE(protected_pipeline.run().has_value());
 }
 
 TEST_CASE("PidfdJoiner uses one pidfd only when every path is /proc/PID/ns/<kind> of one PID") {

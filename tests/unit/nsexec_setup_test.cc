@@ -20,6 +20,15 @@ using namespace nsenter::test;
 
 namespace {
 
+// The default pipeline without self-protection (the test binary is not an
+// init worth protecting), reading the init pipe or an in-memory message.
+struct Unprotected : nsenter::RuncPolicies {
+  using Protection = nsenter::NoSelfProtection;
+};
+struct InMemory : Unprotected {
+  using Reader = nsenter::InMemoryReader;
+};
+
 struct ChildOutcome {
   int status = -1;
   std::string err;  // the child's stderr
@@ -139,7 +148,7 @@ TEST_CASE("a peer that is gone is EPIPE on the init pipe, never a death by SIGPI
     ::signal(SIGPIPE, SIG_DFL);
     ::setenv("_LIBCONTAINER_INITPIPE", std::to_string(sp[0]).c_str(), 1);
     ::setenv("_LIBCONTAINER_LOGPIPE", std::to_string(log_fd).c_str(), 1);
-    (void)nsenter::Nsexec<nsenter::InitPipeReader<>, nsenter::NoSelfProtection>{}.run();
+    (void)nsenter::Nsexec<Unprotected>{}.run();
   });
   CHECK_MESSAGE(exited_with(out.status, 1), "status " << out.status);
   CHECK(out.log.find("send handshake byte: peer closed the connection: Broken pipe") != std::string::npos);
@@ -155,7 +164,7 @@ TEST_CASE("a log pipe whose reader is gone loses the records, not the init: the 
     ::setenv("_LIBCONTAINER_INITPIPE", std::to_string(sp[0]).c_str(), 1);
     ::setenv("_LIBCONTAINER_LOGPIPE", std::to_string(lp[1]).c_str(), 1);
     ::setenv("_LIBCONTAINER_LOGLEVEL", "5", 1);
-    (void)nsenter::Nsexec<nsenter::InitPipeReader<>, nsenter::NoSelfProtection>{}.run();
+    (void)nsenter::Nsexec<Unprotected>{}.run();
   });
   CHECK_MESSAGE(exited_with(out.status, 1), "status " << out.status);
   CHECK(out.err == "FATAL: nsexec: send handshake byte: peer closed the connection: Broken pipe\n");
@@ -181,7 +190,7 @@ TEST_CASE("in-memory reader: a malformed message is fatal before any clone") {
     const std::string bad = MessageBuilder().u32(kCloneFlags, 0x100).build();
     reader.message.assign(bad.begin(), bad.end());
     reader.log_fd = log_fd;
-    (void)nsenter::Nsexec<nsenter::InMemoryReader, nsenter::NoSelfProtection>(reader).run();
+    (void)nsenter::Nsexec<InMemory>(reader).run();
   });
   CHECK(exited_with(out.status, 1));
   CHECK(out.log.find("clone flags hold bits that are not namespace flags: 0x100 (unknown bits 0x100) (at byte 20)") !=
@@ -196,7 +205,7 @@ TEST_CASE("a multithreaded process is refused with a clear error") {
     reader.log_fd = log_fd;
     std::thread t([] { ::pause(); });
     t.detach();
-    (void)nsenter::Nsexec<nsenter::InMemoryReader, nsenter::NoSelfProtection>(reader).run();
+    (void)nsenter::Nsexec<InMemory>(reader).run();
   });
   CHECK(exited_with(out.status, 1));
   CHECK(out.log.find("check thread count: process has more than one thread: 2") != std::string::npos);

@@ -23,8 +23,14 @@ using namespace nsenter::test;
 
 namespace {
 
-using FakeNsexec = nsenter::Nsexec<nsenter::InMemoryReader, nsenter::NoSelfProtection, nsenter::RuncLogger,
-                                   FakeJoiner, FakeMapWriter, nsenter::CloneParent, FaultySys>;
+struct FakePolicies : nsenter::RuncPolicies {
+  using Reader = nsenter::InMemoryReader;
+  using Protection = nsenter::NoSelfProtection;
+  using Joiner = FakeJoiner;
+  using MapWriter = FakeMapWriter;
+  using Sys = FaultySys;
+};
+using FakeNsexec = nsenter::Nsexec<FakePolicies>;
 
 struct StageRun {
   int stage0_status = -1;

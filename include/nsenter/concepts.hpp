@@ -1,0 +1,99 @@
+// nsenter: every requirement Nsexec places on its policies, in one place.
+// Each concept lists exactly what the pipeline calls, no more and no less
+// (tests/unit/concepts_test.cc instantiates the pipeline with a minimal
+// archetype of each). Everything a stage calls is noexcept and returns a
+// Result or an errno, so a throwing or mistyped policy fails at
+// instantiation, not in a half-made process.
+#pragma once
+
+#include <sys/types.h>
+
+#include <concepts>
+#include <span>
+#include <string_view>
+
+#include "nsenter/bootstrap_reader.hpp"
+#include "nsenter/error.hpp"
+#include "nsenter/idmap.hpp"
+#include "nsenter/log.hpp"
+#include "nsenter/namespaces.hpp"
+#include "nsenter/result.hpp"
+#include "nsenter/version.hpp"
+
+NSENTER_BEGIN_NAMESPACE
+
+// Reader: is_init() decides, cheaply, whether this process is an init at
+// all; read_env() finds the pipes (so errors go where the runtime looks);
+// read() delivers the message, after the pipeline's self-protection step,
+// which may re-execute the program.
+template <class T>
+concept BootstrapReader = requires(const T& r, BootstrapSource& out) {
+  { r.is_init() } noexcept -> std::same_as<bool>;
+  { r.read_env(out) } noexcept -> std::same_as<Result<void>>;
+  { r.read(out) } noexcept -> std::same_as<Result<void>>;
+};
+
+// Protection: makes sure that what runs the stages is not the binary on
+// disk (CVE-2019-5736), before the handshake; may re-execute the program.
+// Given the pipeline's own logger, to say which method ran.
+template <class T, class Log>
+concept SelfProtection = requires(const T& p, const Log& log) {
+  { p.ensure(log) } noexcept -> std::same_as<Result<void>>;
+};
+
+// Logger. Optional, used when present: `bool enabled(LogLevel) const
+// noexcept` (the per-step timings run only at debug) and `void
+// set_clock(const StartClock*) noexcept` (records then carry their time).
+template <class T>
+concept LogSink = requires(T& l, const T& cl, int fd, LogLevel level, Stage s, std::string_view text, const Error& e) {
+  { l.configure(fd, level) } noexcept;
+  { cl.log(level, s, text) } noexcept;
+  { cl.fatal(e) } noexcept;
+};
+
+// Joiner: setns() into every target, in an order that works, or none.
+template <class T>
+concept NamespaceJoiner = requires(const T& j, std::span<const NsTarget> targets) {
+  { j.join(targets) } noexcept -> std::same_as<Result<void>>;
+};
+
+// MapWriter: writes one of stage 1's id maps from stage 0.
+template <class T>
+concept IdMapWriter = requires(const T& w, const IdMapRequest& req) {
+  { w.write(req) } noexcept -> std::same_as<Result<void>>;
+};
+
+// Clone: fork-like, 0 in the child (see clone.hpp for the contract).
+template <class T>
+concept CloneStrategy = requires(const T& c, Stage s) {
+  { c.spawn(s) } noexcept -> std::same_as<Result<pid_t>>;
+};
+
+// Sys: the stages' privileged and process calls. Each returns 0 or the
+// errno of the failure (parent_pid() returns getppid()).
+template <class T>
+concept Sys = requires(const T& s, int flags, bool on, const char* text, int fds[2], pid_t pid, std::string_view sv) {
+  { s.unshare(flags) } noexcept -> std::same_as<int>;
+  { s.set_dumpable(on) } noexcept -> std::same_as<int>;
+  { s.set_name(text) } noexcept -> std::same_as<int>;
+  { s.setresuid_to(uid_t{}) } noexcept -> std::same_as<int>;
+  { s.setsid() } noexcept -> std::same_as<int>;
+  { s.setuid_to(uid_t{}) } noexcept -> std::same_as<int>;
+  { s.setgid_to(gid_t{}) } noexcept -> std::same_as<int>;
+  { s.clear_groups() } noexcept -> std::same_as<int>;
+  { s.socketpair(fds) } noexcept -> std::same_as<int>;
+  { s.kill(pid) } noexcept -> std::same_as<int>;
+  { s.set_parent_death_signal(flags) } noexcept -> std::same_as<int>;
+  { s.parent_pid() } noexcept -> std::same_as<pid_t>;
+  { s.write_file(text, sv) } noexcept -> std::same_as<int>;
+};
+
+// Names: what ps shows for each stage (prctl PR_SET_NAME, 15 bytes kept).
+template <class T>
+concept StageNames = requires {
+  { T::parent } -> std::convertible_to<const char*>;
+  { T::child } -> std::convertible_to<const char*>;
+  { T::init } -> std::convertible_to<const char*>;
+};
+
+NSENTER_END_NAMESPACE
