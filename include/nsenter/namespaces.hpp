@@ -148,7 +148,8 @@ struct PidfdJoiner {
         if (c < '0' || c > '9') return std::nullopt;
         p = p * 10 + (c - '0');
       }
-      if (path.substr(slash) != std::string("/ns/").append(name(t.kind))) return std::nullopt;
+      const std::string_view file = path.substr(slash);  // "/ns/<kind>", compared in place: no heap after a clone
+      if (!file.starts_with("/ns/") || file.substr(4) != name(t.kind)) return std::nullopt;
       if (p <= 0 || (pid && *pid != p)) return std::nullopt;
       pid = p;
     }

@@ -6,12 +6,20 @@
 // Everything else is the real LinuxSys. Test-only: the production pipeline
 // has no such hook.
 //
+// Its heap also closes at the first clone, in every stage, and reopens only
+// when stage 2 hands over to the command: an allocation in between (the
+// library promises none: a clone of a process whose other threads held the
+// allocator's lock would deadlock in it) prints what was called and exits
+// kHeapUsedExit (66). So every test that runs this init also shows that no
+// stage path it reaches allocates.
+//
 //   NSENTER_TEST_FAULT=kill:unshare 0x10000000   stage 1 dies creating its user namespace
 //   NSENTER_TEST_FAULT=fail:setsid               stage 2's setsid fails
 //   NSENTER_TEST_FAULT=stop:unshare 0x20000000   stage 1 holds its joins, stopped
 //   NSENTER_TEST_FAULT=fail:write_map uid        stage 0 fails to write stage 1's uid map
 //   NSENTER_TEST_FAULT=kill:parent_pid 1         stage 0 dies at its second look at the runtime
 //                                                (with a parent-death signal: after stage 2 finished)
+#include <errno.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -23,6 +31,84 @@
 #include "nsenter/embed.hpp"
 
 namespace {
+
+// ---- the heap, closed from the first clone until stage 2 hands over ----------
+constexpr int kHeapUsedExit = 66;
+volatile bool g_heap_closed = false;
+
+[[noreturn]] void heap_used(const char* call) {
+  constexpr std::string_view said = "fault_init: heap used after the first clone: ";
+  (void)!::write(STDERR_FILENO, said.data(), said.size());
+  (void)!::write(STDERR_FILENO, call, std::strlen(call));
+  (void)!::write(STDERR_FILENO, "\n", 1);
+  ::_exit(kHeapUsedExit);
+}
+
+}  // namespace
+
+#if defined(__SANITIZE_ADDRESS__)
+// ASan owns malloc; it calls a hook on every allocation instead. Declared
+// here: GCC ships the runtime but not clang's <sanitizer/allocator_interface.h>.
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*, std::size_t),
+                                                        void (*free_hook)(const volatile void*));
+namespace {
+void on_malloc(const volatile void*, std::size_t) {
+  if (g_heap_closed) heap_used("malloc");
+}
+void on_free(const volatile void*) {}
+void close_heap() noexcept {
+  static bool hooked = false;
+  if (!hooked) hooked = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free) != 0;
+  g_heap_closed = true;
+}
+}  // namespace
+#else
+// glibc's allocator under its internal names; ours interpose the public ones
+// (operator new calls malloc).
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+
+void* malloc(std::size_t n) {
+  if (g_heap_closed) heap_used("malloc");
+  return __libc_malloc(n);
+}
+void* calloc(std::size_t n, std::size_t size) {
+  if (g_heap_closed) heap_used("calloc");
+  return __libc_calloc(n, size);
+}
+void* realloc(void* p, std::size_t n) {
+  if (g_heap_closed) heap_used("realloc");
+  return __libc_realloc(p, n);
+}
+void* memalign(std::size_t align, std::size_t n) {
+  if (g_heap_closed) heap_used("memalign");
+  return __libc_memalign(align, n);
+}
+void* aligned_alloc(std::size_t align, std::size_t n) { return memalign(align, n); }
+int posix_memalign(void** out, std::size_t align, std::size_t n) {
+  void* p = memalign(align, n);
+  if (p == nullptr) return ENOMEM;
+  *out = p;
+  return 0;
+}
+}
+namespace {
+void close_heap() noexcept { g_heap_closed = true; }
+}  // namespace
+#endif
+
+namespace {
+
+// The clone that closes the heap: before it, so both sides are closed.
+struct HeapClosingClone {
+  nsenter::Result<pid_t> spawn(nsenter::Stage stage) const noexcept {
+    close_heap();
+    return nsenter::CloneParent{}.spawn(stage);
+  }
+};
 
 enum class Action { Fail, Kill, Stop };
 
@@ -131,12 +217,18 @@ struct FaultyMapWriter {
 
 struct FaultPolicies : nsenter::RuncPolicies {
   using MapWriter = FaultyMapWriter;
+  using Clone = HeapClosingClone;
   using Sys = FaultySys;
 };
 using FaultNsexec = nsenter::Nsexec<FaultPolicies>;
 
+void hand_over(nsenter::InitContext& ctx, int argc, char** argv) {
+  g_heap_closed = false;  // the command's process now
+  exec_after_dashes(ctx, argc, argv);
+}
+
 }  // namespace
 
-NSENTER_INIT_CONSTRUCTOR(fault_init, 200, FaultNsexec, exec_after_dashes)
+NSENTER_INIT_CONSTRUCTOR(fault_init, 200, FaultNsexec, hand_over)
 
 int main() { return 0; }

@@ -893,6 +893,82 @@ TEST_CASE("failure: stage 0 killed while stage 1 waits for its maps") {
   CHECK(stage1_exited_1);
 }
 
+// ---- no stage allocates once the pipeline has cloned --------------------------
+// fault_init's heap is closed from its first clone until stage 2 hands over
+// (see fault_init.cc): a stage that allocates exits 66. Every stage path
+// that a start can take, successful ones here; the fault tables (here and in
+// launcher_test) run the failing ones through the same init.
+
+TEST_CASE("no stage allocates after the first clone, on every path a start takes") {
+  require_root();
+  const Target target(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
+  char dir[] = "/tmp/nsenter-src.XXXXXX";
+  REQUIRE(::mkdtemp(dir) != nullptr);
+  const std::string source = std::string(dir) + "/volume";
+  REQUIRE(::mkdir(source.c_str(), 0755) == 0);
+  struct Case {
+    const char* what;
+    std::string message;
+    InitOptions opt;
+  };
+  InitOptions debug;
+  debug.log_level = "6";  // every record formatted, the start timed and broken down
+  InitOptions sources;
+  sources.env = {{"_LIBCONTAINER_MOUNT_FDS", "[-1,7,-1]"}};
+  InitOptions death;
+  death.env = {{"_NSENTER_PARENT_DEATH", "9:" + std::to_string(::getpid())}};
+  InitOptions nobody;
+  nobody.drop_to = {{kNobody, kNobody}};
+  const std::vector<Case> cases = {
+      {"every kind created, maps, setgroups, oom_score_adj, at log level trace",
+       MessageBuilder()
+           .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID |
+                                 CLONE_NEWCGROUP | CLONE_NEWTIME)
+           .str(kUidMap, "0 100000 65536\n")
+           .str(kGidMap, "0 100000 65536\n")
+           .u32(kSetGroup, 1)
+           .str(kOomScoreAdj, "100")
+           .u32(kRootlessEuid, 0)
+           .build(),
+       debug},
+      {"joins of a live process's namespaces, its user namespace owning them",
+       MessageBuilder()
+           .u32(kCloneFlags, CLONE_NEWPID | CLONE_NEWNS)
+           .str(kNsPaths, "user:" + target.ns("user") + ",net:" + target.ns("net") + ",uts:" + target.ns("uts") +
+                              ",ipc:" + target.ns("ipc"))
+           .build(),
+       debug},
+      {"bind-mount sources",
+       MessageBuilder()
+           .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID)
+           .str(kUidMap, "0 100000 65536\n")
+           .str(kGidMap, "0 100000 65536\n")
+           .u32(kRootlessEuid, 0)
+           .str(kMountSources, std::string("\0", 1) + source + std::string("\0\0", 2))
+           .build(),
+       sources},
+      {"a parent-death signal",
+       MessageBuilder().u32(kCloneFlags, CLONE_NEWPID | CLONE_NEWUTS).u32(kRootlessEuid, 0).build(), death},
+      {"rootless, as nobody, setgroups denied",
+       MessageBuilder()
+           .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS)
+           .str(kUidMap, "0 65534 1\n")
+           .str(kGidMap, "0 65534 1\n")
+           .u32(kRootlessEuid, 1)
+           .build(),
+       nobody},
+  };
+  WorldExecutable fault_init(kFaultInit);  // nobody cannot run Bazel's copy
+  for (const Case& c : cases) {
+    CAPTURE(c.what);
+    const InitResult r = run_init(fault_init.path(), c.message, {"/bin/true"}, c.opt);
+    INFO(r.describe());
+    CHECK(r.ok());  // every stage exited 0: none exited 66
+  }
+  ::rmdir(source.c_str());
+  ::rmdir(dir);
+}
+
 // ---- a failing stage 0 ends what it spawned; a dead stage 0 is seen ------------
 // Under a runc-like parent, which kills no process group: what stage 0's
 // die() kills is gone by SIGKILL, before it could read EOF and speak.
