@@ -64,6 +64,15 @@ enum class Op : std::uint8_t {
   ReadLog,
   InitFailed,
   ParentDeathSignal,
+  Pipe,
+  MoveFd,
+  WaitProcess,
+  SignalInit,
+  OpenPty,
+  ForkCommand,
+  ControllingTty,
+  MountProc,
+  CloseInheritedFds,
 };
 
 // Why it failed, for causes that are not just an errno.
@@ -115,6 +124,8 @@ enum class Code : std::uint8_t {
   BadHandshake,
   NotANamespace,
   ParentGone,
+  NoProcess,
+  TooManyFds,
 };
 
 constexpr std::string_view describe(Code code) noexcept {
@@ -166,6 +177,8 @@ constexpr std::string_view describe(Code code) noexcept {
     case Code::BadHandshake: return "handshake byte is not NUL";
     case Code::NotANamespace: return "not a namespace of that kind";
     case Code::ParentGone: return "the runtime that started the init has exited";
+    case Code::NoProcess: return "no process (already reaped or released)";
+    case Code::TooManyFds: return "more fds than the spawn can place";
   }
   return "unknown error";
 }
@@ -213,6 +226,15 @@ constexpr std::string_view describe(Op op) noexcept {
     case Op::ReadLog: return "read log pipe";
     case Op::InitFailed: return "init failed";
     case Op::ParentDeathSignal: return "parent-death signal";
+    case Op::Pipe: return "pipe2";
+    case Op::MoveFd: return "move fd";
+    case Op::WaitProcess: return "wait for the init";
+    case Op::SignalInit: return "signal the init";
+    case Op::OpenPty: return "open a pseudo-terminal";
+    case Op::ForkCommand: return "fork the command";
+    case Op::ControllingTty: return "make fd 0 the controlling terminal";
+    case Op::MountProc: return "mount /proc";
+    case Op::CloseInheritedFds: return "mark inherited fds close-on-exec";
   }
   return "?";
 }

@@ -160,9 +160,9 @@ class InitProcess {
 
   // Waits for the init to exit and reaps it.
   Result<ExitStatus> wait() noexcept {
-    if (!pidfd_) return make_error(Op::WaitInit, Code::SystemError, kNoOffset, "no process");
+    if (!pidfd_) return in_stage(make_error(Op::WaitProcess, Code::NoProcess), Stage::Launcher);
     auto status = detail::reap_pidfd(pidfd_.get());
-    if (!status) return in_stage(make_sys_error(Op::WaitInit, errno, "waitid"), Stage::Launcher);
+    if (!status) return in_stage(make_sys_error(Op::WaitProcess, errno, "waitid"), Stage::Launcher);
     pidfd_.reset();
     return *status;
   }
@@ -170,7 +170,7 @@ class InitProcess {
   // The same, giving up after `timeout`: Code::TimedOut, and the process
   // is still running and still owned.
   Result<ExitStatus> wait(std::chrono::milliseconds timeout) noexcept {
-    if (!pidfd_) return make_error(Op::WaitInit, Code::SystemError, kNoOffset, "no process");
+    if (!pidfd_) return in_stage(make_error(Op::WaitProcess, Code::NoProcess), Stage::Launcher);
     pollfd p{pidfd_.get(), POLLIN, 0};
     const auto until = std::chrono::steady_clock::now() + timeout;
     while (true) {
@@ -178,16 +178,16 @@ class InitProcess {
       const int r = ::poll(&p, 1, static_cast<int>(std::clamp<long long>(left.count(), 0, INT32_MAX)));
       if (r > 0) return wait();
       if (r == 0)
-        return in_stage(make_error(Op::WaitInit, Code::TimedOut, kNoOffset, fmt::format("after {} ms", timeout.count())),
+        return in_stage(make_error(Op::WaitProcess, Code::TimedOut, kNoOffset, fmt::format("after {} ms", timeout.count())),
                         Stage::Launcher);
-      if (errno != EINTR) return in_stage(make_sys_error(Op::WaitInit, errno, "poll pidfd"), Stage::Launcher);
+      if (errno != EINTR) return in_stage(make_sys_error(Op::WaitProcess, errno, "poll pidfd"), Stage::Launcher);
     }
   }
 
   // Sends `sig` through the pidfd: never hits a recycled pid.
   Result<void> signal(int sig) const noexcept {
     if (detail::pidfd_send_signal(pidfd_.get(), sig) != 0)
-      return in_stage(make_sys_error(Op::WaitInit, errno, "pidfd_send_signal"), Stage::Launcher);
+      return in_stage(make_sys_error(Op::SignalInit, errno, detail::detail_text("signal {}", sig)), Stage::Launcher);
     return {};
   }
 
@@ -311,7 +311,7 @@ struct LaunchCleanup {
 inline Result<void> lift_above_stdio(UniqueFd& fd) noexcept {
   if (!fd || fd.get() > 2) return {};
   UniqueFd lifted(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 3));
-  if (!lifted) return in_stage(make_sys_error(Op::SpawnInit, errno, "move fd above 2"), Stage::Launcher);
+  if (!lifted) return in_stage(make_sys_error(Op::MoveFd, errno, detail::detail_text("fd {} above 2", fd.get())), Stage::Launcher);
   fd = std::move(lifted);
   return {};
 }
@@ -360,9 +360,9 @@ class Launcher {
 
     int sp[2], lp[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
-      return fail(make_sys_error(Op::Socketpair, errno, "init pipe"));
+      return fail(make_sys_error(Op::Socketpair, errno, "init pipe"));  // runc's init pipe is a socketpair
     UniqueFd init_pipe(sp[0]), child_init_pipe(sp[1]);
-    if (::pipe2(lp, O_CLOEXEC | O_NONBLOCK) != 0) return fail(make_sys_error(Op::Socketpair, errno, "log pipe"));
+    if (::pipe2(lp, O_CLOEXEC | O_NONBLOCK) != 0) return fail(make_sys_error(Op::Pipe, errno, "log pipe"));
     UniqueFd log_pipe(lp[0]), child_log_pipe(lp[1]);
     // The init's end blocks as any fd does; only ours is non-blocking.
     ::fcntl(child_log_pipe.get(), F_SETFL, 0);

@@ -608,7 +608,7 @@ class Nsexec {
   static Result<void> lift_above(UniqueFd& fd, int floor) noexcept {
     if (fd.get() > floor) return {};
     UniqueFd lifted(::fcntl(fd.get(), F_DUPFD_CLOEXEC, floor + 1));
-    if (!lifted) return stage_error(Op::Socketpair, errno, "move above the mount-source fds", Stage::Setup);
+    if (!lifted) return stage_error(Op::MoveFd, errno, detail::detail_text("sync socket {} above mount-source fd {}", fd.get(), floor), Stage::Setup);
     fd = std::move(lifted);
     return {};
   }

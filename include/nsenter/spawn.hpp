@@ -158,7 +158,10 @@ inline bool clone3_unsupported(int err) noexcept {
 // Starts `req`. On success the child has exec'd (CLONE_VFORK waits for
 // that); on failure nothing is left running and the error names the step.
 inline Result<Spawned> spawn(const SpawnRequest& req) noexcept {
-  if (req.fds.size() > kMaxSpawnFds) return make_error(Op::SpawnInit, Code::SystemError, kNoOffset, "too many fds");
+  if (req.fds.size() > kMaxSpawnFds)
+    return in_stage(make_error(Op::SpawnInit, Code::TooManyFds, kNoOffset,
+                               detail::detail_text("{} fds, at most {}", req.fds.size(), kMaxSpawnFds)),
+                    Stage::Launcher);
   const char* what = req.path != nullptr ? req.path : "init";
   void* region = ::mmap(nullptr, detail::kSpawnStackBytes + sizeof(detail::SpawnShared), PROT_READ | PROT_WRITE,
                         MAP_SHARED | MAP_ANONYMOUS | MAP_STACK, -1, 0);

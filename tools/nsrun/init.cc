@@ -45,7 +45,7 @@ namespace {
 
 constexpr const char* kProfileEnv = "_NSRUN_PROFILE";
 
-[[noreturn]] void die(nsenter::InitContext& ctx, nsenter::Op op, int err, const char* what, int status) {
+[[noreturn]] void die(nsenter::InitContext& ctx, nsenter::Op op, int err, std::string_view what, int status) {
   const nsenter::Error e = nsenter::in_stage(nsenter::make_sys_error(op, err, what), nsenter::Stage::Init);
   nsenter::RuncLogger(ctx.log_pipe, nsenter::LogLevel::Fatal).fatal(e);
   ::_exit(status);
@@ -82,7 +82,7 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
   for (int sig : kForwardedSignals) ::sigaction(sig, &sa, nullptr);
   ::sigaction(SIGCHLD, &sa, nullptr);
   const pid_t child = ::fork();
-  if (child < 0) die(ctx, nsenter::Op::Exec, errno, "fork the command under the pid-1 reaper", 1);
+  if (child < 0) die(ctx, nsenter::Op::ForkCommand, errno, "under the pid-1 reaper", 1);
   if (child == 0) {
     // A session of its own, with the pty as its controlling terminal:
     // Ctrl-C reaches the command, not the reaper; and its process group
@@ -91,7 +91,7 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
     // command where nothing would ever resume it.
     ::setsid();
     if (tty && ::ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
-      die(ctx, nsenter::Op::Exec, errno, "make fd 0 the controlling terminal (TIOCSCTTY)", 1);
+      die(ctx, nsenter::Op::ControllingTty, errno, "TIOCSCTTY", 1);
     sa.sa_handler = SIG_DFL;
     for (int sig : kForwardedSignals) ::sigaction(sig, &sa, nullptr);
     ::sigaction(SIGCHLD, &sa, nullptr);
@@ -146,19 +146,19 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
   // reaper's fork, nothing more): not what a leaky runtime left open, nor
   // the mount-source fds, which this init does not use.
   if (int err = nsenter::cloexec_fds_from(3 + preserved_fds))
-    die(ctx, nsenter::Op::Exec, err, "mark inherited fds close-on-exec", 1);
+    die(ctx, nsenter::Op::CloseInheritedFds, err, nsenter::detail::detail_text("from fd {}", 3 + preserved_fds), 1);
   ::fcntl(ctx.init_pipe, F_SETFD, FD_CLOEXEC);
   if (ctx.log_pipe >= 0) ::fcntl(ctx.log_pipe, F_SETFD, FD_CLOEXEC);
   // Without the reaper stage 2 is the session leader that takes the pty.
   if (tty && !reaper && ::ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
-    die(ctx, nsenter::Op::Exec, errno, "make fd 0 the controlling terminal (TIOCSCTTY)", 1);
+    die(ctx, nsenter::Op::ControllingTty, errno, "TIOCSCTTY", 1);
   // Private first, so the new /proc does not propagate to the host's mount
   // namespace through a shared /.
   if (private_mounts && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-    die(ctx, nsenter::Op::Exec, errno, "make / private (mount --make-rprivate /)", 1);
+    die(ctx, nsenter::Op::MountProc, errno, "make / private (mount --make-rprivate /)", 1);
   if (mount_proc) {
     if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
-      die(ctx, nsenter::Op::Exec, errno, "mount proc on /proc", 1);
+      die(ctx, nsenter::Op::MountProc, errno, "proc on /proc", 1);
   }
   if (reaper) run_as_reaper(ctx, tty);
   ::sigprocmask(SIG_SETMASK, &g_start_mask, nullptr);

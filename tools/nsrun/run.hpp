@@ -116,14 +116,14 @@ inline nsenter::Result<Pty> open_pty() {
   Pty p;
   p.master.reset(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!p.master || ::grantpt(p.master.get()) != 0 || ::unlockpt(p.master.get()) != 0)
-    return nsenter::in_stage(nsenter::make_sys_error(nsenter::Op::SpawnInit, errno, "open a pseudo-terminal"),
+    return nsenter::in_stage(nsenter::make_sys_error(nsenter::Op::OpenPty, errno, "posix_openpt"),
                              nsenter::Stage::Launcher);
   char name[128];
   if (::ptsname_r(p.master.get(), name, sizeof name) != 0)
-    return nsenter::in_stage(nsenter::make_sys_error(nsenter::Op::SpawnInit, errno, "ptsname"), nsenter::Stage::Launcher);
+    return nsenter::in_stage(nsenter::make_sys_error(nsenter::Op::OpenPty, errno, "ptsname"), nsenter::Stage::Launcher);
   p.slave.reset(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!p.slave)
-    return nsenter::in_stage(nsenter::make_sys_error(nsenter::Op::SpawnInit, errno, name), nsenter::Stage::Launcher);
+    return nsenter::in_stage(nsenter::make_sys_error(nsenter::Op::OpenPty, errno, name), nsenter::Stage::Launcher);
   for (nsenter::UniqueFd* fd : {&p.master, &p.slave})
     if (auto r = nsenter::detail::lift_above_stdio(*fd); !r) return r.error();
   winsize ws{};
