@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "nsenter/bootstrap.hpp"
+#include "nsenter/detail/decimal.hpp"
 #include "nsenter/detail/fixed_vector.hpp"
 #include "nsenter/limits.hpp"
 #include "nsenter/namespace_kind.hpp"
@@ -52,10 +53,9 @@ struct IdMapView {
       IdMapEntry e;
       std::size_t pos = 0;
       for (std::uint32_t* out : {&e.inside, &e.outside, &e.count}) {
-        std::uint32_t v = 0;
-        while (pos < line.size() && line[pos] != ' ') v = v * 10 + static_cast<std::uint32_t>(line[pos++] - '0');
-        *out = v;
-        ++pos;  // the ' ' after the number
+        const std::size_t space = std::min(line.find(' ', pos), line.size());
+        *out = detail::parse_decimal<std::uint32_t>(line.substr(pos, space - pos)).value_or(0);
+        pos = space + 1;
       }
       f(e);
     });
@@ -100,10 +100,7 @@ struct TimeOffsetsView {
 
  private:
   static std::int64_t parse_i64(std::string_view t) noexcept {
-    const bool neg = !t.empty() && t.front() == '-';
-    std::uint64_t v = 0;
-    for (char c : t.substr(neg ? 1 : 0)) v = v * 10 + static_cast<std::uint64_t>(c - '0');
-    return neg ? static_cast<std::int64_t>(0 - v) : static_cast<std::int64_t>(v);
+    return detail::parse_decimal<std::int64_t>(t).value_or(0);  // checked by decode_view()
   }
 };
 

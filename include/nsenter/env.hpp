@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "nsenter/error.hpp"
+#include "nsenter/detail/decimal.hpp"
 #include "nsenter/result.hpp"
 #include "nsenter/version.hpp"
 
@@ -43,16 +44,11 @@ struct RuncEnv {
 // unset (nullptr) means "not given" (nullopt), as in runc.
 inline Result<std::optional<int>> parse_env_int(const char* name, const char* value) noexcept {
   if (value == nullptr || *value == '\0') return std::optional<int>{};
-  long long v = 0;
-  const char* p = value;
-  for (; *p != '\0'; ++p) {
-    if (*p < '0' || *p > '9' || v > 0x7fffffff) break;
-    v = v * 10 + (*p - '0');
-  }
-  if (*p != '\0' || v > 0x7fffffff)
+  const auto v = detail::parse_decimal<int>(value);
+  if (!v || *v < 0)
     return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset,
                       detail::detail_text("{}={}: not a non-negative decimal integer", name, value));
-  return std::optional<int>{static_cast<int>(v)};
+  return std::optional<int>{*v};
 }
 
 // A CLOCK_MONOTONIC time in nanoseconds from the environment; 0 when unset
@@ -60,10 +56,7 @@ inline Result<std::optional<int>> parse_env_int(const char* name, const char* va
 inline std::uint64_t env_ns(const char* name) noexcept {
   const char* value = std::getenv(name);
   if (value == nullptr) return 0;
-  std::uint64_t v = 0;
-  const char* end = value + std::char_traits<char>::length(value);
-  const auto r = std::from_chars(value, end, v);
-  return r.ec == std::errc() && r.ptr == end ? v : 0;
+  return detail::parse_decimal<std::uint64_t>(value).value_or(0);
 }
 
 inline Result<std::optional<int>> env_int(const char* name) noexcept {

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "nsenter/detail/decimal.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -56,13 +57,8 @@ inline int cloexec_open_fds(unsigned first, unsigned last) noexcept {
     for (long off = 0; off < n;) {
       const auto* entry = reinterpret_cast<const dirent64*>(buf + off);
       off += entry->d_reclen;
-      unsigned fd = 0;
-      bool number = entry->d_name[0] != '\0';
-      for (const char* c = entry->d_name; *c != '\0' && number; ++c) {
-        number = *c >= '0' && *c <= '9' && fd < UINT_MAX / 10;
-        fd = fd * 10 + static_cast<unsigned>(*c - '0');
-      }
-      if (number && fd >= first && fd <= last && static_cast<int>(fd) != dir.get()) set_cloexec(static_cast<int>(fd));
+      const auto fd = detail::parse_decimal<unsigned>(entry->d_name);  // "." and ".." are none
+      if (fd && *fd >= first && *fd <= last && static_cast<int>(*fd) != dir.get()) set_cloexec(static_cast<int>(*fd));
     }
   }
 }

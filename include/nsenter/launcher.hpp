@@ -55,6 +55,7 @@
 #include "nsenter/error.hpp"
 #include "nsenter/fd.hpp"
 #include "nsenter/log_reader.hpp"
+#include "nsenter/pid_line.hpp"
 #include "nsenter/result.hpp"
 #include "nsenter/self_protection.hpp"
 #include "nsenter/spawn.hpp"
@@ -319,22 +320,6 @@ inline Result<void> lift_above_stdio(UniqueFd& fd) noexcept {
 // An stdio entry naming a closed fd means closed: inherited as it is.
 inline int open_or_closed(int fd) noexcept { return fd >= 0 && ::fcntl(fd, F_GETFD) >= 0 ? fd : -1; }
 
-inline std::optional<std::pair<pid_t, pid_t>> parse_pid_line(std::string_view line) noexcept {
-  constexpr std::string_view a = "{\"stage1_pid\":", b = ",\"stage2_pid\":", c = "}\n";
-  auto number = [](std::string_view& s, pid_t& out) {
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    if (ec != std::errc() || end == s.data() || out <= 0 || s.front() == '0') return false;
-    s.remove_prefix(static_cast<std::size_t>(end - s.data()));
-    return true;
-  };
-  pid_t s1 = 0, s2 = 0;
-  if (!line.starts_with(a)) return std::nullopt;
-  line.remove_prefix(a.size());
-  if (!number(line, s1) || !line.starts_with(b)) return std::nullopt;
-  line.remove_prefix(b.size());
-  if (!number(line, s2) || line != c) return std::nullopt;
-  return std::pair{s1, s2};
-}
 
 }  // namespace detail
 
@@ -624,7 +609,7 @@ class Launcher {
       if (pid_line.size() > 64)
         return in_stage(make_error(Op::ReadPidLine, Code::BadPidLine, kNoOffset, pid_line), Stage::Launcher);
       if (pid_line.empty() || pid_line.back() != '\n') return {};
-      const auto pids = detail::parse_pid_line(pid_line);
+      const auto pids = parse_pid_line(pid_line);
       if (!pids) return in_stage(make_error(Op::ReadPidLine, Code::BadPidLine, kNoOffset, pid_line), Stage::Launcher);
       // Both must be our children (CLONE_PARENT made them so) and are
       // unreaped, so their pids cannot have been reused; a line naming

@@ -15,6 +15,7 @@
 
 #include "nsenter/detail/json.hpp"
 #include "nsenter/error.hpp"
+#include "nsenter/detail/decimal.hpp"
 #include "nsenter/log.hpp"
 #include "nsenter/version.hpp"
 
@@ -70,13 +71,10 @@ inline LogRecord parse_log_line(std::string_view line) {
   const auto close = m.find("]: ");
   if (open == std::string_view::npos || close == std::string_view::npos || close < open) return rec;
   const auto stage = stage_from_label(m.substr(0, open));
-  pid_t pid = 0;
-  const char* first = m.data() + open + 1;
-  const char* last = m.data() + close;
-  const auto [end, ec] = std::from_chars(first, last, pid);
-  if (!stage || ec != std::errc() || end != last || pid <= 0) return rec;
+  const auto pid = detail::parse_decimal<pid_t>(m.substr(open + 1, close - open - 1));
+  if (!stage || !pid || *pid <= 0) return rec;
   rec.stage = stage;
-  rec.pid = pid;
+  rec.pid = *pid;
   rec.text = std::string(m.substr(close + 3));
   return rec;
 }

@@ -17,6 +17,7 @@
 
 #include "nsenter/bootstrap_view.hpp"
 #include "nsenter/error.hpp"
+#include "nsenter/detail/decimal.hpp"
 #include "nsenter/fd.hpp"
 #include "nsenter/idmap.hpp"
 #include "nsenter/result.hpp"
@@ -39,14 +40,12 @@ class MountFdList {
     pos = skip(pos + 1);
     if (pos < text_.size() && text_[pos] == ']') return skip(pos + 1) == text_.size();
     while (true) {
-      const bool neg = pos < text_.size() && text_[pos] == '-';
-      if (neg) ++pos;
-      long long v = 0;
       const std::size_t start = pos;
-      while (pos < text_.size() && text_[pos] >= '0' && text_[pos] <= '9' && pos - start < 10)
-        v = v * 10 + (text_[pos++] - '0');
-      if (pos == start || v > 0x7fffffff || (neg && v != 1)) return false;
-      f(static_cast<int>(neg ? -v : v));
+      if (pos < text_.size() && text_[pos] == '-') ++pos;
+      while (pos < text_.size() && text_[pos] >= '0' && text_[pos] <= '9') ++pos;
+      const auto v = detail::parse_decimal<int>(text_.substr(start, pos - start));
+      if (!v || (text_[start] == '-' && *v != -1)) return false;  // an fd number, or -1 for "none"
+      f(*v);
       pos = skip(pos);
       if (pos >= text_.size()) return false;
       if (text_[pos] == ']') return skip(pos + 1) == text_.size();

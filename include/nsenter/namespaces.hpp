@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "nsenter/error.hpp"
+#include "nsenter/detail/decimal.hpp"
 #include "nsenter/fd.hpp"
 #include "nsenter/limits.hpp"
 #include "nsenter/namespace_kind.hpp"
@@ -143,11 +144,7 @@ struct PidfdJoiner {
       if (!path.starts_with(prefix)) return std::nullopt;
       const std::size_t slash = path.find('/', prefix.size());
       if (slash == std::string_view::npos || slash == prefix.size() || slash - prefix.size() > 9) return std::nullopt;
-      pid_t p = 0;
-      for (char c : path.substr(prefix.size(), slash - prefix.size())) {
-        if (c < '0' || c > '9') return std::nullopt;
-        p = p * 10 + (c - '0');
-      }
+      const pid_t p = detail::parse_decimal<pid_t>(path.substr(prefix.size(), slash - prefix.size())).value_or(0);
       const std::string_view file = path.substr(slash);  // "/ns/<kind>", compared in place: no heap after a clone
       if (!file.starts_with("/ns/") || file.substr(4) != name(t.kind)) return std::nullopt;
       if (p <= 0 || (pid && *pid != p)) return std::nullopt;

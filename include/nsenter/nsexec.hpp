@@ -45,6 +45,7 @@
 #include "nsenter/message_reader.hpp"
 #include "nsenter/mount_sources.hpp"
 #include "nsenter/namespaces.hpp"
+#include "nsenter/pid_line.hpp"
 #include "nsenter/result.hpp"
 #include "nsenter/self_protection.hpp"
 #include "nsenter/start_clock.hpp"
@@ -418,10 +419,9 @@ class Nsexec {
           if (!stage2) return stage2.error();
           kill_on_error_[1] = *stage2;
           if (auto r = child.send(SyncMsg::RecvpidAck); !r) return r;
-          char line[64];
-          const auto n = fmt::format_to_n(line, sizeof line, "{{\"stage1_pid\":{},\"stage2_pid\":{}}}\n", stage1, *stage2);
+          const PidLine line = format_pid_line(stage1, *stage2);
           if (init_pipe >= 0)
-            if (auto r = detail::write_exact(init_pipe, line, n.size, Stage::Parent, Op::WritePidLine); !r) return r;
+            if (auto r = detail::write_exact(init_pipe, line.data, line.size, Stage::Parent, Op::WritePidLine); !r) return r;
           debug(Stage::Parent, "forward stage-1 ({}) and stage-2 ({}) pids to runc", stage1, *stage2);
           break;
         }

@@ -16,6 +16,7 @@
 
 #include "nsenter/bootstrap.hpp"
 #include "nsenter/bootstrap_view.hpp"
+#include "nsenter/detail/decimal.hpp"
 #include "nsenter/error.hpp"
 #include "nsenter/limits.hpp"
 #include "nsenter/result.hpp"
@@ -99,14 +100,10 @@ inline std::uint32_t u32(std::size_t n) noexcept { return static_cast<std::uint3
 
 // Parses 1..10 decimal digits into a u32; false on anything else.
 inline bool parse_u32(std::string_view text, std::uint32_t& out) noexcept {
-  if (text.empty() || text.size() > 10) return false;
-  std::uint64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (v > UINT32_MAX) return false;
-  out = static_cast<std::uint32_t>(v);
+  if (text.size() > 10) return false;
+  const auto v = nsenter::detail::parse_decimal<std::uint32_t>(text);
+  if (!v) return false;
+  out = *v;
   return true;
 }
 
@@ -333,15 +330,10 @@ class Decoder {
 
   static bool parse_i64(std::string_view text, std::int64_t& out) noexcept {
     const bool neg = !text.empty() && text.front() == '-';
-    const std::string_view digits = text.substr(neg ? 1 : 0);
-    if (digits.empty() || digits.size() > 19) return false;
-    std::uint64_t v = 0;
-    for (char c : digits) {
-      if (c < '0' || c > '9') return false;
-      v = v * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    if (v > static_cast<std::uint64_t>(INT64_MAX) + (neg ? 1 : 0)) return false;
-    out = neg ? static_cast<std::int64_t>(0 - v) : static_cast<std::int64_t>(v);
+    if (text.size() - (neg ? 1 : 0) > 19) return false;
+    const auto v = nsenter::detail::parse_decimal<std::int64_t>(text);
+    if (!v) return false;
+    out = *v;
     return true;
   }
 

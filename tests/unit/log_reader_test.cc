@@ -121,10 +121,14 @@ TEST_CASE("LogPipeReader::pump stops at EOF and cuts overlong lines") {
 }
 
 TEST_CASE("the pid line is exactly runc's shape") {
-  const auto ok = detail::parse_pid_line("{\"stage1_pid\":12,\"stage2_pid\":345}\n");
+  const auto ok = parse_pid_line("{\"stage1_pid\":12,\"stage2_pid\":345}\n");
   REQUIRE(ok.has_value());
   CHECK(ok->first == 12);
   CHECK(ok->second == 345);
+  // What stage 0 writes is what the Launcher reads.
+  const PidLine written = format_pid_line(4194304, 7);
+  CHECK(written.view() == "{\"stage1_pid\":4194304,\"stage2_pid\":7}\n");
+  CHECK(parse_pid_line(written.view()) == std::pair<pid_t, pid_t>{4194304, 7});
   for (std::string_view bad : {
            "{\"stage1_pid\":12,\"stage2_pid\":345}",          // no newline
            "{\"stage1_pid\":0,\"stage2_pid\":345}\n",         // pid 0
@@ -135,7 +139,7 @@ TEST_CASE("the pid line is exactly runc's shape") {
            "{\"stage1_pid\":99999999999,\"stage2_pid\":1}\n",  // overflows pid_t
            "{\"stage1_pid\": 12,\"stage2_pid\":345}\n",       // space
        })
-    CHECK_MESSAGE(!detail::parse_pid_line(bad).has_value(), bad);
+    CHECK_MESSAGE(!parse_pid_line(bad).has_value(), bad);
 }
 
 TEST_CASE("ExitStatus speaks the shell's language") {
