@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "nsenter/bootstrap.hpp"
+#include "nsenter/detail/decimal.hpp"
 #include "nsenter/log.hpp"
 #include "nsenter/log_reader.hpp"
 #include "nsenter/wire.hpp"
@@ -132,8 +133,9 @@ namespace detail {
 
 template <class T>
 bool parse_int(std::string_view text, T& out) {
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
+  const auto v = nsenter::detail::parse_decimal<T>(text);
+  if (v) out = *v;
+  return v.has_value();
 }
 
 // A number, or a name from /etc/passwd (/etc/group). Read with
