@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +51,9 @@ class UniqueFd {
 };
 
 namespace detail {
+
+// A pidfd for `pid` (Linux 5.3), close-on-exec; -1 with errno on failure.
+inline int pidfd_open(pid_t pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
 // What st_mode says a file is, for errors about an fd or path of the
 // wrong kind.

@@ -15,6 +15,7 @@
 #include "nsenter/fd.hpp"
 #include "nsenter/limits.hpp"
 #include "nsenter/result.hpp"
+#include "nsenter/sys.hpp"
 #include "nsenter/version.hpp"
 
 NSENTER_BEGIN_NAMESPACE
@@ -43,17 +44,6 @@ struct ProcPath {
   }
 };
 
-// One open and one write(2): the kernel accepts a map only in a single
-// write, and refuses a second one.
-inline int write_proc_file(pid_t pid, std::string_view file, std::string_view text) noexcept {
-  const ProcPath path(pid, file);
-  UniqueFd fd(::open(path.data, O_WRONLY | O_CLOEXEC));
-  if (!fd) return errno;
-  const ssize_t n = ::write(fd.get(), text.data(), text.size());
-  if (n < 0) return errno;
-  if (static_cast<std::size_t>(n) != text.size()) return EIO;
-  return 0;
-}
 
 }  // namespace detail
 
@@ -61,11 +51,10 @@ inline int write_proc_file(pid_t pid, std::string_view file, std::string_view te
 struct ProcIdMapWriter {
   Result<void> write(const IdMapRequest& req) const noexcept {
     if (req.map.empty()) return {};
-    const std::string_view file = req.kind == IdKind::Uid ? "uid_map" : "gid_map";
-    const int err = detail::write_proc_file(req.pid, file, req.map.text);
-    if (err != 0)
-      return detail::stage0_error(req.kind == IdKind::Uid ? Op::WriteUidMap : Op::WriteGidMap, err,
-                                  detail::ProcPath(req.pid, file).data);
+    const detail::ProcPath path(req.pid, req.kind == IdKind::Uid ? "uid_map" : "gid_map");
+    // The kernel takes a map in one write only: LinuxSys::write_file's.
+    if (const int err = LinuxSys{}.write_file(path.data, req.map.text))
+      return detail::stage0_error(req.kind == IdKind::Uid ? Op::WriteUidMap : Op::WriteGidMap, err, path.data);
     return {};
   }
 };
@@ -118,11 +107,9 @@ struct HelperIdMapWriter {
       if (errno != EINTR) return detail::stage0_error(op, errno, req.helper);
     if (n == static_cast<ssize_t>(sizeof exec_errno)) return detail::stage0_error(op, exec_errno, req.helper);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      char what[kErrorDetailBytes];
-      const auto r = WIFEXITED(status)
-                         ? fmt::format_to_n(what, sizeof what, "{} exited with status {}", req.helper, WEXITSTATUS(status))
-                         : fmt::format_to_n(what, sizeof what, "{} killed by signal {}", req.helper, WTERMSIG(status));
-      return in_stage(make_error(op, Code::HelperFailed, kNoOffset, {what, std::min(r.size, sizeof what)}), Stage::Parent);
+      const auto what = WIFEXITED(status) ? detail::detail_text("{} exited with status {}", req.helper, WEXITSTATUS(status))
+                                          : detail::detail_text("{} killed by signal {}", req.helper, WTERMSIG(status));
+      return in_stage(make_error(op, Code::HelperFailed, kNoOffset, what), Stage::Parent);
     }
     return {};
   }

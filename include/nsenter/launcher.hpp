@@ -85,10 +85,6 @@ inline std::string to_string(const ExitStatus& s) {
 
 namespace detail {
 
-inline int pidfd_open(pid_t pid) noexcept {
-  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
-
 // True when `pid` is a child of this process that nobody has reaped yet
 // (running or a zombie): ECHILD otherwise. Looks without reaping.
 inline bool is_unreaped_child(pid_t pid) noexcept {

@@ -28,9 +28,7 @@ inline Result<std::size_t> read_exact(int fd, std::span<std::uint8_t> buf, Op op
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
-      char what[32];
-      const auto r = fmt::format_to_n(what, sizeof what, "read fd {}", fd);
-      return make_sys_error(op, err, {what, std::min(r.size, sizeof what)});
+      return make_sys_error(op, err, detail::detail_text("read fd {}", fd));
     }
     got += static_cast<std::size_t>(n);
   }

@@ -39,9 +39,7 @@ struct NsTarget {
 namespace detail {
 
 inline Error join_error(Op op, int err, NsKind kind, const char* path) noexcept {
-  char what[kErrorDetailBytes];
-  const auto r = fmt::format_to_n(what, sizeof what, "{} {}", name(kind), path);
-  return in_stage(make_sys_error(op, err, {what, std::min(r.size, sizeof what)}), Stage::Child);
+  return in_stage(make_sys_error(op, err, detail_text("{} {}", name(kind), path)), Stage::Child);
 }
 
 // Opens a namespace path for setns and checks, before anyone joins
@@ -156,7 +154,7 @@ struct PidfdJoiner {
   Result<void> join(std::span<const NsTarget> targets) const noexcept {
     const auto pid = common_pid(targets);
     if (!pid) return SetnsJoiner{}.join(targets);
-    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, *pid, 0)));
+    UniqueFd pidfd(detail::pidfd_open(*pid));
     if (!pidfd) {
       if (errno == ENOSYS) return SetnsJoiner{}.join(targets);
       return detail::join_error(Op::OpenNsPath, errno, targets.front().kind, targets.front().path);
@@ -166,9 +164,8 @@ struct PidfdJoiner {
     if (::setns(pidfd.get(), static_cast<int>(flags)) == 0) return {};
     // EINVAL: a kernel before 5.8 that takes only namespace fds.
     if (errno == EINVAL) return SetnsJoiner{}.join(targets);
-    char what[kErrorDetailBytes];
-    const auto r = fmt::format_to_n(what, sizeof what, "pidfd of {} (flags {:#x})", *pid, flags);
-    return in_stage(make_sys_error(Op::Setns, errno, {what, std::min(r.size, sizeof what)}), Stage::Child);
+    return in_stage(make_sys_error(Op::Setns, errno, detail::detail_text("pidfd of {} (flags {:#x})", *pid, flags)),
+                    Stage::Child);
   }
 };
 

@@ -552,9 +552,7 @@ class Nsexec {
       const int err = sys_.unshare(static_cast<int>(flags));
       if (err == 0) return {};
       if (err != EINVAL || attempt == 4) {
-        char what[32];
-        const auto r = fmt::format_to_n(what, sizeof what, "flags {:#x}", flags);
-        return stage_error(Op::Unshare, err, {what, r.size}, Stage::Child);
+        return stage_error(Op::Unshare, err, detail::detail_text("flags {:#x}", flags), Stage::Child);
       }
     }
   }

@@ -120,10 +120,10 @@ class SyncChannel {
   }
 
   Error unexpected(SyncMsg want, std::uint32_t got) const noexcept {
-    char what[80];
-    const auto r = fmt::format_to_n(what, sizeof what, "expected {}, got {:#x} ({})",
-                                    sync_name(static_cast<std::uint32_t>(want)), got, sync_name(got));
-    return in_stage(make_error(Op::SyncRead, Code::UnexpectedSync, kNoOffset, {what, std::min(r.size, sizeof what)}), stage_);
+    return in_stage(make_error(Op::SyncRead, Code::UnexpectedSync, kNoOffset,
+                               detail::detail_text("expected {}, got {:#x} ({})",
+                                                   sync_name(static_cast<std::uint32_t>(want)), got, sync_name(got))),
+                    stage_);
   }
 
  private:
