@@ -58,6 +58,7 @@ struct BootstrapSource {
   const char* mount_fds = nullptr;  // fd numbers for MOUNT_SOURCES, as JSON
   ParentDeath parent_death;         // signal = 0: none asked for
   std::uint64_t spawned_ns = 0;     // when the runtime spawned us, if it said (debug timings)
+  std::optional<wire::Profile> profile;  // what the runtime said it sent; unset: the pipeline's default
   wire::Bytes message;
 };
 
@@ -98,6 +99,12 @@ struct InitPipeReader {
     if (!death) return death.error();
     out.parent_death = *death;
     out.spawned_ns = env_ns(Env::spawned_ns);
+    if (const char* p = std::getenv(Env::profile); p != nullptr && *p != '\0') {
+      out.profile = wire::parse_profile(p);
+      if (!out.profile)
+        return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset,
+                          detail::detail_text("{}={}: not a profile (runc-1.1 or runc-1.2)", Env::profile, p));
+    }
     return {};
   }
 

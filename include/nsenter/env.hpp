@@ -34,9 +34,13 @@ struct RuncEnv {
   // began before self-protection re-executed it.
   static constexpr const char* spawned_ns = "_NSENTER_SPAWNED_NS";
   static constexpr const char* began_ns = "_NSENTER_BEGAN_NS";
+  // Ours: which attributes the message speaks, "runc-1.1" (what runc sends;
+  // the default when unset) or "runc-1.2" (time-namespace offsets). Set by
+  // the Launcher for LaunchOptions::profile.
+  static constexpr const char* profile = "_NSENTER_PROFILE";
   // Every name above, for code that must scrub them before an exec.
-  static constexpr const char* all[] = {init_pipe,     log_pipe,  log_level,    state_dir, cloned_binary,
-                                        mount_fds,     parent_death, spawned_ns, began_ns};
+  static constexpr const char* all[] = {init_pipe, log_pipe,     log_level,  state_dir, cloned_binary,
+                                        mount_fds, parent_death, spawned_ns, began_ns,  profile};
 };
 
 // Parses `value` of variable `name` as a non-negative decimal int, as runc

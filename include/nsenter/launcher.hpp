@@ -259,6 +259,8 @@ struct LaunchOptions {
   // or RuncSelfProtection) may place a read-only bind mount of its binary
   // instead of copying it. Unused by inits exec'd from the sealed memfd.
   std::string state_dir;
+  // The attributes the message speaks; the init is told in
+  // _NSENTER_PROFILE (runc's own init knows only runc 1.1's).
   wire::Profile profile = wire::Profile::Runc11;
 };
 
@@ -389,6 +391,7 @@ class Launcher {
     if (exec_from == ExecFrom::ReadOnlyMount) env.push_back(fmt::format("{}=1", RuncEnv::cloned_binary));
     if (opt.parent_death_signal != 0)
       env.push_back(fmt::format("{}={}:{}", RuncEnv::parent_death, opt.parent_death_signal, ::getpid()));
+    if (opt.profile != wire::Profile::Runc11) env.push_back(fmt::format("{}={}", RuncEnv::profile, wire::profile_name(opt.profile)));
     // At debug the init breaks its start down, from this moment on.
     if (opt.log_level >= LogLevel::Debug) env.push_back(fmt::format("{}={}", RuncEnv::spawned_ns, monotonic_ns()));
     std::vector<int> fds{detail::open_or_closed(opt.stdio[0]), detail::open_or_closed(opt.stdio[1]),

@@ -331,7 +331,7 @@ class Nsexec {
   // Decodes and plans the message the reader delivered.
   Result<void> setup(InitContext& ctx, const BootstrapSource& source, Plan& plan) noexcept {
     if (auto r = check_single_threaded(); !r) return r;
-    auto config = wire::decode_view(ctx.message, kProfile);
+    auto config = wire::decode_view(ctx.message, source.profile.value_or(kProfile));
     if (!config) return config.error();
     ctx.config = *config;
     if (auto r = make_plan(ctx.config, source, plan); !r) return r;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <iterator>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,6 +49,14 @@ enum class Attr : std::uint16_t {
 // Which runc the peer is. Attribute 27290 is MOUNT_SOURCES in runc 1.1 and
 // the time-namespace offsets from runc 1.2 on; everything else is shared.
 enum class Profile : std::uint8_t { Runc11, Runc12 };
+
+// A profile's name, as _NSENTER_PROFILE and nsrun say it.
+constexpr std::string_view profile_name(Profile p) noexcept { return p == Profile::Runc12 ? "runc-1.2" : "runc-1.1"; }
+constexpr std::optional<Profile> parse_profile(std::string_view name) noexcept {
+  if (name == "runc-1.1") return Profile::Runc11;
+  if (name == "runc-1.2") return Profile::Runc12;
+  return std::nullopt;
+}
 
 inline constexpr std::uint16_t kFirstAttr = 27281;
 

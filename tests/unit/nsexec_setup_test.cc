@@ -109,6 +109,44 @@ TEST_CASE("a log level beyond trace is refused") {
                      "(0 panic .. 6 trace)") != std::string::npos);
 }
 
+TEST_CASE("a profile the init does not know is refused, the value quoted") {
+  const auto out = in_child([](int log_fd) {
+    int sp[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) ::_exit(5);
+    ::setenv("_LIBCONTAINER_INITPIPE", std::to_string(sp[0]).c_str(), 1);
+    ::setenv("_LIBCONTAINER_LOGPIPE", std::to_string(log_fd).c_str(), 1);
+    ::setenv("_NSENTER_PROFILE", "runc-1.3", 1);
+    (void)nsenter::RuncCompatNsexec{}.run();
+  });
+  CHECK(exited_with(out.status, 1));
+  CHECK(out.log.find("bad environment variable: _NSENTER_PROFILE=runc-1.3: not a profile (runc-1.1 or runc-1.2)") !=
+        std::string::npos);
+}
+
+TEST_CASE("the profile the runtime names decides how the message is read") {
+  // Attribute 27290 is runc 1.2's time offsets and runc 1.1's mount sources;
+  // without a time namespace both readings fail before any clone, each for
+  // its own reason.
+  const std::string message = MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS).str(27290, "monotonic 5 0\n").build();
+  for (const char* profile : {"runc-1.1", "runc-1.2"}) {
+    CAPTURE(profile);
+    const auto out = in_child([&](int log_fd) {
+      int sp[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) ::_exit(5);
+      if (::write(sp[1], message.data(), message.size()) != static_cast<ssize_t>(message.size())) ::_exit(6);
+      ::setenv("_LIBCONTAINER_INITPIPE", std::to_string(sp[0]).c_str(), 1);
+      ::setenv("_LIBCONTAINER_LOGPIPE", std::to_string(log_fd).c_str(), 1);
+      ::setenv("_NSENTER_PROFILE", profile, 1);
+      (void)nsenter::Nsexec<Unprotected>{}.run();
+    });
+    CHECK(exited_with(out.status, 1));
+    if (std::string_view(profile) == "runc-1.1")
+      CHECK(out.log.find("mount sources are not a NUL-terminated list") != std::string::npos);
+    else
+      CHECK(out.log.find("time offsets given without creating a time namespace") != std::string::npos);
+  }
+}
+
 TEST_CASE("an init pipe that is a regular file is refused before the handshake touches it") {
   char path[] = "/tmp/nsenter-initpipe.XXXXXX";
   const int file = ::mkostemp(path, O_CLOEXEC);

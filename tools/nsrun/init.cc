@@ -20,8 +20,9 @@
 //                  `runc run --preserve-fds=N`; every other fd above 2 is
 //                  closed at its exec, whatever the runtime left open
 //
-// The protocol profile is runc 1.1's unless _NSRUN_PROFILE=runc-1.2 (the
-// launcher in nsrun sets it to send time-namespace offsets).
+// The protocol profile is runc 1.1's unless _NSENTER_PROFILE=runc-1.2 (the
+// Launcher sets it for LaunchOptions::profile, as nsrun's does to send
+// time-namespace offsets).
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -42,8 +43,6 @@
 #include "nsenter/nsexec.hpp"
 
 namespace {
-
-constexpr const char* kProfileEnv = "_NSRUN_PROFILE";
 
 [[noreturn]] void die(nsenter::InitContext& ctx, nsenter::Op op, int err, std::string_view what, int status) {
   const nsenter::Error e = nsenter::in_stage(nsenter::make_sys_error(op, err, what), nsenter::Stage::Init);
@@ -141,7 +140,6 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
   char* fallback[] = {const_cast<char*>(shell != nullptr && *shell != '\0' ? shell : "/bin/sh"), nullptr};
   if (command == nullptr || *command == nullptr) command = fallback;
   for (const char* name : nsenter::RuncEnv::all) ::unsetenv(name);
-  ::unsetenv(kProfileEnv);
   // Only stdio and the preserved fds reach the command (and, through the
   // reaper's fork, nothing more): not what a leaky runtime left open, nor
   // the mount-source fds, which this init does not use.
@@ -169,8 +167,8 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
 
 }  // namespace
 
-// Not NSENTER_INIT_CONSTRUCTOR: the profile is chosen at run time, so two
-// pipelines share one constructor.
+// Not NSENTER_INIT_CONSTRUCTOR: the forwarded signals are blocked before
+// the pipeline runs.
 __attribute__((constructor(200))) static void nsrun_init(int argc, char** argv, char**) {
   // An init blocks the signals nsrun forwards from the start: stage 2 of a
   // new pid namespace is pid 1 from birth, and pid 1 drops every signal it
@@ -186,10 +184,5 @@ __attribute__((constructor(200))) static void nsrun_init(int argc, char** argv, 
   // above, not the one we were started with: unblock those at exec.
   if (const char* cloned = std::getenv(nsenter::RuncEnv::cloned_binary); cloned != nullptr && *cloned == '1')
     for (int sig : kForwardedSignals) ::sigdelset(&g_start_mask, sig);
-  const char* profile = std::getenv(kProfileEnv);
-  if (profile != nullptr && std::strcmp(profile, "runc-1.2") == 0) {
-    if (auto ctx = nsenter::Runc12Nsexec{}.run()) exec_command(*ctx, argc, argv);
-  } else if (auto ctx = nsenter::RuncCompatNsexec{}.run()) {
-    exec_command(*ctx, argc, argv);
-  }
+  if (auto ctx = nsenter::RuncCompatNsexec{}.run()) exec_command(*ctx, argc, argv);
 }

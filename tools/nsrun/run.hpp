@@ -215,9 +215,7 @@ inline int run(const RunRequest& req) {
   opt.parent_death_signal = req.kill_child;
   if (pty) opt.stdio = {pty->slave.get(), pty->slave.get(), pty->slave.get()};
   std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e)
-    if (!std::string_view(*e).starts_with("_NSRUN_PROFILE=")) env.emplace_back(*e);
-  if (req.profile == nsenter::wire::Profile::Runc12) env.emplace_back("_NSRUN_PROFILE=runc-1.2");
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
   opt.env = std::move(env);
 
   // One launch per run: a read-only mount of our binary costs nothing,
