@@ -15,6 +15,8 @@ PKGS=(
   busybox-static       # static rootfs binary for namespace tests
   valgrind
   python3
+  cmake                # the CMake build embedders use (tests/cmake/run.sh)
+  pkg-config           # the pkg-config files it installs
   golang-github-opencontainers-runc-dev  # runc 1.1's C nsexec: the bench reference
 )
 

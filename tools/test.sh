@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as a newcomer and CI run it: installs what is
 # missing, then runs every Bazel test plainly and under ASan+UBSan, then the
-# libFuzzer targets for a bounded time. Fails if anything fails.
+# libFuzzer targets for a bounded time, then the CMake, pkg-config and plain
+# C consumers of an installed copy. Fails if anything fails.
 #
 #   tools/test.sh            (NSENTER_FUZZ_SECONDS="45 15 15 30" to change fuzz time)
 set -euo pipefail
@@ -18,9 +19,12 @@ bazel test --config=asan //... 2>&1 | tee -a "$log"
 echo "== fuzz (clang, libFuzzer + ASan + UBSan)"
 # shellcheck disable=SC2086
 tests/fuzz/run.sh ${NSENTER_FUZZ_SECONDS:-45 15 15 30} 2>&1 | tee -a "$log"
+echo "== CMake install, find_package, add_subdirectory, pkg-config, plain cc"
+tests/cmake/run.sh 2>&1 | tee -a "$log"
 
 passed=$(grep -cE '^//.* PASSED' "$log" || true)
 fuzzed=$(grep -c '^fuzz: all targets passed' "$log" || true)
+consumed=$(grep -c '^cmake: all consumers passed' "$log" || true)
 # Every step above exits non-zero on failure (set -e, pipefail), so reaching
 # this line means nothing failed.
-echo "tests: $((passed + fuzzed)) passed, 0 failed"
+echo "tests: $((passed + fuzzed + consumed)) passed, 0 failed"
