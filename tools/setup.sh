@@ -9,6 +9,8 @@ PKGS=(
   doctest-dev          # doctest 2.4.9
   clang                # second compiler, libFuzzer
   libclang-rt-14-dev   # clang sanitizer/fuzzer runtimes
+  libc++-dev           # libc++ and libc++abi: the suite also runs with clang + libc++
+  libc++abi-dev
   uidmap               # newuidmap/newgidmap for user-namespace tests
   runc                 # reference container runtime for comparisons
   strace

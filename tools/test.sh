@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as a newcomer and CI run it: installs what is
-# missing, then runs every Bazel test plainly and under ASan+UBSan, then the
+# missing, then runs every Bazel test plainly, under ASan+UBSan and with
+# clang and libc++, then the
 # libFuzzer targets for a bounded time, then the CMake, pkg-config and plain
 # C consumers of an installed copy. Fails if anything fails.
 #
@@ -16,6 +17,8 @@ echo "== bazel test //... (gcc, -O0)"
 bazel test //... 2>&1 | tee -a "$log"
 echo "== bazel test --config=asan //... (gcc, ASan + UBSan)"
 bazel test --config=asan //... 2>&1 | tee -a "$log"
+echo "== bazel test --config=libcxx //... (clang 14, libc++)"
+bazel test --config=libcxx //... 2>&1 | tee -a "$log"
 echo "== fuzz (clang, libFuzzer + ASan + UBSan)"
 # shellcheck disable=SC2086
 tests/fuzz/run.sh ${NSENTER_FUZZ_SECONDS:-45 15 15 30} 2>&1 | tee -a "$log"

@@ -145,7 +145,9 @@ TEST_CASE("root: each namespace kind alone") {
   const std::pair<const char*, int> kinds[] = {{"mnt", CLONE_NEWNS},         {"uts", CLONE_NEWUTS},  {"ipc", CLONE_NEWIPC},
                                                {"net", CLONE_NEWNET},        {"pid", CLONE_NEWPID},  {"cgroup", CLONE_NEWCGROUP},
                                                {"time", CLONE_NEWTIME}};
-  for (const auto& [kind, flag] : kinds) {
+  for (const auto& entry : kinds) {
+    const auto& [kind_binding, flag] = entry;
+    const char* kind = kind_binding;  // CAPTURE takes it by reference: clang 14 cannot capture a binding
     CAPTURE(kind);
     const InitResult r = run_init(kNsrun, MessageBuilder().u32(kCloneFlags, flag).u32(kRootlessEuid, 0).build(), kReport);
     INFO(r.describe());
@@ -721,7 +723,8 @@ TEST_CASE("failure: a mount-source fd number the init needs is refused, named") 
   require_root();
   for (const auto& [list, why] : std::vector<std::pair<std::string, std::string>>{
            {"[1]", "fd 1 is stdio"}, {"[3]", "fd 3 is the init pipe"}, {"[4]", "fd 4 is the log pipe"}}) {
-    CAPTURE(list);
+    const std::string& list_text = list;  // clang 14 cannot capture a binding
+    CAPTURE(list_text);
     InitOptions opt;
     opt.env = {{"_LIBCONTAINER_MOUNT_FDS", list}};
     const InitResult r = run_init(

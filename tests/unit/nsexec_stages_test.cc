@@ -123,7 +123,7 @@ const std::string kMessage = MessageBuilder()
 TEST_CASE("each stage makes its calls in runc's order") {
   const StageRun run = run_stages(kMessage);
   INFO(run.log);
-  for (const auto& [pid, status] : run.statuses) CHECK_MESSAGE(exited(status, 0), pid);
+  for (const auto& entry : run.statuses) CHECK_MESSAGE(exited(entry.second, 0), entry.first);  // clang 14 cannot capture a binding
   CHECK(run.statuses.size() == 3);
   CHECK(run.calls_of("runc:[0:PARENT]") ==
         std::vector<std::string>{"write_file /proc/self/oom_score_adj", "set_dumpable 0", "socketpair", "socketpair",
@@ -214,7 +214,7 @@ TEST_CASE("stage 0 kills stage 1 when it fails after spawning it") {
 TEST_CASE("a parent-death signal is armed by stage 0 before anything, and by stage 2 after its id changes") {
   const StageRun run = run_stages(kMessage, nullptr, EPERM, SIGKILL);
   INFO(run.log);
-  for (const auto& [pid, status] : run.statuses) CHECK_MESSAGE(exited(status, 0), pid);
+  for (const auto& entry : run.statuses) CHECK_MESSAGE(exited(entry.second, 0), entry.first);  // clang 14 cannot capture a binding
   const auto calls0 = run.calls_of("runc:[0:PARENT]");
   REQUIRE(!calls0.empty());
   CHECK(calls0.front() == "set_pdeathsig 9");
