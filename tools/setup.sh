@@ -19,6 +19,7 @@ PKGS=(
   python3
   cmake                # the CMake build embedders use (tests/cmake/run.sh)
   pkg-config           # the pkg-config files it installs
+  golang-go            # the Go (cgo) example, built and run by the tests
   golang-github-opencontainers-runc-dev  # runc 1.1's C nsexec: the bench reference
 )
 

@@ -4,9 +4,11 @@
 # example (docs/examples/launch.cc) three ways (find_package on the install,
 # add_subdirectory of the checkout, pkg-config flags with a plain c++) and
 # runs each as root and as nobody (docs/examples/launch_test.sh), links a C
-# program with a plain cc through nsenter_c.pc and runs it, and runs the
-# installed nsrun. Run as root by tools/test.sh; exits non-zero on any
-# failure.
+# program with a plain cc through nsenter_c.pc and runs it, builds the Go
+# example (docs/examples/go: a cgo constructor calls the C entry point before
+# the Go runtime starts) through nsenter_c.pc and runs it as root and as
+# nobody, and runs the installed nsrun. Run as root by tools/test.sh; exits
+# non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 src=$PWD
@@ -56,6 +58,25 @@ if [[ $status -ne 1 || $bad != *"FATAL: "*"_LIBCONTAINER_INITPIPE=notanumber"* ]
   echo "cmake: FAILED: the C program with a bad init pipe exited $status: $bad"
   exit 1
 fi
+
+# Go: its own module, no dependencies, so it builds offline; caches in the
+# scratch directory.
+step "Go through cgo and nsenter_c.pc" env PKG_CONFIG_PATH="$pcdir" GOCACHE="$work/gocache" GOPATH="$work/gopath" \
+  GOFLAGS=-mod=mod sh -c "cd docs/examples/go && CGO_CFLAGS=\"\$(pkg-config --cflags nsenter_c)\" \
+  CGO_LDFLAGS=\"\$(pkg-config --libs nsenter_c)\" go build -o '$work/goinit' ."
+for who in root nobody; do
+  set +e
+  if [[ $who == root ]]; then said=$("$work/goinit" 2>&1); else
+    said=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$work/goinit" 2>&1); fi
+  status=$?
+  set -e
+  if [[ $status -ne 0 ]] || ! grep -Eq '^init [0-9]+ said: hello from pid 1, uid 0, host go-example$' <<<"$said" ||
+    ! grep -qx 'and exited with status 0' <<<"$said"; then
+    echo "cmake: FAILED: the Go example as $who (exit $status): $said"
+    exit 1
+  fi
+  echo "cmake:   Go example as $who: $(head -1 <<<"$said")"
+done
 
 step "installed nsrun runs the default job" "$work/prefix/bin/nsrun" -- /bin/true
 echo "cmake: all consumers passed"

@@ -1,0 +1,3 @@
+module nsenter.example/goinit
+
+go 1.19
