@@ -59,6 +59,7 @@ struct BootstrapSource {
   ParentDeath parent_death;         // signal = 0: none asked for
   std::uint64_t spawned_ns = 0;     // when the runtime spawned us, if it said (debug timings)
   std::optional<wire::Profile> profile;  // what the runtime said it sent; unset: the pipeline's default
+  bool exe_unwritable = false;            // the runtime says the container cannot write our binary (checked)
   wire::Bytes message;
 };
 
@@ -99,6 +100,11 @@ struct InitPipeReader {
     if (!death) return death.error();
     out.parent_death = *death;
     out.spawned_ns = env_ns(Env::spawned_ns);
+    if (const char* u = std::getenv(Env::exe_unwritable); u != nullptr && *u != '\0') {
+      if (std::string_view(u) != "1")
+        return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, detail::detail_text("{}={}: not 1", Env::exe_unwritable, u));
+      out.exe_unwritable = true;
+    }
     if (const char* p = std::getenv(Env::profile); p != nullptr && *p != '\0') {
       out.profile = wire::parse_profile(p);
       if (!out.profile)

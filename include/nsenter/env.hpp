@@ -38,9 +38,12 @@ struct RuncEnv {
   // the default when unset) or "runc-1.2" (time-namespace offsets). Set by
   // the Launcher for LaunchOptions::profile.
   static constexpr const char* profile = "_NSENTER_PROFILE";
+  // Ours: "1" when the runtime found that the container cannot write the
+  // binary the init runs from (see unwritable_exe.hpp); checked by the init.
+  static constexpr const char* exe_unwritable = "_NSENTER_EXE_UNWRITABLE";
   // Every name above, for code that must scrub them before an exec.
-  static constexpr const char* all[] = {init_pipe, log_pipe,     log_level,  state_dir, cloned_binary,
-                                        mount_fds, parent_death, spawned_ns, began_ns,  profile};
+  static constexpr const char* all[] = {init_pipe,  log_pipe,   log_level, state_dir, cloned_binary, mount_fds,
+                                        parent_death, spawned_ns, began_ns, profile,   exe_unwritable};
 };
 
 // Parses `value` of variable `name` as a non-negative decimal int, as runc

@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +61,7 @@
 #include "nsenter/self_protection.hpp"
 #include "nsenter/spawn.hpp"
 #include "nsenter/start_clock.hpp"
+#include "nsenter/unwritable_exe.hpp"
 #include "nsenter/version.hpp"
 #include "nsenter/wire.hpp"
 
@@ -228,6 +230,13 @@ struct LauncherConfig {
   // suits one-shot launchers (nsrun) and containers with their own user
   // namespace, and stays off by default.
   bool prefer_read_only_mount = false;
+  // Exec the init from disk, copying and mounting nothing, for a launch
+  // whose container cannot write the binary (unwritable_exe.hpp: a user
+  // namespace of its own, nothing joined, the binary's owner unmapped,
+  // no group or other write bit); the init is told, and checks it. For
+  // one-shot rootless launchers (nsrun), where the copy would be made
+  // per run.
+  bool skip_protection_when_unwritable = false;
 };
 
 
@@ -360,7 +369,8 @@ class Launcher {
 
     int exec_fd = -1;
     ExecFrom exec_from = ExecFrom::Path;
-    if (config_.exec_from_sealed_memfd) {
+    const bool unwritable = config_.skip_protection_when_unwritable && container_cannot_write(*message, opt.profile);
+    if (config_.exec_from_sealed_memfd && !unwritable) {
       auto view = protected_binary();
       if (!view) return fail(view.error());
       exec_fd = view->first;
@@ -392,6 +402,7 @@ class Launcher {
     if (opt.parent_death_signal != 0)
       env.push_back(fmt::format("{}={}:{}", RuncEnv::parent_death, opt.parent_death_signal, ::getpid()));
     if (opt.profile != wire::Profile::Runc11) env.push_back(fmt::format("{}={}", RuncEnv::profile, wire::profile_name(opt.profile)));
+    if (unwritable) env.push_back(fmt::format("{}=1", RuncEnv::exe_unwritable));
     // At debug the init breaks its start down, from this moment on.
     if (opt.log_level >= LogLevel::Debug) env.push_back(fmt::format("{}={}", RuncEnv::spawned_ns, monotonic_ns()));
     std::vector<int> fds{detail::open_or_closed(opt.stdio[0]), detail::open_or_closed(opt.stdio[1]),
@@ -639,6 +650,15 @@ class Launcher {
     if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
       return in_stage(make_sys_error(Op::PlaceInCgroup, errno, procs), Stage::Launcher);
     return {};
+  }
+
+  // Whether the container this message makes cannot write the init binary.
+  bool container_cannot_write(const wire::Bytes& message, wire::Profile profile) const noexcept {
+    const std::string path = config_.init_binary.empty() ? "/proc/self/exe" : config_.init_binary;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return false;
+    auto view = wire::decode_view(message, profile);
+    return view && why_container_could_write(*view, st).empty();
   }
 
   // What every init is exec'd from, made by the first launch that needs

@@ -24,6 +24,7 @@
 #include <grp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -51,6 +52,7 @@
 #include "nsenter/start_clock.hpp"
 #include "nsenter/sync.hpp"
 #include "nsenter/sys.hpp"
+#include "nsenter/unwritable_exe.hpp"
 #include "nsenter/version.hpp"
 #include "nsenter/wire.hpp"
 
@@ -335,6 +337,8 @@ class Nsexec {
     if (!config) return config.error();
     ctx.config = *config;
     if (auto r = make_plan(ctx.config, source, plan); !r) return r;
+    if (source.exe_unwritable)
+      if (auto r = check_exe_unwritable(ctx.config); !r) return r;
     // Stage 0 dies with the runtime; and if the runtime is already gone,
     // nobody would reap or supervise what we start.
     if (plan.parent_death.signal != 0) {
@@ -354,6 +358,18 @@ class Nsexec {
     // cannot ptrace us or read our /proc files (runc does the same).
     if (plan.joins())
       if (int err = sys_.set_dumpable(false)) return make_sys_error(Op::SetDumpable, err, "0");
+    return {};
+  }
+
+  // A runtime's claim that the container cannot write our binary, on which
+  // self-protection skipped its copy: checked against what we will create
+  // and the binary itself, before anything is created.
+  static Result<void> check_exe_unwritable(const BootstrapView& config) noexcept {
+    struct stat exe {};
+    if (::stat("/proc/self/exe", &exe) != 0) return make_sys_error(Op::SelfProtect, errno, "stat /proc/self/exe");
+    if (const std::string_view why = why_container_could_write(config, exe); !why.empty())
+      return make_error(Op::SelfProtect, Code::NotProtected, kNoOffset,
+                        detail::detail_text("{}=1, but the container could write the binary: {}", RuncEnv::exe_unwritable, why));
     return {};
   }
 

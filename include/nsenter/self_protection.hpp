@@ -134,6 +134,13 @@ struct RuncSelfProtection {
   template <class Log>
   Result<void> ensure(const Log& log) const noexcept {
     if (already_protected()) return {};
+    // The runtime found that the container cannot write our binary: no
+    // copy, no re-exec. Nsexec checks that against the message and the
+    // binary before the first clone (unwritable_exe.hpp).
+    if (const char* u = std::getenv(Env::exe_unwritable); u != nullptr && std::string_view(u) == "1") {
+      log.log(LogLevel::Debug, Stage::Setup, "no re-exec: the runtime says the container cannot write /proc/self/exe (0 bytes copied; checked after the message)");
+      return {};
+    }
     UniqueFd view = detail::detached_read_only_view("/proc/self/exe");
     if (view) {
       log.log(LogLevel::Debug, Stage::Setup, "re-exec from a detached read-only mount of /proc/self/exe (0 bytes copied)");

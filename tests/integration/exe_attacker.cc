@@ -2,14 +2,16 @@
 // an init tries to write the init's binary through /proc/PID/exe, at once
 // and again through an O_PATH handle reopened after the init has gone.
 //
-//   exe_attacker PID COPY
+//   exe_attacker PID COPY [--now]
 //
 // COPY is the binary the test made for this run. Writes are attempted
 // only through a handle that leads to COPY (same device and inode) or to a
 // memfd: never through one that leads anywhere else (a system file). One
 // line on stdout: "target=copy|memfd|other direct=ERRNO reopen=ERRNO",
 // ERRNO being an errno name, "written" when a write went through, or
-// "skipped" when the handle led elsewhere.
+// "skipped" when the handle led elsewhere. --now reopens at once instead of
+// waiting for PID and stdin to end: for a target that outlives the
+// attacker (its own pid 1, whose death would kill it).
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -35,8 +37,9 @@ std::string outcome_of_write(const char* path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: exe_attacker PID COPY\n");
+  const bool now = argc == 4 && std::string(argv[3]) == "--now";
+  if (argc != 3 && !now) {
+    std::fprintf(stderr, "usage: exe_attacker PID COPY [--now]\n");
     return 2;
   }
   const std::string exe = std::string("/proc/") + argv[1] + "/exe";
@@ -60,12 +63,12 @@ int main(int argc, char** argv) {
   const pid_t pid = std::atoi(argv[1]);
   std::printf("ready\n");
   std::fflush(stdout);
-  while (::kill(pid, 0) == 0) ::usleep(1000);
+  while (!now && ::kill(pid, 0) == 0) ::usleep(1000);
   // And until the test says everything it started from the binary is gone
   // (stdin closes): a process still running it keeps it busy (ETXTBSY),
   // which is no protection; the original attack waited for exactly this.
   char byte;
-  while (::read(0, &byte, 1) > 0) {
+  while (!now && ::read(0, &byte, 1) > 0) {
   }
   const std::string reopen = may_write ? outcome_of_write(self_fd.c_str()) : "skipped";
   std::printf("target=%s direct=%s reopen=%s\n", target, direct.c_str(), reopen.c_str());

@@ -972,6 +972,69 @@ TEST_CASE("no stage allocates after the first clone, on every path a start takes
   ::rmdir(dir);
 }
 
+// ---- a runtime's claim that the container cannot write the binary ----------
+// With _NSENTER_EXE_UNWRITABLE=1 the init skips its copy, and checks the
+// claim against the message and the binary before anything is created.
+
+TEST_CASE("unwritable binary: the claim holds, nothing is copied; it does not, and nothing starts") {
+  require_root();
+  auto with_claim = [](const std::string& binary, const std::string& message) {
+    InitOptions opt;
+    opt.env = {{"_NSENTER_EXE_UNWRITABLE", "1"}};
+    return run_init(binary, message, {"/bin/true"}, opt);
+  };
+  auto userns = [](const char* map) {
+    return MessageBuilder()
+        .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID)
+        .str(kUidMap, map)
+        .str(kGidMap, map)
+        .u32(kRootlessEuid, 0)
+        .build();
+  };
+  WorldExecutable nsrun(kNsrun);  // root's, 0755
+  {
+    const InitResult r = with_claim(nsrun.path(), userns("0 100000 65536\n"));
+    INFO(r.describe());
+    CHECK(r.ok());
+    bool skipped = false, copied = false;
+    for (const std::string& l : r.log_lines) {
+      skipped |= l.find("no re-exec: the runtime says the container cannot write") != std::string::npos;
+      copied |= l.find("bytes copied)") != std::string::npos && l.find("(0 bytes copied") == std::string::npos;
+    }
+    CHECK(skipped);
+    CHECK_FALSE(copied);
+  }
+  const Target target(CLONE_NEWUTS);
+  const std::pair<std::string, std::string> wrong[] = {
+      {userns("0 0 1\n"), "the binary's owner is mapped into its user namespace"},
+      {MessageBuilder().u32(kCloneFlags, CLONE_NEWPID).build(), "no user namespace of its own"},
+      {MessageBuilder()
+           .u32(kCloneFlags, CLONE_NEWUSER)
+           .str(kNsPaths, "uts:" + target.ns("uts"))
+           .str(kUidMap, "0 100000 65536\n")
+           .str(kGidMap, "0 100000 65536\n")
+           .build(),
+       "it joins namespaces"},
+  };
+  for (const auto& c : wrong) {
+    const std::string& why = c.second;
+    CAPTURE(why);
+    const InitResult r = with_claim(nsrun.path(), c.first);
+    INFO(r.describe());
+    CHECK(r.exited(r.stage0_status, 1));
+    CHECK(fatal_of(r).find("_NSENTER_EXE_UNWRITABLE=1, but the container could write the binary: " + why) !=
+          std::string::npos);
+    CHECK(r.other_statuses.empty());  // nothing was cloned
+    CHECK(r.leftover_children == 0);
+  }
+  // A binary its group may write: the claim is refused too.
+  REQUIRE(::chmod(nsrun.path().c_str(), 0775) == 0);
+  const InitResult r = with_claim(nsrun.path(), userns("0 100000 65536\n"));
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(fatal_of(r).find("the binary is writable by group or others") != std::string::npos);
+}
+
 // ---- a failing stage 0 ends what it spawned; a dead stage 0 is seen ------------
 // Under a runc-like parent, which kills no process group: what stage 0's
 // die() kills is gone by SIGKILL, before it could read EOF and speak.

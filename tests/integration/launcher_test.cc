@@ -1064,3 +1064,45 @@ int main(int argc, char** argv) {
   doctest::Context ctx(argc, argv);
   return ctx.run();
 }
+
+TEST_CASE("CVE-2019-5736: rootless, the nsrun tool copies nothing, and its container still cannot write the binary") {
+  require_root();  // to become nobody
+  nsenter::test::WorldExecutable nsrun_copy(kNsrun);
+  nsenter::test::WorldExecutable attacker_copy(kAttacker);
+  const std::string before = file_bytes(nsrun_copy.path());
+  // The default sandbox as nobody: its own user namespace, nobody mapped to
+  // root there, the binary's owner (root) mapped nowhere. The attacker is
+  // the container's command; pid 1 is the tool's reaper, running the
+  // binary on disk. It reopens its handle at once (--now): no process of
+  // the container outlives the reaper (the pid namespace dies with it), so
+  // there is no later moment to wait for.
+  const auto run = as_nobody([&](int report) {
+    const pid_t tool = ::fork();
+    if (tool < 0) return 20;
+    if (tool == 0) {
+      const int null = ::open("/dev/null", O_RDONLY);  // the attacker's stdin: EOF at once, so it reopens now
+      if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(report, 1) < 0 || ::dup2(report, 2) < 0) ::_exit(21);
+      ::execl(nsrun_copy.path().c_str(), "nsrun", "--no-tty", "--log-level=debug", "--", attacker_copy.path().c_str(),
+              "1", nsrun_copy.path().c_str(), "--now", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(report);
+    int status = 0;
+    ::waitpid(tool, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  });
+  const int code = run.first;
+  const std::string& said = run.second;
+  INFO(said);
+  CHECK(code == 0);
+  // Nothing copied, nothing mounted: the init ran from the file itself.
+  CHECK(said.find("no re-exec: the runtime says the container cannot write /proc/self/exe") != std::string::npos);
+  CHECK(said.find("memfd copy") == std::string::npos);
+  // The reaper's /proc/1/exe is the very file, and every write is refused.
+  const auto line = said.find("target=");
+  REQUIRE(line != std::string::npos);
+  const std::string verdict = said.substr(line, said.find('\n', line) - line);
+  CHECK(verdict == "target=copy direct=EACCES reopen=EACCES");
+  CHECK(file_bytes(nsrun_copy.path()) == before);
+  check_nothing_left();
+}

@@ -219,9 +219,14 @@ inline int run(const RunRequest& req) {
   opt.env = std::move(env);
 
   // One launch per run: a read-only mount of our binary costs nothing,
-  // where a sealed copy would be 1 MB written per run (root only; without
-  // privileges the copy it is).
-  nsenter::Launcher launcher({.prefer_read_only_mount = true});
+  // where a sealed copy would be 1 MB written per run (root only). Without
+  // privileges, a container that cannot write our binary anyway (its own
+  // user namespace, our owner unmapped there: the rootless default) needs
+  // neither; only the rest get the copy.
+  nsenter::LauncherConfig launcher_config;
+  launcher_config.prefer_read_only_mount = true;
+  launcher_config.skip_protection_when_unwritable = true;
+  nsenter::Launcher launcher(launcher_config);
   auto init = launcher.launch(req.config, opt);
   if (!init) {
     std::fprintf(stderr, "nsrun: %s\n", describe_failure(init.error(), req, ::geteuid()).c_str());
