@@ -26,3 +26,15 @@
   __attribute__((constructor(priority))) static void name(int argc, char** argv, char**) { \
     if (auto nsenter_ctx_ = Pipeline{}.run()) on_init(*nsenter_ctx_, argc, argv);          \
   }
+
+// The same, calling `before_pipeline(argc, argv)` first, in an init only
+// (a process that is not one still pays one getenv): for what must happen
+// before any stage exists, such as blocking signals that stage 2, pid 1 of
+// a new pid namespace from birth, would otherwise drop (nsrun does).
+#define NSENTER_INIT_CONSTRUCTOR_AFTER(name, priority, Pipeline, before_pipeline, on_init)  \
+  __attribute__((constructor(priority))) static void name(int argc, char** argv, char**) { \
+    Pipeline nsenter_pipeline_;                                                            \
+    if (!nsenter_pipeline_.is_init()) return;                                              \
+    before_pipeline(argc, argv);                                                           \
+    if (auto nsenter_ctx_ = nsenter_pipeline_.run()) on_init(*nsenter_ctx_, argc, argv);   \
+  }

@@ -231,6 +231,10 @@ class Nsexec {
         clone_(clone),
         sys_(sys) {}
 
+  // Whether this process is an init at all (the reader's cheap test: for
+  // InitPipeReader, one getenv).
+  bool is_init() const noexcept { return reader_.is_init(); }
+
   // Returns nullopt at once when the reader says this is no init (for
   // InitPipeReader: one getenv). In an init, returns only in stage 2;
   // stages 0 and 1 end in _exit, and every error ends in a fatal log record

@@ -167,22 +167,20 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
 
 }  // namespace
 
-// Not NSENTER_INIT_CONSTRUCTOR: the forwarded signals are blocked before
-// the pipeline runs.
-__attribute__((constructor(200))) static void nsrun_init(int argc, char** argv, char**) {
-  // An init blocks the signals nsrun forwards from the start: stage 2 of a
-  // new pid namespace is pid 1 from birth, and pid 1 drops every signal it
-  // neither handles nor blocks. Blocked, one that nsrun forwards before the
-  // command runs stays pending until stage 2 restores the mask (to be
-  // delivered) or the reaper takes it (to be passed on).
-  //
-  // Not an init (nsrun run as a command): one getenv, nothing else.
-  if (std::getenv(nsenter::RuncEnv::init_pipe) == nullptr) return;
+// In an init only, before any stage exists: block the signals nsrun
+// forwards. Stage 2 of a new pid namespace is pid 1 from birth, and pid 1
+// drops every signal it neither handles nor blocks. Blocked, one that
+// nsrun forwards before the command runs stays pending until stage 2
+// restores the mask (to be delivered) or the reaper takes it (to be passed
+// on).
+static void block_forwarded_signals(int, char**) {
   const sigset_t forwarded = forwarded_signals();
   ::sigprocmask(SIG_BLOCK, &forwarded, &g_start_mask);
   // After the CVE-2019-5736 re-exec the mask we find is the one blocked
   // above, not the one we were started with: unblock those at exec.
   if (const char* cloned = std::getenv(nsenter::RuncEnv::cloned_binary); cloned != nullptr && *cloned == '1')
     for (int sig : kForwardedSignals) ::sigdelset(&g_start_mask, sig);
-  if (auto ctx = nsenter::RuncCompatNsexec{}.run()) exec_command(*ctx, argc, argv);
 }
+
+// Not an init (nsrun run as a command): one getenv, nothing else.
+NSENTER_INIT_CONSTRUCTOR_AFTER(nsrun_init, 200, nsenter::RuncCompatNsexec, block_forwarded_signals, exec_command)
