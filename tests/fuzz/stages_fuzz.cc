@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "nsenter/nsexec.hpp"
 
@@ -151,29 +152,45 @@ int open_fds() noexcept {
 }
 
 // A stage's end and its scripted peer: the script is queued, then the peer
-// stops writing, so the stage reads the script then EOF (never blocks) and
-// its own sends still land in the peer's queue, read back afterwards.
+// stops writing, so the stage reads the script then EOF (never blocks). What
+// the stage sends is drained as it comes by a reader thread: a script of many
+// requests draws more replies (and SCM_RIGHTS messages) than a socket's
+// buffer holds, and a stage blocked on a full peer would look like a hang.
 struct ScriptedPeer {
   int stage_end = -1, peer_end = -1;
+  std::string received;
+  std::thread reader;
   explicit ScriptedPeer(std::string_view script) {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) std::abort();
     stage_end = fds[0];
     peer_end = fds[1];
     if (!script.empty() && ::send(peer_end, script.data(), script.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(script.size()))
-      std::abort();  // scripts are far below a socket's buffer
+      std::abort();  // one script (at most 64 KiB) fits a socket's buffer
     ::shutdown(peer_end, SHUT_WR);
+    reader = std::thread([this] {
+      char buf[4096];
+      // Fds passed with SCM_RIGHTS are dropped (closed) by a plain recv.
+      for (ssize_t n; (n = ::recv(peer_end, buf, sizeof buf, 0)) > 0;) received.append(buf, static_cast<std::size_t>(n));
+    });
   }
-  // What the stage sent, as sync words (a pid counts as one).
-  std::string said() const {
-    std::string out;
-    char buf[4096];
-    for (ssize_t n; (n = ::recv(peer_end, buf, sizeof buf, MSG_DONTWAIT)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-    return out;
+  // Everything the stage sent, as sync words (a pid counts as one). Call
+  // once, after the stage is done with its end.
+  const std::string& said() {
+    finish();
+    return received;
   }
   ~ScriptedPeer() {
+    finish();
     ::close(stage_end);
     ::close(peer_end);
+  }
+
+ private:
+  void finish() {
+    if (!reader.joinable()) return;
+    ::shutdown(stage_end, SHUT_WR);  // the reader's EOF
+    reader.join();
   }
 };
 
