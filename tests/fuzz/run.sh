@@ -80,5 +80,6 @@ for f in tests/data/runc/*.bin; do
       u16 8; words 0x44 0x4a; } >"$work/stages-seeds/$name-2-$death"
   done
 done
-run_target stages_fuzz "$stages_seconds" 8192 "$work"/stages-seeds/*
+# and regressions (seeds/stages: inputs that once failed).
+run_target stages_fuzz "$stages_seconds" 8192 "$work"/stages-seeds/* tests/fuzz/seeds/stages/*
 echo "fuzz: all targets passed"
