@@ -37,15 +37,24 @@ inline void set_cloexec(int fd) noexcept {
   if (flags >= 0 && (flags & FD_CLOEXEC) == 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 }
 
-// Without close_range's CLOEXEC flag (Linux < 5.11): the open fds, from
-// /proc/self/fd; without /proc (a fresh mount namespace, say), every
-// number up to the fd limit. Returns 0 or an errno.
-inline int cloexec_open_fds(unsigned first, unsigned last) noexcept {
+enum class FdAction : std::uint8_t { Cloexec, Close };
+
+inline void apply(FdAction action, int fd) noexcept {
+  if (action == FdAction::Close)
+    ::close(fd);
+  else
+    set_cloexec(fd);
+}
+
+// Without close_range (Linux < 5.9, or < 5.11 for its CLOEXEC flag): the
+// open fds, from /proc/self/fd; without /proc (a fresh mount namespace,
+// say), every number up to the fd limit. Returns 0 or an errno.
+inline int apply_to_open_fds(FdAction action, unsigned first, unsigned last) noexcept {
   UniqueFd dir(::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) {
     rlimit nofile{};
     const rlim_t limit = ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 ? std::min<rlim_t>(nofile.rlim_cur, 1 << 20) : 1024;
-    for (rlim_t fd = first; fd <= last && fd < limit; ++fd) set_cloexec(static_cast<int>(fd));
+    for (rlim_t fd = first; fd <= last && fd < limit; ++fd) apply(action, static_cast<int>(fd));
     return 0;
   }
   alignas(8) char buf[4096];
@@ -58,15 +67,16 @@ inline int cloexec_open_fds(unsigned first, unsigned last) noexcept {
       const auto* entry = reinterpret_cast<const dirent64*>(buf + off);
       off += entry->d_reclen;
       const auto fd = detail::parse_decimal<unsigned>(entry->d_name);  // "." and ".." are none
-      if (fd && *fd >= first && *fd <= last && static_cast<int>(*fd) != dir.get()) set_cloexec(static_cast<int>(*fd));
+      if (fd && *fd >= first && *fd <= last && static_cast<int>(*fd) != dir.get()) apply(action, static_cast<int>(*fd));
     }
   }
 }
 
-inline int cloexec_range(unsigned first, unsigned last) noexcept {
-  if (::syscall(SYS_close_range, first, last, CLOSE_RANGE_CLOEXEC) == 0) return 0;
+inline int apply_to_range(FdAction action, unsigned first, unsigned last) noexcept {
+  const unsigned flags = action == FdAction::Close ? 0 : CLOSE_RANGE_CLOEXEC;
+  if (::syscall(SYS_close_range, first, last, flags) == 0) return 0;
   if (errno != ENOSYS && errno != EINVAL) return errno;
-  return cloexec_open_fds(first, last);
+  return apply_to_open_fds(action, first, last);
 }
 
 }  // namespace detail
@@ -82,10 +92,17 @@ inline int cloexec_fds_from(int first, std::span<const int> keep = {}) noexcept 
     for (int k : keep)
       if (k >= 0 && static_cast<unsigned>(k) >= start) next_kept = std::min(next_kept, static_cast<unsigned>(k));
     if (next_kept > start)
-      if (int err = detail::cloexec_range(start, next_kept == UINT_MAX ? UINT_MAX : next_kept - 1)) return err;
+      if (int err = detail::apply_to_range(detail::FdAction::Cloexec, start, next_kept == UINT_MAX ? UINT_MAX : next_kept - 1)) return err;
     if (next_kept == UINT_MAX) return 0;
     start = next_kept + 1;
   }
+}
+
+// Closes every fd from `first` up, now: for a child that will not exec
+// (spawn.hpp's entry) and so would keep even close-on-exec ones. Returns 0
+// or an errno.
+inline int close_fds_from(int first) noexcept {
+  return detail::apply_to_range(detail::FdAction::Close, static_cast<unsigned>(std::max(first, 0)), UINT_MAX);
 }
 
 NSENTER_END_NAMESPACE
