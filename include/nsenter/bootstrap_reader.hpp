@@ -60,6 +60,7 @@ struct BootstrapSource {
   std::uint64_t spawned_ns = 0;     // when the runtime spawned us, if it said (debug timings)
   std::optional<wire::Profile> profile;  // what the runtime said it sent; unset: the pipeline's default
   bool exe_unwritable = false;            // the runtime says the container cannot write our binary (checked)
+  bool exe_unreachable = false;           // the runtime says it forked us unreachable from the container (checked)
   wire::Bytes message;
 };
 
@@ -100,11 +101,12 @@ struct InitPipeReader {
     if (!death) return death.error();
     out.parent_death = *death;
     out.spawned_ns = env_ns(Env::spawned_ns);
-    if (const char* u = std::getenv(Env::exe_unwritable); u != nullptr && *u != '\0') {
-      if (std::string_view(u) != "1")
-        return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, detail::detail_text("{}={}: not 1", Env::exe_unwritable, u));
-      out.exe_unwritable = true;
-    }
+    for (auto [name, flag] : {std::pair{Env::exe_unwritable, &out.exe_unwritable}, std::pair{Env::exe_unreachable, &out.exe_unreachable}})
+      if (const char* v = std::getenv(name); v != nullptr && *v != '\0') {
+        if (std::string_view(v) != "1")
+          return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, detail::detail_text("{}={}: not 1", name, v));
+        *flag = true;
+      }
     if (const char* p = std::getenv(Env::profile); p != nullptr && *p != '\0') {
       out.profile = wire::parse_profile(p);
       if (!out.profile)

@@ -15,26 +15,59 @@
 // any constructor that starts a thread, since the stages need a single
 // thread (user namespaces refuse multithreaded callers).
 //
+// A one-shot launcher in the same program can skip the exec of its own
+// binary where no protection is needed: NSENTER_INIT_ENTRY below gives the
+// function that LauncherConfig::in_process_init calls in a fork.
+//
 // Bazel: if the constructor lives in a cc_library rather than in the
 // binary's own sources, give that library `alwayslink = True`; nothing
 // references the constructor, so the linker would otherwise drop it.
 #pragma once
 
+#include <unistd.h>
+
 #include "nsenter/nsexec.hpp"
 
-#define NSENTER_INIT_CONSTRUCTOR(name, priority, Pipeline, on_init)                       \
-  __attribute__((constructor(priority))) static void name(int argc, char** argv, char**) { \
-    if (auto nsenter_ctx_ = Pipeline{}.run()) on_init(*nsenter_ctx_, argc, argv);          \
+NSENTER_BEGIN_NAMESPACE
+namespace detail {
+
+// What every wiring below does in a process: nothing unless it is an init
+// (one getenv); else `before_pipeline`, the stages, and `on_init` in stage 2.
+template <class Pipeline, class Before, class OnInit>
+void enter_if_init(int argc, char** argv, Before before_pipeline, OnInit on_init) {
+  Pipeline pipeline;
+  if (!pipeline.is_init()) return;
+  before_pipeline(argc, argv);
+  if (auto ctx = pipeline.run()) on_init(*ctx, argc, argv);
+}
+
+inline void nothing_before_pipeline(int, char**) {}
+
+}  // namespace detail
+NSENTER_END_NAMESPACE
+
+#define NSENTER_INIT_CONSTRUCTOR(name, priority, Pipeline, on_init)                                   \
+  __attribute__((constructor(priority))) static void name(int argc, char** argv, char**) {             \
+    ::nsenter::detail::enter_if_init<Pipeline>(argc, argv, ::nsenter::detail::nothing_before_pipeline, \
+                                               on_init);                                               \
   }
 
 // The same, calling `before_pipeline(argc, argv)` first, in an init only
 // (a process that is not one still pays one getenv): for what must happen
 // before any stage exists, such as blocking signals that stage 2, pid 1 of
 // a new pid namespace from birth, would otherwise drop (nsrun does).
-#define NSENTER_INIT_CONSTRUCTOR_AFTER(name, priority, Pipeline, before_pipeline, on_init)  \
+#define NSENTER_INIT_CONSTRUCTOR_AFTER(name, priority, Pipeline, before_pipeline, on_init) \
   __attribute__((constructor(priority))) static void name(int argc, char** argv, char**) { \
-    Pipeline nsenter_pipeline_;                                                            \
-    if (!nsenter_pipeline_.is_init()) return;                                              \
-    before_pipeline(argc, argv);                                                           \
-    if (auto nsenter_ctx_ = nsenter_pipeline_.run()) on_init(*nsenter_ctx_, argc, argv);   \
+    ::nsenter::detail::enter_if_init<Pipeline>(argc, argv, before_pipeline, on_init);      \
+  }
+
+// Defines `void name(int argc, char** argv)`, for
+// LauncherConfig::in_process_init: the same work for an init the Launcher
+// forks from this program instead of exec'ing it. There is no main() to
+// continue into, so `on_init` must not return (it execs the command); if
+// it does, or the process is not an init, the process exits 127.
+#define NSENTER_INIT_ENTRY(name, Pipeline, before_pipeline, on_init)                \
+  [[noreturn]] void name(int argc, char** argv) {                                  \
+    ::nsenter::detail::enter_if_init<Pipeline>(argc, argv, before_pipeline, on_init); \
+    ::_exit(127);                                                                   \
   }

@@ -41,9 +41,13 @@ struct RuncEnv {
   // Ours: "1" when the runtime found that the container cannot write the
   // binary the init runs from (see unwritable_exe.hpp); checked by the init.
   static constexpr const char* exe_unwritable = "_NSENTER_EXE_UNWRITABLE";
+  // Ours: "1" when the runtime forked the init from its own process (no
+  // exec), non-dumpable, for a container that cannot reach a non-dumpable
+  // process of ours (see unwritable_exe.hpp); checked by the init.
+  static constexpr const char* exe_unreachable = "_NSENTER_EXE_UNREACHABLE";
   // Every name above, for code that must scrub them before an exec.
-  static constexpr const char* all[] = {init_pipe,  log_pipe,   log_level, state_dir, cloned_binary, mount_fds,
-                                        parent_death, spawned_ns, began_ns, profile,   exe_unwritable};
+  static constexpr const char* all[] = {init_pipe,    log_pipe,   log_level, state_dir, cloned_binary,  mount_fds,
+                                        parent_death, spawned_ns, began_ns,  profile,   exe_unwritable, exe_unreachable};
 };
 
 // Parses `value` of variable `name` as a non-negative decimal int, as runc

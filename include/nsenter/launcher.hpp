@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "nsenter/bootstrap.hpp"
+#include "nsenter/detail/threads.hpp"
 #include "nsenter/env.hpp"
 #include "nsenter/error.hpp"
 #include "nsenter/fd.hpp"
@@ -113,8 +114,19 @@ inline std::optional<ExitStatus> reap_pidfd(int pidfd, int options = 0) noexcept
 
 }  // namespace detail
 
-// What the init binary was exec'd from.
-enum class ExecFrom : std::uint8_t { Path, SealedMemfd, ReadOnlyMount };
+// What the init binary was exec'd from; Forked: not exec'd at all, a fork
+// of the launching program that called LauncherConfig::in_process_init.
+enum class ExecFrom : std::uint8_t { Path, SealedMemfd, ReadOnlyMount, Forked };
+
+inline std::string_view to_string(ExecFrom from) noexcept {
+  switch (from) {
+    case ExecFrom::Path: return "the binary's path";
+    case ExecFrom::SealedMemfd: return "a sealed memfd copy";
+    case ExecFrom::ReadOnlyMount: return "a read-only mount";
+    case ExecFrom::Forked: return "a fork of the launcher (no exec)";
+  }
+  return "?";
+}
 
 // The container's first process (stage 2), owned: unless released or
 // waited for, the destructor kills and reaps it, so a launch can never
@@ -149,6 +161,7 @@ class InitProcess {
   int log_pipe() const noexcept { return log_pipe_.get(); }
   bool from_sealed_memfd() const noexcept { return exec_from_ == ExecFrom::SealedMemfd; }
   bool from_read_only_mount() const noexcept { return exec_from_ == ExecFrom::ReadOnlyMount; }
+  ExecFrom exec_from() const noexcept { return exec_from_; }
   // Where the start's time went, as the init's stage 0 reported it at log
   // level debug (nullopt below debug, or from an init that does not say).
   const std::optional<StartBreakdown>& start_breakdown() const noexcept { return start_breakdown_; }
@@ -237,6 +250,14 @@ struct LauncherConfig {
   // one-shot rootless launchers (nsrun), where the copy would be made
   // per run.
   bool skip_protection_when_unwritable = false;
+  // With skip_protection_when_unwritable and no init_binary: the function
+  // of this program that runs the init (NSENTER_INIT_ENTRY, embed.hpp). A
+  // launch that needs no protection then forks this process and calls it,
+  // instead of exec'ing the binary: one exec fewer per start. Only while
+  // this process has a single thread (checked at each launch; with more,
+  // the binary is exec'd as usual): a fork of a threaded process may find
+  // any lock held, and the init runs far more than async-signal-safe code.
+  void (*in_process_init)(int argc, char** argv) = nullptr;
 };
 
 
@@ -369,8 +390,12 @@ class Launcher {
 
     int exec_fd = -1;
     ExecFrom exec_from = ExecFrom::Path;
-    const bool unwritable = config_.skip_protection_when_unwritable && container_cannot_write(*message, opt.profile);
-    if (config_.exec_from_sealed_memfd && !unwritable) {
+    const Unprotected unprotected = unprotected_start(*message, opt.profile);
+    const bool unwritable = unprotected == Unprotected::UnwritableExec || unprotected == Unprotected::UnwritableFork;
+    const bool forked = unprotected == Unprotected::UnwritableFork || unprotected == Unprotected::UnreachableFork;
+    if (forked) {
+      exec_from = ExecFrom::Forked;
+    } else if (config_.exec_from_sealed_memfd && !unwritable) {
       auto view = protected_binary();
       if (!view) return fail(view.error());
       exec_fd = view->first;
@@ -403,12 +428,14 @@ class Launcher {
       env.push_back(fmt::format("{}={}:{}", RuncEnv::parent_death, opt.parent_death_signal, ::getpid()));
     if (opt.profile != wire::Profile::Runc11) env.push_back(fmt::format("{}={}", RuncEnv::profile, wire::profile_name(opt.profile)));
     if (unwritable) env.push_back(fmt::format("{}=1", RuncEnv::exe_unwritable));
+    if (unprotected == Unprotected::UnreachableFork) env.push_back(fmt::format("{}=1", RuncEnv::exe_unreachable));
     // At debug the init breaks its start down, from this moment on.
     if (opt.log_level >= LogLevel::Debug) env.push_back(fmt::format("{}={}", RuncEnv::spawned_ns, monotonic_ns()));
     std::vector<int> fds{detail::open_or_closed(opt.stdio[0]), detail::open_or_closed(opt.stdio[1]),
                          detail::open_or_closed(opt.stdio[2])};
     for (int fd : opt.preserve_fds) fds.push_back(detail::open_or_closed(fd));
     fds.push_back(child_init_pipe.get());
+    const int log_index = static_cast<int>(fds.size());
     fds.push_back(child_log_pipe.get());
     fds.insert(fds.end(), opt.extra_fds.begin(), opt.extra_fds.end());
     if (config.mount_sources) {
@@ -432,6 +459,11 @@ class Launcher {
     req.envp = env_ptrs.data();
     req.fds = fds;
     req.cgroup_fd = cgroup_dir.get();
+    if (forked) {
+      req.entry = config_.in_process_init;
+      req.report_index = log_index;
+      req.non_dumpable = unprotected == Unprotected::UnreachableFork;
+    }
     auto spawned = spawn(req);
     if (!spawned) return fail(spawned.error());
     launches_.fetch_add(1);
@@ -652,13 +684,25 @@ class Launcher {
     return {};
   }
 
-  // Whether the container this message makes cannot write the init binary.
-  bool container_cannot_write(const wire::Bytes& message, wire::Profile profile) const noexcept {
+  // Whether a start may go without a protected copy of the binary, and
+  // how: the container cannot write the binary (the init exec'd from disk,
+  // or forked where in_process_init allows); or, as root, the init is
+  // forked non-dumpable where the container cannot reach it
+  // (unwritable_exe.hpp).
+  enum class Unprotected : std::uint8_t { No, UnwritableExec, UnwritableFork, UnreachableFork };
+
+  Unprotected unprotected_start(const wire::Bytes& message, wire::Profile profile) const noexcept {
+    if (!config_.skip_protection_when_unwritable) return Unprotected::No;
     const std::string path = config_.init_binary.empty() ? "/proc/self/exe" : config_.init_binary;
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return false;
     auto view = wire::decode_view(message, profile);
-    return view && why_container_could_write(*view, st).empty();
+    struct stat st {};
+    if (!view || ::stat(path.c_str(), &st) != 0) return Unprotected::No;
+    const bool can_fork = config_.in_process_init != nullptr && config_.init_binary.empty() && detail::thread_count() == 1;
+    if (why_container_could_write(*view, st).empty()) return can_fork ? Unprotected::UnwritableFork : Unprotected::UnwritableExec;
+    // Root only: a non-dumpable stage 0 of anyone else could not write the
+    // maps of its non-dumpable stage 1 (their /proc files are root's).
+    if (can_fork && ::geteuid() == 0 && why_container_could_reach_init(*view).empty()) return Unprotected::UnreachableFork;
+    return Unprotected::No;
   }
 
   // What every init is exec'd from, made by the first launch that needs

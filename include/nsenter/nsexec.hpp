@@ -38,6 +38,7 @@
 #include "nsenter/bootstrap_view.hpp"
 #include "nsenter/clone.hpp"
 #include "nsenter/concepts.hpp"
+#include "nsenter/detail/threads.hpp"
 #include "nsenter/env.hpp"
 #include "nsenter/error.hpp"
 #include "nsenter/fd.hpp"
@@ -343,6 +344,8 @@ class Nsexec {
     if (auto r = make_plan(ctx.config, source, plan); !r) return r;
     if (source.exe_unwritable)
       if (auto r = check_exe_unwritable(ctx.config); !r) return r;
+    if (source.exe_unreachable)
+      if (auto r = check_exe_unreachable(ctx.config); !r) return r;
     // Stage 0 dies with the runtime; and if the runtime is already gone,
     // nobody would reap or supervise what we start.
     if (plan.parent_death.signal != 0) {
@@ -377,21 +380,25 @@ class Nsexec {
     return {};
   }
 
+  // A runtime's claim that it forked us non-dumpable for a container that
+  // cannot reach a non-dumpable process of ours: checked the same way.
+  // Nothing later makes us dumpable again: only joins do, and the claim
+  // excludes them.
+  static Result<void> check_exe_unreachable(const BootstrapView& config) noexcept {
+    if (const std::string_view why = why_container_could_reach_init(config); !why.empty())
+      return make_error(Op::SelfProtect, Code::NotProtected, kNoOffset,
+                        detail::detail_text("{}=1, but the container could reach us: {}", RuncEnv::exe_unreachable, why));
+    if (const int dumpable = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0); dumpable != 0)
+      return make_error(Op::SelfProtect, Code::NotProtected, kNoOffset,
+                        detail::detail_text("{}=1, but this process is dumpable ({})", RuncEnv::exe_unreachable, dumpable));
+    return {};
+  }
+
   // user_namespaces(7): setns/unshare of a user namespace fails with EINVAL
   // in a multithreaded process. Say so clearly instead.
   static Result<void> check_single_threaded() noexcept {
-    UniqueFd fd(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
-    if (!fd) return {};  // no /proc: the later steps report their own errors
-    char buf[1024];
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
-    if (n <= 0) return {};
-    const std::string_view stat(buf, static_cast<std::size_t>(n));
-    std::size_t pos = stat.rfind(')');
-    // num_threads is field 20; field 3 (state) follows ") ".
-    for (int field = 2; field < 20 && pos != std::string_view::npos; ++field) pos = stat.find(' ', pos + 1);
-    if (pos == std::string_view::npos) return {};
-    const std::string_view threads = stat.substr(pos + 1, stat.find(' ', pos + 1) - pos - 1);
-    if (threads != "1") return make_error(Op::CheckThreads, Code::MultiThreaded, kNoOffset, threads);
+    const unsigned long threads = detail::thread_count();  // 0: no /proc; the later steps report their own errors
+    if (threads > 1) return make_error(Op::CheckThreads, Code::MultiThreaded, kNoOffset, detail::detail_text("{}", threads));
     return {};
   }
 

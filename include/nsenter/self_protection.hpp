@@ -141,6 +141,10 @@ struct RuncSelfProtection {
       log.log(LogLevel::Debug, Stage::Setup, "no re-exec: the runtime says the container cannot write /proc/self/exe (0 bytes copied; checked after the message)");
       return {};
     }
+    if (const char* u = std::getenv(Env::exe_unreachable); u != nullptr && std::string_view(u) == "1") {
+      log.log(LogLevel::Debug, Stage::Setup, "no re-exec: the runtime forked us non-dumpable, out of the container's reach (0 bytes copied; checked after the message)");
+      return {};
+    }
     UniqueFd view = detail::detached_read_only_view("/proc/self/exe");
     if (view) {
       log.log(LogLevel::Debug, Stage::Setup, "re-exec from a detached read-only mount of /proc/self/exe (0 bytes copied)");

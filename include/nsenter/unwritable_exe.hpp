@@ -19,6 +19,15 @@
 // then defers, and the pipeline checks the claim against the message and
 // the binary before any clone, failing the start (Code::NotProtected) if
 // the claim is wrong.
+//
+// Where the binary is writable (root mapped to root, say), a launcher that
+// forks the init from its own process instead of exec'ing it (the Launcher
+// with LauncherConfig::in_process_init, as root) can still leave the
+// container no handle: the fork is made non-dumpable and stays so through
+// stage 2 and nsrun's reaper (only joins make a stage dumpable, and this
+// case joins nothing), and its memory belongs to the launcher's user
+// namespace, over which the container has no capability. It says so in
+// RuncEnv::exe_unreachable; the init checks that claim too.
 #pragma once
 
 #include <sys/stat.h>
@@ -31,11 +40,23 @@
 
 NSENTER_BEGIN_NAMESPACE
 
+// Empty when no process of a container made from `config` can reach a
+// non-dumpable process of ours whose memory was not made by an exec inside
+// the container; else the reason it could. /proc/PID/exe, and every other
+// /proc/PID handle to the binary (fd, map_files, mem, root), needs ptrace
+// access; to a non-dumpable process that takes CAP_SYS_PTRACE in the user
+// namespace its memory belongs to (the one it was exec'd in: ours), which
+// no process of a user namespace this start creates, joining nothing, has.
+inline std::string_view why_container_could_reach_init(const BootstrapView& config) noexcept {
+  if (!config.clone_flags || !config.clone_flags->contains(NsKind::user)) return "no user namespace of its own";
+  if (!config.ns_paths.empty()) return "it joins namespaces";
+  return {};
+}
+
 // Empty when no process of a container made from `config` can open a file
 // with `exe`'s owner and mode for writing; else the reason it could.
 inline std::string_view why_container_could_write(const BootstrapView& config, const struct stat& exe) noexcept {
-  if (!config.clone_flags || !config.clone_flags->contains(NsKind::user)) return "no user namespace of its own";
-  if (!config.ns_paths.empty()) return "it joins namespaces";
+  if (const std::string_view why = why_container_could_reach_init(config); !why.empty()) return why;
   if ((exe.st_mode & (S_IWGRP | S_IWOTH)) != 0) return "the binary is writable by group or others";
   bool owner_mapped = false;
   config.uid_map.for_each([&](const IdMapEntry& e) {

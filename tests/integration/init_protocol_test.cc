@@ -1030,6 +1030,38 @@ TEST_CASE("unwritable binary: the claim holds, nothing is copied; it does not, a
   CHECK(fatal_of(r).find("the binary is writable by group or others") != std::string::npos);
 }
 
+// With _NSENTER_EXE_UNREACHABLE=1 (the Launcher forked us non-dumpable,
+// launcher_test covers the claim that holds) the init checks both halves:
+// a container that could reach us, and a process that is dumpable.
+TEST_CASE("unreachable init: an exec'd init is dumpable, and a container without its own user namespace could reach it") {
+  require_root();
+  auto with_claim = [](const std::string& message) {
+    InitOptions opt;
+    opt.env = {{"_NSENTER_EXE_UNREACHABLE", "1"}};
+    return run_init(kNsrun, message, {"/bin/true"}, opt);
+  };
+  const std::pair<std::string, std::string> wrong[] = {
+      {MessageBuilder()
+           .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID)
+           .str(kUidMap, "0 0 1\n")
+           .str(kGidMap, "0 0 1\n")
+           .build(),
+       "_NSENTER_EXE_UNREACHABLE=1, but this process is dumpable (1)"},
+      {MessageBuilder().u32(kCloneFlags, CLONE_NEWPID).build(),
+       "_NSENTER_EXE_UNREACHABLE=1, but the container could reach us: no user namespace of its own"},
+  };
+  for (const auto& c : wrong) {
+    const std::string& why = c.second;
+    CAPTURE(why);
+    const InitResult r = with_claim(c.first);
+    INFO(r.describe());
+    CHECK(r.exited(r.stage0_status, 1));
+    CHECK(fatal_of(r).find(why) != std::string::npos);
+    CHECK(r.other_statuses.empty());  // nothing was cloned
+    CHECK(r.leftover_children == 0);
+  }
+}
+
 // ---- a failing stage 0 ends what it spawned; a dead stage 0 is seen ------------
 // Under a runc-like parent, which kills no process group: what stage 0's
 // die() kills is gone by SIGKILL, before it could read EOF and speak.

@@ -15,9 +15,13 @@
 #include <fstream>
 #include <iterator>
 #include <functional>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "init_driver.hpp"
+#include "nsenter/embed.hpp"
+#include "nsenter/exec_fds.hpp"
 #include "nsenter/launcher.hpp"
 #include "support/test_util.hpp"
 
@@ -32,6 +36,22 @@ constexpr const char* kCEmbed = "tests/integration/c_embed";
 constexpr const char* kFaultInit = "tests/integration/fault_init";
 constexpr const char* kAttacker = "tests/integration/exe_attacker";
 constexpr uid_t kNobody = 65534;
+
+// This test program is an init too, exec'd (the constructor) or forked by
+// its own Launcher (LauncherConfig::in_process_init): stage 2 hands the
+// command what nsrun's init does (stdio only, the protocol's variables
+// gone) and execs what follows "--".
+void exec_after_dashes(InitContext& ctx, int argc, char** argv) {
+  for (const char* name : RuncEnv::all) ::unsetenv(name);
+  (void)cloexec_fds_from(3);
+  ::fcntl(ctx.init_pipe, F_SETFD, FD_CLOEXEC);
+  if (ctx.log_pipe >= 0) ::fcntl(ctx.log_pipe, F_SETFD, FD_CLOEXEC);
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string_view(argv[i]) == "--") ::execv(argv[i + 1], argv + i + 1);
+  ::_exit(127);  // never into main(): that would run the tests again
+}
+NSENTER_INIT_CONSTRUCTOR(test_init, 200, RuncCompatNsexec, exec_after_dashes)
+NSENTER_INIT_ENTRY(test_init_in_process, RuncCompatNsexec, detail::nothing_before_pipeline, exec_after_dashes)
 
 void require_root() {
   REQUIRE_MESSAGE(::geteuid() == 0, "launcher tests need root (cgroups, namespaces); run them as root");
@@ -624,6 +644,122 @@ TEST_CASE("launch: from several threads at once") {
   check_nothing_left();
 }
 
+// A user namespace of its own where root is nobody outside: the test
+// binary's owner (root) is unmapped, so the container cannot write it and
+// a launch needs no protected copy (unwritable_exe.hpp).
+Bootstrap own_userns_root_unmapped() {
+  Bootstrap b;
+  b.clone_flags = NsSet{NsKind::user, NsKind::pid, NsKind::mnt, NsKind::uts, NsKind::ipc};
+  b.uid_map = {{0, kNobody, 1}};
+  b.gid_map = {{0, kNobody, 1}};
+  return b;
+}
+
+// What a command inherits from its init, in one text: fds, signal state,
+// session (the shell is stage 2, which leads its own), ids, environment.
+const char* const kInheritedState =
+    "ls /proc/self/fd | tr '\\n' ' '; echo; grep -E '^(SigBlk|SigIgn|NoNewPrivs|Seccomp):' /proc/self/status; "
+    "read -r p c st pp pgrp sid rest </proc/self/stat; [ $p = $pgrp ] && [ $p = $sid ] && echo session leader; "
+    "echo ids=$(id -u):$(id -g) pid=$$; env | sort";
+
+TEST_CASE("launch: in_process_init forks this program into the init; its command inherits what an exec'd init's does") {
+  require_root();
+  // What the launcher holds that an exec would drop: an ignored and a
+  // blocked signal, and an fd without close-on-exec.
+  struct sigaction ignore {}, saved_usr1 {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGUSR1, &ignore, &saved_usr1);
+  sigset_t usr2, saved_mask;
+  ::sigemptyset(&usr2);
+  ::sigaddset(&usr2, SIGUSR2);
+  ::pthread_sigmask(SIG_BLOCK, &usr2, &saved_mask);
+  const int leaky = ::open("/dev/null", O_RDONLY);
+  REQUIRE(leaky >= 0);
+
+  auto state_from = [&](LauncherConfig config, ExecFrom& from) {
+    config.skip_protection_when_unwritable = true;
+    Launcher launcher(config);
+    Capture out;
+    auto opt = nsrun_running({"/bin/sh", "-c", kInheritedState}, out.writer());
+    auto init = launcher.launch(own_userns_root_unmapped(), opt);
+    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+    from = init->exec_from();
+    const std::string text = out.text();
+    auto status = init->wait();
+    REQUIRE(status);
+    CHECK(status->success());
+    return text;
+  };
+  ExecFrom exec_from = ExecFrom::Forked, fork_from = ExecFrom::Path;
+  const std::string exec_state = state_from({.init_binary = kNsrun}, exec_from);
+  const std::string fork_state = state_from({.init_binary = "", .in_process_init = test_init_in_process}, fork_from);
+  ::close(leaky);
+  ::pthread_sigmask(SIG_SETMASK, &saved_mask, nullptr);
+  ::sigaction(SIGUSR1, &saved_usr1, nullptr);
+
+  CHECK(exec_from == ExecFrom::Path);
+  CHECK(fork_from == ExecFrom::Forked);
+  CHECK(fork_state == exec_state);
+  // And that state is the clean one: stdio only, nothing ignored or
+  // blocked, its own session as pid 1, root inside.
+  CHECK(fork_state.starts_with("0 1 2 \n"));
+  CHECK(fork_state.find("SigBlk:\t0000000000000000\n") != std::string::npos);
+  CHECK(fork_state.find("SigIgn:\t0000000000000000\n") != std::string::npos);
+  CHECK(fork_state.find("session leader\nids=0:0 pid=1\n") != std::string::npos);
+  CHECK(fork_state.find("_LIBCONTAINER") == std::string::npos);
+  CHECK(fork_state.find("_NSENTER") == std::string::npos);
+  check_nothing_left();
+}
+
+TEST_CASE("launch: in_process_init is used only where no protection is needed and the launcher has one thread") {
+  require_root();
+  // This program as the init, exec'd (its constructor) or forked.
+  Launcher launcher({.init_binary = "", .skip_protection_when_unwritable = true, .in_process_init = test_init_in_process});
+  auto from = [&](const Bootstrap& config) {
+    auto init = launcher.launch(config, nsrun_running({"/bin/true"}, -1));
+    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+    const ExecFrom f = init->exec_from();
+    auto status = init->wait();
+    REQUIRE(status);
+    CHECK(status->success());
+    return f;
+  };
+  CHECK(from(own_userns_root_unmapped()) == ExecFrom::Forked);
+  // Root mapped to root: the container could write this binary, but as
+  // root the fork is made non-dumpable and no process of a user namespace
+  // of the container's own can reach it.
+  Bootstrap mapped = own_userns_root_unmapped();
+  mapped.uid_map = {{0, 0, 1}};
+  mapped.gid_map = {{0, 0, 1}};
+  CHECK(from(mapped) == ExecFrom::Forked);
+  // No user namespace of its own: the container's root is ours, so the
+  // init runs from the protected copy.
+  CHECK(from(pid_uts_ipc_mnt()) == ExecFrom::SealedMemfd);
+  // Joining a namespace: the processes already there could reach us.
+  Bootstrap joins = own_userns_root_unmapped();
+  joins.ns_paths = {{NsKind::uts, "/proc/self/ns/uts"}};
+  CHECK(from(joins) == ExecFrom::SealedMemfd);
+  // A second thread: a fork could find any lock held, so the binary is
+  // exec'd (from disk: nothing to protect).
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread second([&] {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return done; });
+  });
+  const ExecFrom threaded = from(own_userns_root_unmapped());
+  {
+    std::lock_guard lock(m);
+    done = true;
+  }
+  cv.notify_one();
+  second.join();
+  CHECK(threaded == ExecFrom::Path);
+  CHECK(from(own_userns_root_unmapped()) == ExecFrom::Forked);  // one thread again
+  check_nothing_left();
+}
+
 TEST_CASE("launch: rootless, as nobody, from a memfd the privileged parent made") {
   require_root();
   Launcher launcher({.init_binary = kNsrun});
@@ -1065,6 +1201,54 @@ int main(int argc, char** argv) {
   return ctx.run();
 }
 
+TEST_CASE("CVE-2019-5736: as root, the nsrun tool forks its init non-dumpable, and its container reaches no handle to the binary") {
+  require_root();
+  nsenter::test::WorldExecutable nsrun_copy(kNsrun);
+  nsenter::test::WorldExecutable attacker_copy(kAttacker);
+  const std::string before = file_bytes(nsrun_copy.path());
+  // Root mapped to root: the container could write the binary, had it a
+  // handle. The attacker is the container's command and goes for pid 1
+  // (the reaper, a fork of the tool: the binary on disk); without a pid
+  // namespace, for its parent: the tool itself, in the host's.
+  auto attack_from_inside = [&](std::vector<std::string> flags, const char* victim) {
+    Capture out;
+    const pid_t tool = ::fork();
+    REQUIRE(tool >= 0);
+    if (tool == 0) {
+      const int null = ::open("/dev/null", O_RDONLY);
+      if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out.writer(), 1) < 0 || ::dup2(out.writer(), 2) < 0) ::_exit(21);
+      std::vector<std::string> args = {"nsrun", "--no-tty", "--log-level=debug"};
+      args.insert(args.end(), flags.begin(), flags.end());
+      const std::string command = fmt::format("exec {} {} {} --now", attacker_copy.path(), victim, nsrun_copy.path());
+      for (const char* a : {"--", "/bin/sh", "-c", command.c_str()}) args.emplace_back(a);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(nsrun_copy.path().c_str(), argv.data());
+      ::_exit(127);
+    }
+    const std::string said = out.text();
+    int status = -1;
+    ::waitpid(tool, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    return said;
+  };
+  for (const auto& [flags, victim] : {std::pair{std::vector<std::string>{}, "1"},
+                                      std::pair{std::vector<std::string>{"-U", "-r", "-m", "-u", "-i"}, "$PPID"}}) {
+    const std::string said = attack_from_inside(flags, victim);
+    INFO(said);
+    CHECK(said.find("runs from a fork of the launcher (no exec)") != std::string::npos);
+    CHECK(said.find("forked us non-dumpable, out of the container's reach") != std::string::npos);
+    // Not even a handle to look at: /proc/PID/exe is refused outright.
+    const auto line = said.find("target=");
+    REQUIRE(line != std::string::npos);
+    CHECK(said.substr(line, said.find('\n', line) - line) == "target=none direct=EACCES reopen=none");
+  }
+  CHECK(file_bytes(nsrun_copy.path()) == before);
+  check_nothing_left();
+}
+
 TEST_CASE("CVE-2019-5736: rootless, the nsrun tool copies nothing, and its container still cannot write the binary") {
   require_root();  // to become nobody
   nsenter::test::WorldExecutable nsrun_copy(kNsrun);
@@ -1072,8 +1256,8 @@ TEST_CASE("CVE-2019-5736: rootless, the nsrun tool copies nothing, and its conta
   const std::string before = file_bytes(nsrun_copy.path());
   // The default sandbox as nobody: its own user namespace, nobody mapped to
   // root there, the binary's owner (root) mapped nowhere. The attacker is
-  // the container's command; pid 1 is the tool's reaper, running the
-  // binary on disk. It reopens its handle at once (--now): no process of
+  // the container's command; pid 1 is the tool's reaper, a fork of the tool
+  // (no exec), so the binary on disk. It reopens its handle at once (--now): no process of
   // the container outlives the reaper (the pid namespace dies with it), so
   // there is no later moment to wait for.
   const auto run = as_nobody([&](int report) {
@@ -1098,6 +1282,8 @@ TEST_CASE("CVE-2019-5736: rootless, the nsrun tool copies nothing, and its conta
   // Nothing copied, nothing mounted: the init ran from the file itself.
   CHECK(said.find("no re-exec: the runtime says the container cannot write /proc/self/exe") != std::string::npos);
   CHECK(said.find("memfd copy") == std::string::npos);
+  // Not even an exec: the init is a fork of the tool.
+  CHECK(said.find("runs from a fork of the launcher (no exec)") != std::string::npos);
   // The reaper's /proc/1/exe is the very file, and every write is refused.
   const auto line = said.find("target=");
   REQUIRE(line != std::string::npos);

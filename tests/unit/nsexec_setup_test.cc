@@ -123,17 +123,20 @@ TEST_CASE("a profile the init does not know is refused, the value quoted") {
         std::string::npos);
 }
 
-TEST_CASE("an unwritable-binary claim other than 1 is refused, the value quoted") {
-  const auto out = in_child([](int log_fd) {
-    int sp[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) ::_exit(5);
-    ::setenv("_LIBCONTAINER_INITPIPE", std::to_string(sp[0]).c_str(), 1);
-    ::setenv("_LIBCONTAINER_LOGPIPE", std::to_string(log_fd).c_str(), 1);
-    ::setenv("_NSENTER_EXE_UNWRITABLE", "yes", 1);
-    (void)nsenter::RuncCompatNsexec{}.run();
-  });
-  CHECK(exited_with(out.status, 1));
-  CHECK(out.log.find("bad environment variable: _NSENTER_EXE_UNWRITABLE=yes: not 1") != std::string::npos);
+TEST_CASE("an unwritable- or unreachable-binary claim other than 1 is refused, the value quoted") {
+  for (const char* name : {"_NSENTER_EXE_UNWRITABLE", "_NSENTER_EXE_UNREACHABLE"}) {
+    CAPTURE(name);
+    const auto out = in_child([name](int log_fd) {
+      int sp[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) ::_exit(5);
+      ::setenv("_LIBCONTAINER_INITPIPE", std::to_string(sp[0]).c_str(), 1);
+      ::setenv("_LIBCONTAINER_LOGPIPE", std::to_string(log_fd).c_str(), 1);
+      ::setenv(name, "yes", 1);
+      (void)nsenter::RuncCompatNsexec{}.run();
+    });
+    CHECK(exited_with(out.status, 1));
+    CHECK(out.log.find(std::string("bad environment variable: ") + name + "=yes: not 1") != std::string::npos);
+  }
 }
 
 TEST_CASE("the profile the runtime names decides how the message is read") {

@@ -41,6 +41,7 @@
 #include "nsenter/exec_fds.hpp"
 #include "nsenter/log.hpp"
 #include "nsenter/nsexec.hpp"
+#include "init.hpp"
 
 namespace {
 
@@ -184,3 +185,8 @@ static void block_forwarded_signals(int, char**) {
 
 // Not an init (nsrun run as a command): one getenv, nothing else.
 NSENTER_INIT_CONSTRUCTOR_AFTER(nsrun_init, 200, nsenter::RuncCompatNsexec, block_forwarded_signals, exec_command)
+
+// The same init, forked from nsrun's own launch instead of exec'd (run.hpp).
+namespace nsrun {
+NSENTER_INIT_ENTRY(init_in_process, nsenter::RuncCompatNsexec, block_forwarded_signals, exec_command)
+}  // namespace nsrun

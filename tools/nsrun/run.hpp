@@ -24,6 +24,7 @@
 
 #include "nsenter/bootstrap_json.hpp"
 #include "nsenter/launcher.hpp"
+#include "init.hpp"
 #include "options.hpp"
 
 namespace nsrun {
@@ -223,9 +224,13 @@ inline int run(const RunRequest& req) {
   // privileges, a container that cannot write our binary anyway (its own
   // user namespace, our owner unmapped there: the rootless default) needs
   // neither; only the rest get the copy.
+  // And that one forks this process into the init rather than exec'ing the
+  // binary again: nsrun is single-threaded, and the fork runs the same
+  // pipeline the exec would.
   nsenter::LauncherConfig launcher_config;
   launcher_config.prefer_read_only_mount = true;
   launcher_config.skip_protection_when_unwritable = true;
+  launcher_config.in_process_init = init_in_process;
   nsenter::Launcher launcher(launcher_config);
   auto init = launcher.launch(req.config, opt);
   if (!init) {
@@ -234,6 +239,9 @@ inline int run(const RunRequest& req) {
   }
   if (pty) pty->slave.reset();
   for (const auto& r : fatal_records) print_record(r);
+  if (req.log_level >= nsenter::LogLevel::Debug)
+    std::fprintf(stderr, "nsrun: debug: the init (pid %d) runs from %s\n", static_cast<int>(init->pid()),
+                 std::string(nsenter::to_string(init->exec_from())).c_str());
 
   std::optional<RawTerminal> raw;
   if (pty && ::isatty(STDIN_FILENO)) raw.emplace(STDIN_FILENO);
