@@ -258,6 +258,17 @@ struct LauncherConfig {
   // the binary is exec'd as usual): a fork of a threaded process may find
   // any lock held, and the init runs far more than async-signal-safe code.
   void (*in_process_init)(int argc, char** argv) = nullptr;
+  // With in_process_init, as root: the embedder's word that its containers
+  // see this program's filesystem (the init neither pivots nor chroots, as
+  // nsrun's does not). A container that could write the binary through
+  // /proc/PID/exe could then write it by its path too, so a protected exec
+  // buys nothing, and a launch that creates a user namespace and joins
+  // nothing is forked as well, made non-dumpable so that no /proc/PID
+  // handle of ours is within the container's reach. Never set it for
+  // containers with a root filesystem of their own: there the protected
+  // exec is what keeps a `#!/proc/self/exe` command from reaching the
+  // binary on disk (CVE-2019-5736).
+  bool containers_share_our_filesystem = false;
 };
 
 
@@ -686,9 +697,9 @@ class Launcher {
 
   // Whether a start may go without a protected copy of the binary, and
   // how: the container cannot write the binary (the init exec'd from disk,
-  // or forked where in_process_init allows); or, as root, the init is
-  // forked non-dumpable where the container cannot reach it
-  // (unwritable_exe.hpp).
+  // or forked where in_process_init allows); or, as root, for containers
+  // that share our filesystem, the init is forked non-dumpable where the
+  // container cannot reach it (unwritable_exe.hpp).
   enum class Unprotected : std::uint8_t { No, UnwritableExec, UnwritableFork, UnreachableFork };
 
   Unprotected unprotected_start(const wire::Bytes& message, wire::Profile profile) const noexcept {
@@ -701,7 +712,9 @@ class Launcher {
     if (why_container_could_write(*view, st).empty()) return can_fork ? Unprotected::UnwritableFork : Unprotected::UnwritableExec;
     // Root only: a non-dumpable stage 0 of anyone else could not write the
     // maps of its non-dumpable stage 1 (their /proc files are root's).
-    if (can_fork && ::geteuid() == 0 && why_container_could_reach_init(*view).empty()) return Unprotected::UnreachableFork;
+    if (can_fork && config_.containers_share_our_filesystem && ::geteuid() == 0 &&
+        why_container_could_reach_init(*view).empty())
+      return Unprotected::UnreachableFork;
     return Unprotected::No;
   }
 

@@ -20,10 +20,12 @@
 // the binary before any clone, failing the start (Code::NotProtected) if
 // the claim is wrong.
 //
-// Where the binary is writable (root mapped to root, say), a launcher that
-// forks the init from its own process instead of exec'ing it (the Launcher
-// with LauncherConfig::in_process_init, as root) can still leave the
-// container no handle: the fork is made non-dumpable and stays so through
+// Where the binary is writable (root mapped to root, say) but the container
+// shares the launcher's filesystem, so it could write the binary by its
+// path anyway, a launcher that forks the init from its own process instead
+// of exec'ing it (the Launcher with LauncherConfig::in_process_init and
+// containers_share_our_filesystem, as root) still leaves the container no
+// /proc handle of ours: the fork is made non-dumpable and stays so through
 // stage 2 and nsrun's reaper (only joins make a stage dumpable, and this
 // case joins nothing), and its memory belongs to the launcher's user
 // namespace, over which the container has no capability. It says so in

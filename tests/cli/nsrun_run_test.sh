@@ -248,6 +248,11 @@ done
 # --- fds: only stdio and --preserve-fds reach the command ---------------------------
 fds='echo $(ls /proc/self/fd | sort -n)'
 eq "fds the caller leaked stay out" "0 1 2 3" "$(run -- sh -c "$fds" 7</etc/hostname 9</etc/hostname)"
+# Nor do they, or nsrun's own (signalfd, pipes), reach the pid-1 reaper, a
+# fork of nsrun rather than an exec: rootless it stays dumpable, so the
+# command can list its fds.
+eq "the forked reaper holds stdio only" "0 1 2" \
+  "$(as_nobody "$nsrun" --no-tty -- sh -c 'echo $(ls /proc/1/fd | sort -n)' 7</etc/hostname 9</etc/hostname 2>/dev/null </dev/null)"
 eq "--preserve-fds=2 keeps 3 and 4" "0 1 2 3 4 5" \
   "$(run --preserve-fds=2 -- sh -c "$fds" 3</etc/hostname 4</etc/hostname 7</etc/hostname)"
 eq "--preserve-fds: the same files" "/etc/hostname" "$(run --preserve-fds=1 -- readlink /proc/self/fd/3 3</etc/hostname)"

@@ -715,8 +715,12 @@ TEST_CASE("launch: in_process_init is used only where no protection is needed an
   require_root();
   // This program as the init, exec'd (its constructor) or forked.
   Launcher launcher({.init_binary = "", .skip_protection_when_unwritable = true, .in_process_init = test_init_in_process});
-  auto from = [&](const Bootstrap& config) {
-    auto init = launcher.launch(config, nsrun_running({"/bin/true"}, -1));
+  Launcher sharing({.init_binary = "",
+                    .skip_protection_when_unwritable = true,
+                    .in_process_init = test_init_in_process,
+                    .containers_share_our_filesystem = true});
+  auto from = [&](const Bootstrap& config, Launcher* with = nullptr) {
+    auto init = (with ? *with : launcher).launch(config, nsrun_running({"/bin/true"}, -1));
     REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
     const ExecFrom f = init->exec_from();
     auto status = init->wait();
@@ -725,20 +729,23 @@ TEST_CASE("launch: in_process_init is used only where no protection is needed an
     return f;
   };
   CHECK(from(own_userns_root_unmapped()) == ExecFrom::Forked);
-  // Root mapped to root: the container could write this binary, but as
-  // root the fork is made non-dumpable and no process of a user namespace
-  // of the container's own can reach it.
+  // Root mapped to root: the container could write this binary, so the
+  // init runs from the protected copy, unless the embedder says its
+  // containers share our filesystem (then the path is as good a handle as
+  // /proc/PID/exe): forked, non-dumpable, out of reach of a user namespace
+  // of the container's own.
   Bootstrap mapped = own_userns_root_unmapped();
   mapped.uid_map = {{0, 0, 1}};
   mapped.gid_map = {{0, 0, 1}};
-  CHECK(from(mapped) == ExecFrom::Forked);
+  CHECK(from(mapped) == ExecFrom::SealedMemfd);
+  CHECK(from(mapped, &sharing) == ExecFrom::Forked);
   // No user namespace of its own: the container's root is ours, so the
   // init runs from the protected copy.
-  CHECK(from(pid_uts_ipc_mnt()) == ExecFrom::SealedMemfd);
+  CHECK(from(pid_uts_ipc_mnt(), &sharing) == ExecFrom::SealedMemfd);
   // Joining a namespace: the processes already there could reach us.
   Bootstrap joins = own_userns_root_unmapped();
   joins.ns_paths = {{NsKind::uts, "/proc/self/ns/uts"}};
-  CHECK(from(joins) == ExecFrom::SealedMemfd);
+  CHECK(from(joins, &sharing) == ExecFrom::SealedMemfd);
   // A second thread: a fork could find any lock held, so the binary is
   // exec'd (from disk: nothing to protect).
   std::mutex m;

@@ -226,11 +226,16 @@ inline int run(const RunRequest& req) {
   // neither; only the rest get the copy.
   // And that one forks this process into the init rather than exec'ing the
   // binary again: nsrun is single-threaded, and the fork runs the same
-  // pipeline the exec would.
+  // pipeline the exec would. As root too, for a sandbox of its own user
+  // namespace: nsrun's containers see the host's files (no root of their
+  // own), so one that could write our binary through /proc/PID/exe could
+  // write it by its path as well; the fork, non-dumpable, leaves it no
+  // /proc handle of ours either.
   nsenter::LauncherConfig launcher_config;
   launcher_config.prefer_read_only_mount = true;
   launcher_config.skip_protection_when_unwritable = true;
   launcher_config.in_process_init = init_in_process;
+  launcher_config.containers_share_our_filesystem = true;
   nsenter::Launcher launcher(launcher_config);
   auto init = launcher.launch(req.config, opt);
   if (!init) {
