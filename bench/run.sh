@@ -10,7 +10,10 @@
 #  3. //bench:memory_bench: shared memory held per live init, by how the
 #     init protects its binary (CVE-2019-5736);
 #  4. //bench:throughput: starts per second with 1, 2, 8 and 32 concurrent
-#     launchers, runc's nsexec and nsrun started the same way.
+#     launchers, runc's nsexec and nsrun started the same way;
+#  5. //bench:tool_bench: the nsrun tool against util-linux's unshare and
+#     nsenter and a static floor program, whole commands, as root and as
+#     nobody.
 # Prints Markdown tables (copy them into docs/benchmarks.md with the date).
 #
 #   bench/run.sh [ROUNDS [OPS_PER_ROUND [STARTS]]]      (default 15 20000 100)
@@ -20,6 +23,7 @@ cd "$(dirname "$0")/.."
 tools/setup.sh >/dev/null
 bazel build -c opt //bench:all //tools/nsrun >/dev/null 2>&1 || bazel build -c opt //bench:all //tools/nsrun
 work=$(mktemp -d /tmp/nsenter-bench.XXXXXX)
+chmod 755 "$work"  # nobody runs the copies in it (tool_bench)
 trap 'rm -rf "$work"' EXIT
 
 # A large message: every namespace joined, 64 mounts, multi-range maps.
@@ -53,3 +57,8 @@ bazel-bin/bench/memory_bench 7 20 bazel-bin/bench/runc_ref_init bazel-bin/bench/
 
 echo
 bazel-bin/bench/throughput bazel-bin/bench/runc_ref_init bazel-bin/tools/nsrun/nsrun 40
+
+echo
+cp bazel-bin/tools/nsrun/nsrun bazel-bin/bench/floor_sandbox "$work/"
+chmod 755 "$work/nsrun" "$work/floor_sandbox"
+bazel-bin/bench/tool_bench "${3:-100}" "$work/nsrun" "$work/floor_sandbox"
