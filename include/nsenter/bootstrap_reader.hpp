@@ -151,7 +151,7 @@ struct InitPipeReader {
     const char* cloned = std::getenv(Env::cloned_binary);
     if (cloned == nullptr || std::string_view(cloned) != "1") {
       const auto line = detail::detail_text("nsenter: {}={}: {}; fatal errors go to stderr\n", Env::log_pipe, fd,
-                                            flags < 0 ? ::strerrordesc_np(err) : "open read-only");
+                                            flags < 0 ? detail::errno_text(err) : "open read-only");
       (void)detail::write_all_no_sigpipe(STDERR_FILENO, line.data, line.size);
     }
     return -1;

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "nsenter/detail/libc.hpp"
 #include "nsenter/limits.hpp"
 #include "nsenter/version.hpp"
 
@@ -346,7 +347,7 @@ constexpr Error in_stage(Error e, Stage stage) noexcept {
 
 // Renders `<op>: <cause>: <detail> (at byte N): <strerror>` into `buf`
 // (always NUL-terminated) and returns the text. Async-signal-safe: no heap,
-// no locale (strerrordesc_np is not localized).
+// no locale (detail::errno_text is not localized).
 inline std::string_view render_error(const Error& e, char* buf, std::size_t size) noexcept {
   if (size == 0) return {};
   std::size_t used = 0;
@@ -370,7 +371,7 @@ inline std::string_view render_error(const Error& e, char* buf, std::size_t size
     append({tmp, std::min(r.size, sizeof tmp)});
   }
   if (e.sys_errno != 0) {
-    const char* desc = ::strerrordesc_np(e.sys_errno);
+    const char* desc = detail::errno_text(e.sys_errno);
     char tmp[32];
     if (desc == nullptr) {
       auto r = fmt::format_to_n(tmp, sizeof tmp - 1, "errno {}", e.sys_errno);

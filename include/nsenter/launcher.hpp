@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "nsenter/bootstrap.hpp"
+#include "nsenter/detail/libc.hpp"
 #include "nsenter/detail/threads.hpp"
 #include "nsenter/env.hpp"
 #include "nsenter/error.hpp"
@@ -82,7 +83,7 @@ struct ExitStatus {
 };
 
 inline std::string to_string(const ExitStatus& s) {
-  if (s.signaled) return fmt::format("killed by signal {} ({})", s.code, ::sigabbrev_np(s.code) ? ::sigabbrev_np(s.code) : "?");
+  if (s.signaled) return fmt::format("killed by signal {} ({})", s.code, detail::signal_name(s.code) ? detail::signal_name(s.code) : "?");
   return fmt::format("exited with status {}", s.code);
 }
 

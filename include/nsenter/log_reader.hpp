@@ -86,7 +86,7 @@ inline int errno_from_message(std::string_view text) noexcept {
   int best = 0;
   std::size_t best_len = 0;
   for (int e = 1; e < 134; ++e) {
-    const char* desc = ::strerrordesc_np(e);
+    const char* desc = detail::errno_text(e);
     if (desc == nullptr) continue;
     const std::string_view d(desc);
     if (text.size() > d.size() + 2 && text.ends_with(d) && text.substr(text.size() - d.size() - 2, 2) == ": " &&

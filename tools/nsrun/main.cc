@@ -43,7 +43,7 @@ bool slurp(const char* path, std::size_t limit, std::string& out, std::string& e
   const bool use_stdin = std::string_view(path) == "-";
   const int fd = use_stdin ? STDIN_FILENO : ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    err = fmt::format("cannot open {}: {}", path, strerrordesc_np(errno));
+    err = fmt::format("cannot open {}: {}", path, nsenter::detail::errno_text(errno));
     return false;
   }
   char buf[65536];
@@ -53,7 +53,7 @@ bool slurp(const char* path, std::size_t limit, std::string& out, std::string& e
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;
-      err = fmt::format("cannot read {}: {}", path, strerrordesc_np(errno));
+      err = fmt::format("cannot read {}: {}", path, nsenter::detail::errno_text(errno));
       ok = false;
       break;
     }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "nsenter/bootstrap.hpp"
+#include "nsenter/detail/libc.hpp"
 #include "nsenter/detail/decimal.hpp"
 #include "nsenter/log.hpp"
 #include "nsenter/log_reader.hpp"
@@ -197,7 +198,7 @@ inline int signal_number(std::string_view text) {
   if (parse_int(text, n)) return n > 0 && n < NSIG ? n : 0;
   if (text.starts_with("SIG")) text.remove_prefix(3);
   for (int sig = 1; sig < NSIG; ++sig)
-    if (const char* abbrev = ::sigabbrev_np(sig); abbrev != nullptr && text == abbrev) return sig;
+    if (const char* abbrev = nsenter::detail::signal_name(sig); abbrev != nullptr && text == abbrev) return sig;
   return 0;
 }
 

@@ -169,7 +169,7 @@ inline int run(const RunRequest& req) {
   ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
   nsenter::UniqueFd sigfd(::signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sigfd || !nsenter::detail::lift_above_stdio(sigfd)) {
-    std::fprintf(stderr, "nsrun: signalfd: %s\n", ::strerrordesc_np(errno));
+    std::fprintf(stderr, "nsrun: signalfd: %s\n", nsenter::detail::errno_text(errno));
     return kExitFailure;
   }
   // A reader of our output that goes away (nsrun ... | head -1) is EPIPE
@@ -292,7 +292,7 @@ inline int run(const RunRequest& req) {
       if (errno == EINTR) continue;
       // Cannot serve the command any more: end it rather than leave it
       // running unsupervised, then report as usual.
-      std::fprintf(stderr, "nsrun: poll: %s%s", ::strerrordesc_np(errno), raw ? "\r\n" : "\n");
+      std::fprintf(stderr, "nsrun: poll: %s%s", nsenter::detail::errno_text(errno), raw ? "\r\n" : "\n");
       (void)init->signal(SIGKILL);
       break;
     }
