@@ -79,4 +79,14 @@ for who in root nobody; do
 done
 
 step "installed nsrun runs the default job" "$work/prefix/bin/nsrun" -- /bin/true
+# Its man page is installed, and names every option --help lists.
+man_page="$work/prefix/share/man/man1/nsrun.1"
+step "nsrun's man page is installed" test -s "$man_page"
+missing=$("$work/prefix/bin/nsrun" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u |
+  while read -r opt; do sed 's/\\//g' "$man_page" | grep -qF -- "$opt" || echo "$opt"; done)
+if [[ -n $missing ]]; then
+  echo "cmake: FAILED: nsrun.1 does not name: $missing"
+  exit 1
+fi
+echo "cmake:   nsrun.1 names every option of nsrun --help"
 echo "cmake: all consumers passed"
