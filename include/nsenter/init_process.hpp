@@ -1,0 +1,192 @@
+// nsenter: the container's first process as a launcher holds it: stage 2,
+// with a pidfd, the init pipe still open for the embedder's protocol and
+// the log pipe; how it was started (ExecFrom); how it ended (ExitStatus).
+// Made by Launcher::launch (launcher.hpp).
+#pragma once
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "nsenter/detail/libc.hpp"
+#include "nsenter/error.hpp"
+#include "nsenter/fd.hpp"
+#include "nsenter/result.hpp"
+#include "nsenter/start_clock.hpp"
+#include "nsenter/version.hpp"
+
+NSENTER_BEGIN_NAMESPACE
+
+// How a process ended, in the shell's terms.
+struct ExitStatus {
+  bool signaled = false;
+  int code = 0;  // exit code, or the signal number when signaled
+
+  // What a shell would report: the code, or 128 + signal.
+  int shell_code() const noexcept { return signaled ? 128 + code : code; }
+  bool success() const noexcept { return !signaled && code == 0; }
+  bool operator==(const ExitStatus&) const = default;
+};
+
+inline std::string to_string(const ExitStatus& s) {
+  if (s.signaled) return fmt::format("killed by signal {} ({})", s.code, detail::signal_name(s.code) ? detail::signal_name(s.code) : "?");
+  return fmt::format("exited with status {}", s.code);
+}
+
+namespace detail {
+
+// True when `pid` is a child of this process that nobody has reaped yet
+// (running or a zombie): ECHILD otherwise. Looks without reaping.
+inline bool is_unreaped_child(pid_t pid) noexcept {
+  siginfo_t info{};
+  int r;
+  while ((r = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT)) != 0 && errno == EINTR) {
+  }
+  return r == 0;
+}
+
+inline int pidfd_send_signal(int pidfd, int sig) noexcept {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+// Reaps the process behind `pidfd` (blocking). nullopt if it was not ours.
+inline std::optional<ExitStatus> reap_pidfd(int pidfd, int options = 0) noexcept {
+  siginfo_t info{};
+  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED | options) != 0)
+    if (errno != EINTR) return std::nullopt;
+  if (info.si_pid == 0) return std::nullopt;  // WNOHANG and still running
+  if (info.si_code == CLD_EXITED) return ExitStatus{false, info.si_status};
+  return ExitStatus{true, info.si_status};
+}
+
+}  // namespace detail
+
+// What the init binary was exec'd from; Forked: not exec'd at all, a fork
+// of the launching program that called LauncherConfig::in_process_init.
+enum class ExecFrom : std::uint8_t { Path, SealedMemfd, ReadOnlyMount, Forked };
+
+inline std::string_view to_string(ExecFrom from) noexcept {
+  switch (from) {
+    case ExecFrom::Path: return "the binary's path";
+    case ExecFrom::SealedMemfd: return "a sealed memfd copy";
+    case ExecFrom::ReadOnlyMount: return "a read-only mount";
+    case ExecFrom::Forked: return "a fork of the launcher (no exec)";
+  }
+  return "?";
+}
+
+// The container's first process (stage 2), owned: unless released or
+// waited for, the destructor kills and reaps it, so a launch can never
+// leave a stray process behind.
+class InitProcess {
+ public:
+  InitProcess() = default;
+  InitProcess(InitProcess&&) noexcept = default;
+  InitProcess& operator=(InitProcess&& other) noexcept {
+    if (this != &other) {
+      terminate();
+      pid_ = other.pid_;
+      stage1_pid_ = other.stage1_pid_;
+      pidfd_ = std::move(other.pidfd_);
+      init_pipe_ = std::move(other.init_pipe_);
+      log_pipe_ = std::move(other.log_pipe_);
+      exec_from_ = other.exec_from_;
+      cgroup_by_clone3_ = other.cgroup_by_clone3_;
+      start_breakdown_ = other.start_breakdown_;
+    }
+    return *this;
+  }
+  ~InitProcess() { terminate(); }
+
+  pid_t pid() const noexcept { return pid_; }       // in the launcher's pid namespace
+  pid_t stage1_pid() const noexcept { return stage1_pid_; }  // already reaped
+  int pidfd() const noexcept { return pidfd_.get(); }
+  // Still open, blocking, close-on-exec: for the embedder's own protocol.
+  int init_pipe() const noexcept { return init_pipe_.get(); }
+  // Non-blocking read end; stage 2 may still log (its exec failing, say).
+  // Drain it with LogPipeReader; EOF means stage 2 closed or exec'd.
+  int log_pipe() const noexcept { return log_pipe_.get(); }
+  bool from_sealed_memfd() const noexcept { return exec_from_ == ExecFrom::SealedMemfd; }
+  bool from_read_only_mount() const noexcept { return exec_from_ == ExecFrom::ReadOnlyMount; }
+  ExecFrom exec_from() const noexcept { return exec_from_; }
+  // Where the start's time went, as the init's stage 0 reported it at log
+  // level debug (nullopt below debug, or from an init that does not say).
+  const std::optional<StartBreakdown>& start_breakdown() const noexcept { return start_breakdown_; }
+  void set_start_breakdown(std::optional<StartBreakdown> b) noexcept { start_breakdown_ = b; }
+  // True when clone3 placed the init in the cgroup at birth; false when it
+  // was moved there by writing cgroup.procs before the bootstrap was sent.
+  bool cgroup_by_clone3() const noexcept { return cgroup_by_clone3_; }
+
+  // Waits for the init to exit and reaps it.
+  Result<ExitStatus> wait() noexcept {
+    if (!pidfd_) return in_stage(make_error(Op::WaitProcess, Code::NoProcess), Stage::Launcher);
+    auto status = detail::reap_pidfd(pidfd_.get());
+    if (!status) return in_stage(make_sys_error(Op::WaitProcess, errno, "waitid"), Stage::Launcher);
+    pidfd_.reset();
+    return *status;
+  }
+
+  // The same, giving up after `timeout`: Code::TimedOut, and the process
+  // is still running and still owned.
+  Result<ExitStatus> wait(std::chrono::milliseconds timeout) noexcept {
+    if (!pidfd_) return in_stage(make_error(Op::WaitProcess, Code::NoProcess), Stage::Launcher);
+    pollfd p{pidfd_.get(), POLLIN, 0};
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+      const int r = ::poll(&p, 1, static_cast<int>(std::clamp<long long>(left.count(), 0, INT32_MAX)));
+      if (r > 0) return wait();
+      if (r == 0)
+        return in_stage(make_error(Op::WaitProcess, Code::TimedOut, kNoOffset, fmt::format("after {} ms", timeout.count())),
+                        Stage::Launcher);
+      if (errno != EINTR) return in_stage(make_sys_error(Op::WaitProcess, errno, "poll pidfd"), Stage::Launcher);
+    }
+  }
+
+  // Sends `sig` through the pidfd: never hits a recycled pid.
+  Result<void> signal(int sig) const noexcept {
+    if (detail::pidfd_send_signal(pidfd_.get(), sig) != 0)
+      return in_stage(make_sys_error(Op::SignalInit, errno, detail::detail_text("signal {}", sig)), Stage::Launcher);
+    return {};
+  }
+
+  // Gives up ownership: the caller reaps the pid itself.
+  pid_t release() noexcept {
+    pidfd_.reset();
+    return pid_;
+  }
+
+  InitProcess(pid_t pid, pid_t stage1, UniqueFd pidfd, UniqueFd init_pipe, UniqueFd log_pipe, ExecFrom from,
+              bool clone3) noexcept
+      : pid_(pid), stage1_pid_(stage1), pidfd_(std::move(pidfd)), init_pipe_(std::move(init_pipe)),
+        log_pipe_(std::move(log_pipe)), exec_from_(from), cgroup_by_clone3_(clone3) {}
+
+ private:
+  void terminate() noexcept {
+    if (!pidfd_) return;
+    detail::pidfd_send_signal(pidfd_.get(), SIGKILL);
+    detail::reap_pidfd(pidfd_.get());
+    pidfd_.reset();
+  }
+
+  pid_t pid_ = -1;
+  pid_t stage1_pid_ = -1;
+  UniqueFd pidfd_;
+  UniqueFd init_pipe_;
+  UniqueFd log_pipe_;
+  ExecFrom exec_from_ = ExecFrom::Path;
+  bool cgroup_by_clone3_ = false;
+  std::optional<StartBreakdown> start_breakdown_;
+};
+
+NSENTER_END_NAMESPACE
