@@ -1,0 +1,108 @@
+// Process helpers the integration tests share: namespace links, this
+// process's children (to find and end whatever a test left behind), and
+// copies of binaries an unprivileged user can run.
+#pragma once
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace nsenter::test {
+
+inline std::string ns_link(const std::string& proc, const char* kind) {
+  char buf[128] = {};
+  const ssize_t n = ::readlink((proc + "/ns/" + kind).c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("?");
+}
+
+// This process's live (non-zombie) children, from /proc.
+inline std::vector<pid_t> live_children() {
+  std::vector<pid_t> out;
+  const pid_t self = ::getpid();
+  if (DIR* d = ::opendir("/proc")) {
+    while (dirent* e = ::readdir(d)) {
+      const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+      if (pid <= 0) continue;
+      std::ifstream stat("/proc/" + std::string(e->d_name) + "/stat");
+      std::string line;
+      std::getline(stat, line);
+      const auto close = line.rfind(')');
+      if (close == std::string::npos || close + 2 >= line.size()) continue;
+      std::istringstream rest(line.substr(close + 2));
+      char state = 0;
+      pid_t ppid = 0;
+      rest >> state >> ppid;
+      if (ppid == self && state != 'Z') out.push_back(pid);
+    }
+    ::closedir(d);
+  }
+  return out;
+}
+
+inline bool contains(const std::vector<pid_t>& v, pid_t pid) {
+  return std::find(v.begin(), v.end(), pid) != v.end();
+}
+
+// Kills and reaps every child of this process except `keep` (children the
+// test made on purpose, such as processes whose namespaces are joined).
+// Returns how many had to be killed.
+inline int kill_and_reap_children(const std::vector<pid_t>& keep = {}) {
+  int killed = 0;
+  for (pid_t pid : live_children())
+    if (!contains(keep, pid)) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      ++killed;
+    }
+  return killed;
+}
+
+// A copy of a binary in a private 0755 directory, so an unprivileged user
+// can execute it (Bazel's runfiles live under root's home). Removed on
+// destruction.
+class WorldExecutable {
+ public:
+  explicit WorldExecutable(const std::string& source) {
+    char dir[] = "/tmp/nsenter-it.XXXXXX";
+    if (::mkdtemp(dir) == nullptr) throw std::runtime_error("mkdtemp");
+    dir_ = dir;
+    ::chmod(dir_.c_str(), 0755);
+    path_ = dir_ + "/nsrun";
+    std::ifstream in(source, std::ios::binary);
+    std::ofstream out(path_, std::ios::binary);
+    out << in.rdbuf();
+    out.close();
+    ::chmod(path_.c_str(), 0755);
+  }
+  ~WorldExecutable() {
+    for (const auto& f : extra_) ::unlink(f.c_str());
+    ::unlink(path_.c_str());
+    ::rmdir(dir_.c_str());
+  }
+  const std::string& path() const { return path_; }
+
+  // Writes an executable script beside the binary.
+  std::string add_script(const std::string& name, const std::string& text) {
+    const std::string p = dir_ + "/" + name;
+    std::ofstream(p) << text;
+    ::chmod(p.c_str(), 0755);
+    extra_.push_back(p);
+    return p;
+  }
+
+ private:
+  std::string dir_, path_;
+  std::vector<std::string> extra_;
+};
+
+}  // namespace nsenter::test
