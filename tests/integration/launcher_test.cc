@@ -557,7 +557,7 @@ TEST_CASE("launch: with our stdin closed, the init's stdin is closed too, not on
   REQUIRE(saved >= 0);
   ::close(0);
   std::string text;
-  bool launched = false;
+  bool launched = false, exited = false;
   {
     // A fresh Launcher: its sealed memfd, too, is made with fd 0 free.
     Launcher launcher({.init_binary = kNsrun});
@@ -567,12 +567,13 @@ TEST_CASE("launch: with our stdin closed, the init's stdin is closed too, not on
     launched = static_cast<bool>(init);
     if (init) {
       text = out.text();
-      init->wait();
+      exited = init->wait().has_value();
     }
   }
   ::dup2(saved, 0);
   ::close(saved);
   REQUIRE(launched);
+  CHECK(exited);
   CHECK(text == "closed\n");
   check_nothing_left();
 }
