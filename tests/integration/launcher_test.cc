@@ -1300,3 +1300,75 @@ TEST_CASE("CVE-2019-5736: rootless, the nsrun tool copies nothing, and its conta
   CHECK(file_bytes(nsrun_copy.path()) == before);
   check_nothing_left();
 }
+
+TEST_CASE("CVE-2019-5736: rootless, nsrun -t joins a rootless container copying nothing, and the container still cannot write the binary") {
+  require_root();  // to become nobody
+  nsenter::test::WorldExecutable nsrun_copy(kNsrun);
+  nsenter::test::WorldExecutable attacker_copy(kAttacker);
+  const std::string before = file_bytes(nsrun_copy.path());
+  // nobody's container: its own user namespace (root there is nobody
+  // outside; the binary's owner, root, is mapped nowhere), pid, mnt (with
+  // its own /proc), uts and ipc. nsrun -t joins all five. Inside, a process runs the binary
+  // from disk (what a #!/proc/self/exe command of a forked stage 2 would
+  // start) and the attacker goes for it.
+  const std::string attack = fmt::format(
+      // The victim reads a pipe nobody writes; the sleep behind it is left
+      // to die with the container's pid namespace.
+      "sleep 100 2>/dev/null | {0} encode >/dev/null 2>&1 & victim=$!; {1} $victim {0} --now; kill $victim",
+      nsrun_copy.path(),
+      attacker_copy.path());
+  const auto run = as_nobody([&](int report) {
+    int ready[2];
+    if (::pipe(ready) != 0) return 20;
+    const pid_t holder = ::fork();
+    if (holder < 0) return 21;
+    if (holder == 0) {
+      ::close(ready[0]);
+      if (::dup2(ready[1], 1) < 0) ::_exit(22);
+      ::execlp("unshare", "unshare", "-Urpmui", "--fork", "--mount-proc", "sh", "-c", "echo $$; exec sleep 1000",
+               static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(ready[1]);
+    // The shell's pid in our namespace: the unshare's only child.
+    char line[32] = {};
+    if (::read(ready[0], line, sizeof line - 1) <= 0) return 23;
+    ::close(ready[0]);
+    pid_t target = -1;
+    for (int i = 0; i < 1000 && target < 0; ++i) {
+      std::ifstream children("/proc/" + std::to_string(holder) + "/task/" + std::to_string(holder) + "/children");
+      if (!(children >> target)) ::usleep(2000);
+    }
+    if (target < 0) return 24;
+    const pid_t tool = ::fork();
+    if (tool < 0) return 25;
+    if (tool == 0) {
+      const int null = ::open("/dev/null", O_RDONLY);
+      if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(report, 1) < 0 || ::dup2(report, 2) < 0) ::_exit(26);
+      const std::string pid = std::to_string(target);
+      ::execl(nsrun_copy.path().c_str(), "nsrun", "--no-tty", "--log-level=debug", "-t", pid.c_str(), "--", "/bin/sh",
+              "-c", attack.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(report);
+    int status = 0;
+    ::waitpid(tool, &status, 0);
+    ::kill(target, SIGKILL);
+    ::waitpid(holder, nullptr, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  });
+  const int code = run.first;
+  const std::string& said = run.second;
+  INFO(said);
+  CHECK(code == 0);
+  // No copy, no mount, not even an exec of the init: its container cannot
+  // write the binary (unwritable_exe.hpp, for joins).
+  CHECK(said.find("no re-exec: the runtime says the container cannot write /proc/self/exe") != std::string::npos);
+  CHECK(said.find("runs from a fork of the launcher (no exec)") != std::string::npos);
+  CHECK(said.find("memfd copy") == std::string::npos);
+  const auto line = said.find("target=");
+  REQUIRE(line != std::string::npos);
+  CHECK(said.substr(line, said.find('\n', line) - line) == "target=copy direct=EACCES reopen=EACCES");
+  CHECK(file_bytes(nsrun_copy.path()) == before);
+  check_nothing_left();
+}
