@@ -211,7 +211,9 @@ class Launcher {
   unsigned sealed_copies() const noexcept { return sealed_copies_.load(); }
   unsigned launches() const noexcept { return launches_.load(); }
 
-  // Starts an init for `config`. Thread-safe.
+  // Starts an init for `config`. Thread-safe. In phases: the message, the
+  // pipes, how to start the init (exec'd from which file, or forked), its
+  // argv, environment and fds, the spawn, then the protocol (Session).
   Result<InitProcess> launch(const Bootstrap& config, const LaunchOptions& opt = {}) {
     using Clock = std::chrono::steady_clock;
     const auto deadline = Clock::now() + opt.timeout;
@@ -221,110 +223,37 @@ class Launcher {
     if (!message) return fail(message.error());
     if (opt.parent_death_signal < 0 || opt.parent_death_signal > 64)
       return fail(make_sys_error(Op::SpawnInit, EINVAL, fmt::format("parent_death_signal {}", opt.parent_death_signal)));
-
-    int sp[2], lp[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
-      return fail(make_sys_error(Op::Socketpair, errno, "init pipe"));  // runc's init pipe is a socketpair
-    UniqueFd init_pipe(sp[0]), child_init_pipe(sp[1]);
-    if (::pipe2(lp, O_CLOEXEC | O_NONBLOCK) != 0) return fail(make_sys_error(Op::Pipe, errno, "log pipe"));
-    UniqueFd log_pipe(lp[0]), child_log_pipe(lp[1]);
-    // The init's end blocks as any fd does; only ours is non-blocking.
-    ::fcntl(child_log_pipe.get(), F_SETFL, 0);
-
-    UniqueFd cgroup_dir;
-    if (!opt.cgroup.empty()) {
-      cgroup_dir.reset(::open(opt.cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!cgroup_dir) return fail(make_sys_error(Op::PlaceInCgroup, errno, opt.cgroup));
-    }
-    for (UniqueFd* fd : {&init_pipe, &child_init_pipe, &log_pipe, &child_log_pipe, &cgroup_dir})
-      if (auto r = detail::lift_above_stdio(*fd); !r) return r.error();
-
-    int exec_fd = -1;
-    ExecFrom exec_from = ExecFrom::Path;
-    const Unprotected unprotected = unprotected_start(*message, opt.profile);
-    const bool unwritable = unprotected == Unprotected::UnwritableExec || unprotected == Unprotected::UnwritableFork;
-    const bool forked = unprotected == Unprotected::UnwritableFork || unprotected == Unprotected::UnreachableFork;
-    if (forked) {
-      exec_from = ExecFrom::Forked;
-    } else if (config_.exec_from_sealed_memfd && !unwritable) {
-      auto view = protected_binary();
-      if (!view) return fail(view.error());
-      exec_fd = view->first;
-      exec_from = view->second;
-    }
-    const std::string path = config_.init_binary.empty() ? "/proc/self/exe" : config_.init_binary;
-
-    // argv and environment, built here: the child may not allocate.
-    std::vector<std::string> argv = opt.argv.empty() ? std::vector<std::string>{"nsenter-init"} : opt.argv;
-    std::vector<std::string> env;
-    auto keep = [](std::string_view var) {
-      return !var.starts_with("_LIBCONTAINER_") && !var.starts_with("_NSENTER_");
-    };
-    if (opt.env) {
-      for (const auto& v : *opt.env)
-        if (keep(v)) env.push_back(v);
-    } else {
-      for (char** e = environ; e != nullptr && *e != nullptr; ++e)
-        if (keep(*e)) env.emplace_back(*e);
-    }
-    const int preserved = static_cast<int>(opt.preserve_fds.size());
-    env.push_back(fmt::format("{}={}", RuncEnv::init_pipe, kInitPipeFd + preserved));
-    env.push_back(fmt::format("{}={}", RuncEnv::log_pipe, kLogPipeFd + preserved));
-    env.push_back(fmt::format("{}={}", RuncEnv::log_level, static_cast<int>(opt.log_level)));
-    if (!opt.state_dir.empty()) env.push_back(fmt::format("{}={}", RuncEnv::state_dir, opt.state_dir));
-    // An init that protects itself trusts a read-only exe only when told it
-    // is its protected copy (as after its own re-exec).
-    if (exec_from == ExecFrom::ReadOnlyMount) env.push_back(fmt::format("{}=1", RuncEnv::cloned_binary));
-    if (opt.parent_death_signal != 0)
-      env.push_back(fmt::format("{}={}:{}", RuncEnv::parent_death, opt.parent_death_signal, ::getpid()));
-    if (opt.profile != wire::Profile::Runc11) env.push_back(fmt::format("{}={}", RuncEnv::profile, wire::profile_name(opt.profile)));
-    if (unwritable) env.push_back(fmt::format("{}=1", RuncEnv::exe_unwritable));
-    if (unprotected == Unprotected::UnreachableFork) env.push_back(fmt::format("{}=1", RuncEnv::exe_unreachable));
-    // At debug the init breaks its start down, from this moment on.
-    if (opt.log_level >= LogLevel::Debug) env.push_back(fmt::format("{}={}", RuncEnv::spawned_ns, monotonic_ns()));
-    std::vector<int> fds{detail::open_or_closed(opt.stdio[0]), detail::open_or_closed(opt.stdio[1]),
-                         detail::open_or_closed(opt.stdio[2])};
-    for (int fd : opt.preserve_fds) fds.push_back(detail::open_or_closed(fd));
-    fds.push_back(child_init_pipe.get());
-    const int log_index = static_cast<int>(fds.size());
-    fds.push_back(child_log_pipe.get());
-    fds.insert(fds.end(), opt.extra_fds.begin(), opt.extra_fds.end());
-    if (config.mount_sources) {
-      // Stage 1 receives each source's fd onto a free number past ours.
-      std::string list = "[";
-      int next = static_cast<int>(fds.size());
-      for (const auto& source : *config.mount_sources)
-        list += fmt::format("{}{}", list.size() > 1 ? "," : "", source.empty() ? -1 : next++);
-      env.push_back(fmt::format("{}={}]", RuncEnv::mount_fds, list));
-    }
-    std::vector<char*> argv_ptrs, env_ptrs;
-    for (auto& a : argv) argv_ptrs.push_back(a.data());
-    argv_ptrs.push_back(nullptr);
-    for (auto& e : env) env_ptrs.push_back(e.data());
-    env_ptrs.push_back(nullptr);
+    auto pipes = make_pipes(opt);
+    if (!pipes) return fail(pipes.error());
+    auto how = how_to_start(*message, opt.profile);
+    if (!how) return fail(how.error());
+    InitArgs args = init_args(config, opt, *pipes, *how);
 
     SpawnRequest req;
+    const std::string path = config_.init_binary.empty() ? "/proc/self/exe" : config_.init_binary;
     req.path = path.c_str();
-    req.exec_fd = exec_fd;
-    req.argv = argv_ptrs.data();
-    req.envp = env_ptrs.data();
-    req.fds = fds;
-    req.cgroup_fd = cgroup_dir.get();
-    if (forked) {
+    req.exec_fd = how->exec_fd;
+    req.argv = args.argv_ptrs.data();
+    req.envp = args.env_ptrs.data();
+    req.fds = args.fds;
+    req.cgroup_fd = pipes->cgroup_dir.get();
+    if (how->forked) {
       req.entry = config_.in_process_init;
-      req.report_index = log_index;
-      req.non_dumpable = unprotected == Unprotected::UnreachableFork;
+      req.report_index = args.log_index;
+      req.non_dumpable = how->unprotected == Unprotected::UnreachableFork;
     }
     auto spawned = spawn(req);
     if (!spawned) return fail(spawned.error());
     launches_.fetch_add(1);
-    child_init_pipe.reset();
-    child_log_pipe.reset();
+    pipes->child_init_pipe.reset();
+    pipes->child_log_pipe.reset();
+    UniqueFd& init_pipe = pipes->init_pipe;
+    UniqueFd& log_pipe = pipes->log_pipe;
 
     detail::LaunchCleanup started;
     started.stage0 = spawned->pid;
     started.stage0_pidfd = std::move(spawned->pidfd);
-    if (cgroup_dir && !spawned->in_cgroup) {
+    if (pipes->cgroup_dir && !spawned->in_cgroup) {
       // Stage 0 is blocked on the message it has not been sent yet, so
       // every later stage inherits the cgroup, as with clone3.
       if (auto r = write_cgroup_procs(opt.cgroup, spawned->pid); !r) return fail(r.error());
@@ -347,12 +276,131 @@ class Launcher {
     started.armed = false;
     detail::reap_pidfd(started.stage0_pidfd.get());
     InitProcess init(s.stage2, s.stage1, std::move(started.stage2_pidfd), std::move(init_pipe), std::move(log_pipe),
-                     exec_from, spawned->in_cgroup);
+                     how->exec_from, spawned->in_cgroup);
     init.set_start_breakdown(s.breakdown);
     return init;
   }
 
  private:
+  // The init pipe (a socketpair, as runc's), the log pipe and the cgroup
+  // directory, with the launcher's ends above fd 2.
+  struct LaunchPipes {
+    UniqueFd init_pipe, child_init_pipe, log_pipe, child_log_pipe, cgroup_dir;
+  };
+
+  static Result<LaunchPipes> make_pipes(const LaunchOptions& opt) {
+    LaunchPipes p;
+    int sp[2], lp[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
+      return make_sys_error(Op::Socketpair, errno, "init pipe");
+    p.init_pipe.reset(sp[0]);
+    p.child_init_pipe.reset(sp[1]);
+    if (::pipe2(lp, O_CLOEXEC | O_NONBLOCK) != 0) return make_sys_error(Op::Pipe, errno, "log pipe");
+    p.log_pipe.reset(lp[0]);
+    p.child_log_pipe.reset(lp[1]);
+    // The init's end blocks as any fd does; only ours is non-blocking.
+    ::fcntl(p.child_log_pipe.get(), F_SETFL, 0);
+    if (!opt.cgroup.empty()) {
+      p.cgroup_dir.reset(::open(opt.cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!p.cgroup_dir) return make_sys_error(Op::PlaceInCgroup, errno, opt.cgroup);
+    }
+    for (UniqueFd* fd : {&p.init_pipe, &p.child_init_pipe, &p.log_pipe, &p.child_log_pipe, &p.cgroup_dir})
+      if (auto r = detail::lift_above_stdio(*fd); !r) return r.error();
+    return p;
+  }
+
+  // Whether a start may go without a protected copy of the binary, and
+  // how: the container cannot write the binary (the init exec'd from disk,
+  // or forked where in_process_init allows); or, as root, for containers
+  // that share our filesystem, the init is forked non-dumpable where the
+  // container cannot reach it (unwritable_exe.hpp).
+  enum class Unprotected : std::uint8_t { No, UnwritableExec, UnwritableFork, UnreachableFork };
+
+  struct HowToStart {
+    Unprotected unprotected = Unprotected::No;
+    bool unwritable = false;  // the init is told so (exe_unwritable)
+    bool forked = false;      // SpawnRequest::entry instead of an exec
+    int exec_fd = -1;         // the protected view to exec, if any
+    ExecFrom exec_from = ExecFrom::Path;
+  };
+
+  Result<HowToStart> how_to_start(const wire::Bytes& message, wire::Profile profile) {
+    HowToStart how;
+    how.unprotected = unprotected_start(message, profile);
+    how.unwritable = how.unprotected == Unprotected::UnwritableExec || how.unprotected == Unprotected::UnwritableFork;
+    how.forked = how.unprotected == Unprotected::UnwritableFork || how.unprotected == Unprotected::UnreachableFork;
+    if (how.forked) {
+      how.exec_from = ExecFrom::Forked;
+    } else if (config_.exec_from_sealed_memfd && !how.unwritable) {
+      auto view = protected_binary();
+      if (!view) return view.error();
+      how.exec_fd = view->first;
+      how.exec_from = view->second;
+    }
+    return how;
+  }
+
+  // The init's argv, environment and fds, built before the spawn: its child
+  // may not allocate.
+  struct InitArgs {
+    std::vector<std::string> argv, env;
+    std::vector<int> fds;  // fds[i] becomes fd i
+    int log_index = -1;    // where the log pipe is in fds
+    std::vector<char*> argv_ptrs, env_ptrs;
+  };
+
+  static InitArgs init_args(const Bootstrap& config, const LaunchOptions& opt, const LaunchPipes& pipes,
+                            const HowToStart& how) {
+    InitArgs a;
+    a.argv = opt.argv.empty() ? std::vector<std::string>{"nsenter-init"} : opt.argv;
+    auto keep = [](std::string_view var) {
+      return !var.starts_with("_LIBCONTAINER_") && !var.starts_with("_NSENTER_");
+    };
+    if (opt.env) {
+      for (const auto& v : *opt.env)
+        if (keep(v)) a.env.push_back(v);
+    } else {
+      for (char** e = environ; e != nullptr && *e != nullptr; ++e)
+        if (keep(*e)) a.env.emplace_back(*e);
+    }
+    auto& env = a.env;
+    const int preserved = static_cast<int>(opt.preserve_fds.size());
+    env.push_back(fmt::format("{}={}", RuncEnv::init_pipe, kInitPipeFd + preserved));
+    env.push_back(fmt::format("{}={}", RuncEnv::log_pipe, kLogPipeFd + preserved));
+    env.push_back(fmt::format("{}={}", RuncEnv::log_level, static_cast<int>(opt.log_level)));
+    if (!opt.state_dir.empty()) env.push_back(fmt::format("{}={}", RuncEnv::state_dir, opt.state_dir));
+    // An init that protects itself trusts a read-only exe only when told it
+    // is its protected copy (as after its own re-exec).
+    if (how.exec_from == ExecFrom::ReadOnlyMount) env.push_back(fmt::format("{}=1", RuncEnv::cloned_binary));
+    if (opt.parent_death_signal != 0)
+      env.push_back(fmt::format("{}={}:{}", RuncEnv::parent_death, opt.parent_death_signal, ::getpid()));
+    if (opt.profile != wire::Profile::Runc11) env.push_back(fmt::format("{}={}", RuncEnv::profile, wire::profile_name(opt.profile)));
+    if (how.unwritable) env.push_back(fmt::format("{}=1", RuncEnv::exe_unwritable));
+    if (how.unprotected == Unprotected::UnreachableFork) env.push_back(fmt::format("{}=1", RuncEnv::exe_unreachable));
+    // At debug the init breaks its start down, from this moment on.
+    if (opt.log_level >= LogLevel::Debug) env.push_back(fmt::format("{}={}", RuncEnv::spawned_ns, monotonic_ns()));
+    a.fds = {detail::open_or_closed(opt.stdio[0]), detail::open_or_closed(opt.stdio[1]),
+             detail::open_or_closed(opt.stdio[2])};
+    for (int fd : opt.preserve_fds) a.fds.push_back(detail::open_or_closed(fd));
+    a.fds.push_back(pipes.child_init_pipe.get());
+    a.log_index = static_cast<int>(a.fds.size());
+    a.fds.push_back(pipes.child_log_pipe.get());
+    a.fds.insert(a.fds.end(), opt.extra_fds.begin(), opt.extra_fds.end());
+    if (config.mount_sources) {
+      // Stage 1 receives each source's fd onto a free number past ours.
+      std::string list = "[";
+      int next = static_cast<int>(a.fds.size());
+      for (const auto& source : *config.mount_sources)
+        list += fmt::format("{}{}", list.size() > 1 ? "," : "", source.empty() ? -1 : next++);
+      env.push_back(fmt::format("{}={}]", RuncEnv::mount_fds, list));
+    }
+    for (auto& arg : a.argv) a.argv_ptrs.push_back(arg.data());
+    a.argv_ptrs.push_back(nullptr);
+    for (auto& e : a.env) a.env_ptrs.push_back(e.data());
+    a.env_ptrs.push_back(nullptr);
+    return a;
+  }
+
   // The protocol after the spawn, as a small poll loop: every fd is
   // non-blocking, so no single read or write can outlast the deadline.
   struct Session {
@@ -534,13 +582,6 @@ class Launcher {
       return in_stage(make_sys_error(Op::PlaceInCgroup, errno, procs), Stage::Launcher);
     return {};
   }
-
-  // Whether a start may go without a protected copy of the binary, and
-  // how: the container cannot write the binary (the init exec'd from disk,
-  // or forked where in_process_init allows); or, as root, for containers
-  // that share our filesystem, the init is forked non-dumpable where the
-  // container cannot reach it (unwritable_exe.hpp).
-  enum class Unprotected : std::uint8_t { No, UnwritableExec, UnwritableFork, UnreachableFork };
 
   Unprotected unprotected_start(const wire::Bytes& message, wire::Profile profile) const noexcept {
     if (!config_.skip_protection_when_unwritable) return Unprotected::No;
