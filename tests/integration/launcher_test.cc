@@ -1314,7 +1314,11 @@ TEST_CASE("CVE-2019-5736: rootless, nsrun -t joins a rootless container copying 
   const std::string attack = fmt::format(
       // The victim reads a pipe nobody writes; the sleep behind it is left
       // to die with the container's pid namespace.
-      "sleep 100 2>/dev/null | {0} encode >/dev/null 2>&1 & victim=$!; {1} $victim {0} --now; kill $victim",
+      // It is attacked once it runs the binary, not while it is still the
+      // forked shell.
+      "sleep 100 2>/dev/null | {0} encode >/dev/null 2>&1 & victim=$!; "
+      "n=0; while [ \"$(readlink /proc/$victim/exe)\" != {0} ] && [ $n -lt 1000 ]; do sleep 0.01; n=$((n+1)); done; "
+      "{1} $victim {0} --now; kill $victim",
       nsrun_copy.path(),
       attacker_copy.path());
   const auto run = as_nobody([&](int report) {
