@@ -224,22 +224,40 @@ inline std::optional<NsKind> kind_from_option(std::string_view name) {
 
 }  // namespace detail
 
-// Parses argv[first..argc). Stops at "--" or the first non-option word.
-inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& host) {
-  ParseResult out;
+namespace detail {
+
+// What the options said, before they are checked against each other and
+// the host.
+struct RunFlags {
   RunRequest req;
   NsSet create;
   std::vector<nsenter::NsPath> joins;
   std::optional<pid_t> target;
-  NsSet target_kinds;  // kind flags given together with -t
   bool map_root = false;
   std::optional<std::uint32_t> map_user, map_group;
   std::vector<nsenter::IdMapEntry> uid_ranges, gid_ranges;
   bool mount_proc = false;
-  auto usage = [&](std::string msg) {
-    out.error = std::move(msg);
-    return out;
-  };
+  bool help = false, version = false;
+
+  bool maps_given() const {
+    return map_root || map_user || map_group || !uid_ranges.empty() || !gid_ranges.empty();
+  }
+};
+
+// Pass 1: the options, one by one (getopt_long). Returns a usage error, or
+// "" (then f.help or f.version may end the parse).
+inline std::string read_run_flags(int argc, char** argv, int first, RunFlags& f) {
+  RunRequest& req = f.req;
+  NsSet& create = f.create;
+  auto& joins = f.joins;
+  auto& target = f.target;
+  auto& map_root = f.map_root;
+  auto& map_user = f.map_user;
+  auto& map_group = f.map_group;
+  auto& uid_ranges = f.uid_ranges;
+  auto& gid_ranges = f.gid_ranges;
+  auto& mount_proc = f.mount_proc;
+  auto usage = [](std::string msg) { return msg; };
 
   enum : int {
     kMapUser = 1000, kMapGroup, kMapUsers, kMapGroups, kMountProc, kMonotonic, kBoottime,
@@ -359,8 +377,8 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
         if (!detail::parse_int(arg, req.preserve_fds) || req.preserve_fds < 0 || req.preserve_fds > 1000)
           return usage("--preserve-fds takes a count of fds (0..1000), got '" + std::string(arg) + "'");
         break;
-      case 'h': out.help = true; return out;
-      case 'V': out.version = true; return out;
+      case 'h': f.help = true; return {};
+      case 'V': f.version = true; return {};
       default:
         if (optopt == 't') return usage("-t/--target needs a pid");
         if (optopt != 0 && optopt < 256) return usage(std::string("unknown option '-") + static_cast<char>(optopt) + "'");
@@ -368,9 +386,21 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
     }
   }
   for (int i = optind; i < n; ++i) req.command.emplace_back(args[static_cast<std::size_t>(i)]);
+  return {};
+}
 
-  // --- namespaces ------------------------------------------------------------
-  const bool maps_given = map_root || map_user || map_group || !uid_ranges.empty() || !gid_ranges.empty();
+// Pass 2: which namespaces to create and which to join (-t resolved
+// against the host), the default sandbox when nothing was asked.
+inline std::string resolve_namespaces(RunFlags& f, const Host& host) {
+  RunRequest& req = f.req;
+  NsSet& create = f.create;
+  auto& joins = f.joins;
+  auto& target = f.target;
+  auto& map_root = f.map_root;
+  auto& mount_proc = f.mount_proc;
+  NsSet target_kinds;  // kind flags given together with -t
+  auto usage = [](std::string msg) { return msg; };
+  const bool maps_given = f.maps_given();
   if (maps_given) create.insert(NsKind::user);
   if (target) {
     // With -t, kind flags say which of the target's namespaces to join.
@@ -419,7 +449,19 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
   req.config.ns_paths = joins;
   if (!create.empty()) req.config.clone_flags = create;
 
-  // --- id maps ---------------------------------------------------------------
+  return {};
+}
+
+// Pass 3: the id maps of a new user namespace, and who writes them.
+inline std::string build_id_maps(RunFlags& f, const Host& host) {
+  RunRequest& req = f.req;
+  const NsSet& create = f.create;
+  const auto& map_root = f.map_root;
+  const auto& map_user = f.map_user;
+  const auto& map_group = f.map_group;
+  const auto& uid_ranges = f.uid_ranges;
+  const auto& gid_ranges = f.gid_ranges;
+  auto usage = [](std::string msg) { return msg; };
   if (create.contains(NsKind::user)) {
     const bool root = host.euid == 0;
     // The stages need a mapped uid and gid to become: an id nobody asked
@@ -445,7 +487,27 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
           return usage(*helper + " is missing: install the 'uidmap' package to map id ranges without root");
     }
   }
-  if (create.contains(NsKind::mnt)) req.init_flags.push_back(mount_proc ? "--mount-proc" : "--private-mounts");
+  return {};
+}
+
+}  // namespace detail
+
+// Parses argv[first..argc). Stops at "--" or the first non-option word.
+inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& host) {
+  ParseResult out;
+  detail::RunFlags f;
+  std::string error = detail::read_run_flags(argc, argv, first, f);
+  if (error.empty() && !f.help && !f.version) error = detail::resolve_namespaces(f, host);
+  if (error.empty() && !f.help && !f.version) error = detail::build_id_maps(f, host);
+  if (!error.empty()) {
+    out.error = std::move(error);
+    return out;
+  }
+  out.help = f.help;
+  out.version = f.version;
+  if (out.help || out.version) return out;
+  RunRequest& req = f.req;
+  if (f.create.contains(NsKind::mnt)) req.init_flags.push_back(f.mount_proc ? "--mount-proc" : "--private-mounts");
   if (!req.config.time_offsets.empty()) req.profile = nsenter::wire::Profile::Runc12;
   out.request = std::move(req);
   return out;
