@@ -9,7 +9,8 @@
 //   nsrun         the shipped nsrun (-c opt) from disk: protects itself
 //   nsrun-sealed  nsrun exec'd from a sealed memfd made once
 //   launcher      nsrun started by nsenter's Launcher (its own sealed memfd)
-// Prints min / median / p90 and the ratio of medians to `runc`.
+// Prints min / median / p90 and the ratio of medians to `runc`; with
+// NSENTER_BENCH_SAMPLES=FILE, appends every sample to FILE (for the plot).
 //
 //   pipeline_bench ROUNDS REF_INIT NSRUN
 #include <fcntl.h>
@@ -162,6 +163,16 @@ int main(int argc, char** argv) {
   std::printf("Binaries: runc nsexec %lld bytes, nsrun %lld bytes; %d rounds, each system and config once per round in "
               "shuffled order.\n\n",
               static_cast<long long>(st_ref.st_size), static_cast<long long>(st_nsrun.st_size), rounds);
+  // Every sample, for bench/plot_latency.py, if asked.
+  if (const char* path = std::getenv("NSENTER_BENCH_SAMPLES")) {
+    if (std::FILE* f = std::fopen(path, "a")) {
+      for (std::size_t c = 0; c < configs.size(); ++c)
+        for (int s = 0; s < kSystems; ++s)
+          for (double t : times[c][static_cast<std::size_t>(s)])
+            std::fprintf(f, "init\t%s\t%s\t%.0f\n", configs[c].name, systems[s], t);
+      std::fclose(f);
+    }
+  }
   std::printf("| config | system | min (us) | median (us) | p90 (us) | median / runc's |\n|---|---|---|---|---|---|\n");
   for (std::size_t c = 0; c < configs.size(); ++c) {
     const double base = quantile(times[c][0], 0.5);

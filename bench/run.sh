@@ -14,7 +14,9 @@
 #  5. //bench:tool_bench: the nsrun tool against util-linux's unshare and
 #     nsenter and a static floor program, whole commands, as root and as
 #     nobody.
-# Prints Markdown tables (copy them into docs/benchmarks.md with the date).
+# Prints Markdown tables (copy them into docs/benchmarks.md with the date),
+# and draws the latency distributions of 2 and 5 into docs/latency.svg
+# (bench/plot_latency.py).
 #
 #   bench/run.sh [ROUNDS [OPS_PER_ROUND [STARTS]]]      (default 15 20000 100)
 # memory_bench runs 7 rounds of 20 live inits.
@@ -50,7 +52,8 @@ bazel-bin/bench/wire_bench "${1:-15}" "${2:-20000}" \
   tests/data/runc/rootless_multi.bin tests/data/runc/bind_mounts.bin "$work/large_synthetic.bin"
 
 echo
-bazel-bin/bench/pipeline_bench "${3:-100}" bazel-bin/bench/runc_ref_init bazel-bin/tools/nsrun/nsrun
+NSENTER_BENCH_SAMPLES="$work/samples.tsv" \
+  bazel-bin/bench/pipeline_bench "${3:-100}" bazel-bin/bench/runc_ref_init bazel-bin/tools/nsrun/nsrun
 
 echo
 bazel-bin/bench/memory_bench 7 20 bazel-bin/bench/runc_ref_init bazel-bin/bench/bench_init
@@ -61,4 +64,9 @@ bazel-bin/bench/throughput bazel-bin/bench/runc_ref_init bazel-bin/tools/nsrun/n
 echo
 cp bazel-bin/tools/nsrun/nsrun bazel-bin/bench/floor_sandbox "$work/"
 chmod 755 "$work/nsrun" "$work/floor_sandbox"
-bazel-bin/bench/tool_bench "${3:-100}" "$work/nsrun" "$work/floor_sandbox"
+NSENTER_BENCH_SAMPLES="$work/samples.tsv" \
+  bazel-bin/bench/tool_bench "${3:-100}" "$work/nsrun" "$work/floor_sandbox"
+
+python3 bench/plot_latency.py "$work/samples.tsv" docs/latency.svg
+echo
+echo "latency distributions: docs/latency.svg"

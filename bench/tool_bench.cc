@@ -12,7 +12,8 @@
 //                    nsrun -t PID -- /bin/true
 //                    floor_sandbox join PID /bin/true
 // each as root and as nobody (rootless: the target is nobody's too).
-// Prints min / median / p90 and the ratio of medians to util-linux.
+// Prints min / median / p90 and the ratio of medians to util-linux; with
+// NSENTER_BENCH_SAMPLES=FILE, appends every sample to FILE (for the plot).
 //
 //   tool_bench ROUNDS NSRUN FLOOR      (as root)
 #include <fcntl.h>
@@ -171,6 +172,15 @@ int main(int argc, char** argv) {
     waitpid(unshare, nullptr, 0);
   }
   if (status != 0) return status;
+  // Every sample, for bench/plot_latency.py, if asked.
+  if (const char* path = std::getenv("NSENTER_BENCH_SAMPLES")) {
+    if (std::FILE* f = std::fopen(path, "a")) {
+      for (const Config& config : configs)
+        for (std::size_t s = 0; s < config.systems.size(); ++s)
+          for (double t : config.times[s]) std::fprintf(f, "tool\t%s\t%s\t%.0f\n", config.name.c_str(), config.systems[s].name.c_str(), t);
+      std::fclose(f);
+    }
+  }
   std::printf("%d rounds, each system and config once per round in shuffled order.\n\n", rounds);
   std::printf("| config | system | min (us) | median (us) | p90 (us) | median / util-linux's |\n|---|---|---|---|---|---|\n");
   for (const Config& config : configs) {
