@@ -17,7 +17,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 tmp=$(mktemp -d /tmp/nsrun-run-test.XXXXXX)
-user=nsenter-cli
+user=nsenter-cli-$$  # per run: two suites on one machine must not delete each other's user
 started=()  # pids of background processes this test started
 cleanup() {
   for pid in "${started[@]}"; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
@@ -177,9 +177,13 @@ done
 # spread over a launch (about 10 ms here), some land in that window; a
 # dropped one shows as the command ending by itself, with status 0.
 for ms in 02 04 06 07 08 09 10 11 12 14 16 20; do
-  "$nsrun" --no-tty -- sleep 2 </dev/null 2>/dev/null &
+  # The subshell drops our EXIT trap: a SIGTERM that found it before its
+  # exec (a loaded machine) ran the trap there, and cleanup() removed
+  # $tmp under the rest of the test. The delay counts from nsrun's exec.
+  (trap - EXIT; exec "$nsrun" --no-tty -- sleep 2 </dev/null 2>/dev/null) &
   pid=$!
   started+=("$pid")
+  while [ "$(readlink "/proc/$pid/exe")" != "$nsrun" ] && kill -0 "$pid" 2>/dev/null; do :; done
   sleep 0.0$ms
   kill -TERM "$pid"
   wait "$pid"
