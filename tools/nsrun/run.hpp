@@ -140,6 +140,209 @@ inline bool write_some(int fd, std::string& pending) {
   return n >= 0 || errno == EAGAIN || errno == EINTR;
 }
 
+// Signals meant for the command, held from the start: one arriving during
+// the launch is forwarded once there is a command to get it, rather than
+// killing nsrun and orphaning a half-made container. Returns the signalfd
+// that delivers them (invalid on failure, errno set).
+inline nsenter::UniqueFd hold_forwarded_signals() {
+  sigset_t forwarded;
+  ::sigemptyset(&forwarded);
+  // Default dispositions first: a shell starts background jobs with
+  // SIGINT ignored, and an ignored signal is dropped, never queued.
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2}) {
+    ::sigaddset(&forwarded, sig);
+    ::signal(sig, SIG_DFL);
+  }
+  ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+  nsenter::UniqueFd sigfd(::signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sigfd || !nsenter::detail::lift_above_stdio(sigfd)) return nsenter::UniqueFd();
+  return sigfd;
+}
+
+// What the Launcher is asked for: nsrun's own init flags, the command, the
+// log level and profile, stdio (the pty's slave end, or ours) and the
+// preserved fds, this process's environment.
+inline nsenter::LaunchOptions launch_options(const RunRequest& req, const std::array<int, 3>& stdio,
+                                             std::vector<int> preserved, const std::optional<Pty>& pty,
+                                             std::vector<nsenter::LogRecord>& fatal_records) {
+  nsenter::LaunchOptions opt;
+  opt.argv = {"nsrun"};
+  for (const auto& f : req.init_flags) opt.argv.push_back(f);
+  if (pty) opt.argv.push_back("--tty");
+  if (req.preserve_fds > 0) opt.argv.push_back(fmt::format("--preserve-fds={}", req.preserve_fds));
+  // pid 1 of a new pid namespace gets only the signals it handles, so the
+  // command runs as its child under a small init that forwards them.
+  if (req.reaper && req.config.clone_flags && req.config.clone_flags->contains(NsKind::pid))
+    opt.argv.push_back("--reaper");
+  opt.argv.push_back("--");
+  for (const auto& a : req.command) opt.argv.push_back(a);
+  opt.log_level = req.log_level;
+  opt.profile = req.profile;
+  // A fatal record during the launch becomes the launch's error, printed
+  // once by run(); one that arrives after stage 2 took over (its exec
+  // failed before stage 0 was reaped) is the command's, printed when the
+  // launch has succeeded.
+  opt.on_log = [&fatal_records](const nsenter::LogRecord& r) {
+    if (r.level <= nsenter::LogLevel::Fatal)
+      fatal_records.push_back(r);
+    else
+      print_record(r);
+  };
+  opt.stdio = stdio;
+  opt.preserve_fds = std::move(preserved);
+  opt.parent_death_signal = req.kill_child;
+  if (pty) opt.stdio = {pty->slave.get(), pty->slave.get(), pty->slave.get()};
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  opt.env = std::move(env);
+  return opt;
+}
+
+// One launch per run: a read-only mount of our binary costs nothing, where
+// a sealed copy would be 1 MB written per run (root only). Without
+// privileges, a container that cannot write our binary anyway (its own
+// user namespace, our owner unmapped there: the rootless default) needs
+// neither; only the rest get the copy. And that one forks this process
+// into the init rather than exec'ing the binary again: nsrun is
+// single-threaded, and the fork runs the same pipeline the exec would. As
+// root too, for a sandbox of its own user namespace: nsrun's containers
+// see the host's files (no root of their own), so one that could write our
+// binary through /proc/PID/exe could write it by its path as well; the
+// fork, non-dumpable, leaves it no /proc handle of ours either.
+inline nsenter::LauncherConfig launcher_config() {
+  nsenter::LauncherConfig config;
+  config.prefer_read_only_mount = true;
+  config.skip_protection_when_unwritable = true;
+  config.in_process_init = init_in_process;
+  config.containers_share_our_filesystem = true;
+  return config;
+}
+
+// Stays with the command until it exits: forwards signals, relays the pty
+// both ways, prints the init's log records; then drains what is left.
+class CommandRelay {
+ public:
+  CommandRelay(nsenter::InitProcess& init, int sigfd, std::optional<Pty>& pty)
+      : init_(init), sigfd_(sigfd), pty_(pty), stdin_open_(pty.has_value()), master_open_(pty.has_value()) {
+    if (pty_ && ::isatty(STDIN_FILENO)) raw_.emplace(STDIN_FILENO);
+    if (pty_) ::fcntl(pty_->master.get(), F_SETFL, O_NONBLOCK);
+  }
+
+  // Returns nsrun's exit status.
+  int run() {
+    serve_until_exit();
+    auto status = init_.wait();
+    // What the command wrote before it exited, and what its stage 2 said.
+    if (pty_) {
+      drain_master();
+      while (!to_stdout_.empty() && write_some(STDOUT_FILENO, to_stdout_)) {
+      }
+    }
+    raw_.reset();
+    pump_logs();
+    auto print_one = [&](const nsenter::LogRecord& r) { print(r); };
+    if (log_open_) logs_.finish(print_one);
+    if (!status) {
+      std::fprintf(stderr, "nsrun: %s\n", nsenter::to_string(status.error()).c_str());
+      return kExitFailure;
+    }
+    return status->shell_code();
+  }
+
+ private:
+  void print(const nsenter::LogRecord& r) const { print_record(r, raw_ ? "\r\n" : "\n"); }
+
+  void pump_logs() {
+    auto print_one = [&](const nsenter::LogRecord& r) { print(r); };
+    if (log_open_) log_open_ = logs_.pump(init_.log_pipe(), print_one);
+  }
+
+  void drain_master() {
+    char buf[8192];
+    while (master_open_) {
+      const ssize_t n = ::read(pty_->master.get(), buf, sizeof buf);
+      if (n > 0) {
+        to_stdout_.append(buf, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+      master_open_ = false;  // EIO: every slave fd is closed
+    }
+  }
+
+  void forward_signals() {
+    signalfd_siginfo si;
+    while (::read(sigfd_, &si, sizeof si) == sizeof si) {
+      const int sig = static_cast<int>(si.ssi_signo);
+      if (sig == SIGWINCH) {
+        winsize ws{};
+        if (pty_ && ::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ::ioctl(pty_->master.get(), TIOCSWINSZ, &ws);
+        continue;
+      }
+      (void)init_.signal(sig);
+    }
+  }
+
+  void read_stdin() {
+    char buf[4096];
+    const ssize_t r = ::read(STDIN_FILENO, buf, sizeof buf);
+    if (r > 0) {
+      to_master_.append(buf, static_cast<std::size_t>(r));
+    } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+      stdin_open_ = false;
+      // End of input becomes end of file on the pty, as script(1) does:
+      // the terminal's EOF character, which a reader in canonical mode
+      // sees as EOF.
+      termios t{};
+      if (::tcgetattr(pty_->master.get(), &t) == 0 && (t.c_lflag & ICANON)) to_master_ += static_cast<char>(t.c_cc[VEOF]);
+    }
+  }
+
+  void serve_until_exit() {
+    while (true) {
+      pollfd fds[6];
+      nfds_t n = 0;
+      auto add = [&](int fd, short events) {
+        fds[n] = {fd, events, 0};
+        return static_cast<int>(n++);
+      };
+      const int at_pid = add(init_.pidfd(), POLLIN);
+      const int at_sig = add(sigfd_, POLLIN);
+      const int at_log = log_open_ ? add(init_.log_pipe(), POLLIN) : -1;
+      const int at_in = stdin_open_ && to_master_.size() < 65536 ? add(STDIN_FILENO, POLLIN) : -1;
+      const int at_master =
+          master_open_ ? add(pty_->master.get(), static_cast<short>(POLLIN | (to_master_.empty() ? 0 : POLLOUT))) : -1;
+      const int at_out = !to_stdout_.empty() ? add(STDOUT_FILENO, POLLOUT) : -1;
+      if (::poll(fds, n, -1) < 0) {
+        if (errno == EINTR) continue;
+        // Cannot serve the command any more: end it rather than leave it
+        // running unsupervised, then report as usual.
+        std::fprintf(stderr, "nsrun: poll: %s%s", nsenter::detail::errno_text(errno), raw_ ? "\r\n" : "\n");
+        (void)init_.signal(SIGKILL);
+        return;
+      }
+      if (fds[at_sig].revents & POLLIN) forward_signals();
+      if (at_log >= 0 && fds[at_log].revents) pump_logs();
+      if (at_in >= 0 && fds[at_in].revents) read_stdin();
+      if (at_master >= 0 && fds[at_master].revents) {
+        if (fds[at_master].revents & POLLOUT && !write_some(pty_->master.get(), to_master_)) to_master_.clear();
+        if (fds[at_master].revents & (POLLIN | POLLHUP | POLLERR)) drain_master();
+      }
+      if (at_out >= 0 && (fds[at_out].revents & (POLLOUT | POLLERR | POLLHUP)) && !write_some(STDOUT_FILENO, to_stdout_))
+        to_stdout_.clear();
+      if (fds[at_pid].revents & POLLIN) return;
+    }
+  }
+
+  nsenter::InitProcess& init_;
+  int sigfd_;
+  std::optional<Pty>& pty_;
+  std::optional<RawTerminal> raw_;
+  nsenter::LogPipeReader logs_;
+  bool log_open_ = true, stdin_open_, master_open_;
+  std::string to_master_, to_stdout_;
+};
+
 // Runs the request; returns nsrun's exit status.
 inline int run(const RunRequest& req) {
   // Which of our stdio fds are open, before nsrun opens anything that could
@@ -155,20 +358,8 @@ inline int run(const RunRequest& req) {
   const bool use_pty = req.tty == TtyMode::Always ||
                        (req.tty == TtyMode::Auto && ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO));
 
-  // Signals meant for the command are held from now on: one arriving
-  // during the launch is forwarded once there is a command to get it,
-  // rather than killing nsrun and orphaning a half-made container.
-  sigset_t forwarded;
-  ::sigemptyset(&forwarded);
-  // Default dispositions first: a shell starts background jobs with
-  // SIGINT ignored, and an ignored signal is dropped, never queued.
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2}) {
-    ::sigaddset(&forwarded, sig);
-    ::signal(sig, SIG_DFL);
-  }
-  ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
-  nsenter::UniqueFd sigfd(::signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!sigfd || !nsenter::detail::lift_above_stdio(sigfd)) {
+  nsenter::UniqueFd sigfd = hold_forwarded_signals();
+  if (!sigfd) {
     std::fprintf(stderr, "nsrun: signalfd: %s\n", nsenter::detail::errno_text(errno));
     return kExitFailure;
   }
@@ -187,56 +378,9 @@ inline int run(const RunRequest& req) {
     pty = std::move(*p);
   }
 
-  nsenter::LaunchOptions opt;
-  opt.argv = {"nsrun"};
-  for (const auto& f : req.init_flags) opt.argv.push_back(f);
-  if (use_pty) opt.argv.push_back("--tty");
-  if (req.preserve_fds > 0) opt.argv.push_back(fmt::format("--preserve-fds={}", req.preserve_fds));
-  // pid 1 of a new pid namespace gets only the signals it handles, so the
-  // command runs as its child under a small init that forwards them.
-  if (req.reaper && req.config.clone_flags && req.config.clone_flags->contains(NsKind::pid))
-    opt.argv.push_back("--reaper");
-  opt.argv.push_back("--");
-  for (const auto& a : req.command) opt.argv.push_back(a);
-  opt.log_level = req.log_level;
-  opt.profile = req.profile;
-  // A fatal record during the launch becomes the launch's error, printed
-  // once below; one that arrives after stage 2 took over (its exec failed
-  // before stage 0 was reaped) is the command's, printed when the launch
-  // has succeeded.
   std::vector<nsenter::LogRecord> fatal_records;
-  opt.on_log = [&](const nsenter::LogRecord& r) {
-    if (r.level <= nsenter::LogLevel::Fatal)
-      fatal_records.push_back(r);
-    else
-      print_record(r);
-  };
-  opt.stdio = stdio;
-  opt.preserve_fds = std::move(preserved);
-  opt.parent_death_signal = req.kill_child;
-  if (pty) opt.stdio = {pty->slave.get(), pty->slave.get(), pty->slave.get()};
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-  opt.env = std::move(env);
-
-  // One launch per run: a read-only mount of our binary costs nothing,
-  // where a sealed copy would be 1 MB written per run (root only). Without
-  // privileges, a container that cannot write our binary anyway (its own
-  // user namespace, our owner unmapped there: the rootless default) needs
-  // neither; only the rest get the copy.
-  // And that one forks this process into the init rather than exec'ing the
-  // binary again: nsrun is single-threaded, and the fork runs the same
-  // pipeline the exec would. As root too, for a sandbox of its own user
-  // namespace: nsrun's containers see the host's files (no root of their
-  // own), so one that could write our binary through /proc/PID/exe could
-  // write it by its path as well; the fork, non-dumpable, leaves it no
-  // /proc handle of ours either.
-  nsenter::LauncherConfig launcher_config;
-  launcher_config.prefer_read_only_mount = true;
-  launcher_config.skip_protection_when_unwritable = true;
-  launcher_config.in_process_init = init_in_process;
-  launcher_config.containers_share_our_filesystem = true;
-  nsenter::Launcher launcher(launcher_config);
+  const nsenter::LaunchOptions opt = launch_options(req, stdio, std::move(preserved), pty, fatal_records);
+  nsenter::Launcher launcher(launcher_config());
   auto init = launcher.launch(req.config, opt);
   if (!init) {
     std::fprintf(stderr, "nsrun: %s\n", describe_failure(init.error(), req, ::geteuid()).c_str());
@@ -247,106 +391,7 @@ inline int run(const RunRequest& req) {
   if (req.log_level >= nsenter::LogLevel::Debug)
     std::fprintf(stderr, "nsrun: debug: the init (pid %d) runs from %s\n", static_cast<int>(init->pid()),
                  std::string(nsenter::to_string(init->exec_from())).c_str());
-
-  std::optional<RawTerminal> raw;
-  if (pty && ::isatty(STDIN_FILENO)) raw.emplace(STDIN_FILENO);
-  if (pty) {
-    ::fcntl(pty->master.get(), F_SETFL, O_NONBLOCK);
-  }
-
-  nsenter::LogPipeReader logs;
-  bool log_open = true, stdin_open = pty.has_value(), master_open = pty.has_value();
-  std::string to_master, to_stdout;
-  auto print = [&](const nsenter::LogRecord& r) { print_record(r, raw ? "\r\n" : "\n"); };
-  auto pump_logs = [&] {
-    if (log_open) log_open = logs.pump(init->log_pipe(), print);
-  };
-  auto drain_master = [&] {
-    char buf[8192];
-    while (master_open) {
-      const ssize_t n = ::read(pty->master.get(), buf, sizeof buf);
-      if (n > 0) {
-        to_stdout.append(buf, static_cast<std::size_t>(n));
-        continue;
-      }
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-      master_open = false;  // EIO: every slave fd is closed
-    }
-  };
-
-  while (true) {
-    pollfd fds[6];
-    nfds_t n = 0;
-    auto add = [&](int fd, short events) {
-      fds[n] = {fd, events, 0};
-      return static_cast<int>(n++);
-    };
-    const int at_pid = add(init->pidfd(), POLLIN);
-    const int at_sig = add(sigfd.get(), POLLIN);
-    const int at_log = log_open ? add(init->log_pipe(), POLLIN) : -1;
-    const int at_in = stdin_open && to_master.size() < 65536 ? add(STDIN_FILENO, POLLIN) : -1;
-    const int at_master =
-        master_open ? add(pty->master.get(), static_cast<short>(POLLIN | (to_master.empty() ? 0 : POLLOUT))) : -1;
-    const int at_out = !to_stdout.empty() ? add(STDOUT_FILENO, POLLOUT) : -1;
-    if (::poll(fds, n, -1) < 0) {
-      if (errno == EINTR) continue;
-      // Cannot serve the command any more: end it rather than leave it
-      // running unsupervised, then report as usual.
-      std::fprintf(stderr, "nsrun: poll: %s%s", nsenter::detail::errno_text(errno), raw ? "\r\n" : "\n");
-      (void)init->signal(SIGKILL);
-      break;
-    }
-    if (fds[at_sig].revents & POLLIN) {
-      signalfd_siginfo si;
-      while (::read(sigfd.get(), &si, sizeof si) == sizeof si) {
-        const int sig = static_cast<int>(si.ssi_signo);
-        if (sig == SIGWINCH) {
-          winsize ws{};
-          if (pty && ::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ::ioctl(pty->master.get(), TIOCSWINSZ, &ws);
-          continue;
-        }
-        (void)init->signal(sig);
-      }
-    }
-    if (at_log >= 0 && fds[at_log].revents) pump_logs();
-    if (at_in >= 0 && fds[at_in].revents) {
-      char buf[4096];
-      const ssize_t r = ::read(STDIN_FILENO, buf, sizeof buf);
-      if (r > 0) {
-        to_master.append(buf, static_cast<std::size_t>(r));
-      } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-        stdin_open = false;
-        // End of input becomes end of file on the pty, as script(1) does:
-        // the terminal's EOF character, which a reader in canonical mode
-        // sees as EOF.
-        termios t{};
-        if (::tcgetattr(pty->master.get(), &t) == 0 && (t.c_lflag & ICANON)) to_master += static_cast<char>(t.c_cc[VEOF]);
-      }
-    }
-    if (at_master >= 0 && fds[at_master].revents) {
-      if (fds[at_master].revents & POLLOUT && !write_some(pty->master.get(), to_master)) to_master.clear();
-      if (fds[at_master].revents & (POLLIN | POLLHUP | POLLERR)) drain_master();
-    }
-    if (at_out >= 0 && (fds[at_out].revents & (POLLOUT | POLLERR | POLLHUP)) && !write_some(STDOUT_FILENO, to_stdout))
-      to_stdout.clear();
-    if (fds[at_pid].revents & POLLIN) break;
-  }
-
-  auto status = init->wait();
-  // What the command wrote before it exited, and what its stage 2 said.
-  if (pty) {
-    drain_master();
-    while (!to_stdout.empty() && write_some(STDOUT_FILENO, to_stdout)) {
-    }
-  }
-  raw.reset();
-  pump_logs();
-  if (log_open) logs.finish(print);
-  if (!status) {
-    std::fprintf(stderr, "nsrun: %s\n", nsenter::to_string(status.error()).c_str());
-    return kExitFailure;
-  }
-  return status->shell_code();
+  return CommandRelay(*init, sigfd.get(), pty).run();
 }
 
 }  // namespace nsrun
