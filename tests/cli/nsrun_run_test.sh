@@ -194,6 +194,12 @@ eq "command's signal mask" "SigBlk: 0000000000000000" \
   "$(run -- sh -c 'grep SigBlk /proc/self/status | tr -s "\t" " "')"
 eq "command's signal mask, no reaper" "SigBlk: 0000000000000000" \
   "$(run --no-reaper -U -- sh -c 'grep SigBlk /proc/self/status | tr -s "\t" " "')"
+# Nothing ignored either: the reaper spawns the command (posix_spawn),
+# whose child would leave glibc's own signals 32 and 33 ignored.
+eq "command's ignored signals" "SigIgn: 0000000000000000" \
+  "$(run -- sh -c 'grep SigIgn /proc/self/status | tr -s "\t" " "')"
+eq "command's ignored signals, with a pty" "SigIgn: 0000000000000000" \
+  "$(run --tty -- sh -c 'grep SigIgn /proc/self/status | tr -s "\t" " "' | tr -d '\r')"
 # Without it the command is pid 1 and gets only the signals it handles.
 signal_case "SIGTERM reaches a trapping pid 1" TERM 42 --no-reaper -- \
   sh -c "trap 'exit 42' TERM; $ready while :; do sleep 0.05; done"

@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -66,9 +67,43 @@ sigset_t forwarded_signals() {
   return set;
 }
 
+// The --reaper's child, spawned without copying the reaper (posix_spawn:
+// a vfork): its own session, default dispositions for what the reaper
+// handles, the mask nsrun was started with. Without a tty only: the
+// controlling terminal needs an ioctl in the child, which only a fork
+// runs. -1: fork instead.
+pid_t spawn_command(nsenter::InitContext& ctx, char** command) {
+  posix_spawnattr_t attr;
+  ::posix_spawnattr_init(&attr);
+  sigset_t defaults = forwarded_signals();
+  ::sigaddset(&defaults, SIGCHLD);
+#ifdef __GLIBC__
+  // glibc's spawn child sets its own two signals (32, 33) to SIG_IGN where
+  // the parent handles them, and the exec keeps that: named here, they are
+  // reset to SIG_DFL instead. sigaddset refuses them, so the bits are set
+  // directly (signal n is bit n-1 of the first word, the kernel's layout).
+  unsigned long word;
+  std::memcpy(&word, &defaults, sizeof word);
+  word |= (1UL << (32 - 1)) | (1UL << (33 - 1));
+  std::memcpy(&defaults, &word, sizeof word);
+#endif
+  ::posix_spawnattr_setsigdefault(&attr, &defaults);
+  ::posix_spawnattr_setsigmask(&attr, &g_start_mask);
+  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  pid_t child = -1;
+  const int err = ::posix_spawnp(&child, command[0], nullptr, &attr, command, environ);
+  ::posix_spawnattr_destroy(&attr);
+  // A script without #! is ENOEXEC here, where execvp runs it with
+  // /bin/sh: the caller forks instead, so both paths run it alike.
+  if (err == ENOEXEC) return -1;
+  if (err != 0) die(ctx, nsenter::Op::Exec, err, command[0], err == ENOENT ? 127 : 126);
+  return child;
+}
+
 // The --reaper init: pid 1 with the command as its only child. Returns
-// only in the child, which goes on to exec the command.
-void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
+// only in a forked child (with a tty, or for a script without #!), which
+// goes on to exec the command; a spawned one is already running it.
+void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
   // The forwarded signals are blocked since the constructor, so any that
   // nsrun sent before this point are pending here, not lost.
   sigset_t waited = forwarded_signals();
@@ -81,8 +116,11 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
   sa.sa_handler = ignore_signal;
   for (int sig : kForwardedSignals) ::sigaction(sig, &sa, nullptr);
   ::sigaction(SIGCHLD, &sa, nullptr);
-  const pid_t child = ::fork();
-  if (child < 0) die(ctx, nsenter::Op::ForkCommand, errno, "under the pid-1 reaper", 1);
+  pid_t child = tty ? -1 : spawn_command(ctx, command);
+  if (child < 0) {
+    child = ::fork();
+    if (child < 0) die(ctx, nsenter::Op::ForkCommand, errno, "under the pid-1 reaper", 1);
+  }
   if (child == 0) {
     // A session of its own, with the pty as its controlling terminal:
     // Ctrl-C reaches the command, not the reaper; and its process group
@@ -90,8 +128,7 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
     // discarded as it is without the reaper, instead of stopping the
     // command where nothing would ever resume it.
     ::setsid();
-    if (tty && ::ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
-      die(ctx, nsenter::Op::ControllingTty, errno, "TIOCSCTTY", 1);
+    if (tty && ::ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0) die(ctx, nsenter::Op::ControllingTty, errno, "TIOCSCTTY", 1);
     sa.sa_handler = SIG_DFL;
     for (int sig : kForwardedSignals) ::sigaction(sig, &sa, nullptr);
     ::sigaction(SIGCHLD, &sa, nullptr);
@@ -159,7 +196,7 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty) {
     if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
       die(ctx, nsenter::Op::MountProc, errno, "proc on /proc", 1);
   }
-  if (reaper) run_as_reaper(ctx, tty);
+  if (reaper) run_as_reaper(ctx, tty, command);
   ::sigprocmask(SIG_SETMASK, &g_start_mask, nullptr);
   ::execvp(command[0], command);
   const int err = errno;
