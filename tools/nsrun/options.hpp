@@ -226,8 +226,11 @@ inline std::optional<NsKind> kind_from_option(std::string_view name) {
 
 namespace detail {
 
-// What the options said, before they are checked against each other and
-// the host.
+// What the options said, and the passes that turn it into a RunRequest:
+// read() takes the options one by one (getopt_long); resolve_namespaces()
+// decides what to create and join (-t against the host, the default
+// sandbox when nothing was asked); build_id_maps() writes the maps of a new
+// user namespace and who writes them. Each returns a usage error or "".
 struct RunFlags {
   RunRequest req;
   NsSet create;
@@ -242,253 +245,226 @@ struct RunFlags {
   bool maps_given() const {
     return map_root || map_user || map_group || !uid_ranges.empty() || !gid_ranges.empty();
   }
+
+  // Then help or version may end the parse.
+  std::string read(int argc, char** argv, int first) {
+
+    enum : int {
+      kMapUser = 1000, kMapGroup, kMapUsers, kMapGroups, kMountProc, kMonotonic, kBoottime,
+      kOom, kLogLevel, kTty, kNoTty, kDryRun, kNoReaper, kKillChild, kPreserveFds,
+    };
+    // Long kind options take an optional =PATH (join instead of create);
+    // short ones take nothing, so clusters like -Ur and -pm work as in
+    // unshare.
+    static const option longopts[] = {
+        {"user", optional_argument, nullptr, 'U'},    {"pid", optional_argument, nullptr, 'p'},
+        {"mount", optional_argument, nullptr, 'm'},   {"uts", optional_argument, nullptr, 'u'},
+        {"ipc", optional_argument, nullptr, 'i'},     {"net", optional_argument, nullptr, 'n'},
+        {"cgroup", optional_argument, nullptr, 'C'},  {"time", optional_argument, nullptr, 'T'},
+        {"map-root-user", no_argument, nullptr, 'r'}, {"target", required_argument, nullptr, 't'},
+        {"map-user", required_argument, nullptr, kMapUser},   {"map-group", required_argument, nullptr, kMapGroup},
+        {"map-users", required_argument, nullptr, kMapUsers}, {"map-groups", required_argument, nullptr, kMapGroups},
+        {"mount-proc", no_argument, nullptr, kMountProc},     {"monotonic", required_argument, nullptr, kMonotonic},
+        {"boottime", required_argument, nullptr, kBoottime},  {"oom-score-adj", required_argument, nullptr, kOom},
+        {"log-level", required_argument, nullptr, kLogLevel}, {"tty", no_argument, nullptr, kTty},
+        {"no-tty", no_argument, nullptr, kNoTty},             {"dry-run", no_argument, nullptr, kDryRun},
+        {"no-reaper", no_argument, nullptr, kNoReaper},
+        {"kill-child", optional_argument, nullptr, kKillChild}, {"preserve-fds", required_argument, nullptr, kPreserveFds},
+        {"help", no_argument, nullptr, 'h'},                  {"version", no_argument, nullptr, 'V'},
+        {nullptr, 0, nullptr, 0},
+    };
+    auto kind_of_flag = [](int c) -> std::optional<NsKind> {
+      switch (c) {
+        case 'U': return NsKind::user;
+        case 'p': return NsKind::pid;
+        case 'm': return NsKind::mnt;
+        case 'u': return NsKind::uts;
+        case 'i': return NsKind::ipc;
+        case 'n': return NsKind::net;
+        case 'C': return NsKind::cgroup;
+        case 'T': return NsKind::time;
+      }
+      return std::nullopt;
+    };
+
+    // getopt keeps state in globals: reset it, and never let it print.
+    optind = 0;
+    opterr = 0;
+    std::vector<char*> args{argv[0]};
+    for (int i = first; i < argc; ++i) args.push_back(argv[i]);
+    args.push_back(nullptr);
+    const int n = static_cast<int>(args.size()) - 1;
+    int c;
+    while ((c = ::getopt_long(n, args.data(), "+UpmuinCTrt:hV", longopts, nullptr)) != -1) {
+      const std::string_view arg = optarg != nullptr ? optarg : "";
+      if (auto kind = kind_of_flag(c)) {
+        if (optarg != nullptr) {
+          if (arg.empty() || arg.front() != '/')
+            return usage("--" + std::string(nsenter::name(*kind) == "mnt" ? "mount" : nsenter::name(*kind)) +
+                         "=PATH needs an absolute path");
+          joins.push_back({*kind, std::string(arg)});
+        } else {
+          create.insert(*kind);
+        }
+        continue;
+      }
+      switch (c) {
+        case 'r': map_root = true; break;
+        case 't': {
+          pid_t pid = 0;
+          if (!detail::parse_int(arg, pid) || pid <= 0) return usage("--target needs a pid, got '" + std::string(arg) + "'");
+          target = pid;
+          break;
+        }
+        case kMapUser:
+          if (!(map_user = detail::user_id(arg, false))) return usage("--map-user: no such user '" + std::string(arg) + "'");
+          break;
+        case kMapGroup:
+          if (!(map_group = detail::user_id(arg, true))) return usage("--map-group: no such group '" + std::string(arg) + "'");
+          break;
+        case kMapUsers:
+        case kMapGroups: {
+          auto range = detail::id_range(arg);
+          if (!range) return usage(std::string(c == kMapUsers ? "--map-users" : "--map-groups") +
+                                   " takes INSIDE:OUTSIDE:COUNT, got '" + std::string(arg) + "'");
+          (c == kMapUsers ? uid_ranges : gid_ranges).push_back(*range);
+          break;
+        }
+        case kMountProc: mount_proc = true; break;
+        case kMonotonic:
+        case kBoottime: {
+          const auto clock = c == kMonotonic ? nsenter::Clock::monotonic : nsenter::Clock::boottime;
+          auto offset = detail::time_offset(clock, arg);
+          if (!offset) return usage("--" + std::string(nsenter::name(clock)) + " takes SECS[.FRACTION], got '" + std::string(arg) + "'");
+          req.config.time_offsets.push_back(*offset);
+          create.insert(NsKind::time);
+          break;
+        }
+        case kOom: {
+          int v = 0;
+          if (!detail::parse_int(arg, v) || !nsenter::oom_score_adj_in_range(v))
+            return usage("--oom-score-adj takes an integer in -1000..1000, got '" + std::string(arg) + "'");
+          req.config.oom_score_adj = v;
+          break;
+        }
+        case kLogLevel: {
+          int v = -1;
+          if (auto l = nsenter::level_from_name(arg)) req.log_level = *l;
+          else if (detail::parse_int(arg, v) && v >= 0 && v <= 6) req.log_level = static_cast<nsenter::LogLevel>(v);
+          else return usage("--log-level takes panic|fatal|error|warning|info|debug|trace or 0-6, got '" + std::string(arg) + "'");
+          break;
+        }
+        case kTty: req.tty = TtyMode::Always; break;
+        case kNoTty: req.tty = TtyMode::Never; break;
+        case kDryRun: req.dry_run = true; break;
+        case kNoReaper: req.reaper = false; break;
+        case kKillChild:
+          if (optarg == nullptr) req.kill_child = SIGKILL;
+          else if (!(req.kill_child = detail::signal_number(arg)))
+            return usage("--kill-child takes a signal name or number, got '" + std::string(arg) + "'");
+          break;
+        case kPreserveFds:
+          if (!detail::parse_int(arg, req.preserve_fds) || req.preserve_fds < 0 || req.preserve_fds > 1000)
+            return usage("--preserve-fds takes a count of fds (0..1000), got '" + std::string(arg) + "'");
+          break;
+        case 'h': help = true; return {};
+        case 'V': version = true; return {};
+        default:
+          if (optopt == 't') return usage("-t/--target needs a pid");
+          if (optopt != 0 && optopt < 256) return usage(std::string("unknown option '-") + static_cast<char>(optopt) + "'");
+          return usage("unknown option '" + std::string(optind > 0 && optind <= n ? args[static_cast<std::size_t>(optind - 1)] : "?") + "'");
+      }
+    }
+    for (int i = optind; i < n; ++i) req.command.emplace_back(args[static_cast<std::size_t>(i)]);
+    return {};
+  }
+
+  std::string resolve_namespaces(const Host& host) {
+    NsSet target_kinds;  // kind flags given together with -t
+    const bool maps = maps_given();
+    if (maps) create.insert(NsKind::user);
+    if (target) {
+      // With -t, kind flags say which of the target's namespaces to join.
+      target_kinds = create;
+      create = NsSet{};
+      if (maps) return usage("id maps cannot be combined with --target (its user namespace has its maps)");
+      if (!req.config.time_offsets.empty()) return usage("time offsets need a new time namespace, not --target");
+      for (const auto& k : nsenter::kNsKinds) {
+        if (!target_kinds.empty() && !target_kinds.contains(k.kind)) continue;
+        const std::string path = "/proc/" + std::to_string(*target) + "/ns/" + std::string(k.name);
+        const auto theirs = host.ns_inode(path);
+        if (!theirs) {
+          if (target_kinds.contains(k.kind) || k.kind == NsKind::user)
+            return usage("cannot read " + path + " (no such process, or not yours)");
+          continue;  // a kind this kernel lacks
+        }
+        // nsenter -a skips what we already share; setns into our own user
+        // namespace would fail anyway.
+        if (target_kinds.empty() && host.ns_inode("/proc/self/ns/" + std::string(k.name)) == theirs) continue;
+        joins.push_back({k.kind, path});
+      }
+    }
+    for (std::size_t i = 0; i < joins.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (joins[i].kind == joins[j].kind)
+          return usage("the " + std::string(nsenter::name(joins[i].kind)) + " namespace is joined twice");
+    for (const auto& j : joins)
+      if (create.contains(j.kind))
+        return usage("the " + std::string(nsenter::name(j.kind)) + " namespace is both created and joined");
+
+    // Only a command line that asked for no namespace at all gets the
+    // default sandbox: `-t PID` of a process whose namespaces are all ours
+    // runs the command in them (nsenter -a does), never in new ones.
+    if (create.empty() && joins.empty() && !target) {
+      // The default: everything a rootless user can have with no setup.
+      req.defaults = true;
+      create = NsSet{NsKind::user, NsKind::pid, NsKind::mnt, NsKind::uts, NsKind::ipc};
+      map_root = true;
+      mount_proc = true;
+    }
+    if (mount_proc && !(create.contains(NsKind::mnt) && create.contains(NsKind::pid)))
+      return usage("--mount-proc needs new pid and mount namespaces (-p -m)");
+
+    // User first, as runc orders NS_PATHS; the joiner orders the rest.
+    std::stable_partition(joins.begin(), joins.end(), [](const auto& j) { return j.kind == NsKind::user; });
+    req.config.ns_paths = joins;
+    if (!create.empty()) req.config.clone_flags = create;
+
+    return {};
+  }
+
+  std::string build_id_maps(const Host& host) {
+    if (create.contains(NsKind::user)) {
+      const bool root = host.euid == 0;
+      // The stages need a mapped uid and gid to become: an id nobody asked
+      // to map otherwise is mapped to root (so -U alone is -r), unless ranges
+      // were given for it (root mapping 0:100000:65536, say).
+      if (map_root || map_user || uid_ranges.empty()) req.config.uid_map.push_back({map_user.value_or(0), host.euid, 1});
+      if (map_root || map_group || gid_ranges.empty()) req.config.gid_map.push_back({map_group.value_or(0), host.egid, 1});
+      for (const auto& r : uid_ranges) req.config.uid_map.push_back(r);
+      for (const auto& r : gid_ranges) req.config.gid_map.push_back(r);
+      if (auto bad = detail::check_id_map(req.config.uid_map, "--map-user/--map-users"); !bad.empty()) return usage(bad);
+      if (auto bad = detail::check_id_map(req.config.gid_map, "--map-group/--map-groups"); !bad.empty()) return usage(bad);
+      if (!root) {
+        req.config.rootless_euid = true;
+        // Only root may write more than one's own id; newuidmap/newgidmap
+        // check /etc/subuid and /etc/subgid for everyone else.
+        if (!uid_ranges.empty()) req.config.uid_map_helper = "/usr/bin/newuidmap";
+        if (!gid_ranges.empty()) {
+          req.config.gid_map_helper = "/usr/bin/newgidmap";
+          req.config.setgroups = true;  // newgidmap needs setgroups allowed
+        }
+        for (const auto* helper : {&req.config.uid_map_helper, &req.config.gid_map_helper})
+          if (!helper->empty() && !host.executable(*helper))
+            return usage(*helper + " is missing: install the 'uidmap' package to map id ranges without root");
+      }
+    }
+    return {};
+  }
+
+ private:
+  static std::string usage(std::string msg) { return msg; }
 };
-
-// Pass 1: the options, one by one (getopt_long). Returns a usage error, or
-// "" (then f.help or f.version may end the parse).
-inline std::string read_run_flags(int argc, char** argv, int first, RunFlags& f) {
-  RunRequest& req = f.req;
-  NsSet& create = f.create;
-  auto& joins = f.joins;
-  auto& target = f.target;
-  auto& map_root = f.map_root;
-  auto& map_user = f.map_user;
-  auto& map_group = f.map_group;
-  auto& uid_ranges = f.uid_ranges;
-  auto& gid_ranges = f.gid_ranges;
-  auto& mount_proc = f.mount_proc;
-  auto usage = [](std::string msg) { return msg; };
-
-  enum : int {
-    kMapUser = 1000, kMapGroup, kMapUsers, kMapGroups, kMountProc, kMonotonic, kBoottime,
-    kOom, kLogLevel, kTty, kNoTty, kDryRun, kNoReaper, kKillChild, kPreserveFds,
-  };
-  // Long kind options take an optional =PATH (join instead of create);
-  // short ones take nothing, so clusters like -Ur and -pm work as in
-  // unshare.
-  static const option longopts[] = {
-      {"user", optional_argument, nullptr, 'U'},    {"pid", optional_argument, nullptr, 'p'},
-      {"mount", optional_argument, nullptr, 'm'},   {"uts", optional_argument, nullptr, 'u'},
-      {"ipc", optional_argument, nullptr, 'i'},     {"net", optional_argument, nullptr, 'n'},
-      {"cgroup", optional_argument, nullptr, 'C'},  {"time", optional_argument, nullptr, 'T'},
-      {"map-root-user", no_argument, nullptr, 'r'}, {"target", required_argument, nullptr, 't'},
-      {"map-user", required_argument, nullptr, kMapUser},   {"map-group", required_argument, nullptr, kMapGroup},
-      {"map-users", required_argument, nullptr, kMapUsers}, {"map-groups", required_argument, nullptr, kMapGroups},
-      {"mount-proc", no_argument, nullptr, kMountProc},     {"monotonic", required_argument, nullptr, kMonotonic},
-      {"boottime", required_argument, nullptr, kBoottime},  {"oom-score-adj", required_argument, nullptr, kOom},
-      {"log-level", required_argument, nullptr, kLogLevel}, {"tty", no_argument, nullptr, kTty},
-      {"no-tty", no_argument, nullptr, kNoTty},             {"dry-run", no_argument, nullptr, kDryRun},
-      {"no-reaper", no_argument, nullptr, kNoReaper},
-      {"kill-child", optional_argument, nullptr, kKillChild}, {"preserve-fds", required_argument, nullptr, kPreserveFds},
-      {"help", no_argument, nullptr, 'h'},                  {"version", no_argument, nullptr, 'V'},
-      {nullptr, 0, nullptr, 0},
-  };
-  auto kind_of_flag = [](int c) -> std::optional<NsKind> {
-    switch (c) {
-      case 'U': return NsKind::user;
-      case 'p': return NsKind::pid;
-      case 'm': return NsKind::mnt;
-      case 'u': return NsKind::uts;
-      case 'i': return NsKind::ipc;
-      case 'n': return NsKind::net;
-      case 'C': return NsKind::cgroup;
-      case 'T': return NsKind::time;
-    }
-    return std::nullopt;
-  };
-
-  // getopt keeps state in globals: reset it, and never let it print.
-  optind = 0;
-  opterr = 0;
-  std::vector<char*> args{argv[0]};
-  for (int i = first; i < argc; ++i) args.push_back(argv[i]);
-  args.push_back(nullptr);
-  const int n = static_cast<int>(args.size()) - 1;
-  int c;
-  while ((c = ::getopt_long(n, args.data(), "+UpmuinCTrt:hV", longopts, nullptr)) != -1) {
-    const std::string_view arg = optarg != nullptr ? optarg : "";
-    if (auto kind = kind_of_flag(c)) {
-      if (optarg != nullptr) {
-        if (arg.empty() || arg.front() != '/')
-          return usage("--" + std::string(nsenter::name(*kind) == "mnt" ? "mount" : nsenter::name(*kind)) +
-                       "=PATH needs an absolute path");
-        joins.push_back({*kind, std::string(arg)});
-      } else {
-        create.insert(*kind);
-      }
-      continue;
-    }
-    switch (c) {
-      case 'r': map_root = true; break;
-      case 't': {
-        pid_t pid = 0;
-        if (!detail::parse_int(arg, pid) || pid <= 0) return usage("--target needs a pid, got '" + std::string(arg) + "'");
-        target = pid;
-        break;
-      }
-      case kMapUser:
-        if (!(map_user = detail::user_id(arg, false))) return usage("--map-user: no such user '" + std::string(arg) + "'");
-        break;
-      case kMapGroup:
-        if (!(map_group = detail::user_id(arg, true))) return usage("--map-group: no such group '" + std::string(arg) + "'");
-        break;
-      case kMapUsers:
-      case kMapGroups: {
-        auto range = detail::id_range(arg);
-        if (!range) return usage(std::string(c == kMapUsers ? "--map-users" : "--map-groups") +
-                                 " takes INSIDE:OUTSIDE:COUNT, got '" + std::string(arg) + "'");
-        (c == kMapUsers ? uid_ranges : gid_ranges).push_back(*range);
-        break;
-      }
-      case kMountProc: mount_proc = true; break;
-      case kMonotonic:
-      case kBoottime: {
-        const auto clock = c == kMonotonic ? nsenter::Clock::monotonic : nsenter::Clock::boottime;
-        auto offset = detail::time_offset(clock, arg);
-        if (!offset) return usage("--" + std::string(nsenter::name(clock)) + " takes SECS[.FRACTION], got '" + std::string(arg) + "'");
-        req.config.time_offsets.push_back(*offset);
-        create.insert(NsKind::time);
-        break;
-      }
-      case kOom: {
-        int v = 0;
-        if (!detail::parse_int(arg, v) || !nsenter::oom_score_adj_in_range(v))
-          return usage("--oom-score-adj takes an integer in -1000..1000, got '" + std::string(arg) + "'");
-        req.config.oom_score_adj = v;
-        break;
-      }
-      case kLogLevel: {
-        int v = -1;
-        if (auto l = nsenter::level_from_name(arg)) req.log_level = *l;
-        else if (detail::parse_int(arg, v) && v >= 0 && v <= 6) req.log_level = static_cast<nsenter::LogLevel>(v);
-        else return usage("--log-level takes panic|fatal|error|warning|info|debug|trace or 0-6, got '" + std::string(arg) + "'");
-        break;
-      }
-      case kTty: req.tty = TtyMode::Always; break;
-      case kNoTty: req.tty = TtyMode::Never; break;
-      case kDryRun: req.dry_run = true; break;
-      case kNoReaper: req.reaper = false; break;
-      case kKillChild:
-        if (optarg == nullptr) req.kill_child = SIGKILL;
-        else if (!(req.kill_child = detail::signal_number(arg)))
-          return usage("--kill-child takes a signal name or number, got '" + std::string(arg) + "'");
-        break;
-      case kPreserveFds:
-        if (!detail::parse_int(arg, req.preserve_fds) || req.preserve_fds < 0 || req.preserve_fds > 1000)
-          return usage("--preserve-fds takes a count of fds (0..1000), got '" + std::string(arg) + "'");
-        break;
-      case 'h': f.help = true; return {};
-      case 'V': f.version = true; return {};
-      default:
-        if (optopt == 't') return usage("-t/--target needs a pid");
-        if (optopt != 0 && optopt < 256) return usage(std::string("unknown option '-") + static_cast<char>(optopt) + "'");
-        return usage("unknown option '" + std::string(optind > 0 && optind <= n ? args[static_cast<std::size_t>(optind - 1)] : "?") + "'");
-    }
-  }
-  for (int i = optind; i < n; ++i) req.command.emplace_back(args[static_cast<std::size_t>(i)]);
-  return {};
-}
-
-// Pass 2: which namespaces to create and which to join (-t resolved
-// against the host), the default sandbox when nothing was asked.
-inline std::string resolve_namespaces(RunFlags& f, const Host& host) {
-  RunRequest& req = f.req;
-  NsSet& create = f.create;
-  auto& joins = f.joins;
-  auto& target = f.target;
-  auto& map_root = f.map_root;
-  auto& mount_proc = f.mount_proc;
-  NsSet target_kinds;  // kind flags given together with -t
-  auto usage = [](std::string msg) { return msg; };
-  const bool maps_given = f.maps_given();
-  if (maps_given) create.insert(NsKind::user);
-  if (target) {
-    // With -t, kind flags say which of the target's namespaces to join.
-    target_kinds = create;
-    create = NsSet{};
-    if (maps_given) return usage("id maps cannot be combined with --target (its user namespace has its maps)");
-    if (!req.config.time_offsets.empty()) return usage("time offsets need a new time namespace, not --target");
-    for (const auto& k : nsenter::kNsKinds) {
-      if (!target_kinds.empty() && !target_kinds.contains(k.kind)) continue;
-      const std::string path = "/proc/" + std::to_string(*target) + "/ns/" + std::string(k.name);
-      const auto theirs = host.ns_inode(path);
-      if (!theirs) {
-        if (target_kinds.contains(k.kind) || k.kind == NsKind::user)
-          return usage("cannot read " + path + " (no such process, or not yours)");
-        continue;  // a kind this kernel lacks
-      }
-      // nsenter -a skips what we already share; setns into our own user
-      // namespace would fail anyway.
-      if (target_kinds.empty() && host.ns_inode("/proc/self/ns/" + std::string(k.name)) == theirs) continue;
-      joins.push_back({k.kind, path});
-    }
-  }
-  for (std::size_t i = 0; i < joins.size(); ++i)
-    for (std::size_t j = 0; j < i; ++j)
-      if (joins[i].kind == joins[j].kind)
-        return usage("the " + std::string(nsenter::name(joins[i].kind)) + " namespace is joined twice");
-  for (const auto& j : joins)
-    if (create.contains(j.kind))
-      return usage("the " + std::string(nsenter::name(j.kind)) + " namespace is both created and joined");
-
-  // Only a command line that asked for no namespace at all gets the
-  // default sandbox: `-t PID` of a process whose namespaces are all ours
-  // runs the command in them (nsenter -a does), never in new ones.
-  if (create.empty() && joins.empty() && !target) {
-    // The default: everything a rootless user can have with no setup.
-    req.defaults = true;
-    create = NsSet{NsKind::user, NsKind::pid, NsKind::mnt, NsKind::uts, NsKind::ipc};
-    map_root = true;
-    mount_proc = true;
-  }
-  if (mount_proc && !(create.contains(NsKind::mnt) && create.contains(NsKind::pid)))
-    return usage("--mount-proc needs new pid and mount namespaces (-p -m)");
-
-  // User first, as runc orders NS_PATHS; the joiner orders the rest.
-  std::stable_partition(joins.begin(), joins.end(), [](const auto& j) { return j.kind == NsKind::user; });
-  req.config.ns_paths = joins;
-  if (!create.empty()) req.config.clone_flags = create;
-
-  return {};
-}
-
-// Pass 3: the id maps of a new user namespace, and who writes them.
-inline std::string build_id_maps(RunFlags& f, const Host& host) {
-  RunRequest& req = f.req;
-  const NsSet& create = f.create;
-  const auto& map_root = f.map_root;
-  const auto& map_user = f.map_user;
-  const auto& map_group = f.map_group;
-  const auto& uid_ranges = f.uid_ranges;
-  const auto& gid_ranges = f.gid_ranges;
-  auto usage = [](std::string msg) { return msg; };
-  if (create.contains(NsKind::user)) {
-    const bool root = host.euid == 0;
-    // The stages need a mapped uid and gid to become: an id nobody asked
-    // to map otherwise is mapped to root (so -U alone is -r), unless ranges
-    // were given for it (root mapping 0:100000:65536, say).
-    if (map_root || map_user || uid_ranges.empty()) req.config.uid_map.push_back({map_user.value_or(0), host.euid, 1});
-    if (map_root || map_group || gid_ranges.empty()) req.config.gid_map.push_back({map_group.value_or(0), host.egid, 1});
-    for (const auto& r : uid_ranges) req.config.uid_map.push_back(r);
-    for (const auto& r : gid_ranges) req.config.gid_map.push_back(r);
-    if (auto bad = detail::check_id_map(req.config.uid_map, "--map-user/--map-users"); !bad.empty()) return usage(bad);
-    if (auto bad = detail::check_id_map(req.config.gid_map, "--map-group/--map-groups"); !bad.empty()) return usage(bad);
-    if (!root) {
-      req.config.rootless_euid = true;
-      // Only root may write more than one's own id; newuidmap/newgidmap
-      // check /etc/subuid and /etc/subgid for everyone else.
-      if (!uid_ranges.empty()) req.config.uid_map_helper = "/usr/bin/newuidmap";
-      if (!gid_ranges.empty()) {
-        req.config.gid_map_helper = "/usr/bin/newgidmap";
-        req.config.setgroups = true;  // newgidmap needs setgroups allowed
-      }
-      for (const auto* helper : {&req.config.uid_map_helper, &req.config.gid_map_helper})
-        if (!helper->empty() && !host.executable(*helper))
-          return usage(*helper + " is missing: install the 'uidmap' package to map id ranges without root");
-    }
-  }
-  return {};
-}
 
 }  // namespace detail
 
@@ -496,9 +472,9 @@ inline std::string build_id_maps(RunFlags& f, const Host& host) {
 inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& host) {
   ParseResult out;
   detail::RunFlags f;
-  std::string error = detail::read_run_flags(argc, argv, first, f);
-  if (error.empty() && !f.help && !f.version) error = detail::resolve_namespaces(f, host);
-  if (error.empty() && !f.help && !f.version) error = detail::build_id_maps(f, host);
+  std::string error = f.read(argc, argv, first);
+  if (error.empty() && !f.help && !f.version) error = f.resolve_namespaces(host);
+  if (error.empty() && !f.help && !f.version) error = f.build_id_maps(host);
   if (!error.empty()) {
     out.error = std::move(error);
     return out;
