@@ -1050,6 +1050,13 @@ std::string file_bytes(const std::string& path) {
 // handle (closing `release`), waits for it and all else that ran the binary
 // with `reap`, then lets the attacker reopen its handle, and returns the
 // attacker's verdict line.
+// The attacker's one line ("target=... direct=... reopen=..."), out of
+// whatever else was said; all of it when there is no such line.
+std::string verdict_in(const std::string& said) {
+  const auto line = said.find("target=");
+  return line == std::string::npos ? said : said.substr(line, said.find('\n', line) - line);
+}
+
 std::string attack(pid_t pid, const std::string& copy, nsenter::UniqueFd release, const std::function<void()>& reap) {
   int out[2], go[2];
   REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
@@ -1075,8 +1082,7 @@ std::string attack(pid_t pid, const std::string& copy, nsenter::UniqueFd release
   int status = 0;
   ::waitpid(attacker, &status, 0);
   CHECK_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0), said);
-  const auto line = said.find("target=");
-  return line == std::string::npos ? said : said.substr(line, said.find('\n', line) - line);
+  return verdict_in(said);
 }
 
 // A pipe: the read end becomes the init's stdin, the write end releases it.
@@ -1249,9 +1255,7 @@ TEST_CASE("CVE-2019-5736: as root, the nsrun tool forks its init non-dumpable, a
     CHECK(said.find("runs from a fork of the launcher (no exec)") != std::string::npos);
     CHECK(said.find("forked us non-dumpable, out of the container's reach") != std::string::npos);
     // Not even a handle to look at: /proc/PID/exe is refused outright.
-    const auto line = said.find("target=");
-    REQUIRE(line != std::string::npos);
-    CHECK(said.substr(line, said.find('\n', line) - line) == "target=none direct=EACCES reopen=none");
+    CHECK(verdict_in(said) == "target=none direct=EACCES reopen=none");
   }
   CHECK(file_bytes(nsrun_copy.path()) == before);
   check_nothing_left();
@@ -1293,10 +1297,7 @@ TEST_CASE("CVE-2019-5736: rootless, the nsrun tool copies nothing, and its conta
   // Not even an exec: the init is a fork of the tool.
   CHECK(said.find("runs from a fork of the launcher (no exec)") != std::string::npos);
   // The reaper's /proc/1/exe is the very file, and every write is refused.
-  const auto line = said.find("target=");
-  REQUIRE(line != std::string::npos);
-  const std::string verdict = said.substr(line, said.find('\n', line) - line);
-  CHECK(verdict == "target=copy direct=EACCES reopen=EACCES");
+  CHECK(verdict_in(said) == "target=copy direct=EACCES reopen=EACCES");
   CHECK(file_bytes(nsrun_copy.path()) == before);
   check_nothing_left();
 }
@@ -1370,9 +1371,7 @@ TEST_CASE("CVE-2019-5736: rootless, nsrun -t joins a rootless container copying 
   CHECK(said.find("no re-exec: the runtime says the container cannot write /proc/self/exe") != std::string::npos);
   CHECK(said.find("runs from a fork of the launcher (no exec)") != std::string::npos);
   CHECK(said.find("memfd copy") == std::string::npos);
-  const auto line = said.find("target=");
-  REQUIRE(line != std::string::npos);
-  CHECK(said.substr(line, said.find('\n', line) - line) == "target=copy direct=EACCES reopen=EACCES");
+  CHECK(verdict_in(said) == "target=copy direct=EACCES reopen=EACCES");
   CHECK(file_bytes(nsrun_copy.path()) == before);
   check_nothing_left();
 }
