@@ -20,7 +20,7 @@
 // same fd layout and signal reset, every other fd closed (no exec will
 // close them), then the function. The exec of the binary is the dearest
 // step of a start; a one-shot launcher that needs no protected copy of
-// its binary (nsrun, rootless) saves it this way.
+// its binary (nsrun) saves it this way.
 #pragma once
 
 #include <errno.h>
@@ -38,14 +38,14 @@
 #include <cstdint>
 #include <span>
 
-extern char** environ;
-
 #include "nsenter/error.hpp"
 #include "nsenter/exec_fds.hpp"
 #include "nsenter/fd.hpp"
 #include "nsenter/log.hpp"
 #include "nsenter/result.hpp"
 #include "nsenter/version.hpp"
+
+extern char** environ;
 
 NSENTER_BEGIN_NAMESPACE
 
@@ -196,10 +196,6 @@ inline bool clone3_unsupported(int err) noexcept {
   // directory (a v1 hierarchy still takes a pid in cgroup.procs).
   return err == ENOSYS || err == E2BIG || err == EINVAL || err == EOPNOTSUPP || err == EBADF;
 }
-
-}  // namespace detail
-
-namespace detail {
 
 // The forked child of an entry request: set up, then become the entry.
 // A setup failure is written as a fatal record where the caller reads the
