@@ -237,7 +237,7 @@ class Launcher {
     req.envp = args.env_ptrs.data();
     req.fds = args.fds;
     req.cgroup_fd = pipes->cgroup_dir.get();
-    if (how->forked) {
+    if (how->forked()) {
       req.entry = config_.in_process_init;
       req.report_index = args.log_index;
       req.non_dumpable = how->unprotected == Unprotected::UnreachableFork;
@@ -318,20 +318,24 @@ class Launcher {
 
   struct HowToStart {
     Unprotected unprotected = Unprotected::No;
-    bool unwritable = false;  // the init is told so (exe_unwritable)
-    bool forked = false;      // SpawnRequest::entry instead of an exec
-    int exec_fd = -1;         // the protected view to exec, if any
+    // The init is told so (exe_unwritable).
+    bool unwritable() const noexcept {
+      return unprotected == Unprotected::UnwritableExec || unprotected == Unprotected::UnwritableFork;
+    }
+    // SpawnRequest::entry instead of an exec.
+    bool forked() const noexcept {
+      return unprotected == Unprotected::UnwritableFork || unprotected == Unprotected::UnreachableFork;
+    }
+    int exec_fd = -1;  // the protected view to exec, if any
     ExecFrom exec_from = ExecFrom::Path;
   };
 
   Result<HowToStart> how_to_start(const wire::Bytes& message, wire::Profile profile) {
     HowToStart how;
     how.unprotected = unprotected_start(message, profile);
-    how.unwritable = how.unprotected == Unprotected::UnwritableExec || how.unprotected == Unprotected::UnwritableFork;
-    how.forked = how.unprotected == Unprotected::UnwritableFork || how.unprotected == Unprotected::UnreachableFork;
-    if (how.forked) {
+    if (how.forked()) {
       how.exec_from = ExecFrom::Forked;
-    } else if (config_.exec_from_sealed_memfd && !how.unwritable) {
+    } else if (config_.exec_from_sealed_memfd && !how.unwritable()) {
       auto view = protected_binary();
       if (!view) return view.error();
       how.exec_fd = view->first;
@@ -375,7 +379,7 @@ class Launcher {
     if (opt.parent_death_signal != 0)
       env.push_back(fmt::format("{}={}:{}", RuncEnv::parent_death, opt.parent_death_signal, ::getpid()));
     if (opt.profile != wire::Profile::Runc11) env.push_back(fmt::format("{}={}", RuncEnv::profile, wire::profile_name(opt.profile)));
-    if (how.unwritable) env.push_back(fmt::format("{}=1", RuncEnv::exe_unwritable));
+    if (how.unwritable()) env.push_back(fmt::format("{}=1", RuncEnv::exe_unwritable));
     if (how.unprotected == Unprotected::UnreachableFork) env.push_back(fmt::format("{}=1", RuncEnv::exe_unreachable));
     // At debug the init breaks its start down, from this moment on.
     if (opt.log_level >= LogLevel::Debug) env.push_back(fmt::format("{}={}", RuncEnv::spawned_ns, monotonic_ns()));
