@@ -9,11 +9,13 @@
 #include <sys/types.h>
 
 #include <concepts>
+#include <cstddef>
 #include <span>
 #include <string_view>
 
 #include "nsenter/bootstrap_reader.hpp"
 #include "nsenter/error.hpp"
+#include "nsenter/fd.hpp"
 #include "nsenter/idmap.hpp"
 #include "nsenter/log.hpp"
 #include "nsenter/namespaces.hpp"
@@ -69,10 +71,14 @@ concept CloneStrategy = requires(const T& c, Stage s) {
   { c.spawn(s) } noexcept -> std::same_as<Result<pid_t>>;
 };
 
-// Sys: the stages' privileged and process calls. Each returns 0 or the
-// errno of the failure (parent_pid() returns getppid()).
+// Sys: the stages' privileged and process calls, and their reads and
+// writes of the sync sockets, the pid line and the mount sources (see
+// LinuxSys for what each does). Each returns 0 or the errno of the failure
+// (parent_pid() returns getppid()). A Sys that changes a few calls derives
+// from LinuxSys.
 template <class T>
-concept Sys = requires(const T& s, int flags, bool on, const char* text, int fds[2], pid_t pid, std::string_view sv) {
+concept Sys = requires(const T& s, int flags, bool on, const char* text, int fds[2], pid_t pid, std::string_view sv,
+                       void* buf, const void* data, std::size_t size, std::size_t& got, UniqueFd& out) {
   { s.unshare(flags) } noexcept -> std::same_as<int>;
   { s.set_dumpable(on) } noexcept -> std::same_as<int>;
   { s.set_name(text) } noexcept -> std::same_as<int>;
@@ -86,6 +92,13 @@ concept Sys = requires(const T& s, int flags, bool on, const char* text, int fds
   { s.set_parent_death_signal(flags) } noexcept -> std::same_as<int>;
   { s.parent_pid() } noexcept -> std::same_as<pid_t>;
   { s.write_file(text, sv) } noexcept -> std::same_as<int>;
+  { s.read(flags, buf, size, got) } noexcept -> std::same_as<int>;
+  { s.write_all(flags, data, size) } noexcept -> std::same_as<int>;
+  { s.open(text, flags, out) } noexcept -> std::same_as<int>;
+  { s.setns(flags, flags) } noexcept -> std::same_as<int>;
+  { s.send_fd(flags, flags) } noexcept -> std::same_as<int>;
+  { s.receive_fd(flags, out) } noexcept -> std::same_as<int>;
+  { s.dup_onto(flags, flags) } noexcept -> std::same_as<int>;
 };
 
 // Names: what ps shows for each stage (prctl PR_SET_NAME, 15 bytes kept).

@@ -267,8 +267,11 @@ class Launcher {
       // stage 2 may have left stage 0's process group by now, so it must be
       // named to be cleaned up.
       (void)s.read_what_is_left(started);
-      // The init's own account comes first: it knows why it stopped.
-      if (s.fatal) return *s.fatal;
+      // The init's own account comes first: it knows why it stopped. But
+      // a stage that says only that its peer went away, where we saw a
+      // stage killed by a signal, tells the echo of the cause we have.
+      if (s.fatal && !(code_from_message(s.fatal->detail_view()) == Code::PeerClosed && s.a_stage_was_killed()))
+        return *s.fatal;
       return fail(r.error());
     }
     if (::fcntl(init_pipe.get(), F_SETFL, 0) != 0)
@@ -441,6 +444,10 @@ class Launcher {
       if (sent < message.size()) return Op::SendBootstrap;
       if (stage2 < 0) return Op::ReadPidLine;
       return Op::WaitInit;
+    }
+
+    bool a_stage_was_killed() const noexcept {
+      return (stage0_status && stage0_status->signaled) || (stage1_status && stage1_status->signaled);
     }
 
     Result<void> died(const char* who, const ExitStatus& status) const {

@@ -98,6 +98,19 @@ inline int errno_from_message(std::string_view text) noexcept {
   return best;
 }
 
+// The cause a fatal record names (its second part, after the operation:
+// "sync read: peer closed the connection: ..."), or Code::SystemError when
+// it names none (a failed system call: the errno says why).
+inline Code code_from_message(std::string_view text) noexcept {
+  const std::size_t start = text.find(": ");
+  if (start == std::string_view::npos) return Code::SystemError;
+  std::string_view cause = text.substr(start + 2);
+  cause = cause.substr(0, cause.find(": "));
+  for (int c = 1; c <= static_cast<int>(Code::TooManyFds); ++c)
+    if (describe(static_cast<Code>(c)) == cause) return static_cast<Code>(c);
+  return Code::SystemError;
+}
+
 // A fatal record as an Error: the stage that failed, the errno its text
 // ends with, and the text itself as the detail.
 inline Error error_from_fatal(const LogRecord& rec) noexcept {

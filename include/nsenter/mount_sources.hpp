@@ -21,6 +21,7 @@
 #include "nsenter/fd.hpp"
 #include "nsenter/idmap.hpp"
 #include "nsenter/result.hpp"
+#include "nsenter/sys.hpp"
 #include "nsenter/version.hpp"
 
 NSENTER_BEGIN_NAMESPACE
@@ -117,109 +118,87 @@ inline int highest_mount_fd(std::string_view fd_list) noexcept {
   return highest;
 }
 
-namespace detail {
-
-// A one-byte message with room for one SCM_RIGHTS fd (the byte is needed:
-// ancillary data rides on data). Not copyable: msg points into itself.
-struct FdMessage {
-  char byte = 0;
-  iovec iov{&byte, 1};
-  struct {
-    alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int))];
-  } control{};
-  msghdr msg{};
-
-  FdMessage() noexcept {
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof control.buf;
-  }
-  FdMessage(const FdMessage&) = delete;
-  FdMessage& operator=(const FdMessage&) = delete;
-};
-
-}  // namespace detail
-
 // One fd over a unix socket, with one data byte (SCM_RIGHTS needs one).
-inline Result<void> send_fd(int sock, int fd, Stage stage) noexcept {
-  detail::FdMessage m;
-  msghdr& msg = m.msg;
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-  ssize_t n;
-  do n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n != 1) {
-    return in_stage(make_sys_error(Op::SyncWrite, n < 0 ? errno : EIO, "send mount source fd"), stage);
+template <class SysCalls = LinuxSys>
+Result<void> send_fd(int sock, int fd, Stage stage, const SysCalls& sys = kLinuxSys) noexcept {
+  if (int err = sys.send_fd(sock, fd)) {
+    Error e = make_sys_error(Op::SyncWrite, err, "send mount source fd");
+    if (err == EPIPE || err == ECONNRESET) e.code = Code::PeerClosed;  // as SyncChannel says a death
+    return in_stage(e, stage);
   }
   return {};
 }
 
 // Receives one fd (close-on-exec) and moves it onto `target`.
-inline Result<void> receive_fd_onto(int sock, int target, Stage stage) noexcept {
+template <class SysCalls = LinuxSys>
+Result<void> receive_fd_onto(int sock, int target, Stage stage, const SysCalls& sys = kLinuxSys) noexcept {
   auto fail = [&](int err, std::string_view what) {
     return in_stage(make_sys_error(Op::SyncRead, err, what), stage);
   };
-  detail::FdMessage m;
-  msghdr& msg = m.msg;
-  ssize_t n;
-  do n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) return fail(errno, "receive mount source fd");
-  const cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  if (n != 1 || (msg.msg_flags & MSG_CTRUNC) != 0 || cmsg == nullptr || cmsg->cmsg_level != SOL_SOCKET ||
-      cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
-    return fail(EBADMSG, "expected one fd with one byte");
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+  UniqueFd received;
+  const int err = sys.receive_fd(sock, received);
+  // End of file, or a reset (the peer died with bytes of ours unread): the
+  // peer is gone, as SyncChannel says it.
+  if ((err == 0 && !received) || err == ECONNRESET)
+    return in_stage(make_error(Op::SyncRead, Code::PeerClosed, kNoOffset, "waiting for a mount source fd"), stage);
+  if (err != 0) return fail(err, err == EBADMSG ? "expected one fd with one byte" : "receive mount source fd");
   // SCM_RIGHTS puts it on the lowest free number, which is the target
   // itself when the runtime named free numbers (our Launcher does; runc
   // reserves them with placeholder fds). dup3(n, n) would be EINVAL: it is
   // already where it belongs.
-  if (fd == target) return {};
-  UniqueFd received(fd);
-  if (::dup3(received.get(), target, O_CLOEXEC) < 0)
-    return fail(errno, detail::detail_text("dup3 onto fd {} of _LIBCONTAINER_MOUNT_FDS", target));
+  if (received.get() == target) {
+    (void)received.release();
+    return {};
+  }
+  if (int err = sys.dup_onto(received.get(), target))
+    return fail(err, detail::detail_text("dup3 onto fd {} of _LIBCONTAINER_MOUNT_FDS", target));
   return {};
 }
 
 // Stage 0: opens every source as seen from inside stage 1's mount
 // namespace (which may differ from ours once the runtime has set it up),
 // sends the fds in order, and returns to our own mount namespace.
-inline Result<void> send_mount_sources(int sock, pid_t stage1, const MountSourcesView& sources) noexcept {
+template <class SysCalls = LinuxSys>
+Result<void> send_mount_sources(int sock, pid_t stage1, const MountSourcesView& sources,
+                                const SysCalls& sys = kLinuxSys) noexcept {
   auto fail = [](int err, std::string_view what) {
     return in_stage(make_sys_error(Op::SendMountSources, err, what), Stage::Parent);
   };
-  UniqueFd home(::open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
-  if (!home) return fail(errno, "/proc/self/ns/mnt");
+  UniqueFd home, container;
+  if (int err = sys.open("/proc/self/ns/mnt", O_RDONLY, home)) return fail(err, "/proc/self/ns/mnt");
   const detail::ProcPath theirs(stage1, "ns/mnt");
-  UniqueFd container(::open(theirs.data, O_RDONLY | O_CLOEXEC));
-  if (!container) return fail(errno, theirs.data);
-  if (::setns(container.get(), CLONE_NEWNS) != 0) return fail(errno, theirs.data);
+  if (int err = sys.open(theirs.data, O_RDONLY, container)) {
+    // Stage 1 asked and is waiting; a process that exited has no
+    // namespaces left (ENOENT, even as a zombie): it died, as a read of
+    // its socket would see.
+    if (err == ENOENT || err == ESRCH)
+      return in_stage(make_error(Op::SendMountSources, Code::PeerClosed, kNoOffset,
+                                 detail::detail_text("stage 1 is gone ({})", theirs.data)),
+                      Stage::Parent);
+    return fail(err, theirs.data);
+  }
+  if (int err = sys.setns(container.get(), CLONE_NEWNS)) return fail(err, theirs.data);
   Result<void> result;
   sources.for_each([&](std::string_view source) {
     if (!result || source.empty()) return;
     // NUL-terminated in the message buffer (see MountSourcesView).
-    UniqueFd fd(::open(source.data(), O_PATH | O_CLOEXEC));
-    if (!fd) {
-      result = fail(errno, source);
+    UniqueFd fd;
+    if (int err = sys.open(source.data(), O_PATH, fd)) {
+      result = fail(err, source);
       return;
     }
-    result = send_fd(sock, fd.get(), Stage::Parent);
+    result = send_fd(sock, fd.get(), Stage::Parent, sys);
   });
-  if (::setns(home.get(), CLONE_NEWNS) != 0 && result) result = fail(errno, "back to our mount namespace");
+  if (int err = sys.setns(home.get(), CLONE_NEWNS); err != 0 && result) result = fail(err, "back to our mount namespace");
   return result;
 }
 
 // Stage 1: receives the fds in order onto the numbers the list names.
-inline Result<void> receive_mount_sources(int sock, std::string_view fd_list) noexcept {
+template <class SysCalls = LinuxSys>
+Result<void> receive_mount_sources(int sock, std::string_view fd_list, const SysCalls& sys = kLinuxSys) noexcept {
   Result<void> result;
   MountFdList(fd_list).for_each([&](int target) {
-    if (result && target >= 0) result = receive_fd_onto(sock, target, Stage::Child);
+    if (result && target >= 0) result = receive_fd_onto(sock, target, Stage::Child, sys);
   });
   return result;
 }

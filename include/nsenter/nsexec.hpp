@@ -424,7 +424,7 @@ class Nsexec {
   // until its CHILD_FINISH.
   Result<void> serve_stage1(const Plan& plan, int init_pipe, pid_t stage1, int child_fd) noexcept {
     kill_on_error_[0] = stage1;
-    const SyncChannel child(child_fd, Stage::Parent);
+    const SyncChannel child(child_fd, Stage::Parent, sys_);
     for (;;) {
       auto msg = child.receive();
       if (!msg) return msg.error();
@@ -448,7 +448,7 @@ class Nsexec {
           if (auto r = child.send(SyncMsg::RecvpidAck); !r) return r;
           const PidLine line = format_pid_line(stage1, *stage2);
           if (init_pipe >= 0)
-            if (auto r = detail::write_exact(init_pipe, line.data, line.size, Stage::Parent, Op::WritePidLine); !r) return r;
+            if (auto r = detail::write_exact(init_pipe, line.data, line.size, Stage::Parent, Op::WritePidLine, sys_); !r) return r;
           debug(Stage::Parent, "forward stage-1 ({}) and stage-2 ({}) pids to runc", stage1, *stage2);
           break;
         }
@@ -463,7 +463,7 @@ class Nsexec {
         case SyncMsg::MountsourcesPls: {
           if (!plan.config.mount_sources) return child.unexpected(SyncMsg::ChildFinish, *msg);
           logger_.log(LogLevel::Debug, Stage::Parent, "stage-1 requested mount sources");
-          if (auto r = send_mount_sources(child_fd, stage1, *plan.config.mount_sources); !r) return r;
+          if (auto r = send_mount_sources(child_fd, stage1, *plan.config.mount_sources, sys_); !r) return r;
           if (auto r = child.send(SyncMsg::MountsourcesAck); !r) return r;
           break;
         }
@@ -481,7 +481,7 @@ class Nsexec {
 
   // Stage 0 releases stage 2 and waits for its CHILD_FINISH.
   Result<void> release_stage2(const Plan& plan, int grandchild_fd) noexcept {
-    const SyncChannel grandchild(grandchild_fd, Stage::Parent);
+    const SyncChannel grandchild(grandchild_fd, Stage::Parent, sys_);
     if (auto r = grandchild.send(SyncMsg::Grandchild); !r) return r;
     clock_.mark(StartStep::Released);
     if (auto r = grandchild.expect(SyncMsg::ChildFinish); !r) return r;
@@ -516,7 +516,7 @@ class Nsexec {
   Result<pid_t> enter_namespaces(const Plan& plan, int sync_fd) noexcept {
     (void)sys_.set_name(Names::child);
     logger_.log(LogLevel::Debug, Stage::Child, "~> nsexec stage-1");
-    const SyncChannel parent(sync_fd, Stage::Child);
+    const SyncChannel parent(sync_fd, Stage::Child, sys_);
     if (plan.joins())
       if (auto r = joiner_.join(plan.join()); !r) return r.error();
     clock_.mark(StartStep::Joined);
@@ -554,7 +554,7 @@ class Nsexec {
     // new mount namespace and land on the fd numbers the runtime chose.
     if (plan.config.mount_sources) {
       if (auto r = parent.send(SyncMsg::MountsourcesPls); !r) return r.error();
-      if (auto r = receive_mount_sources(sync_fd, plan.mount_fds); !r) return r.error();
+      if (auto r = receive_mount_sources(sync_fd, plan.mount_fds, sys_); !r) return r.error();
       if (auto r = parent.expect(SyncMsg::MountsourcesAck); !r) return r.error();
     }
     clock_.mark(StartStep::Unshared);
@@ -565,7 +565,7 @@ class Nsexec {
 
   // Stage 1 hands stage 2's pid to stage 0, which forwards it to the runtime.
   Result<void> report_stage2(int sync_fd, pid_t stage2) noexcept {
-    const SyncChannel parent(sync_fd, Stage::Child);
+    const SyncChannel parent(sync_fd, Stage::Child, sys_);
     if (auto r = parent.send(SyncMsg::RecvpidPls); !r) return r;
     if (auto r = parent.send_pid(stage2); !r) return r;
     if (auto r = parent.expect(SyncMsg::RecvpidAck); !r) return r;
@@ -596,7 +596,7 @@ class Nsexec {
     (void)sys_.set_name(Names::init);
     kill_on_error_ = {-1, -1};
     logger_.log(LogLevel::Debug, Stage::Init, "~> nsexec stage-2");
-    const SyncChannel parent(sync_fd, Stage::Init);
+    const SyncChannel parent(sync_fd, Stage::Init, sys_);
     if (auto r = parent.expect(SyncMsg::Grandchild); !r) return r;
     if (int err = sys_.setsid()) return stage_error(Op::Setsid, err, {}, Stage::Init);
     if (int err = sys_.setuid_to(plan.inside_uid))

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <sys/types.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
@@ -14,6 +13,7 @@
 #include "nsenter/error.hpp"
 #include "nsenter/fd.hpp"
 #include "nsenter/result.hpp"
+#include "nsenter/sys.hpp"
 #include "nsenter/version.hpp"
 
 NSENTER_BEGIN_NAMESPACE
@@ -56,8 +56,10 @@ namespace detail {
 // A peer that died is EPIPE (or a reset) here, never a SIGPIPE that would
 // kill the stage before it could say why; it is reported as PeerClosed,
 // as a read sees the same death.
-inline Result<void> write_exact(int fd, const void* data, std::size_t size, Stage stage, Op op) noexcept {
-  if (const int err = write_all_no_sigpipe(fd, data, size)) {
+template <class SysCalls = LinuxSys>
+Result<void> write_exact(int fd, const void* data, std::size_t size, Stage stage, Op op,
+                         const SysCalls& sys = kLinuxSys) noexcept {
+  if (const int err = sys.write_all(fd, data, size)) {
     Error e = make_sys_error(op, err);
     if (err == EPIPE || err == ECONNRESET) e.code = Code::PeerClosed;
     return in_stage(e, stage);
@@ -65,20 +67,22 @@ inline Result<void> write_exact(int fd, const void* data, std::size_t size, Stag
   return {};
 }
 
-inline Result<void> read_exact_or_eof(int fd, void* data, std::size_t size, Stage stage, Op op) noexcept {
+template <class SysCalls = LinuxSys>
+Result<void> read_exact_or_eof(int fd, void* data, std::size_t size, Stage stage, Op op,
+                               const SysCalls& sys = kLinuxSys) noexcept {
   auto* p = static_cast<char*>(data);
   std::size_t got = 0;
   while (got < size) {
-    const ssize_t n = ::read(fd, p + got, size - got);
-    if (n < 0 && errno == EINTR) continue;
+    std::size_t n = 0;
+    const int err = sys.read(fd, p + got, size - got, n);
     // A peer that died with something we sent still unread resets the
     // connection instead of closing it: the same death, said the same way.
-    if (n == 0 || (n < 0 && errno == ECONNRESET))
+    if ((err == 0 && n == 0) || err == ECONNRESET)
       return in_stage(make_error(op, Code::PeerClosed, kNoOffset,
-                                 detail::detail_text("got {} of {} bytes{}", got, size, n == 0 ? "" : " (connection reset)")),
+                                 detail::detail_text("got {} of {} bytes{}", got, size, err == 0 ? "" : " (connection reset)")),
                       stage);
-    if (n < 0) return in_stage(make_sys_error(op, errno), stage);
-    got += static_cast<std::size_t>(n);
+    if (err != 0) return in_stage(make_sys_error(op, err), stage);
+    got += n;
   }
   return {};
 }
@@ -86,19 +90,21 @@ inline Result<void> read_exact_or_eof(int fd, void* data, std::size_t size, Stag
 }  // namespace detail
 
 // One end of a sync socket, owned elsewhere; `stage` is who is using it,
-// so errors name the right process.
+// so errors name the right process; every read and write goes through
+// `sys`, the pipeline's Sys policy (which outlives the channel).
+template <class SysCalls = LinuxSys>
 class SyncChannel {
  public:
-  SyncChannel(int fd, Stage stage) noexcept : fd_(fd), stage_(stage) {}
+  SyncChannel(int fd, Stage stage, const SysCalls& sys = kLinuxSys) noexcept : fd_(fd), stage_(stage), sys_(&sys) {}
 
   Result<void> send(SyncMsg m) const noexcept {
     const auto v = static_cast<std::uint32_t>(m);
-    return detail::write_exact(fd_, &v, sizeof v, stage_, Op::SyncWrite);
+    return detail::write_exact(fd_, &v, sizeof v, stage_, Op::SyncWrite, *sys_);
   }
 
   Result<std::uint32_t> receive() const noexcept {
     std::uint32_t v = 0;
-    if (auto r = detail::read_exact_or_eof(fd_, &v, sizeof v, stage_, Op::SyncRead); !r) return r.error();
+    if (auto r = detail::read_exact_or_eof(fd_, &v, sizeof v, stage_, Op::SyncRead, *sys_); !r) return r.error();
     return v;
   }
 
@@ -110,12 +116,12 @@ class SyncChannel {
   }
 
   Result<void> send_pid(pid_t pid) const noexcept {
-    return detail::write_exact(fd_, &pid, sizeof pid, stage_, Op::SyncWrite);
+    return detail::write_exact(fd_, &pid, sizeof pid, stage_, Op::SyncWrite, *sys_);
   }
 
   Result<pid_t> receive_pid() const noexcept {
     pid_t pid = 0;
-    if (auto r = detail::read_exact_or_eof(fd_, &pid, sizeof pid, stage_, Op::SyncRead); !r) return r.error();
+    if (auto r = detail::read_exact_or_eof(fd_, &pid, sizeof pid, stage_, Op::SyncRead, *sys_); !r) return r.error();
     return pid;
   }
 
@@ -129,6 +135,7 @@ class SyncChannel {
  private:
   int fd_;
   Stage stage_;
+  const SysCalls* sys_;
 };
 
 NSENTER_END_NAMESPACE

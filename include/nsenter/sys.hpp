@@ -1,7 +1,9 @@
 // nsenter: the system calls the stages make directly, as a policy, so that
 // tests can record them and fail any one of them without root
-// (FaultySys in tests/support). Each returns 0 or the errno of the failure,
-// read at the failing call and nowhere else.
+// (FaultySys in tests/support), or kill the stage at any one of them
+// (tests/integration/fault_init.cc). Each returns 0 or the errno of the
+// failure, read at the failing call and nowhere else. The joins and the map
+// writes are policies of their own (Joiner, MapWriter).
 #pragma once
 
 #include <errno.h>
@@ -14,12 +16,38 @@
 #include <unistd.h>
 
 #include <concepts>
+#include <cstddef>
+#include <cstring>
 #include <string_view>
 
 #include "nsenter/fd.hpp"
 #include "nsenter/version.hpp"
 
 NSENTER_BEGIN_NAMESPACE
+
+namespace detail {
+
+// A one-byte message with room for one SCM_RIGHTS fd (the byte is needed:
+// ancillary data rides on data). Not copyable: msg points into itself.
+struct FdMessage {
+  char byte = 0;
+  iovec iov{&byte, 1};
+  struct {
+    alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int))];
+  } control{};
+  msghdr msg{};
+
+  FdMessage() noexcept {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+  }
+  FdMessage(const FdMessage&) = delete;
+  FdMessage& operator=(const FdMessage&) = delete;
+};
+
+}  // namespace detail
 
 struct LinuxSys {
   static int ret(int r) noexcept { return r < 0 ? errno : 0; }
@@ -49,7 +77,70 @@ struct LinuxSys {
     if (n < 0) return errno;
     return static_cast<std::size_t>(n) == text.size() ? 0 : EIO;
   }
+
+  // ---- the sync sockets, the init pipe and the mount sources ----------------
+  // One read(2) of up to `size` bytes (EINTR retried): `got` = 0 is end of
+  // file.
+  int read(int fd, void* buf, std::size_t size, std::size_t& got) const noexcept {
+    ssize_t n;
+    do n = ::read(fd, buf, size);
+    while (n < 0 && errno == EINTR);
+    got = n > 0 ? static_cast<std::size_t>(n) : 0;
+    return n < 0 ? errno : 0;
+  }
+  // All of `data`, never raising SIGPIPE (a peer that is gone is EPIPE).
+  int write_all(int fd, const void* data, std::size_t size) const noexcept {
+    return detail::write_all_no_sigpipe(fd, data, size);
+  }
+  // open(2), close-on-exec always; the fd in `out`.
+  int open(const char* path, int flags, UniqueFd& out) const noexcept {
+    out.reset(::open(path, flags | O_CLOEXEC));
+    return out ? 0 : errno;
+  }
+  int setns(int fd, int nstype) const noexcept { return ret(::setns(fd, nstype)); }
+  // `fd` over the unix socket `sock`: one data byte carrying SCM_RIGHTS.
+  int send_fd(int sock, int fd) const noexcept {
+    detail::FdMessage m;
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&m.msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+    ssize_t n;
+    do n = ::sendmsg(sock, &m.msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return errno;
+    return n == 1 ? 0 : EIO;
+  }
+  // What send_fd sent, close-on-exec, in `out`; 0 with `out` empty at end
+  // of file (the peer is gone); EBADMSG for anything but one byte carrying
+  // exactly one fd (an fd that came with a malformed message is closed).
+  int receive_fd(int sock, UniqueFd& out) const noexcept {
+    detail::FdMessage m;
+    ssize_t n;
+    do n = ::recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return errno;
+    if (n == 0) {
+      out.reset();
+      return 0;
+    }
+    const cmsghdr* cmsg = CMSG_FIRSTHDR(&m.msg);
+    const bool one_fd = cmsg != nullptr && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
+                        cmsg->cmsg_len == CMSG_LEN(sizeof(int));
+    int fd = -1;
+    if (one_fd) std::memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+    UniqueFd received(fd);
+    if (n != 1 || (m.msg.msg_flags & MSG_CTRUNC) != 0 || !one_fd) return EBADMSG;
+    out = std::move(received);
+    return 0;
+  }
+  // dup3(fd, target, O_CLOEXEC).
+  int dup_onto(int fd, int target) const noexcept { return ret(::dup3(fd, target, O_CLOEXEC)); }
 };
+
+// The one LinuxSys that helpers outside the pipeline use by default.
+inline constexpr LinuxSys kLinuxSys{};
 
 
 NSENTER_END_NAMESPACE

@@ -65,8 +65,10 @@ struct Record {
   }
 };
 
-struct FuzzSys {
-  Record* rec;
+// The sync socket's reads and writes are real (the scripted peer's);
+// everything privileged is recorded and faked.
+struct FuzzSys : nsenter::LinuxSys {
+  Record* rec = nullptr;
   int unshare(int flags) const noexcept { return rec->call(Call::Unshare, flags); }
   int set_dumpable(bool on) const noexcept { return rec->call(Call::Dumpable, on); }
   int set_name(const char*) const noexcept { return 0; }
@@ -75,7 +77,7 @@ struct FuzzSys {
   int setuid_to(uid_t) const noexcept { return rec->call(Call::Setuid); }
   int setgid_to(gid_t) const noexcept { return rec->call(Call::Setgid); }
   int clear_groups() const noexcept { return rec->call(Call::Groups); }
-  int socketpair(int fds[2]) const noexcept { return nsenter::LinuxSys{}.socketpair(fds); }
+  int socketpair(int fds[2]) const noexcept { return LinuxSys::socketpair(fds); }
   int kill(pid_t) const noexcept { std::abort(); }  // only die() kills, and the harness never dies
   int set_parent_death_signal(int) const noexcept { return rec->call(Call::Death); }
   pid_t parent_pid() const noexcept { return ::getppid(); }
@@ -302,7 +304,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto r = nsenter::make_plan(*config, source, plan); !r) return 0;  // plan_fuzz covers the plan
 
   Pipeline p(nsenter::InMemoryReader{}, {}, {}, FuzzJoiner{&rec}, FuzzMapWriter{&rec},
-             FuzzClone{&rec, (clone & 1) ? kStage2Pid : 0}, FuzzSys{&rec});
+             FuzzClone{&rec, (clone & 1) ? kStage2Pid : 0}, FuzzSys{{}, &rec});
   nsenter::StageHarness::log_to(p, dev_null, level);
   switch (stage) {
     case 0: nsenter::StageHarness::stage0(p, plan, rec, dev_null, first, second); break;

@@ -19,8 +19,13 @@
 //   NSENTER_TEST_FAULT=fail:write_map uid        stage 0 fails to write stage 1's uid map
 //   NSENTER_TEST_FAULT=kill:parent_pid 1         stage 0 dies at its second look at the runtime
 //                                                (with a parent-death signal: after stage 2 finished)
+//   NSENTER_TEST_FAULT=fail:read runc:[1:CHILD]  stage 1's first sync read fails (reads and writes
+//                                                of the sync sockets and the pid line are named by
+//                                                the stage that makes them, its process name)
+//   NSENTER_TEST_FAULT=kill:send_fd              stage 0 dies sending the first mount source
 #include <errno.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -192,6 +197,44 @@ struct FaultySys : nsenter::LinuxSys {
   int write_file(const char* path, std::string_view text) const noexcept {
     if (int err = hit("write_file", path)) return err;
     return LinuxSys::write_file(path, text);
+  }
+  // The sync sockets, the pid line and the mount sources. A stage reads
+  // and writes several times: the process name (set_name) says whose.
+  static std::string_view own_name(char (&buf)[17]) noexcept {
+    buf[16] = '\0';
+    if (::prctl(PR_GET_NAME, buf, 0, 0, 0) != 0) buf[0] = '\0';
+    return buf;
+  }
+  int read(int fd, void* data, std::size_t size, std::size_t& got) const noexcept {
+    char name[17];
+    if (int err = hit("read", own_name(name))) return err;
+    return LinuxSys::read(fd, data, size, got);
+  }
+  int write_all(int fd, const void* data, std::size_t size) const noexcept {
+    char name[17];
+    if (int err = hit("write_all", own_name(name))) return err;
+    return LinuxSys::write_all(fd, data, size);
+  }
+  int open(const char* path, int flags, nsenter::UniqueFd& out) const noexcept {
+    if (int err = hit("open", path)) return err;
+    return LinuxSys::open(path, flags, out);
+  }
+  int setns(int fd, int nstype) const noexcept {
+    char buf[16];
+    if (int err = hit("setns", hex(buf, nstype))) return err;
+    return LinuxSys::setns(fd, nstype);
+  }
+  int send_fd(int sock, int fd) const noexcept {
+    if (int err = hit("send_fd")) return err;
+    return LinuxSys::send_fd(sock, fd);
+  }
+  int receive_fd(int sock, nsenter::UniqueFd& out) const noexcept {
+    if (int err = hit("receive_fd")) return err;
+    return LinuxSys::receive_fd(sock, out);
+  }
+  int dup_onto(int fd, int target) const noexcept {
+    if (int err = hit("dup_onto")) return err;
+    return LinuxSys::dup_onto(fd, target);
   }
   // A failed look is a runtime that is gone (the stages were reparented).
   pid_t parent_pid() const noexcept {

@@ -977,6 +977,7 @@ TEST_CASE("launch: a stage killed or failing at each step is a typed error, neve
   b.gid_map = {{0, 100000, 65536}};
   b.setgroups = true;
   b.oom_score_adj = 100;
+  b.mount_sources = std::vector<std::string>{"/tmp"};
   {  // the sealed memfd, the one fd the launcher keeps, made before the baseline
     auto warm = launcher.launch(b, running({"fault_init", "--", "/bin/true"}, {-1, -1, 2}));
     REQUIRE_MESSAGE(warm, (warm ? "" : to_string(warm.error())));
@@ -1001,6 +1002,20 @@ TEST_CASE("launch: a stage killed or failing at each step is a typed error, neve
       {"setgid", Stage::Init},
       {"clear_groups", Stage::Init},
       {"unshare 0x2000000", Stage::Init},
+      // The sync sockets (and the pid line) by the stage that reads or writes.
+      {"read runc:[0:PARENT]", Stage::Parent},
+      {"write_all runc:[0:PARENT]", Stage::Parent},
+      {"read runc:[1:CHILD]", Stage::Child},
+      {"write_all runc:[1:CHILD]", Stage::Child},
+      {"read runc:[2:INIT]", Stage::Init},
+      {"write_all runc:[2:INIT]", Stage::Init},
+      // The mount source: opened by stage 0 from inside stage 1's mount
+      // namespace, sent, received.
+      {"open /proc/self/ns/mnt", Stage::Parent},
+      {"setns 0x20000", Stage::Parent},
+      {"open /tmp", Stage::Parent},
+      {"send_fd", Stage::Parent},
+      {"receive_fd", Stage::Child},
   };
   for (const Point& p : points)
     for (const char* action : {"kill", "fail"}) {

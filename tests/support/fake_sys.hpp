@@ -38,7 +38,9 @@ struct CallLog {
   }
 };
 
-struct FaultySys {
+// The privileged calls recorded and never made; the sync sockets' and
+// mount sources' reads and writes are LinuxSys's, real and unrecorded.
+struct FaultySys : LinuxSys {
   CallLog log;
   int parent_gone_after = -1;
   int exit_at_look = -1;  // the process exits instead of its look number N at the runtime
@@ -58,11 +60,11 @@ struct FaultySys {
   // Real sockets and real kills: the stages are real processes.
   int socketpair(int fds[2]) const noexcept {
     if (int err = log.record("socketpair")) return err;
-    return LinuxSys{}.socketpair(fds);
+    return LinuxSys::socketpair(fds);
   }
   int kill(pid_t pid) const noexcept {
     (void)log.record("kill");
-    return LinuxSys{}.kill(pid);
+    return LinuxSys::kill(pid);
   }
   int set_parent_death_signal(int sig) const noexcept { return log.record("set_pdeathsig", std::to_string(sig)); }
   // The runtime's pid as the stages see it; from the `parent_gone_after`th

@@ -103,6 +103,13 @@ struct ArchSys {
   int set_parent_death_signal(int) const noexcept { return 0; }
   pid_t parent_pid() const noexcept { return 0; }
   int write_file(const char*, std::string_view) const noexcept { return 0; }
+  int read(int, void*, std::size_t, std::size_t&) const noexcept { return 0; }
+  int write_all(int, const void*, std::size_t) const noexcept { return 0; }
+  int open(const char*, int, ns::UniqueFd&) const noexcept { return 0; }
+  int setns(int, int) const noexcept { return 0; }
+  int send_fd(int, int) const noexcept { return 0; }
+  int receive_fd(int, ns::UniqueFd&) const noexcept { return 0; }
+  int dup_onto(int, int) const noexcept { return 0; }
 };
 struct ArchNames {
   static constexpr const char* parent = "p";

@@ -73,6 +73,16 @@ TEST_CASE("the errno a fatal message ends with") {
   CHECK(errno_from_message("open namespace path: net /x: No such file or directory") == ENOENT);
   CHECK(errno_from_message("No such file or directory") == 0);  // no ": " before it
   CHECK(errno_from_message("id map helper failed: exit 1") == 0);
+}
+
+TEST_CASE("the cause a fatal record names is read back from its second part") {
+  char text[256];
+  const auto said = [&](const Error& e) { return code_from_message(render_error(e, text, sizeof text)); };
+  CHECK(said(make_error(Op::SyncRead, Code::PeerClosed, kNoOffset, "got 0 of 4 bytes")) == Code::PeerClosed);
+  CHECK(said(make_error(Op::SyncRead, Code::PeerClosed)) == Code::PeerClosed);
+  CHECK(said(make_error(Op::SyncRead, Code::UnexpectedSync, kNoOffset, "expected GRANDCHILD")) == Code::UnexpectedSync);
+  CHECK(said(make_sys_error(Op::Setsid, EPERM)) == Code::SystemError);
+  CHECK(code_from_message("peer closed the connection") == Code::SystemError);  // no operation before it
   LogRecord rec;
   rec.level = LogLevel::Fatal;
   rec.stage = Stage::Child;

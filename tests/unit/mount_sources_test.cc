@@ -115,3 +115,22 @@ TEST_CASE("an fd sent with SCM_RIGHTS lands on the requested number, close-on-ex
   CHECK(r.error().sys_errno == EBADMSG);
   for (int fd : {sp[0], sp[1], file, target}) ::close(fd);
 }
+
+TEST_CASE("a peer that died while an fd was awaited or sent is PeerClosed, as on the sync channel") {
+  int sp[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);
+  ::close(sp[0]);  // the sender is gone before it sent anything
+  auto got = nsenter::receive_fd_onto(sp[1], 40, nsenter::Stage::Child);
+  REQUIRE_FALSE(got.has_value());
+  CHECK(got.error().code == nsenter::Code::PeerClosed);
+  CHECK(got.error().stage == nsenter::Stage::Child);
+  CHECK(::fcntl(40, F_GETFD) < 0);  // nothing put there
+
+  const int file = ::open("/proc/self/exe", O_PATH | O_CLOEXEC);
+  REQUIRE(file >= 0);
+  auto sent = nsenter::send_fd(sp[1], file, nsenter::Stage::Parent);  // and the receiver is gone
+  REQUIRE_FALSE(sent.has_value());
+  CHECK(sent.error().code == nsenter::Code::PeerClosed);
+  CHECK(sent.error().sys_errno == EPIPE);
+  for (int fd : {sp[1], file}) ::close(fd);
+}

@@ -73,7 +73,7 @@ StageRun run_stages(const std::string& message, const char* fail = nullptr, int 
     reader.log_fd = logs[1];
     reader.parent_death = {death, runtime};
     const CallLog log{calls[1], fail, err};
-    FakeNsexec pipeline(reader, {}, {}, FakeJoiner{log}, FakeMapWriter{log}, {}, FaultySys{log, parent_gone_after, exit_at_look});
+    FakeNsexec pipeline(reader, {}, {}, FakeJoiner{log}, FakeMapWriter{log}, {}, FaultySys{{}, log, parent_gone_after, exit_at_look});
     if (auto ctx = pipeline.run()) {
       (void)log.record("returned");
       ::_exit(0);
