@@ -1,7 +1,7 @@
 // What the whole-start benchmarks share: the container they start most
 // (user+pid+mnt+uts+ipc, 65536 ids mapped from 100000, as root runtimes
 // map them) and one start through a Launcher, ending in the exec of
-// /bin/true and waited for.
+// /bin/true and waited for (through a Launcher or an InitPool).
 #pragma once
 
 #include <cstdio>
@@ -20,9 +20,11 @@ inline nsenter::Bootstrap userns_config() {
   return b;
 }
 
-// `argv0 -- /bin/true` started by `launcher` and waited for; false (with
-// the reason on stderr) if the launch or the command failed.
-inline bool launch_and_wait(nsenter::Launcher& launcher, const nsenter::Bootstrap& b, const char* argv0) {
+// `argv0 -- /bin/true` started by `launcher` (a Launcher or an InitPool)
+// and waited for; false (with the reason on stderr) if the launch or the
+// command failed.
+template <class Starter>
+bool launch_and_wait(Starter& launcher, const nsenter::Bootstrap& b, const char* argv0) {
   nsenter::LaunchOptions opt;
   opt.argv = {argv0, "--", "/bin/true"};
   opt.stdio = {-1, -1, 2};

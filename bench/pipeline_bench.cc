@@ -9,6 +9,8 @@
 //   nsrun         the shipped nsrun (-c opt) from disk: protects itself
 //   nsrun-sealed  nsrun exec'd from a sealed memfd made once
 //   launcher      nsrun started by nsenter's Launcher (its own sealed memfd)
+//   pool          nsrun started by an InitPool: forks of one template
+//                 exec'd once from the pool's sealed memfd
 // Prints min / median / p90 and the ratio of medians to `runc`; with
 // NSENTER_BENCH_SAMPLES=FILE, appends every sample to FILE (for the plot).
 //
@@ -29,6 +31,7 @@
 #include <vector>
 
 #include "launch_and_wait.hpp"
+#include "nsenter/init_pool.hpp"
 #include "nsenter/launcher.hpp"
 #include "nsenter/self_protection.hpp"
 #include "nsenter/wire.hpp"
@@ -89,7 +92,8 @@ int sealed_copy(const char* binary) {
   return fcntl(fd->get(), F_DUPFD_CLOEXEC, 10);  // above fd 3, which the child's dup2 takes
 }
 
-double launch_once(nsenter::Launcher& launcher, const nsenter::Bootstrap& config) {
+template <class Starter>
+double launch_once(Starter& launcher, const nsenter::Bootstrap& config) {
   const double t0 = now_us();
   const bool ok = bench::launch_and_wait(launcher, config, "nsrun");
   const double t = now_us() - t0;
@@ -128,10 +132,11 @@ int main(int argc, char** argv) {
     configs.push_back({"mnt+uts+ipc+pid+net", b});
   }
   configs.push_back({"user+pid+mnt+uts+ipc, maps", bench::userns_config()});
-  const char* systems[] = {"runc", "runc-sealed", "nsrun", "nsrun-sealed", "launcher"};
-  constexpr int kSystems = 5;
+  const char* systems[] = {"runc", "runc-sealed", "nsrun", "nsrun-sealed", "launcher", "pool"};
+  constexpr int kSystems = 6;
   const int ref_sealed = sealed_copy(ref), nsrun_sealed = sealed_copy(nsrun);
   nsenter::Launcher launcher({.init_binary = nsrun});
+  nsenter::InitPool pool({.init_binary = nsrun});
   std::vector<nsenter::wire::Bytes> messages;
   for (const Config& c : configs) messages.push_back(*nsenter::wire::encode(c.bootstrap));
 
@@ -149,7 +154,8 @@ int main(int argc, char** argv) {
                        : s == 1 ? start_once(ref, msg, ref_sealed)
                        : s == 2 ? start_once(nsrun, msg, -1)
                        : s == 3 ? start_once(nsrun, msg, nsrun_sealed)
-                                : launch_once(launcher, configs[c].bootstrap);
+                       : s == 4 ? launch_once(launcher, configs[c].bootstrap)
+                                : launch_once(pool, configs[c].bootstrap);
       if (t < 0) {
         std::fprintf(stderr, "%s failed on '%s'\n", systems[s], configs[c].name);
         return 1;

@@ -6,7 +6,7 @@
 //   void on_init(nsenter::InitContext& ctx, int argc, char** argv) { ... }
 //   NSENTER_INIT_CONSTRUCTOR(my_nsexec, 200, nsenter::RuncCompatNsexec, on_init)
 //
-// In a process that is not an init the constructor costs one getenv. In an
+// In a process that is not an init the constructor costs two getenvs. In an
 // init it runs the stages before main(), and `on_init` runs in stage 2 with
 // the context; if it returns, the program continues into main() as the
 // container's init (as runc's Go code does after nsexec).
@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "nsenter/nsexec.hpp"
+#include "nsenter/pool_template.hpp"
 
 NSENTER_BEGIN_NAMESPACE
 namespace detail {
@@ -43,22 +44,37 @@ void enter_if_init(int argc, char** argv, Before before_pipeline, OnInit on_init
 
 inline void nothing_before_pipeline(int, char**) {}
 
+[[noreturn]] inline void pool_init_returned() noexcept {
+  constexpr std::string_view said =
+      "nsenter: an init from the pool has no main() to continue into: on_init returned, or this was no init\n";
+  (void)write_all_no_sigpipe(STDERR_FILENO, said.data(), said.size());
+  ::_exit(127);
+}
+
 }  // namespace detail
 NSENTER_END_NAMESPACE
 
-#define NSENTER_INIT_CONSTRUCTOR(name, priority, Pipeline, on_init)                                   \
-  __attribute__((constructor(priority))) static void name(int argc, char** argv, char**) {             \
-    ::nsenter::detail::enter_if_init<Pipeline>(argc, argv, ::nsenter::detail::nothing_before_pipeline, \
-                                               on_init);                                               \
-  }
+#define NSENTER_INIT_CONSTRUCTOR(name, priority, Pipeline, on_init) \
+  NSENTER_INIT_CONSTRUCTOR_AFTER(name, priority, Pipeline, ::nsenter::detail::nothing_before_pipeline, on_init)
 
 // The same, calling `before_pipeline(argc, argv)` first, in an init only
-// (a process that is not one still pays one getenv): for what must happen
+// (a process that is not one pays only the getenvs): for what must happen
 // before any stage exists, such as blocking signals that stage 2, pid 1 of
 // a new pid namespace from birth, would otherwise drop (nsrun does).
-#define NSENTER_INIT_CONSTRUCTOR_AFTER(name, priority, Pipeline, before_pipeline, on_init) \
-  __attribute__((constructor(priority))) static void name(int argc, char** argv, char**) { \
-    ::nsenter::detail::enter_if_init<Pipeline>(argc, argv, before_pipeline, on_init);      \
+//
+// Either also makes the binary an InitPool template (init_pool.hpp) when
+// started as one: a second getenv in a process that is neither. An init
+// forked from the template has no main() to continue into, so there
+// `on_init` must not return (it execs the command); if it does, the
+// process says so and exits 127.
+#define NSENTER_INIT_CONSTRUCTOR_AFTER(name, priority, Pipeline, before_pipeline, on_init)           \
+  [[noreturn]] static void name##_from_pool(int argc, char** argv) {                                \
+    ::nsenter::detail::enter_if_init<Pipeline>(argc, argv, before_pipeline, on_init);               \
+    ::nsenter::detail::pool_init_returned();                                                        \
+  }                                                                                                 \
+  __attribute__((constructor(priority))) static void name(int argc, char** argv, char**) {          \
+    ::nsenter::detail::pool::serve_if_template(name##_from_pool);                                   \
+    ::nsenter::detail::enter_if_init<Pipeline>(argc, argv, before_pipeline, on_init);               \
   }
 
 // Defines `void name(int argc, char** argv)`, for

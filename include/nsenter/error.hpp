@@ -127,7 +127,9 @@ enum class Code : std::uint8_t {
   ParentGone,
   NoProcess,
   TooManyFds,
+  TemplateGone,
 };
+inline constexpr Code kLastCode = Code::TemplateGone;
 
 constexpr std::string_view describe(Code code) noexcept {
   switch (code) {
@@ -180,6 +182,7 @@ constexpr std::string_view describe(Code code) noexcept {
     case Code::ParentGone: return "the runtime that started the init has exited";
     case Code::NoProcess: return "no process (already reaped or released)";
     case Code::TooManyFds: return "more fds than the spawn can place";
+    case Code::TemplateGone: return "the pool's template process is gone";
   }
   return "unknown error";
 }

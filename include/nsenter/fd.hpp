@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstring>
 
 #include <utility>
+#include <vector>
 
 #include "nsenter/version.hpp"
 
@@ -118,6 +120,58 @@ inline int write_all_no_sigpipe(int fd, const void* data, std::size_t size) noex
   }
   return err;
 }
+
+// A message of `size` bytes at `data` with room for `N` SCM_RIGHTS fds.
+// Not copyable: msg points into itself.
+template <std::size_t N>
+struct FdsMessage {
+  iovec iov{};
+  struct {
+    alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int) * N)];
+  } control{};
+  msghdr msg{};
+
+  FdsMessage(void* data, std::size_t size) noexcept {
+    iov = {data, size};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+  }
+  FdsMessage(const FdsMessage&) = delete;
+  FdsMessage& operator=(const FdsMessage&) = delete;
+
+  // Attaches `fds` (at most N) to the message.
+  void attach(const int* fds, std::size_t n) noexcept {
+    if (n == 0) {
+      msg.msg_control = nullptr;
+      msg.msg_controllen = 0;
+      return;
+    }
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+    std::memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+  }
+
+  // The fds that came with a received message, owned by `out`; false if
+  // the ancillary data was cut (MSG_CTRUNC) or is not SCM_RIGHTS.
+  bool take(std::vector<UniqueFd>& out) const noexcept {
+    if ((msg.msg_flags & MSG_CTRUNC) != 0) return false;
+    for (const cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), const_cast<cmsghdr*>(c))) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return false;
+      const std::size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (std::size_t i = 0; i < n; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        out.emplace_back(fd);
+      }
+    }
+    return true;
+  }
+};
 
 }  // namespace detail
 

@@ -73,7 +73,7 @@ inline std::optional<ExitStatus> reap_pidfd(int pidfd, int options = 0) noexcept
 
 // What the init binary was exec'd from; Forked: not exec'd at all, a fork
 // of the launching program that called LauncherConfig::in_process_init.
-enum class ExecFrom : std::uint8_t { Path, SealedMemfd, ReadOnlyMount, Forked };
+enum class ExecFrom : std::uint8_t { Path, SealedMemfd, ReadOnlyMount, Forked, PoolTemplate };
 
 inline std::string_view to_string(ExecFrom from) noexcept {
   switch (from) {
@@ -81,6 +81,7 @@ inline std::string_view to_string(ExecFrom from) noexcept {
     case ExecFrom::SealedMemfd: return "a sealed memfd copy";
     case ExecFrom::ReadOnlyMount: return "a read-only mount";
     case ExecFrom::Forked: return "a fork of the launcher (no exec)";
+    case ExecFrom::PoolTemplate: return "a fork of the pool's template (no exec)";
   }
   return "?";
 }

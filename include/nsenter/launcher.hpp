@@ -169,6 +169,9 @@ struct LaunchCleanup {
 
   ~LaunchCleanup() {
     if (!armed || stage0 < 0) return;
+    // Stage 0 by its pidfd as well: a forked one may not have made its
+    // process group yet.
+    if (stage0_pidfd) pidfd_send_signal(stage0_pidfd.get(), SIGKILL);
     ::kill(-stage0, SIGKILL);
     if (stage1_pidfd) pidfd_send_signal(stage1_pidfd.get(), SIGKILL);
     if (stage2_pidfd) pidfd_send_signal(stage2_pidfd.get(), SIGKILL);
@@ -215,6 +218,17 @@ class Launcher {
   // pipes, how to start the init (exec'd from which file, or forked), its
   // argv, environment and fds, the spawn, then the protocol (Session).
   Result<InitProcess> launch(const Bootstrap& config, const LaunchOptions& opt = {}) {
+    return launch_with(config, opt, nullptr);
+  }
+
+ private:
+  friend class InitPool;
+
+  // What starts the init once its request is built: spawn() (nullptr), or
+  // an InitPool's template.
+  using Starter = std::function<Result<Spawned>(const SpawnRequest&, std::chrono::steady_clock::time_point deadline)>;
+
+  Result<InitProcess> launch_with(const Bootstrap& config, const LaunchOptions& opt, const Starter* starter) {
     using Clock = std::chrono::steady_clock;
     const auto deadline = Clock::now() + opt.timeout;
     auto fail = [](Error e) { return in_stage(e, e.stage == Stage::Setup ? Stage::Launcher : e.stage); };
@@ -225,7 +239,10 @@ class Launcher {
       return fail(make_sys_error(Op::SpawnInit, EINVAL, fmt::format("parent_death_signal {}", opt.parent_death_signal)));
     auto pipes = make_pipes(opt);
     if (!pipes) return fail(pipes.error());
-    auto how = how_to_start(*message, opt.profile);
+    // A pool's inits are forks of a template exec'd from our protected
+    // view: nothing to protect, nothing to decide.
+    auto how = starter != nullptr ? Result<HowToStart>(HowToStart{.exec_from = ExecFrom::PoolTemplate})
+                                  : how_to_start(*message, opt.profile);
     if (!how) return fail(how.error());
     InitArgs args = init_args(config, opt, *pipes, *how);
 
@@ -242,7 +259,7 @@ class Launcher {
       req.report_index = args.log_index;
       req.non_dumpable = how->unprotected == Unprotected::UnreachableFork;
     }
-    auto spawned = spawn(req);
+    auto spawned = starter != nullptr ? (*starter)(req, deadline) : spawn(req);
     if (!spawned) return fail(spawned.error());
     launches_.fetch_add(1);
     pipes->child_init_pipe.reset();
@@ -284,7 +301,6 @@ class Launcher {
     return init;
   }
 
- private:
   // The init pipe (a socketpair, as runc's), the log pipe and the cgroup
   // directory, with the launcher's ends above fd 2.
   struct LaunchPipes {

@@ -106,7 +106,7 @@ inline Code code_from_message(std::string_view text) noexcept {
   if (start == std::string_view::npos) return Code::SystemError;
   std::string_view cause = text.substr(start + 2);
   cause = cause.substr(0, cause.find(": "));
-  for (int c = 1; c <= static_cast<int>(Code::TooManyFds); ++c)
+  for (int c = 1; c <= static_cast<int>(kLastCode); ++c)
     if (describe(static_cast<Code>(c)) == cause) return static_cast<Code>(c);
   return Code::SystemError;
 }

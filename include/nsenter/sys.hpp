@@ -25,30 +25,6 @@
 
 NSENTER_BEGIN_NAMESPACE
 
-namespace detail {
-
-// A one-byte message with room for one SCM_RIGHTS fd (the byte is needed:
-// ancillary data rides on data). Not copyable: msg points into itself.
-struct FdMessage {
-  char byte = 0;
-  iovec iov{&byte, 1};
-  struct {
-    alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int))];
-  } control{};
-  msghdr msg{};
-
-  FdMessage() noexcept {
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof control.buf;
-  }
-  FdMessage(const FdMessage&) = delete;
-  FdMessage& operator=(const FdMessage&) = delete;
-};
-
-}  // namespace detail
-
 struct LinuxSys {
   static int ret(int r) noexcept { return r < 0 ? errno : 0; }
 
@@ -100,12 +76,9 @@ struct LinuxSys {
   int setns(int fd, int nstype) const noexcept { return ret(::setns(fd, nstype)); }
   // `fd` over the unix socket `sock`: one data byte carrying SCM_RIGHTS.
   int send_fd(int sock, int fd) const noexcept {
-    detail::FdMessage m;
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&m.msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+    char byte = 0;
+    detail::FdsMessage<1> m(&byte, 1);
+    m.attach(&fd, 1);
     ssize_t n;
     do n = ::sendmsg(sock, &m.msg, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
@@ -116,7 +89,8 @@ struct LinuxSys {
   // of file (the peer is gone); EBADMSG for anything but one byte carrying
   // exactly one fd (an fd that came with a malformed message is closed).
   int receive_fd(int sock, UniqueFd& out) const noexcept {
-    detail::FdMessage m;
+    char byte = 0;
+    detail::FdsMessage<1> m(&byte, 1);
     ssize_t n;
     do n = ::recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);

@@ -17,11 +17,13 @@
 #include <functional>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "init_driver.hpp"
 #include "nsenter/embed.hpp"
 #include "nsenter/exec_fds.hpp"
+#include "nsenter/init_pool.hpp"
 #include "nsenter/launcher.hpp"
 #include "support/test_util.hpp"
 
@@ -41,7 +43,12 @@ constexpr uid_t kNobody = 65534;
 // its own Launcher (LauncherConfig::in_process_init): stage 2 hands the
 // command what nsrun's init does (stdio only, the protocol's variables
 // gone) and execs what follows "--".
+// With "hold" first, stage 2 waits, still running this binary, until its
+// stdin closes (for the CVE-2019-5736 attack on a pool's init).
 void exec_after_dashes(InitContext& ctx, int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "hold")
+    for (char c; ::read(0, &c, 1) > 0;) {
+    }
   for (const char* name : RuncEnv::all) ::unsetenv(name);
   (void)cloexec_fds_from(3);
   ::fcntl(ctx.init_pipe, F_SETFD, FD_CLOEXEC);
@@ -51,7 +58,54 @@ void exec_after_dashes(InitContext& ctx, int argc, char** argv) {
   ::_exit(127);  // never into main(): that would run the tests again
 }
 NSENTER_INIT_CONSTRUCTOR(test_init, 200, RuncCompatNsexec, exec_after_dashes)
+#ifndef NSENTER_TEST_THROUGH_POOL
 NSENTER_INIT_ENTRY(test_init_in_process, RuncCompatNsexec, detail::nothing_before_pipeline, exec_after_dashes)
+#endif
+
+// The same tests run twice: with NSENTER_TEST_THROUGH_POOL (the target
+// launcher_pool_test) every init is cloned by an InitPool's template
+// instead of spawned by a Launcher. Cases about what only a Launcher does
+// (how it execs, scripts and other binaries as inits, in_process_init,
+// self-protection) or whose init cannot serve as a template (the C API's
+// c_embed continues into main()) are in the Launcher run only.
+#ifdef NSENTER_TEST_THROUGH_POOL
+std::mutex g_pools_mutex;
+std::vector<const InitPool*> g_pools;
+
+// An InitPool the leak checks know of: its template is a child of ours
+// that a test did not leave behind.
+class TestLauncher : public InitPool {
+ public:
+  explicit TestLauncher(LauncherConfig config = {}) : InitPool(std::move(config)) {
+    std::lock_guard lock(g_pools_mutex);
+    g_pools.push_back(this);
+  }
+  ~TestLauncher() {
+    std::lock_guard lock(g_pools_mutex);
+    std::erase(g_pools, this);
+  }
+};
+constexpr ExecFrom kLaunchedFrom = ExecFrom::PoolTemplate;
+
+std::vector<pid_t> pool_templates() {
+  std::lock_guard lock(g_pools_mutex);
+  std::vector<pid_t> out;
+  for (const InitPool* pool : g_pools)
+    if (const pid_t pid = pool->template_pid(); pid > 0) out.push_back(pid);
+  return out;
+}
+#else
+using TestLauncher = Launcher;
+constexpr ExecFrom kLaunchedFrom = ExecFrom::SealedMemfd;
+std::vector<pid_t> pool_templates() { return {}; }
+#endif
+
+// Our children but the pools' templates: what the launches left running.
+std::vector<pid_t> launched_children() {
+  auto kids = live_children();
+  for (pid_t t : pool_templates()) std::erase(kids, t);
+  return kids;
+}
 
 void require_root() {
   REQUIRE_MESSAGE(::geteuid() == 0, "launcher tests need root (cgroups, namespaces); run them as root");
@@ -135,11 +189,28 @@ Bootstrap rootless_config() {
   return b;
 }
 
+// The default sandbox of a rootless runtime: its own user, pid, uts, ipc
+// and mount namespaces, nobody mapped to root.
+Bootstrap rootless_sandbox() {
+  Bootstrap b = rootless_config();
+  b.clone_flags = NsSet{NsKind::user, NsKind::pid, NsKind::uts, NsKind::ipc, NsKind::mnt};
+  return b;
+}
+
+// In an as_nobody() body: says why a launch failed, for the test to show;
+// the body's exit code for it.
+int launch_failed(int report, const Error& e) {
+  const std::string said = "error: " + to_string(e);
+  [[maybe_unused]] auto n = ::write(report, said.data(), said.size());
+  return 11;
+}
+
 // Fails the test case if a launch left anything behind.
 void check_nothing_left() {
-  const auto left = live_children();
+  const auto left = launched_children();
   CHECK_MESSAGE(left.empty(), "children left: " << left.size());
-  nsenter::test::kill_and_reap_children();
+  const auto templates = pool_templates();
+  nsenter::test::kill_and_reap_children(templates);
   int status;
   while (::waitpid(-1, &status, WNOHANG) > 0) {
   }
@@ -149,7 +220,7 @@ void check_nothing_left() {
 
 TEST_CASE("launch: stage 2 comes back in new namespaces, stages 0 and 1 reaped") {
   require_root();
-  Launcher launcher({.init_binary = kNsrun});
+  TestLauncher launcher({.init_binary = kNsrun});
   Capture out;
   auto init = launcher.launch(pid_uts_ipc_mnt(),
                               nsrun_running({"/bin/sh", "-c", "echo pid=$$ sid=$(cut -d' ' -f6 /proc/self/stat); readlink /proc/self/ns/uts"},
@@ -157,9 +228,9 @@ TEST_CASE("launch: stage 2 comes back in new namespaces, stages 0 and 1 reaped")
   REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
   CHECK(init->pid() > 0);
   CHECK(init->stage1_pid() > 0);
-  CHECK(init->from_sealed_memfd());
+  CHECK(init->exec_from() == kLaunchedFrom);
   // Only stage 2 is still ours: stages 0 and 1 are already reaped.
-  const auto kids = live_children();
+  const auto kids = launched_children();
   CHECK((kids.empty() || kids == std::vector<pid_t>{init->pid()}));
   const std::string text = out.text();
   auto status = init->wait();
@@ -171,6 +242,7 @@ TEST_CASE("launch: stage 2 comes back in new namespaces, stages 0 and 1 reaped")
   check_nothing_left();
 }
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: the init pipe stays open for the embedder's protocol") {
   require_root();
   Launcher launcher({.init_binary = kCEmbed});
@@ -192,10 +264,11 @@ TEST_CASE("launch: the init pipe stays open for the embedder's protocol") {
   CHECK(text.find("pid=1\n") != std::string::npos);
   check_nothing_left();
 }
+#endif
 
 TEST_CASE("launch: log records arrive parsed, with stage and pid") {
   require_root();
-  Launcher launcher({.init_binary = kNsrun});
+  TestLauncher launcher({.init_binary = kNsrun});
   std::vector<LogRecord> records;
   Capture out;
   LaunchOptions opt = nsrun_running({"/bin/true"}, out.writer());
@@ -224,7 +297,7 @@ TEST_CASE("launch: log records arrive parsed, with stage and pid") {
 
 TEST_CASE("launch: at log level debug the start comes back broken down; below it, nothing is timed") {
   require_root();
-  Launcher launcher({.init_binary = kNsrun});
+  TestLauncher launcher({.init_binary = kNsrun});
   Bootstrap b = pid_uts_ipc_mnt();
   b.clone_flags->insert(NsKind::user);
   b.uid_map = {{0, 100000, 65536}};
@@ -258,7 +331,7 @@ TEST_CASE("launch: at log level debug the start comes back broken down; below it
 
 TEST_CASE("launch: a fatal record becomes the error, with stage, errno and the init's words") {
   require_root();
-  Launcher launcher({.init_binary = kNsrun});
+  TestLauncher launcher({.init_binary = kNsrun});
   Bootstrap b;
   b.clone_flags = NsSet{NsKind::uts};
   b.ns_paths = {{NsKind::net, "/nonexistent/netns"}};
@@ -285,7 +358,7 @@ TEST_CASE("launch: a fatal record becomes the error, with stage, errno and the i
 
 TEST_CASE("launch: stage 2's own failure after the handoff reaches the caller exactly once") {
   require_root();
-  Launcher launcher({.init_binary = kNsrun});
+  TestLauncher launcher({.init_binary = kNsrun});
   std::vector<LogRecord> fatal;
   LaunchOptions opt = nsrun_running({"/nonexistent/command"}, -1);
   opt.on_log = [&](const LogRecord& r) {
@@ -311,14 +384,14 @@ TEST_CASE("launch: stage 2's own failure after the handoff reaches the caller ex
 
 TEST_CASE("InitProcess: wait with a deadline, signal through the pidfd, kill on destruction") {
   require_root();
-  Launcher launcher({.init_binary = kNsrun});
+  TestLauncher launcher({.init_binary = kNsrun});
   auto init = launcher.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/sleep", "1000"}, -1));
   REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
   auto early = init->wait(50ms);
   REQUIRE_FALSE(early);
   CHECK(early.error().code == Code::TimedOut);
   const pid_t pid = init->pid();
-  CHECK(live_children() == std::vector<pid_t>{pid});
+  CHECK(launched_children() == std::vector<pid_t>{pid});
   // sleep is pid 1 of its namespace: only SIGKILL reaches it from outside.
   REQUIRE(init->signal(SIGKILL));
   auto status = init->wait(10s);
@@ -328,11 +401,12 @@ TEST_CASE("InitProcess: wait with a deadline, signal through the pidfd, kill on 
   {
     auto dropped = launcher.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/sleep", "1000"}, -1));
     REQUIRE(dropped);
-    CHECK(live_children().size() == 1);
+    CHECK(launched_children().size() == 1);
   }
   check_nothing_left();
 }
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: a missing init binary is ENOENT from the spawn, not a hang") {
   require_root();
   Launcher launcher({.init_binary = "/nonexistent/init", .exec_from_sealed_memfd = false});
@@ -345,7 +419,9 @@ TEST_CASE("launch: a missing init binary is ENOENT from the spawn, not a hang") 
   CHECK(init.error().stage == Stage::Launcher);
   check_nothing_left();
 }
+#endif
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: a script cannot be exec'd from the sealed memfd, and says so") {
   require_root();
   nsenter::test::WorldExecutable dir(kNsrun);
@@ -358,7 +434,9 @@ TEST_CASE("launch: a script cannot be exec'd from the sealed memfd, and says so"
   CHECK(launcher.launches() == 0);
   check_nothing_left();
 }
+#endif
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: protocol breakers get typed errors and leave nothing running") {
   require_root();
   Launcher launcher({.init_binary = "/bin/sh", .exec_from_sealed_memfd = false});
@@ -402,7 +480,9 @@ TEST_CASE("launch: protocol breakers get typed errors and leave nothing running"
     check_nothing_left();
   }
 }
+#endif
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: the sealed memfd is made once; inits run from it without copying") {
   require_root();
   Launcher launcher({.init_binary = kCEmbed});
@@ -458,7 +538,9 @@ TEST_CASE("launch: the sealed memfd is made once; inits run from it without copy
   }
   check_nothing_left();
 }
+#endif
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: prefer_read_only_mount execs every init from one read-only mount, copying nothing") {
   require_root();
   Launcher launcher({.init_binary = kCEmbed, .prefer_read_only_mount = true});
@@ -494,10 +576,11 @@ TEST_CASE("launch: prefer_read_only_mount execs every init from one read-only mo
   CHECK(text == "memfd=true copies=1");
   check_nothing_left();
 }
+#endif
 
 TEST_CASE("launch: many in a row leak no fd and no process") {
   require_root();
-  Launcher launcher({.init_binary = kNsrun});
+  TestLauncher launcher({.init_binary = kNsrun});
   // Warm up once: the sealed memfd is the one fd the launcher keeps.
   {
     auto init = launcher.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
@@ -525,7 +608,7 @@ TEST_CASE("launch: many in a row leak no fd and no process") {
 
 TEST_CASE("launch: only the fds asked for reach the init") {
   require_root();
-  Launcher launcher({.init_binary = kNsrun});
+  TestLauncher launcher({.init_binary = kNsrun});
   // A descriptor opened without O_CLOEXEC, as another thread might.
   const int stray = ::open("/dev/null", O_RDONLY);
   REQUIRE(stray >= 0);
@@ -557,24 +640,25 @@ TEST_CASE("launch: with our stdin closed, the init's stdin is closed too, not on
   REQUIRE(saved >= 0);
   ::close(0);
   std::string text;
-  bool launched = false, exited = false;
+  bool launched = true, exited = true;
   {
-    // A fresh Launcher: its sealed memfd, too, is made with fd 0 free.
-    Launcher launcher({.init_binary = kNsrun});
-    LaunchOptions opt = nsrun_running({"/bin/sh", "-c", "readlink /proc/self/fd/0 || echo closed"}, out.writer());
-    opt.stdio[0] = 0;
-    auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
-    launched = static_cast<bool>(init);
-    if (init) {
-      text = out.text();
-      exited = init->wait().has_value();
+    // A fresh Launcher: its sealed memfd, too, is made with fd 0 free (and
+    // a pool's template pidfd, by the first launch: the second shows it).
+    TestLauncher launcher({.init_binary = kNsrun});
+    for (int i = 0; i < 2; ++i) {
+      LaunchOptions opt = nsrun_running({"/bin/sh", "-c", "readlink /proc/self/fd/0 || echo closed"}, out.writer());
+      opt.stdio[0] = 0;
+      auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
+      launched = launched && static_cast<bool>(init);
+      if (init) exited = exited && init->wait().has_value();
     }
+    text = out.text();
   }
   ::dup2(saved, 0);
   ::close(saved);
   REQUIRE(launched);
   CHECK(exited);
-  CHECK(text == "closed\n");
+  CHECK(text == "closed\nclosed\n");
   check_nothing_left();
 }
 
@@ -586,7 +670,7 @@ TEST_CASE("launch: into a cgroup v2 directory atomically, and into v1 by cgroup.
     ~Dir() { ::rmdir(path.c_str()); }
   };
   const std::string name = "nsenter-launcher-test-" + std::to_string(::getpid());
-  Launcher launcher({.init_binary = kNsrun});
+  TestLauncher launcher({.init_binary = kNsrun});
   const bool have_v2 = std::filesystem::exists("/sys/fs/cgroup/unified/cgroup.procs") ||
                        std::filesystem::exists("/sys/fs/cgroup/cgroup.procs");
   REQUIRE_MESSAGE(have_v2, "no cgroup v2 hierarchy mounted");
@@ -623,24 +707,31 @@ TEST_CASE("launch: into a cgroup v2 directory atomically, and into v1 by cgroup.
   check_nothing_left();
 }
 
-TEST_CASE("launch: from several threads at once") {
-  require_root();
-  Launcher launcher({.init_binary = kNsrun});
+// `threads` threads, each launching `config` `per_thread` times and
+// waiting for /bin/true; returns how many succeeded and how many failed.
+template <class Starter>
+std::pair<int, int> launch_from_threads(Starter& launcher, int threads, int per_thread, const Bootstrap& config) {
   std::atomic<int> ok{0}, failed{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t)
-    threads.emplace_back([&] {
-      for (int i = 0; i < 5; ++i) {
-        auto init = launcher.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
-        if (init && init->wait())
+  std::vector<std::thread> running;
+  for (int t = 0; t < threads; ++t)
+    running.emplace_back([&] {
+      for (int i = 0; i < per_thread; ++i) {
+        auto init = launcher.launch(config, nsrun_running({"/bin/true"}, -1));
+        auto status = init ? init->wait() : Result<ExitStatus>(init.error());
+        if (status && status->success())
           ++ok;
         else
           ++failed;
       }
     });
-  for (auto& t : threads) t.join();
-  CHECK(ok == 20);
-  CHECK(failed == 0);
+  for (auto& t : running) t.join();
+  return {ok.load(), failed.load()};
+}
+
+TEST_CASE("launch: from several threads at once") {
+  require_root();
+  TestLauncher launcher({.init_binary = kNsrun});
+  CHECK(launch_from_threads(launcher, 4, 5, pid_uts_ipc_mnt()) == std::pair{20, 0});
   CHECK(launcher.sealed_copies() == 1);
   check_nothing_left();
 }
@@ -663,55 +754,84 @@ const char* const kInheritedState =
     "read -r p c st pp pgrp sid rest </proc/self/stat; [ $p = $pgrp ] && [ $p = $sid ] && echo session leader; "
     "echo ids=$(id -u):$(id -g) pid=$$; env | sort";
 
+// What the command of an init `launcher` starts for `opt` (its stdout
+// captured) writes, in a user namespace where root is nobody outside;
+// `from` says where the init ran from. The command must succeed.
+template <class Starter>
+std::string what_the_command_says(Starter& launcher, LaunchOptions opt, ExecFrom& from) {
+  Capture out;
+  opt.stdio[1] = out.writer();
+  auto init = launcher.launch(own_userns_root_unmapped(), opt);
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  from = init->exec_from();
+  const std::string text = out.text();
+  auto status = init->wait();
+  REQUIRE(status);
+  CHECK(status->success());
+  return text;
+}
+
+// That kInheritedState's report is the clean one: stdio only, nothing
+// ignored or blocked, its own session as pid 1, root inside, none of the
+// protocol's variables.
+void check_clean_state(const std::string& state) {
+  INFO(state);
+  CHECK(state.starts_with("0 1 2 \n"));
+  CHECK(state.find("SigBlk:\t0000000000000000\n") != std::string::npos);
+  CHECK(state.find("SigIgn:\t0000000000000000\n") != std::string::npos);
+  CHECK(state.find("session leader\nids=0:0 pid=1\n") != std::string::npos);
+  CHECK(state.find("_LIBCONTAINER") == std::string::npos);
+  CHECK(state.find("_NSENTER") == std::string::npos);
+}
+
+// What a launching process holds that an exec would drop and no init may
+// inherit: an ignored and a blocked signal, and an fd without
+// close-on-exec; restored at the end of the scope.
+struct LauncherLeftovers {
+  struct sigaction saved_usr1 {};
+  sigset_t saved_mask{};
+  int leaky = -1;
+  LauncherLeftovers() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGUSR1, &ignore, &saved_usr1);
+    sigset_t usr2;
+    ::sigemptyset(&usr2);
+    ::sigaddset(&usr2, SIGUSR2);
+    ::pthread_sigmask(SIG_BLOCK, &usr2, &saved_mask);
+    leaky = ::open("/dev/null", O_RDONLY);
+    REQUIRE(leaky >= 0);
+  }
+  ~LauncherLeftovers() {
+    ::close(leaky);
+    ::pthread_sigmask(SIG_SETMASK, &saved_mask, nullptr);
+    ::sigaction(SIGUSR1, &saved_usr1, nullptr);
+  }
+};
+
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: in_process_init forks this program into the init; its command inherits what an exec'd init's does") {
   require_root();
-  // What the launcher holds that an exec would drop: an ignored and a
-  // blocked signal, and an fd without close-on-exec.
-  struct sigaction ignore {}, saved_usr1 {};
-  ignore.sa_handler = SIG_IGN;
-  ::sigaction(SIGUSR1, &ignore, &saved_usr1);
-  sigset_t usr2, saved_mask;
-  ::sigemptyset(&usr2);
-  ::sigaddset(&usr2, SIGUSR2);
-  ::pthread_sigmask(SIG_BLOCK, &usr2, &saved_mask);
-  const int leaky = ::open("/dev/null", O_RDONLY);
-  REQUIRE(leaky >= 0);
+  const LauncherLeftovers leftovers;
 
   auto state_from = [&](LauncherConfig config, ExecFrom& from) {
     config.skip_protection_when_unwritable = true;
     Launcher launcher(config);
-    Capture out;
-    auto opt = nsrun_running({"/bin/sh", "-c", kInheritedState}, out.writer());
-    auto init = launcher.launch(own_userns_root_unmapped(), opt);
-    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
-    from = init->exec_from();
-    const std::string text = out.text();
-    auto status = init->wait();
-    REQUIRE(status);
-    CHECK(status->success());
-    return text;
+    return what_the_command_says(launcher, nsrun_running({"/bin/sh", "-c", kInheritedState}, -1), from);
   };
   ExecFrom exec_from = ExecFrom::Forked, fork_from = ExecFrom::Path;
   const std::string exec_state = state_from({.init_binary = kNsrun}, exec_from);
   const std::string fork_state = state_from({.init_binary = "", .in_process_init = test_init_in_process}, fork_from);
-  ::close(leaky);
-  ::pthread_sigmask(SIG_SETMASK, &saved_mask, nullptr);
-  ::sigaction(SIGUSR1, &saved_usr1, nullptr);
 
   CHECK(exec_from == ExecFrom::Path);
   CHECK(fork_from == ExecFrom::Forked);
   CHECK(fork_state == exec_state);
-  // And that state is the clean one: stdio only, nothing ignored or
-  // blocked, its own session as pid 1, root inside.
-  CHECK(fork_state.starts_with("0 1 2 \n"));
-  CHECK(fork_state.find("SigBlk:\t0000000000000000\n") != std::string::npos);
-  CHECK(fork_state.find("SigIgn:\t0000000000000000\n") != std::string::npos);
-  CHECK(fork_state.find("session leader\nids=0:0 pid=1\n") != std::string::npos);
-  CHECK(fork_state.find("_LIBCONTAINER") == std::string::npos);
-  CHECK(fork_state.find("_NSENTER") == std::string::npos);
+  check_clean_state(fork_state);
   check_nothing_left();
 }
+#endif
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: in_process_init is used only where no protection is needed and the launcher has one thread") {
   require_root();
   // This program as the init, exec'd (its constructor) or forked.
@@ -767,7 +887,9 @@ TEST_CASE("launch: in_process_init is used only where no protection is needed an
   CHECK(from(own_userns_root_unmapped()) == ExecFrom::Forked);  // one thread again
   check_nothing_left();
 }
+#endif
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: rootless, as nobody, from a memfd the privileged parent made") {
   require_root();
   Launcher launcher({.init_binary = kNsrun});
@@ -779,17 +901,12 @@ TEST_CASE("launch: rootless, as nobody, from a memfd the privileged parent made"
     REQUIRE(warm->wait()->success());
   }
   const auto nobody = as_nobody([&](int report) {
-    Bootstrap b = rootless_config();
-    b.clone_flags = NsSet{NsKind::user, NsKind::pid, NsKind::uts, NsKind::ipc, NsKind::mnt};
     auto init = launcher.launch(
-        b, nsrun_running({"/bin/sh", "-c",
-                        "echo uid=$(id -u) pid=$$ sid=$(cut -d' ' -f6 /proc/self/stat) map=$(cat /proc/self/uid_map | tr -s ' ')"},
-                         report));
-    if (!init) {
-      const std::string e = "error: " + to_string(init.error());
-      [[maybe_unused]] auto n = ::write(report, e.data(), e.size());
-      return 11;
-    }
+        rootless_sandbox(),
+        nsrun_running({"/bin/sh", "-c",
+                       "echo uid=$(id -u) pid=$$ sid=$(cut -d' ' -f6 /proc/self/stat) map=$(cat /proc/self/uid_map | tr -s ' ')"},
+                      report));
+    if (!init) return launch_failed(report, init.error());
     auto status = init->wait();
     const std::string stage2 = "stage2=" + std::to_string(init->pid()) + "\n";
     [[maybe_unused]] auto n = ::write(report, stage2.data(), stage2.size());
@@ -806,7 +923,9 @@ TEST_CASE("launch: rootless, as nobody, from a memfd the privileged parent made"
   CHECK_MESSAGE(text == "uid=0 pid=1 sid=" + stage2 + " map= 0 65534 1\nstage2=" + stage2 + "\n", text);
   check_nothing_left();
 }
+#endif
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: bind-mount sources arrive on the numbers the launcher named, one to three of them") {
   require_root();
   char dir[] = "/tmp/nsenter-sources.XXXXXX";
@@ -845,7 +964,9 @@ TEST_CASE("launch: bind-mount sources arrive on the numbers the launcher named, 
   ::rmdir(dir);
   check_nothing_left();
 }
+#endif
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: rootless with mount sources fails with the cause named, and leaves nothing") {
   require_root();
   Launcher launcher({.init_binary = kCEmbed});
@@ -871,7 +992,9 @@ TEST_CASE("launch: rootless with mount sources fails with the cause named, and l
   CHECK_MESSAGE(text.find("Operation not permitted") != std::string::npos, text);
   check_nothing_left();
 }
+#endif
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: preserved fds come first, as runc lays them out; the pipes follow") {
   require_root();
   Launcher launcher({.init_binary = kCEmbed});
@@ -892,6 +1015,7 @@ TEST_CASE("launch: preserved fds come first, as runc lays them out; the pipes fo
   CHECK_MESSAGE(text.find("init_pipe=4\n") != std::string::npos, text);
   check_nothing_left();
 }
+#endif
 
 // A runtime (a forked child of the test) launches an init and dies; the
 // test, a child subreaper, inherits the container's first process.
@@ -901,7 +1025,7 @@ std::pair<pid_t, int> orphaned_init(int parent_death_signal) {
   const pid_t runtime = ::fork();
   if (runtime == 0) {
     ::close(report[0]);
-    Launcher launcher({.init_binary = kNsrun});
+    TestLauncher launcher({.init_binary = kNsrun});
     LaunchOptions opt = nsrun_running({"sleep", "1000"}, -1);
     opt.parent_death_signal = parent_death_signal;
     Bootstrap b;
@@ -946,6 +1070,7 @@ std::string mount_table() {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("self-protection: runc's bind mount in the state directory (the fallback on older kernels)") {
   require_root();
   char dir[] = "/tmp/nsenter-state.XXXXXX";
@@ -966,10 +1091,11 @@ TEST_CASE("self-protection: runc's bind mount in the state directory (the fallba
   CHECK(removed == 0);
   CHECK(mount_table() == mounts_before);  // detached at once
 }
+#endif
 
 TEST_CASE("launch: a stage killed or failing at each step is a typed error, never a hang, and leaves nothing") {
   require_root();
-  Launcher launcher({.init_binary = kFaultInit});
+  TestLauncher launcher({.init_binary = kFaultInit});
   Bootstrap b = pid_uts_ipc_mnt();
   b.clone_flags->insert(NsKind::user);
   b.clone_flags->insert(NsKind::cgroup);
@@ -1116,6 +1242,7 @@ void check_attack_failed(const std::string& verdict, const std::string& target, 
   CHECK(file_bytes(copy) == before);  // the binary on disk is unchanged
 }
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("CVE-2019-5736: an init exec'd from the Launcher's sealed memfd cannot be written through /proc/PID/exe") {
   require_root();
   nsenter::test::WorldExecutable copy(kCEmbed);
@@ -1130,7 +1257,9 @@ TEST_CASE("CVE-2019-5736: an init exec'd from the Launcher's sealed memfd cannot
   CHECK(verdict.find("reopen=opened, EPERM") != std::string::npos);  // sealed against writes
   check_nothing_left();
 }
+#endif
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("CVE-2019-5736: an init that protects itself as root runs from a mount nobody can write") {
   require_root();
   nsenter::test::WorldExecutable copy(kCEmbed);
@@ -1146,7 +1275,9 @@ TEST_CASE("CVE-2019-5736: an init that protects itself as root runs from a mount
   CHECK(verdict.find("reopen=EROFS") != std::string::npos);
   check_nothing_left();
 }
+#endif
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("CVE-2019-5736: a rootless init protects itself with a sealed memfd copy") {
   require_root();
   nsenter::test::WorldExecutable copy(kCEmbed);
@@ -1189,7 +1320,9 @@ TEST_CASE("CVE-2019-5736: a rootless init protects itself with a sealed memfd co
   check_attack_failed(verdict, "memfd", before, copy.path());
   check_nothing_left();
 }
+#endif
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("CVE-2019-5736: the nsrun tool's pid-1 reaper runs from a read-only mount of its binary, as root") {
   require_root();
   nsenter::test::WorldExecutable copy(kNsrun);
@@ -1223,6 +1356,7 @@ TEST_CASE("CVE-2019-5736: the nsrun tool's pid-1 reaper runs from a read-only mo
   CHECK(verdict.find("reopen=EROFS") != std::string::npos);
   check_nothing_left();
 }
+#endif
 
 int main(int argc, char** argv) {
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -1230,6 +1364,7 @@ int main(int argc, char** argv) {
   return ctx.run();
 }
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("CVE-2019-5736: as root, the nsrun tool forks its init non-dumpable, and its container reaches no handle to the binary") {
   require_root();
   nsenter::test::WorldExecutable nsrun_copy(kNsrun);
@@ -1275,7 +1410,9 @@ TEST_CASE("CVE-2019-5736: as root, the nsrun tool forks its init non-dumpable, a
   CHECK(file_bytes(nsrun_copy.path()) == before);
   check_nothing_left();
 }
+#endif
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("CVE-2019-5736: rootless, the nsrun tool copies nothing, and its container still cannot write the binary") {
   require_root();  // to become nobody
   nsenter::test::WorldExecutable nsrun_copy(kNsrun);
@@ -1316,7 +1453,9 @@ TEST_CASE("CVE-2019-5736: rootless, the nsrun tool copies nothing, and its conta
   CHECK(file_bytes(nsrun_copy.path()) == before);
   check_nothing_left();
 }
+#endif
 
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("CVE-2019-5736: rootless, nsrun -t joins a rootless container copying nothing, and the container still cannot write the binary") {
   require_root();  // to become nobody
   nsenter::test::WorldExecutable nsrun_copy(kNsrun);
@@ -1390,3 +1529,188 @@ TEST_CASE("CVE-2019-5736: rootless, nsrun -t joins a rootless container copying 
   CHECK(file_bytes(nsrun_copy.path()) == before);
   check_nothing_left();
 }
+#endif
+
+// ---- the pool's own ------------------------------------------------------------
+#ifdef NSENTER_TEST_THROUGH_POOL
+
+// The parent of `pid`, from /proc/PID/stat.
+pid_t parent_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(in, line);
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  char state;
+  pid_t ppid = -1;
+  rest >> state >> ppid;
+  return ppid;
+}
+
+TEST_CASE("pool: one template, exec'd once; every init is a fork of it and our own child") {
+  require_root();
+  TestLauncher pool({.init_binary = kNsrun});
+  CHECK(pool.template_pid() == -1);  // started by the first launch
+  pid_t first_template = -1;
+  for (int i = 0; i < 5; ++i) {
+    auto init = pool.launch(own_userns_root_unmapped(), nsrun_running({"/bin/sleep", "1000"}, -1));
+    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+    if (i == 0) first_template = pool.template_pid();
+    CHECK(pool.template_pid() == first_template);
+    CHECK(init->exec_from() == ExecFrom::PoolTemplate);
+    // CLONE_PARENT: the container's first process is ours, as a
+    // Launcher's is, and so is the template.
+    CHECK(parent_of(init->pid()) == ::getpid());
+    CHECK(parent_of(pool.template_pid()) == ::getpid());
+    REQUIRE(init->signal(SIGKILL));
+    CHECK(init->wait()->signaled);
+  }
+  CHECK(pool.template_starts() == 1);
+  CHECK(pool.sealed_copies() == 1);
+  CHECK(pool.launches() == 5);
+  // The template holds its control socket and stderr, nothing else.
+  std::string fds;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(first_template) + "/fd"))
+    fds += e.path().filename().string() + " ";
+  CHECK(fds == "2 3 ");
+  check_nothing_left();
+}
+
+TEST_CASE("pool: an init from the pool inherits exactly what one from the Launcher does") {
+  require_root();
+  const LauncherLeftovers leftovers;
+  const std::string probe = std::string(kInheritedState) +
+                            "; cat /proc/self/cgroup /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups";
+  auto state_from = [&](auto& launcher, ExecFrom& from) {
+    auto opt = nsrun_running({"/bin/sh", "-c", probe}, -1);
+    opt.argv.insert(opt.argv.begin() + 1, "--no-reaper");
+    opt.env = std::vector<std::string>{"PATH=/usr/bin:/bin", "PROBE=1"};
+    return what_the_command_says(launcher, opt, from);
+  };
+  Launcher launcher({.init_binary = kNsrun});
+  TestLauncher pool({.init_binary = kNsrun});
+  ExecFrom launcher_from = ExecFrom::Path, pool_from = ExecFrom::Path;
+  const std::string exec_state = state_from(launcher, launcher_from);
+  const std::string pool_state = state_from(pool, pool_from);
+  CHECK(launcher_from == ExecFrom::SealedMemfd);
+  CHECK(pool_from == ExecFrom::PoolTemplate);
+  CHECK(pool_state == exec_state);
+  check_clean_state(pool_state);
+  CHECK(pool_state.find("PROBE=1\n") != std::string::npos);
+  CHECK(pool_state.find("0      65534          1") != std::string::npos);  // nobody mapped to root
+  check_nothing_left();
+}
+
+TEST_CASE("pool: a template that died is a typed error, and the next launch starts a new one") {
+  require_root();
+  TestLauncher pool({.init_binary = kNsrun});
+  auto first = pool.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
+  REQUIRE_MESSAGE(first, (first ? "" : to_string(first.error())));
+  CHECK(first->wait()->success());
+  const pid_t dead = pool.template_pid();
+  REQUIRE(dead > 0);
+  REQUIRE(::kill(dead, SIGKILL) == 0);  // our own child, started by this pool
+  auto lost = pool.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
+  REQUIRE_FALSE(lost);
+  CHECK(lost.error().code == Code::TemplateGone);
+  CHECK(lost.error().stage == Stage::Launcher);
+  CHECK(pool.template_pid() == -1);
+  CHECK(launched_children().empty());  // the dead template is reaped
+  auto next = pool.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
+  REQUIRE_MESSAGE(next, (next ? "" : to_string(next.error())));
+  CHECK(next->wait()->success());
+  CHECK(pool.template_starts() == 2);
+  CHECK(pool.template_pid() != dead);
+  check_nothing_left();
+}
+
+TEST_CASE("pool: a template that stops answering is a deadline, and is replaced") {
+  require_root();
+  TestLauncher pool({.init_binary = kNsrun});
+  auto first = pool.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
+  REQUIRE(first);
+  CHECK(first->wait()->success());
+  const pid_t wedged = pool.template_pid();
+  REQUIRE(::kill(wedged, SIGSTOP) == 0);
+  LaunchOptions opt = nsrun_running({"/bin/true"}, -1);
+  opt.timeout = 300ms;
+  auto lost = pool.launch(pid_uts_ipc_mnt(), opt);
+  REQUIRE_FALSE(lost);
+  CHECK(lost.error().code == Code::TimedOut);
+  CHECK(pool.template_pid() == -1);  // killed and reaped
+  CHECK(::kill(wedged, 0) != 0);
+  auto next = pool.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
+  REQUIRE_MESSAGE(next, (next ? "" : to_string(next.error())));
+  CHECK(next->wait()->success());
+  check_nothing_left();
+}
+
+TEST_CASE("pool: 32 threads launching at once") {
+  require_root();
+  TestLauncher pool({.init_binary = kNsrun});
+  CHECK(launch_from_threads(pool, 32, 3, own_userns_root_unmapped()) == std::pair{96, 0});
+  CHECK(pool.template_starts() == 1);
+  check_nothing_left();
+}
+
+TEST_CASE("pool: its destructor stops the template and leaves no process") {
+  require_root();
+  pid_t template_pid = -1;
+  {
+    TestLauncher pool({.init_binary = kNsrun});
+    auto init = pool.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
+    REQUIRE(init);
+    CHECK(init->wait()->success());
+    template_pid = pool.template_pid();
+    REQUIRE(template_pid > 0);
+  }
+  CHECK(::kill(template_pid, 0) != 0);  // gone and reaped: no zombie either
+  CHECK(errno == ESRCH);
+  check_nothing_left();
+}
+
+TEST_CASE("pool: rootless, as nobody, with a pool of its own") {
+  require_root();
+  // nobody cannot read Bazel's runfiles under /root: a world-readable copy.
+  nsenter::test::WorldExecutable nsrun(kNsrun);
+  const auto nobody = as_nobody([&](int report) {
+    TestLauncher pool({.init_binary = nsrun.path()});
+    for (int i = 0; i < 2; ++i) {
+      auto init = pool.launch(rootless_sandbox(),
+                              nsrun_running({"/bin/sh", "-c", "echo uid=$(id -u) pid=$$ map=$(cat /proc/self/uid_map | tr -s ' ')"},
+                                            report));
+      if (!init) return launch_failed(report, init.error());
+      auto status = init->wait();
+      if (!status || !status->success()) return 12;
+    }
+    return pool.template_starts() == 1 ? 0 : 13;
+  });
+  const int code = nobody.first;
+  const std::string& text = nobody.second;
+  CHECK_MESSAGE(code == 0, text);
+  CHECK(text == "uid=0 pid=1 map= 0 65534 1\nuid=0 pid=1 map= 0 65534 1\n");
+  check_nothing_left();
+}
+
+TEST_CASE("CVE-2019-5736: an init from the pool runs from the sealed memfd and cannot be written through /proc/PID/exe") {
+  require_root();
+  nsenter::test::WorldExecutable copy("/proc/self/exe");  // this test program, an init too
+  const std::string before = file_bytes(copy.path());
+  std::optional<TestLauncher> pool;
+  pool.emplace(LauncherConfig{.init_binary = copy.path()});
+  auto [in, release] = hold_pipe();
+  auto init = pool->launch(pid_uts_ipc_mnt(), running({"launcher_pool_test", "hold", "--", "/bin/true"}, {in.get(), -1, 2}));
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  in.reset();
+  // While the template runs from the memfd too, a write is ETXTBSY; the
+  // handle is reopened once the init and the template (the pool) are gone,
+  // where only the seals stand in the way.
+  const std::string verdict = attack(init->pid(), copy.path(), std::move(release), [&] {
+    CHECK(init->wait()->success());
+    pool.reset();
+  });
+  check_attack_failed(verdict, "memfd", before, copy.path());
+  CHECK_MESSAGE(verdict.find("reopen=opened, EPERM") != std::string::npos, verdict);  // sealed against writes
+  check_nothing_left();
+}
+
+#endif
