@@ -52,6 +52,10 @@ inline void nothing_before_pipeline(int, char**) {}
 }
 
 }  // namespace detail
+
+// The `before_pipeline` of NSENTER_INIT_ENTRY for a program that needs none.
+using detail::nothing_before_pipeline;
+
 NSENTER_END_NAMESPACE
 
 #define NSENTER_INIT_CONSTRUCTOR(name, priority, Pipeline, on_init) \

@@ -64,6 +64,7 @@
 #include "nsenter/self_protection.hpp"
 #include "nsenter/spawn.hpp"
 #include "nsenter/start_clock.hpp"
+#include "nsenter/sys.hpp"
 #include "nsenter/unwritable_exe.hpp"
 #include "nsenter/version.hpp"
 #include "nsenter/wire.hpp"
@@ -603,10 +604,8 @@ class Launcher {
 
   static Result<void> write_cgroup_procs(const std::string& cgroup, pid_t pid) {
     const std::string procs = cgroup + "/cgroup.procs";
-    UniqueFd fd(::open(procs.c_str(), O_WRONLY | O_CLOEXEC));
-    const std::string text = std::to_string(pid);
-    if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-      return in_stage(make_sys_error(Op::PlaceInCgroup, errno, procs), Stage::Launcher);
+    if (int err = kLinuxSys.write_file(procs.c_str(), std::to_string(pid)))
+      return in_stage(make_sys_error(Op::PlaceInCgroup, err, procs), Stage::Launcher);
     return {};
   }
 

@@ -13,13 +13,13 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cstdint>
 #include <iterator>
 #include <new>
 #include <optional>
 #include <string_view>
 
+#include "nsenter/detail/decimal.hpp"
 #include "nsenter/version.hpp"
 
 NSENTER_BEGIN_NAMESPACE
@@ -149,9 +149,12 @@ inline std::optional<StartBreakdown> parse_breakdown(std::string_view text) noex
     }
     if (!text.starts_with(names[i])) return std::nullopt;
     text.remove_prefix(names[i].size());
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *fields[i]);
-    if (ec != std::errc() || end == text.data()) return std::nullopt;
-    text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+    std::size_t digits = text.starts_with('-') ? 1 : 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    const auto value = detail::parse_decimal<long long>(text.substr(0, digits));
+    if (!value) return std::nullopt;
+    *fields[i] = *value;
+    text.remove_prefix(digits);
   }
   if (!text.empty()) return std::nullopt;
   return b;

@@ -59,7 +59,7 @@ void exec_after_dashes(InitContext& ctx, int argc, char** argv) {
 }
 NSENTER_INIT_CONSTRUCTOR(test_init, 200, RuncCompatNsexec, exec_after_dashes)
 #ifndef NSENTER_TEST_THROUGH_POOL
-NSENTER_INIT_ENTRY(test_init_in_process, RuncCompatNsexec, detail::nothing_before_pipeline, exec_after_dashes)
+NSENTER_INIT_ENTRY(test_init_in_process, RuncCompatNsexec, nothing_before_pipeline, exec_after_dashes)
 #endif
 
 // The same tests run twice: with NSENTER_TEST_THROUGH_POOL (the target

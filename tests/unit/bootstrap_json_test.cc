@@ -74,6 +74,12 @@ TEST_CASE("from_json rejects what is not a bootstrap config") {
   expect_json_error(R"({"uid_map": [{"inside": 0, "outside": 0, "count": 4294967296}]})", 50,
                     "uid_map.count: want an integer in 0..4294967295");
   expect_json_error(R"({"mount_sources": [1]})", 19, "mount_sources: want a string");
+  // Past int64: refused where the digits end, never wrapped into range
+  // (2^64 + 4 once read as 4).
+  expect_json_error(R"({"oom_score_adj": 18446744073709551620})", 38, "integer out of range");
+  expect_json_error(R"({"oom_score_adj": 9223372036854775808})", 37, "integer out of range");
+  expect_json_error(R"({"oom_score_adj": -9223372036854775808})", 18, "oom_score_adj: want an integer in -1000..1000");
+  expect_json_error(R"({"oom_score_adj": -})", 19, "expected digits");
   expect_json_error("{\"uid_map_helper\": \"a\x01\"}", 21, "control character in string");
   expect_json_error(R"({"uid_map_helper": "\ud800"})", 20, "unpaired surrogate");
   expect_json_error(std::string(100, '[') + std::string(100, ']'), 17, "nesting too deep");

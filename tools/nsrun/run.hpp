@@ -18,11 +18,11 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
-#include <charconv>
 #include <optional>
 #include <string>
 
 #include "nsenter/bootstrap_json.hpp"
+#include "nsenter/detail/decimal.hpp"
 #include "nsenter/launcher.hpp"
 #include "init.hpp"
 #include "options.hpp"
@@ -40,10 +40,9 @@ inline std::string hint_for(const nsenter::Error& e, const RunRequest& req, uid_
     nsenter::UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
     char buf[32] = {};
     if (!fd || ::read(fd.get(), buf, sizeof buf - 1) <= 0) return std::nullopt;
-    long v = 0;
-    const auto [end, ec] = std::from_chars(buf, buf + std::strlen(buf), v);
-    if (ec != std::errc() || end == buf) return std::nullopt;
-    return v;
+    std::string_view text(buf);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+    return nsenter::detail::parse_decimal<long>(text);
   };
   const bool new_user = req.config.clone_flags && req.config.clone_flags->contains(NsKind::user);
   const int err = e.sys_errno;

@@ -9,6 +9,7 @@
 
 #include "nsenter/error.hpp"
 #include "nsenter/result.hpp"
+#include "nsenter/detail/decimal.hpp"
 #include "nsenter/version.hpp"
 
 NSENTER_BEGIN_NAMESPACE
@@ -156,22 +157,19 @@ class Parser {
     return {};
   }
 
+  // The extent here, the value by the library's one parser.
   Result<void> parse_integer(Value& v) {
     v.type = Value::Type::Integer;
-    const bool neg = text_[pos_] == '-';
-    if (neg) ++pos_;
-    const std::size_t start = pos_;
-    std::uint64_t mag = 0;
-    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
-      if (mag > (UINT64_C(1) << 62)) return fail("integer out of range");
-      mag = mag * 10 + static_cast<std::uint64_t>(text_[pos_] - '0');
-      ++pos_;
-    }
-    if (pos_ == start) return fail("expected digits");
+    const std::size_t begin = pos_;
+    if (text_[pos_] == '-') ++pos_;
+    const std::size_t digits = pos_;
+    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
+    if (pos_ == digits) return fail("expected digits");
     if (pos_ < text_.size() && (text_[pos_] == '.' || text_[pos_] == 'e' || text_[pos_] == 'E'))
       return fail("only integers are accepted");
-    if (mag > static_cast<std::uint64_t>(INT64_MAX)) return fail("integer out of range");
-    v.integer = neg ? -static_cast<std::int64_t>(mag) : static_cast<std::int64_t>(mag);
+    const auto value = parse_decimal<std::int64_t>(text_.substr(begin, pos_ - begin));
+    if (!value) return fail("integer out of range");
+    v.integer = *value;
     return {};
   }
 
