@@ -1,11 +1,12 @@
-// Soak: many launches through one Launcher, sequential and from many
-// threads at once, each ending in the exec of /bin/true. Clean when every
+// Soak: many launches through one Launcher (or, with --pool, one
+// InitPool), sequential and from many threads at once, each ending in the
+// exec of /bin/true. Clean when every
 // launch succeeded and the launcher's open fds and live children are back
 // to their baseline; RSS is reported per phase (it must stay flat from one
 // concurrent pass to the next). A benchmark-style run with its figures in
 // docs/testing.md, not a timed test.
 //
-//   soak NSRUN [SEQUENTIAL [THREADS [PER_THREAD]]]     (default 10000 32 200; bench/soak.sh)
+//   soak [--pool] NSRUN [SEQUENTIAL [THREADS [PER_THREAD]]]     (default 10000 32 200; bench/soak.sh)
 #include <dirent.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "launch_and_wait.hpp"
+#include "nsenter/init_pool.hpp"
 #include "nsenter/launcher.hpp"
 
 namespace {
@@ -60,8 +62,8 @@ int live_children() {
   return n;
 }
 
-long rss_kb() {
-  std::ifstream status("/proc/self/status");
+long rss_kb(pid_t pid = 0) {
+  std::ifstream status(pid > 0 ? "/proc/" + std::to_string(pid) + "/status" : std::string("/proc/self/status"));
   for (std::string line; std::getline(status, line);)
     if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
   return -1;
@@ -85,21 +87,20 @@ void report(const char* phase, int launches, int failed, double seconds, const B
               double(launches) / seconds, before.fds, fds, before.children, children, before.rss, rss);
 }
 
-}  // namespace
+// The template's pid and RSS, for a pool; nothing for a Launcher.
+std::string held_by_template(const nsenter::Launcher&) { return {}; }
+std::string held_by_template(const nsenter::InitPool& pool) {
+  const pid_t pid = pool.template_pid();
+  return " template " + std::to_string(pid) + ", RSS " + std::to_string(rss_kb(pid)) + " KB;";
+}
 
-int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: soak NSRUN [SEQUENTIAL [THREADS [PER_THREAD]]]\n");
-    return 2;
-  }
-  const int sequential = argc > 2 ? std::atoi(argv[2]) : 10000;
-  const int threads = argc > 3 ? std::atoi(argv[3]) : 32;
-  const int per_thread = argc > 4 ? std::atoi(argv[4]) : 200;
-  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-  nsenter::Launcher launcher({.init_binary = argv[1]});
+template <class Starter>
+int soak(Starter& launcher, int sequential, int threads, int per_thread) {
   const nsenter::Bootstrap b = bench::userns_config();
-  if (!bench::launch_and_wait(launcher, b, "nsrun")) return 1;  // the sealed memfd, made once, is part of the baseline
+  // The sealed memfd (and a pool's template), made once, are part of the baseline.
+  if (!bench::launch_and_wait(launcher, b, "nsrun")) return 1;
   const Baseline base{open_fds(), live_children(), rss_kb()};
+  const std::string template_before = held_by_template(launcher);
 
   std::printf("| phase | launches | failed | launches/s | fds | live children | RSS (KB) |\n|---|---|---|---|---|---|---|\n");
   int failed = 0;
@@ -127,5 +128,31 @@ int main(int argc, char** argv) {
   const bool clean = failed == 0 && concurrent_failed.load() == 0 && open_fds() == base.fds &&
                      live_children() == base.children;
   std::printf("\nsoak: %s (RSS within %ld KB of its baseline)\n", clean ? "clean" : "NOT CLEAN", rss_kb() - base.rss);
+  if (!template_before.empty())
+    std::printf("before:%s after:%s\n", template_before.c_str(), held_by_template(launcher).c_str());
   return clean ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool through_pool = argc > 1 && std::strcmp(argv[1], "--pool") == 0;
+  if (through_pool) {
+    --argc;
+    ++argv;
+  }
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: soak [--pool] NSRUN [SEQUENTIAL [THREADS [PER_THREAD]]]\n");
+    return 2;
+  }
+  const int sequential = argc > 2 ? std::atoi(argv[2]) : 10000;
+  const int threads = argc > 3 ? std::atoi(argv[3]) : 32;
+  const int per_thread = argc > 4 ? std::atoi(argv[4]) : 200;
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  if (through_pool) {
+    nsenter::InitPool pool({.init_binary = argv[1]});
+    return soak(pool, sequential, threads, per_thread);
+  }
+  nsenter::Launcher launcher({.init_binary = argv[1]});
+  return soak(launcher, sequential, threads, per_thread);
 }

@@ -1600,6 +1600,37 @@ TEST_CASE("pool: an init from the pool inherits exactly what one from the Launch
   check_nothing_left();
 }
 
+TEST_CASE("pool: its inits join namespaces and get time offsets (runc 1.2's profile)") {
+  require_root();
+  TestLauncher pool({.init_binary = kNsrun});
+  // A container to join: its own uts namespace, alive until killed.
+  auto target = pool.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/sleep", "1000"}, -1));
+  REQUIRE_MESSAGE(target, (target ? "" : to_string(target.error())));
+  const std::string target_uts = nsenter::test::ns_link("/proc/" + std::to_string(target->pid()), "uts");
+  Bootstrap joining;
+  joining.ns_paths = {{NsKind::uts, "/proc/" + std::to_string(target->pid()) + "/ns/uts"}};
+  Capture joined;
+  auto init = pool.launch(joining, nsrun_running({"/bin/readlink", "/proc/self/ns/uts"}, joined.writer()));
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  CHECK(joined.text() == target_uts + "\n");
+  CHECK(init->wait()->success());
+  REQUIRE(target->signal(SIGKILL));
+  CHECK(target->wait()->signaled);
+
+  Bootstrap timed;
+  timed.clone_flags = NsSet{NsKind::time, NsKind::pid};
+  timed.time_offsets = {{Clock::monotonic, 86400, 5}};
+  LaunchOptions opt = nsrun_running({"/bin/sh", "-c", "tr -s ' ' </proc/self/timens_offsets | tr '\\n' ';'"}, -1);
+  opt.profile = wire::Profile::Runc12;
+  Capture offsets;
+  opt.stdio[1] = offsets.writer();
+  auto in_time = pool.launch(timed, opt);
+  REQUIRE_MESSAGE(in_time, (in_time ? "" : to_string(in_time.error())));
+  CHECK(offsets.text() == "monotonic 86400 5;boottime 0 0;");
+  CHECK(in_time->wait()->success());
+  check_nothing_left();
+}
+
 TEST_CASE("pool: a template that died is a typed error, and the next launch starts a new one") {
   require_root();
   TestLauncher pool({.init_binary = kNsrun});
