@@ -83,15 +83,29 @@ class InitPool {
  private:
   using Clock = std::chrono::steady_clock;
 
-  static Error pool_error(Code code, std::string detail) {
-    return in_stage(make_error(Op::SpawnInit, code, kNoOffset, detail), Stage::Launcher);
+  // Under mutex_: reaps the template and says how it was lost. A binary
+  // whose constructor does not serve (runc, the C API, a program without
+  // NSENTER_INIT_CONSTRUCTOR) ends before its first answer, every time:
+  // that is said as such, not as a template to restart.
+  Error template_lost(std::string_view how) {
+    const bool never_served = !template_answered_;
+    lose_template();
+    const std::string detail =
+        never_served ? "it exited before its first answer: is the init binary's pipeline wired with "
+                       "NSENTER_INIT_CONSTRUCTOR (embed.hpp)?"
+                     : fmt::format("{}; the next launch starts a new template", how);
+    return in_stage(make_error(Op::SpawnInit, Code::TemplateGone, kNoOffset, detail), Stage::Launcher);
   }
 
   // Under mutex_: the template, exec'd from the Launcher's protected view
   // of the binary with its control socket on fd 3 and our stderr.
   Result<void> start_template() {
-    auto view = launcher_.protected_binary();
-    if (!view) return view.error();
+    int exec_fd = -1;
+    if (launcher_.config_.exec_from_sealed_memfd) {
+      auto view = launcher_.protected_binary();
+      if (!view) return view.error();
+      exec_fd = view->first;
+    }
     int sp[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
       return in_stage(make_sys_error(Op::Socketpair, errno, "pool control socket"), Stage::Launcher);
@@ -105,7 +119,7 @@ class InitPool {
     const int fds[] = {-1, -1, detail::open_or_closed(STDERR_FILENO), theirs.get()};
     SpawnRequest req;
     req.path = path.c_str();
-    req.exec_fd = launcher_.config_.exec_from_sealed_memfd ? view->first : -1;
+    req.exec_fd = exec_fd;
     req.argv = argv;
     req.envp = envp;
     req.fds = fds;
@@ -122,6 +136,7 @@ class InitPool {
     control_ = std::move(ours);
     template_pidfd_ = std::move(spawned->pidfd);
     template_pid_ = spawned->pid;
+    template_answered_ = false;
     template_starts_.fetch_add(1);
     return {};
   }
@@ -158,8 +173,7 @@ class InitPool {
     if (!template_pidfd_) {
       if (auto r = start_template(); !r) return r.error();
     } else if (template_exited()) {
-      lose_template();
-      return pool_error(Code::TemplateGone, "it exited since the last launch; the next one starts a new template");
+      return template_lost("it exited since the last launch");
     }
     if (auto r = send_request(req, deadline); !r) return r.error();
     return receive_reply(deadline);
@@ -209,10 +223,7 @@ class InitPool {
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno != EAGAIN) {
         const int err = errno;
-        if (err == EPIPE || err == ECONNRESET) {
-          lose_template();
-          return pool_error(Code::TemplateGone, "it exited; the next launch starts a new template");
-        }
+        if (err == EPIPE || err == ECONNRESET) return template_lost("it exited");
         lose_template();
         return in_stage(make_sys_error(Op::SpawnInit, err, "send to the pool's template"), Stage::Launcher);
       }
@@ -235,10 +246,7 @@ class InitPool {
       const int ready = ::poll(p, 2, static_cast<int>(std::min<long long>(left, 1000)));
       if (ready < 0 && errno != EINTR) return in_stage(make_sys_error(Op::SpawnInit, errno, "poll"), Stage::Launcher);
       if (ready > 0 && (p[0].revents & events)) return {};
-      if (ready > 0 && (p[0].revents != 0 || p[1].revents != 0)) {
-        lose_template();
-        return pool_error(Code::TemplateGone, "it exited during the launch; the next one starts a new template");
-      }
+      if (ready > 0 && (p[0].revents != 0 || p[1].revents != 0)) return template_lost("it exited during the launch");
     }
   }
 
@@ -252,10 +260,8 @@ class InitPool {
     while (n < 0 && errno == EINTR);
     std::vector<UniqueFd> fds;
     const bool fds_ok = m.take(fds);
-    if (n != static_cast<ssize_t>(sizeof reply) || !fds_ok) {
-      lose_template();
-      return pool_error(Code::TemplateGone, "its reply was cut short; the next launch starts a new template");
-    }
+    if (n != static_cast<ssize_t>(sizeof reply) || !fds_ok) return template_lost("its reply was cut short");
+    template_answered_ = true;
     if (reply.err != 0) return in_stage(make_sys_error(Op::Clone, reply.err, "the pool's template"), Stage::Launcher);
     Spawned out;
     out.pid = reply.pid;
@@ -272,8 +278,7 @@ class InitPool {
       while (::waitpid(reply.pid, nullptr, 0) < 0 && errno == EINTR) {
       }
     }
-    lose_template();
-    return pool_error(Code::TemplateGone, "its reply carried no pidfd; the next launch starts a new template");
+    return template_lost("its reply carried no pidfd");
   }
 
   Launcher launcher_;
@@ -281,6 +286,7 @@ class InitPool {
   UniqueFd control_;         // guarded by mutex_, with the two below
   UniqueFd template_pidfd_;
   pid_t template_pid_ = -1;
+  bool template_answered_ = false;  // since it started
   std::atomic<unsigned> template_starts_{0};
 };
 

@@ -1654,6 +1654,22 @@ TEST_CASE("pool: a template that died is a typed error, and the next launch star
   check_nothing_left();
 }
 
+TEST_CASE("pool: a binary that cannot serve as a template is refused, saying why") {
+  require_root();
+  // c_embed wires its pipeline through the C API, whose constructor does
+  // not serve: it runs main() and exits.
+  TestLauncher pool({.init_binary = kCEmbed});
+  for (int i = 0; i < 2; ++i) {
+    auto init = pool.launch(pid_uts_ipc_mnt(), running({"c_embed"}, {-1, -1, -1}));
+    REQUIRE_FALSE(init);
+    CHECK(init.error().code == Code::TemplateGone);
+    CHECK(init.error().detail_view().find("NSENTER_INIT_CONSTRUCTOR") != std::string_view::npos);
+    CHECK(pool.template_pid() == -1);
+  }
+  CHECK(pool.template_starts() == 2);
+  check_nothing_left();
+}
+
 TEST_CASE("pool: a template that stops answering is a deadline, and is replaced") {
   require_root();
   TestLauncher pool({.init_binary = kNsrun});
