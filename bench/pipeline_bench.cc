@@ -16,6 +16,8 @@
 //
 //   pipeline_bench ROUNDS REF_INIT NSRUN
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -100,6 +102,36 @@ double launch_once(Starter& launcher, const nsenter::Bootstrap& config) {
   return ok ? t : -1;
 }
 
+// A container to join: a process that is pid 1 of its own pid namespace
+// and has its own mnt, uts, ipc and net namespaces, paused until killed.
+// Returns its pid and its parent's (which reaps it), both ours to kill.
+struct JoinTarget {
+  pid_t parent = -1, target = -1;
+  JoinTarget() {
+    int report[2];
+    if (pipe(report) != 0) std::abort();
+    parent = fork();
+    if (parent == 0) {
+      if (unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) != 0) _exit(1);
+      const pid_t child = fork();
+      if (child == 0) {
+        for (;;) pause();
+      }
+      if (write(report[1], &child, sizeof child) != sizeof child) _exit(1);
+      waitpid(child, nullptr, 0);
+      _exit(0);
+    }
+    close(report[1]);
+    if (read(report[0], &target, sizeof target) != sizeof target) std::abort();
+    close(report[0]);
+  }
+  ~JoinTarget() {
+    kill(target, SIGKILL);  // pid 1 of its namespace: the parent's waitpid returns
+    waitpid(parent, nullptr, 0);
+  }
+  std::string ns(std::string_view kind) const { return "/proc/" + std::to_string(target) + "/ns/" + std::string(kind); }
+};
+
 double quantile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   return v[static_cast<std::size_t>(q * double(v.size() - 1))];
@@ -121,10 +153,18 @@ int main(int argc, char** argv) {
     nsenter::Bootstrap bootstrap;
   };
   std::vector<Config> configs;
+  configs.push_back({"no namespaces", nsenter::Bootstrap{}});
   {
     nsenter::Bootstrap b;
     b.clone_flags = nsenter::NsSet{NsKind::pid};
     configs.push_back({"pid", b});
+  }
+  const JoinTarget target;
+  {
+    nsenter::Bootstrap b;
+    for (NsKind k : {NsKind::mnt, NsKind::uts, NsKind::ipc, NsKind::net, NsKind::pid})
+      b.ns_paths.push_back({k, target.ns(nsenter::name(k))});
+    configs.push_back({"join mnt+uts+ipc+net+pid", b});
   }
   {
     nsenter::Bootstrap b;
