@@ -1654,6 +1654,25 @@ TEST_CASE("pool: a template that died is a typed error, and the next launch star
   check_nothing_left();
 }
 
+TEST_CASE("pool: a request larger than the socket's buffer arrives whole") {
+  require_root();
+  TestLauncher pool({.init_binary = kNsrun});
+  // 600 KB of environment, in six variables (exec takes at most 128 KB in
+  // one): several of the control socket's buffers, sent as the template
+  // reads them.
+  const std::string big(100 * 1024, 'x');
+  LaunchOptions opt = nsrun_running({"/bin/sh", "-c", "printf %s \"$B1$B2$B3$B4$B5$B6\" | wc -c"}, -1);
+  opt.env = std::vector<std::string>{"PATH=/usr/bin:/bin"};
+  for (int i = 1; i <= 6; ++i) opt.env->push_back("B" + std::to_string(i) + "=" + big);
+  Capture out;
+  opt.stdio[1] = out.writer();
+  auto init = pool.launch(pid_uts_ipc_mnt(), opt);
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  CHECK(out.text() == std::to_string(6 * big.size()) + "\n");
+  CHECK(init->wait()->success());
+  check_nothing_left();
+}
+
 TEST_CASE("pool: a binary that cannot serve as a template is refused, saying why") {
   require_root();
   // c_embed wires its pipeline through the C API, whose constructor does
