@@ -175,10 +175,12 @@ inline pid_t clone_init(const Request& r, int& pidfd, bool& in_cgroup) noexcept 
     int pidfd = -1;
     bool in_cgroup = false;
     pid_t pid;
+    int clone_errno = 0;
     {
       // No handler may run in the clone before it resets them all.
       AllSignalsBlocked blocked;
       pid = clone_init(r, pidfd, in_cgroup);
+      if (pid < 0) clone_errno = errno;
       if (pid == 0) {
         SpawnRequest req;
         req.path = "the pool's init";
@@ -191,7 +193,7 @@ inline pid_t clone_init(const Request& r, int& pidfd, bool& in_cgroup) noexcept 
       }
     }
     Reply reply;
-    reply.err = pid < 0 ? errno : 0;
+    reply.err = clone_errno;
     reply.pid = pid;
     reply.in_cgroup = in_cgroup ? 1 : 0;
     UniqueFd owned_pidfd(pid > 0 ? pidfd : -1);
