@@ -16,6 +16,7 @@
 #include <iterator>
 #include <functional>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -43,9 +44,29 @@ constexpr uid_t kNobody = 65534;
 // its own Launcher (LauncherConfig::in_process_init): stage 2 hands the
 // command what nsrun's init does (stdio only, the protocol's variables
 // gone) and execs what follows "--".
+// With "report" first, stage 2 says what c_embed's main() says of what it
+// holds (fds 3-9, its pid, the init pipe's number, a hello on the init
+// pipe) and exits 0: the reporting init of the pool's run, where c_embed
+// (the C API continues into main()) cannot be a template.
+[[noreturn]] void report_what_stage2_holds(const InitContext& ctx) {
+  std::string said;
+  for (int fd = 3; fd <= 9; ++fd) {
+    char target[4096] = {};
+    const std::string path = "/proc/self/fd/" + std::to_string(fd);
+    if (::readlink(path.c_str(), target, sizeof target - 1) < 0) std::strcpy(target, "none");
+    said += fmt::format("fd{}={}\n", fd, target);
+  }
+  said += fmt::format("pid={}\ninit_pipe={}\n", ::getpid(), ctx.init_pipe);
+  constexpr std::string_view hello = "hello from stage 2\n";
+  if (detail::write_all_no_sigpipe(1, said.data(), said.size()) != 0) ::_exit(2);
+  if (detail::write_all_no_sigpipe(ctx.init_pipe, hello.data(), hello.size()) != 0) ::_exit(3);
+  ::_exit(0);
+}
+
 // With "hold" first, stage 2 waits, still running this binary, until its
 // stdin closes (for the CVE-2019-5736 attack on a pool's init).
 void exec_after_dashes(InitContext& ctx, int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "report") report_what_stage2_holds(ctx);
   if (argc > 1 && std::string_view(argv[1]) == "hold")
     for (char c; ::read(0, &c, 1) > 0;) {
     }
@@ -106,6 +127,16 @@ std::vector<pid_t> launched_children() {
   for (pid_t t : pool_templates()) std::erase(kids, t);
   return kids;
 }
+
+// The init that reports what stage 2 holds: c_embed (through the C API)
+// in the Launcher's run; this program through the pool.
+#ifdef NSENTER_TEST_THROUGH_POOL
+constexpr const char* kReportingInit = "";  // this program
+const std::vector<std::string> kReportingArgv = {"launcher_pool_test", "report"};
+#else
+constexpr const char* kReportingInit = kCEmbed;
+const std::vector<std::string> kReportingArgv = {"c_embed"};
+#endif
 
 void require_root() {
   REQUIRE_MESSAGE(::geteuid() == 0, "launcher tests need root (cgroups, namespaces); run them as root");
@@ -242,13 +273,12 @@ TEST_CASE("launch: stage 2 comes back in new namespaces, stages 0 and 1 reaped")
   check_nothing_left();
 }
 
-#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: the init pipe stays open for the embedder's protocol") {
   require_root();
-  Launcher launcher({.init_binary = kCEmbed});
+  TestLauncher launcher({.init_binary = kReportingInit});
   Capture out;
   LaunchOptions opt;
-  opt.argv = {"c_embed"};
+  opt.argv = kReportingArgv;
   opt.stdio = {-1, out.writer(), 2};
   Bootstrap b;
   b.clone_flags = NsSet{NsKind::pid};
@@ -264,7 +294,6 @@ TEST_CASE("launch: the init pipe stays open for the embedder's protocol") {
   CHECK(text.find("pid=1\n") != std::string::npos);
   check_nothing_left();
 }
-#endif
 
 TEST_CASE("launch: log records arrive parsed, with stage and pid") {
   require_root();
@@ -925,7 +954,6 @@ TEST_CASE("launch: rootless, as nobody, from a memfd the privileged parent made"
 }
 #endif
 
-#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: bind-mount sources arrive on the numbers the launcher named, one to three of them") {
   require_root();
   char dir[] = "/tmp/nsenter-sources.XXXXXX";
@@ -935,7 +963,7 @@ TEST_CASE("launch: bind-mount sources arrive on the numbers the launcher named, 
     sources.push_back(std::string(dir) + "/" + name);
     REQUIRE(::mkdir(sources.back().c_str(), 0755) == 0);
   }
-  Launcher launcher({.init_binary = kCEmbed});
+  TestLauncher launcher({.init_binary = kReportingInit});
   const UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   REQUIRE(null_in);
   for (std::size_t n = 1; n <= sources.size(); ++n) {
@@ -947,7 +975,7 @@ TEST_CASE("launch: bind-mount sources arrive on the numbers the launcher named, 
     for (std::size_t i = 0; i < n; ++i) b.mount_sources->push_back(sources[i]);
     Capture out;
     LaunchOptions opt;
-    opt.argv = {"c_embed"};
+    opt.argv = kReportingArgv;
     // All of 0-4 open, as a runtime has them: the first fd stage 1
     // receives then lands on the first number named.
     opt.stdio = {null_in.get(), out.writer(), 2};
@@ -964,7 +992,6 @@ TEST_CASE("launch: bind-mount sources arrive on the numbers the launcher named, 
   ::rmdir(dir);
   check_nothing_left();
 }
-#endif
 
 #ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: rootless with mount sources fails with the cause named, and leaves nothing") {
@@ -994,15 +1021,14 @@ TEST_CASE("launch: rootless with mount sources fails with the cause named, and l
 }
 #endif
 
-#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: preserved fds come first, as runc lays them out; the pipes follow") {
   require_root();
-  Launcher launcher({.init_binary = kCEmbed});
+  TestLauncher launcher({.init_binary = kReportingInit});
   const int passwd = ::open("/etc/passwd", O_RDONLY | O_CLOEXEC);
   REQUIRE(passwd >= 0);
   Capture out;
   LaunchOptions opt;
-  opt.argv = {"c_embed"};
+  opt.argv = kReportingArgv;
   opt.stdio = {-1, out.writer(), 2};
   opt.preserve_fds = {passwd};
   auto init = launcher.launch(Bootstrap{}, opt);
@@ -1015,7 +1041,6 @@ TEST_CASE("launch: preserved fds come first, as runc lays them out; the pipes fo
   CHECK_MESSAGE(text.find("init_pipe=4\n") != std::string::npos, text);
   check_nothing_left();
 }
-#endif
 
 // A runtime (a forked child of the test) launches an init and dies; the
 // test, a child subreaper, inherits the container's first process.
