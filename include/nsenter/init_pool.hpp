@@ -18,7 +18,9 @@
 // not return (embed.hpp). runc itself cannot be a template.
 //
 // Thread-safe: any number of threads may launch at once; the exchange with
-// the template (a few microseconds) is serialised, the protocol is not.
+// the template (a few microseconds) is serialised, the protocol is not. Not
+// fork-safe: a forked child gets ECHILD from launch() and leaves the
+// template to its owner (a child makes a pool of its own).
 // The host never forks. A template found dead, or silent past a launch's
 // deadline, is reaped (killed first if silent), the launch fails with
 // Code::TemplateGone or Code::TimedOut, and the next launch starts a new
@@ -136,16 +138,24 @@ class InitPool {
     control_ = std::move(ours);
     template_pidfd_ = std::move(spawned->pidfd);
     template_pid_ = spawned->pid;
+    owner_ = ::getpid();
     template_answered_ = false;
     template_starts_.fetch_add(1);
     return {};
   }
 
   // Under mutex_: kills the template (a signal to one that has exited
-  // does nothing) and reaps it; no template runs afterwards.
+  // does nothing) and reaps it; no template runs afterwards. In a fork of
+  // the owner, only this process's copies of its fds are dropped: the
+  // template is the owner's, and so is the word to end it.
   void lose_template() {
     if (!template_pidfd_) return;
     control_.reset();
+    if (::getpid() != owner_) {
+      template_pidfd_.reset();
+      template_pid_ = -1;
+      return;
+    }
     detail::pidfd_send_signal(template_pidfd_.get(), SIGKILL);
     detail::reap_pidfd(template_pidfd_.get());
     template_pidfd_.reset();
@@ -155,6 +165,7 @@ class InitPool {
   void stop_template() {
     std::lock_guard lock(mutex_);
     if (!template_pidfd_) return;
+    if (::getpid() != owner_) return lose_template();
     control_.reset();  // EOF: the template exits
     pollfd p{template_pidfd_.get(), POLLIN, 0};
     while (::poll(&p, 1, 1000) < 0 && errno == EINTR) {
@@ -170,6 +181,14 @@ class InitPool {
 
   Result<Spawned> ask_template(const SpawnRequest& req, Clock::time_point deadline) {
     std::lock_guard lock(mutex_);
+    // A forked copy of the owner shares the control socket (requests of
+    // two processes would interleave on it) and is not the parent of what
+    // the template clones.
+    if (template_pidfd_ && ::getpid() != owner_)
+      return in_stage(make_sys_error(Op::SpawnInit, ECHILD,
+                                     "this InitPool's template belongs to the process that started it: "
+                                     "make a pool of its own after fork()"),
+                      Stage::Launcher);
     if (!template_pidfd_) {
       if (auto r = start_template(); !r) return r.error();
     } else if (template_exited()) {
@@ -286,6 +305,7 @@ class InitPool {
   UniqueFd control_;         // guarded by mutex_, with the two below
   UniqueFd template_pidfd_;
   pid_t template_pid_ = -1;
+  pid_t owner_ = -1;                // the process that started it
   bool template_answered_ = false;  // since it started
   std::atomic<unsigned> template_starts_{0};
 };

@@ -1743,6 +1743,33 @@ TEST_CASE("pool: 32 threads launching at once") {
   check_nothing_left();
 }
 
+TEST_CASE("pool: a forked child cannot use or end its parent's template") {
+  require_root();
+  auto* pool = new TestLauncher({.init_binary = kNsrun});
+  auto first = pool->launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
+  REQUIRE(first);
+  CHECK(first->wait()->success());
+  const pid_t template_pid = pool->template_pid();
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    auto init = pool->launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
+    const bool refused = !init && init.error().sys_errno == ECHILD;
+    delete pool;  // drops its copies; the parent's template lives on
+    ::_exit(refused ? 0 : 1);
+  }
+  int status = -1;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  CHECK(pool->template_pid() == template_pid);
+  auto after = pool->launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
+  REQUIRE_MESSAGE(after, (after ? "" : to_string(after.error())));
+  CHECK(after->wait()->success());
+  CHECK(pool->template_starts() == 1);
+  delete pool;
+  check_nothing_left();
+}
+
 TEST_CASE("pool: its destructor stops the template and leaves no process") {
   require_root();
   pid_t template_pid = -1;
