@@ -165,7 +165,7 @@ class InitPool {
   void stop_template() {
     std::lock_guard lock(mutex_);
     if (!template_pidfd_) return;
-    if (::getpid() != owner_) return lose_template();
+    if (::getpid() != owner_) return lose_template();  // not ours to wait for
     control_.reset();  // EOF: the template exits
     pollfd p{template_pidfd_.get(), POLLIN, 0};
     while (::poll(&p, 1, 1000) < 0 && errno == EINTR) {
