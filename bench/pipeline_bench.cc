@@ -9,6 +9,7 @@
 //   nsrun         the shipped nsrun (-c opt) from disk: protects itself
 //   nsrun-sealed  nsrun exec'd from a sealed memfd made once
 //   launcher      nsrun started by nsenter's Launcher (its own sealed memfd)
+//                 (this process is root: the launchers skip the rootless config)
 //   pool          nsrun started by an InitPool: forks of one template
 //                 exec'd once from the pool's sealed memfd
 // Prints min / median / p90 and the ratio of medians to `runc`; with
@@ -16,6 +17,7 @@
 //
 //   pipeline_bench ROUNDS REF_INIT NSRUN
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -49,13 +51,18 @@ double now_us() {
 }
 
 // One start as runc's parent makes it; returns microseconds, or -1 if the
-// init failed. With `exe_fd` >= 0 the init is exec'd from that fd.
-double start_once(const char* binary, const nsenter::wire::Bytes& msg, int exe_fd) {
+// init failed. With `exe_fd` >= 0 the init is exec'd from that fd; with
+// `as_nobody` it runs as nobody (a rootless runtime's init).
+double start_once(const char* binary, const nsenter::wire::Bytes& msg, int exe_fd, bool as_nobody) {
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) std::abort();
   const double t0 = now_us();
   const pid_t stage0 = fork();
   if (stage0 == 0) {
+    constexpr uid_t kNobody = 65534;
+    if (as_nobody && (setgroups(0, nullptr) != 0 || setresgid(kNobody, kNobody, kNobody) != 0 ||
+                      setresuid(kNobody, kNobody, kNobody) != 0))
+      _exit(126);
     dup2(sp[1], 3);
     setenv("_LIBCONTAINER_INITPIPE", "3", 1);
     char* argv[] = {const_cast<char*>(binary), const_cast<char*>("--"), const_cast<char*>("/bin/true"), nullptr};
@@ -132,6 +139,37 @@ struct JoinTarget {
   std::string ns(std::string_view kind) const { return "/proc/" + std::to_string(target) + "/ns/" + std::string(kind); }
 };
 
+// World-readable copies of the binaries, in a 0755 directory of their
+// own, so that nobody can exec them (Bazel's outputs live under /root).
+struct ReadableCopies {
+  std::string dir;
+  std::string ref, nsrun;
+  ReadableCopies(const char* ref_path, const char* nsrun_path) {
+    char tmpl[] = "/tmp/pipeline-bench.XXXXXX";
+    if (mkdtemp(tmpl) == nullptr || chmod(tmpl, 0755) != 0) std::abort();
+    dir = tmpl;
+    ref = copy(ref_path, "runc_ref_init");
+    nsrun = copy(nsrun_path, "nsrun");
+  }
+  ~ReadableCopies() {
+    unlink(ref.c_str());
+    unlink(nsrun.c_str());
+    rmdir(dir.c_str());
+  }
+  std::string copy(const char* from, const char* name) const {
+    const std::string to = dir + "/" + name;
+    const int in = open(from, O_RDONLY | O_CLOEXEC);
+    const int out = open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+    if (in < 0 || out < 0) std::abort();
+    char buf[65536];
+    for (ssize_t n; (n = read(in, buf, sizeof buf)) > 0;)
+      if (write(out, buf, static_cast<std::size_t>(n)) != n) std::abort();
+    close(in);
+    close(out);
+    return to;
+  }
+};
+
 double quantile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   return v[static_cast<std::size_t>(q * double(v.size() - 1))];
@@ -145,12 +183,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int rounds = std::atoi(argv[1]);
-  const char* ref = argv[2];
-  const char* nsrun = argv[3];
+  const ReadableCopies copies(argv[2], argv[3]);
+  const char* ref = copies.ref.c_str();
+  const char* nsrun = copies.nsrun.c_str();
   using nsenter::NsKind;
   struct Config {
     const char* name;
     nsenter::Bootstrap bootstrap;
+    bool rootless = false;  // the init runs as nobody; only the runc-like parent starts it
   };
   std::vector<Config> configs;
   configs.push_back({"no namespaces", nsenter::Bootstrap{}});
@@ -172,6 +212,15 @@ int main(int argc, char** argv) {
     configs.push_back({"mnt+uts+ipc+pid+net", b});
   }
   configs.push_back({"user+pid+mnt+uts+ipc, maps", bench::userns_config()});
+  {
+    // A rootless runtime's: nobody mapped to root of a new user namespace.
+    nsenter::Bootstrap b;
+    b.clone_flags = nsenter::NsSet{NsKind::user, NsKind::pid, NsKind::mnt, NsKind::uts, NsKind::ipc};
+    b.uid_map = {{0, 65534, 1}};
+    b.gid_map = {{0, 65534, 1}};
+    b.rootless_euid = true;
+    configs.push_back({"rootless: user+pid+mnt+uts+ipc, nobody as root", b, true});
+  }
   const char* systems[] = {"runc", "runc-sealed", "nsrun", "nsrun-sealed", "launcher", "pool"};
   constexpr int kSystems = 6;
   const int ref_sealed = sealed_copy(ref), nsrun_sealed = sealed_copy(nsrun);
@@ -185,15 +234,16 @@ int main(int argc, char** argv) {
   std::mt19937 rng(20261201);
   std::vector<std::pair<std::size_t, int>> order;
   for (std::size_t c = 0; c < configs.size(); ++c)
-    for (int s = 0; s < kSystems; ++s) order.emplace_back(c, s);
+    for (int s = 0; s < (configs[c].rootless ? 4 : kSystems); ++s) order.emplace_back(c, s);
   for (int round = 0; round < rounds + 3; ++round) {  // 3 warm-up rounds, not recorded
     std::shuffle(order.begin(), order.end(), rng);
     for (const auto& [c, s] : order) {
       const auto& msg = messages[c];
-      const double t = s == 0   ? start_once(ref, msg, -1)
-                       : s == 1 ? start_once(ref, msg, ref_sealed)
-                       : s == 2 ? start_once(nsrun, msg, -1)
-                       : s == 3 ? start_once(nsrun, msg, nsrun_sealed)
+      const bool nobody = configs[c].rootless;
+      const double t = s == 0   ? start_once(ref, msg, -1, nobody)
+                       : s == 1 ? start_once(ref, msg, ref_sealed, nobody)
+                       : s == 2 ? start_once(nsrun, msg, -1, nobody)
+                       : s == 3 ? start_once(nsrun, msg, nsrun_sealed, nobody)
                        : s == 4 ? launch_once(launcher, configs[c].bootstrap)
                                 : launch_once(pool, configs[c].bootstrap);
       if (t < 0) {
@@ -224,6 +274,7 @@ int main(int argc, char** argv) {
     const double base = quantile(times[c][0], 0.5);
     for (int s = 0; s < kSystems; ++s) {
       const auto& v = times[c][static_cast<std::size_t>(s)];
+      if (v.empty()) continue;  // not run in this config (the launchers in the rootless one)
       std::printf("| %s | %s | %.0f | %.0f | %.0f | %.2f |\n", configs[c].name, systems[s], quantile(v, 0), quantile(v, 0.5),
                   quantile(v, 0.9), quantile(v, 0.5) / base);
     }

@@ -53,7 +53,12 @@ inline Result<UniqueFd> sealed_memfd_copy(const char* path, const char* name) no
     if (n <= 0) return make_sys_error(Op::SelfProtect, n < 0 ? errno : EIO, path);
     done += n;
   }
-  if (::fcntl(memfd.get(), F_ADD_SEALS, kExeSeals) != 0) return make_sys_error(Op::SelfProtect, errno, "seal memfd");
+  // EBUSY: a page of the copy is pinned for the moment. Nothing of ours
+  // maps the memfd, so the pin is someone else's passing look (a memory
+  // monitor's, a migration; seen once in ~3000 rootless starts here), and
+  // the kernel has already waited ~150 ms for it: try twice more.
+  for (int attempt = 1; ::fcntl(memfd.get(), F_ADD_SEALS, kExeSeals) != 0; ++attempt)
+    if (errno != EBUSY || attempt == 3) return make_sys_error(Op::SelfProtect, errno, "seal memfd");
   return memfd;
 }
 
