@@ -448,9 +448,7 @@ TEST_CASE("launch: a missing init binary is ENOENT from the spawn, not a hang") 
   CHECK(init.error().stage == Stage::Launcher);
   check_nothing_left();
 }
-#endif
 
-#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: a script cannot be exec'd from the sealed memfd, and says so") {
   require_root();
   nsenter::test::WorldExecutable dir(kNsrun);
@@ -463,9 +461,7 @@ TEST_CASE("launch: a script cannot be exec'd from the sealed memfd, and says so"
   CHECK(launcher.launches() == 0);
   check_nothing_left();
 }
-#endif
 
-#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: protocol breakers get typed errors and leave nothing running") {
   require_root();
   Launcher launcher({.init_binary = "/bin/sh", .exec_from_sealed_memfd = false});
@@ -509,9 +505,7 @@ TEST_CASE("launch: protocol breakers get typed errors and leave nothing running"
     check_nothing_left();
   }
 }
-#endif
 
-#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: the sealed memfd is made once; inits run from it without copying") {
   require_root();
   Launcher launcher({.init_binary = kCEmbed});
@@ -567,9 +561,7 @@ TEST_CASE("launch: the sealed memfd is made once; inits run from it without copy
   }
   check_nothing_left();
 }
-#endif
 
-#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: prefer_read_only_mount execs every init from one read-only mount, copying nothing") {
   require_root();
   Launcher launcher({.init_binary = kCEmbed, .prefer_read_only_mount = true});
@@ -858,9 +850,7 @@ TEST_CASE("launch: in_process_init forks this program into the init; its command
   check_clean_state(fork_state);
   check_nothing_left();
 }
-#endif
 
-#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: in_process_init is used only where no protection is needed and the launcher has one thread") {
   require_root();
   // This program as the init, exec'd (its constructor) or forked.
@@ -916,9 +906,7 @@ TEST_CASE("launch: in_process_init is used only where no protection is needed an
   CHECK(from(own_userns_root_unmapped()) == ExecFrom::Forked);  // one thread again
   check_nothing_left();
 }
-#endif
 
-#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("launch: rootless, as nobody, from a memfd the privileged parent made") {
   require_root();
   Launcher launcher({.init_binary = kNsrun});
@@ -1282,9 +1270,7 @@ TEST_CASE("CVE-2019-5736: an init exec'd from the Launcher's sealed memfd cannot
   CHECK(verdict.find("reopen=opened, EPERM") != std::string::npos);  // sealed against writes
   check_nothing_left();
 }
-#endif
 
-#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("CVE-2019-5736: an init that protects itself as root runs from a mount nobody can write") {
   require_root();
   nsenter::test::WorldExecutable copy(kCEmbed);
@@ -1300,9 +1286,7 @@ TEST_CASE("CVE-2019-5736: an init that protects itself as root runs from a mount
   CHECK(verdict.find("reopen=EROFS") != std::string::npos);
   check_nothing_left();
 }
-#endif
 
-#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("CVE-2019-5736: a rootless init protects itself with a sealed memfd copy") {
   require_root();
   nsenter::test::WorldExecutable copy(kCEmbed);
@@ -1345,9 +1329,7 @@ TEST_CASE("CVE-2019-5736: a rootless init protects itself with a sealed memfd co
   check_attack_failed(verdict, "memfd", before, copy.path());
   check_nothing_left();
 }
-#endif
 
-#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("CVE-2019-5736: the nsrun tool's pid-1 reaper runs from a read-only mount of its binary, as root") {
   require_root();
   nsenter::test::WorldExecutable copy(kNsrun);
@@ -1435,9 +1417,7 @@ TEST_CASE("CVE-2019-5736: as root, the nsrun tool forks its init non-dumpable, a
   CHECK(file_bytes(nsrun_copy.path()) == before);
   check_nothing_left();
 }
-#endif
 
-#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("CVE-2019-5736: rootless, the nsrun tool copies nothing, and its container still cannot write the binary") {
   require_root();  // to become nobody
   nsenter::test::WorldExecutable nsrun_copy(kNsrun);
@@ -1478,9 +1458,7 @@ TEST_CASE("CVE-2019-5736: rootless, the nsrun tool copies nothing, and its conta
   CHECK(file_bytes(nsrun_copy.path()) == before);
   check_nothing_left();
 }
-#endif
 
-#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
 TEST_CASE("CVE-2019-5736: rootless, nsrun -t joins a rootless container copying nothing, and the container still cannot write the binary") {
   require_root();  // to become nobody
   nsenter::test::WorldExecutable nsrun_copy(kNsrun);
