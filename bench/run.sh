@@ -5,15 +5,17 @@
 #     nl_parse(), on the captured runc messages plus a large synthetic one;
 #  2. //bench:pipeline_bench: whole starts of the shipped nsrun (-c opt)
 #     and of runc's nsexec, from disk, from a sealed memfd and through the
-#     Launcher, each ending in the exec of /bin/true (needs root: one
-#     message maps host ids 100000..);
+#     Launcher and an InitPool, each ending in the exec of /bin/true
+#     (needs root: one message maps host ids 100000..);
 #  3. //bench:memory_bench: shared memory held per live init, by how the
 #     init protects its binary (CVE-2019-5736);
 #  4. //bench:throughput: starts per second with 1, 2, 8 and 32 concurrent
 #     launchers, runc's nsexec and nsrun started the same way;
 #  5. //bench:tool_bench: the nsrun tool against util-linux's unshare and
 #     nsenter and a static floor program, whole commands, as root and as
-#     nobody.
+#     nobody;
+#  6. //bench:constructor_bench: what the constructor costs a program that
+#     is not an init.
 # Prints Markdown tables (copy them into docs/benchmarks.md with the date),
 # and draws the latency distributions of 2 and 5 into docs/latency.svg
 # (bench/plot_latency.py).
@@ -66,6 +68,9 @@ cp bazel-bin/tools/nsrun/nsrun bazel-bin/bench/floor_sandbox "$work/"
 chmod 755 "$work/nsrun" "$work/floor_sandbox"
 NSENTER_BENCH_SAMPLES="$work/samples.tsv" \
   bazel-bin/bench/tool_bench "${3:-100}" "$work/nsrun" "$work/floor_sandbox"
+
+echo
+bazel-bin/bench/constructor_bench 15
 
 python3 bench/plot_latency.py "$work/samples.tsv" docs/latency.svg
 echo
