@@ -1692,6 +1692,43 @@ TEST_CASE("pool: a binary that cannot serve as a template is refused, saying why
   check_nothing_left();
 }
 
+TEST_CASE("pool: a clone the template cannot make is the kernel's errno, and the template serves on") {
+  require_root();
+  TestLauncher pool({.init_binary = kNsrun});
+  auto first = pool.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
+  REQUIRE(first);
+  CHECK(first->wait()->success());
+  // The template alone in a pids cgroup that holds one process: its next
+  // clone is EAGAIN.
+  const std::string root = "/sys/fs/cgroup/pids";
+  REQUIRE_MESSAGE(std::filesystem::exists(root + "/cgroup.procs"), "no cgroup v1 pids hierarchy at " << root);
+  const std::string dir = root + "/nsenter-pool-test-" + std::to_string(::getpid());
+  REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+  const std::string template_pid = std::to_string(pool.template_pid());
+  struct Undo {
+    std::string root, dir, pid;
+    ~Undo() {
+      std::ofstream(root + "/cgroup.procs") << pid;
+      ::rmdir(dir.c_str());
+    }
+  } undo{root, dir, template_pid};
+  std::ofstream(dir + "/pids.max") << "1";
+  { std::ofstream(dir + "/cgroup.procs") << template_pid; }
+  REQUIRE(nsenter::test::read_file(dir + "/cgroup.procs") == template_pid + "\n");
+  auto refused = pool.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().op == Op::Clone);
+  CHECK(refused.error().sys_errno == EAGAIN);
+  CHECK(refused.error().stage == Stage::Launcher);
+  // The template is fine: room again, and it serves.
+  std::ofstream(dir + "/pids.max") << "max";
+  auto next = pool.launch(pid_uts_ipc_mnt(), nsrun_running({"/bin/true"}, -1));
+  REQUIRE_MESSAGE(next, (next ? "" : to_string(next.error())));
+  CHECK(next->wait()->success());
+  CHECK(pool.template_starts() == 1);
+  check_nothing_left();
+}
+
 TEST_CASE("pool: a template that stops answering is a deadline, and is replaced") {
   require_root();
   TestLauncher pool({.init_binary = kNsrun});
