@@ -72,7 +72,7 @@ template <class Env = RuncEnv>
 struct InitPipeReader {
   bool is_init() const noexcept {
     const char* pipe_env = std::getenv(Env::init_pipe);
-    return pipe_env != nullptr && *pipe_env != '\0';
+    return pipe_env != nullptr && *pipe_env != '\0' && detail::environment_is_the_runtimes(Env::init_pipe);
   }
 
   // The variables, strictly, before anything else happens (as runc does):

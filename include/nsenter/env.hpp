@@ -3,6 +3,9 @@
 // strict decimal parser.
 #pragma once
 
+#include <sys/auxv.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
@@ -12,10 +15,31 @@
 
 #include "nsenter/error.hpp"
 #include "nsenter/detail/decimal.hpp"
+#include "nsenter/fd.hpp"
 #include "nsenter/result.hpp"
 #include "nsenter/version.hpp"
 
 NSENTER_BEGIN_NAMESPACE
+
+namespace detail {
+
+// Whether this process may take the protocol's variables as its runtime's
+// word. Not after a set-user-ID, set-group-ID or file-capability exec
+// (AT_SECURE): its environment is whoever ran it, and an init (or a pool's
+// template) named there would do that caller's bidding with the binary's
+// privileges. Such a process is never an init; a variable that says it is
+// one is reported on stderr, and the program runs as if it were absent.
+inline bool environment_is_the_runtimes(const char* variable) noexcept {
+  if (::getauxval(AT_SECURE) == 0) return true;
+  char said[192];
+  const auto r = fmt::format_to_n(said, sizeof said,
+                                  "nsenter: {} ignored: a set-user-ID or file-capability program is never an init\n",
+                                  variable);
+  (void)write_all_no_sigpipe(STDERR_FILENO, said, std::min(r.size, sizeof said));
+  return false;
+}
+
+}  // namespace detail
 
 // Variable names of runc 1.1's init protocol. An embedder with its own
 // names supplies a type with the same static members.

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "nsenter/detail/decimal.hpp"
+#include "nsenter/env.hpp"
 #include "nsenter/fd.hpp"
 #include "nsenter/spawn.hpp"
 #include "nsenter/version.hpp"
@@ -213,7 +214,7 @@ inline pid_t clone_init(const Request& r, int& pidfd, bool& in_cgroup) noexcept 
 // process was started as one, else return (one getenv).
 inline void serve_if_template(void (*entry)(int argc, char** argv)) {
   const char* value = ::getenv(kTemplateEnv);
-  if (value == nullptr) return;
+  if (value == nullptr || !environment_is_the_runtimes(kTemplateEnv)) return;
   const auto control = parse_decimal<int>(value);
   if (!control || *control < 0 || ::fcntl(*control, F_GETFD) < 0)
     template_stops("_NSENTER_POOL_TEMPLATE is not an open fd", 2);

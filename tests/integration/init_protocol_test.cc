@@ -262,6 +262,48 @@ pid_t child_named(const std::string& comm, char state) {
   return -1;
 }
 
+TEST_CASE("security: a set-user-ID copy of an init, run by anyone with an init pipe or a template fd, is no init") {
+  require_root();  // to make a set-user-ID root copy, and to become nobody
+  // Our own copy of a test init (its main() returns 0), set-user-ID root;
+  // removed with its directory at the end.
+  nsenter::test::WorldExecutable copy(kRunc12Init);
+  REQUIRE(::chmod(copy.path().c_str(), 04755) == 0);
+  for (const char* variable : {"_LIBCONTAINER_INITPIPE", "_NSENTER_POOL_TEMPLATE"}) {
+    CAPTURE(variable);
+    int sp[2], err[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);
+    REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      if (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
+          ::setresuid(kNobody, kNobody, kNobody) != 0)
+        ::_exit(10);
+      if (::dup2(sp[1], 3) != 3 || ::dup2(err[1], 2) != 2) ::_exit(11);
+      ::setenv(variable, "3", 1);
+      ::execl(copy.path().c_str(), "runc12_init", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(sp[1]);
+    ::close(err[1]);
+    // Nothing will be sent: an init would send its handshake byte, then
+    // find no message and fail; a template would find no request and exit,
+    // saying nothing. This program just runs main().
+    ::shutdown(sp[0], SHUT_WR);
+    char byte = 0;
+    const ssize_t n = ::read(sp[0], &byte, 1);
+    ::close(sp[0]);
+    const std::string said = read_all(err[0]);
+    ::close(err[0]);
+    int status = -1;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    CHECK(n == 0);
+    CHECK_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0), "status " << status << ": " << said);
+    CHECK(said == std::string("nsenter: ") + variable +
+                      " ignored: a set-user-ID or file-capability program is never an init\n");
+  }
+}
+
 TEST_CASE("security: a process in a joined user namespace can neither ptrace the joining stage nor read its environ") {
   require_root();
   const Target target(CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWNET);
