@@ -37,6 +37,7 @@
 #include "nsenter/env.hpp"
 #include "nsenter/fd.hpp"
 #include "nsenter/spawn.hpp"
+#include "nsenter/sync.hpp"
 #include "nsenter/version.hpp"
 
 NSENTER_BEGIN_NAMESPACE
@@ -66,19 +67,6 @@ struct Reply {
   std::int32_t pid = -1;
   std::uint8_t in_cgroup = 0;
 };
-
-// Reads exactly `size` bytes; false at EOF or on an error.
-inline bool read_all(int fd, void* data, std::size_t size) noexcept {
-  auto* p = static_cast<char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::read(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
 
 // The template stops: it says why on its stderr, where the pool's owner
 // sees it, and exits; the owner notices by its pidfd and its socket.
@@ -112,14 +100,16 @@ inline bool receive_request(int control, Request& r) {
   if (n < 0) template_stops("reading a request failed", 1);
   const bool fds_ok = m.take(r.fds);
   if (static_cast<std::size_t>(n) < sizeof r.header &&
-      !read_all(control, reinterpret_cast<char*>(&r.header) + n, sizeof r.header - static_cast<std::size_t>(n)))
+      !read_exact_or_eof(control, reinterpret_cast<char*>(&r.header) + n, sizeof r.header - static_cast<std::size_t>(n),
+                         Stage::Setup, Op::SyncRead))
     template_stops("a request was cut short", 1);
   const RequestHeader& h = r.header;
   if (!fds_ok || h.magic != kRequestMagic || h.nfds > kMaxSpawnFds || h.string_bytes > kMaxStringBytes ||
       h.argc == 0 || h.argc + h.envc > h.string_bytes)
     template_stops("a malformed request", 2);
   r.strings.resize(h.string_bytes);
-  if (!read_all(control, r.strings.data(), r.strings.size())) template_stops("a request was cut short", 1);
+  if (!read_exact_or_eof(control, r.strings.data(), r.strings.size(), Stage::Setup, Op::SyncRead))
+    template_stops("a request was cut short", 1);
   if (h.string_bytes == 0 || r.strings.back() != '\0') template_stops("a malformed request", 2);
   // Exactly argc + envc strings, each NUL-terminated.
   std::size_t count = 0;
