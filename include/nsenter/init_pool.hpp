@@ -201,6 +201,10 @@ class InitPool {
   // The header with the fds, then the strings, by the launch's deadline
   // (a template that stopped reading must not hold the caller).
   Result<void> send_request(const SpawnRequest& req, Clock::time_point deadline) {
+    if (req.fds.size() > kMaxSpawnFds)  // as spawn() says it: the header has room for no more
+      return in_stage(make_error(Op::SpawnInit, Code::TooManyFds, kNoOffset,
+                                 detail::detail_text("{} fds, at most {}", req.fds.size(), kMaxSpawnFds)),
+                      Stage::Launcher);
     detail::pool::RequestHeader h;
     std::string strings;
     for (char* const* a = req.argv; *a != nullptr; ++a, ++h.argc) strings.append(*a).push_back('\0');

@@ -654,6 +654,21 @@ TEST_CASE("launch: only the fds asked for reach the init") {
   check_nothing_left();
 }
 
+TEST_CASE("launch: more fds than the spawn can place is TooManyFds, before anything starts") {
+  require_root();
+  TestLauncher launcher({.init_binary = kNsrun});
+  const UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  REQUIRE(null_fd);
+  LaunchOptions opt = nsrun_running({"/bin/true"}, -1);
+  opt.extra_fds.assign(kMaxSpawnFds, null_fd.get());  // with stdio and the two pipes: past the limit
+  auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
+  REQUIRE_FALSE(init);
+  CHECK(init.error().code == Code::TooManyFds);
+  CHECK(init.error().stage == Stage::Launcher);
+  CHECK(launcher.launches() == 0);
+  check_nothing_left();
+}
+
 TEST_CASE("launch: with our stdin closed, the init's stdin is closed too, not one of our pipes") {
   require_root();
   Capture out;  // before fd 0 is freed, so that it does not take it
