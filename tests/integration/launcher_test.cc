@@ -10,6 +10,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -38,6 +39,7 @@ constexpr const char* kNsrun = "tools/nsrun/nsrun";  // runfiles paths
 constexpr const char* kCEmbed = "tests/integration/c_embed";
 constexpr const char* kFaultInit = "tests/integration/fault_init";
 constexpr const char* kAttacker = "tests/integration/exe_attacker";
+constexpr const char* kOldMountApi = "tests/integration/old_mount_api";
 constexpr uid_t kNobody = 65534;
 
 // This test program is an init too, exec'd (the constructor) or forked by
@@ -1299,6 +1301,40 @@ TEST_CASE("CVE-2019-5736: an init that protects itself as root runs from a mount
   // The very file, on its detached read-only mount.
   check_attack_failed(verdict, "copy", before, copy.path());
   CHECK(verdict.find("reopen=EROFS") != std::string::npos);
+  check_nothing_left();
+}
+
+TEST_CASE("CVE-2019-5736: on a kernel without open_tree, an init protects itself with runc's bind mount in the state directory") {
+  require_root();
+  nsenter::test::WorldExecutable copy(kCEmbed);
+  const std::string before = file_bytes(copy.path());
+  char state[] = "/tmp/nsenter-state.XXXXXX";
+  REQUIRE(::mkdtemp(state) != nullptr);
+  const std::string mounts_before = mount_table();
+  // The init binary is the wrapper; it execs the copy with open_tree and
+  // mount_setattr failing as on Linux < 5.2.
+  Launcher launcher({.init_binary = kOldMountApi, .exec_from_sealed_memfd = false});
+  auto [in, release] = hold_pipe();
+  LaunchOptions opt = running({"c_embed", "hold"}, {in.get(), -1, 2});
+  opt.state_dir = state;
+  opt.env = std::vector<std::string>{"NSENTER_TEST_EXEC=" + copy.path()};
+  opt.log_level = LogLevel::Debug;
+  std::vector<std::string> said;
+  opt.on_log = [&](const LogRecord& r) { said.push_back(r.text); };
+  auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  in.reset();
+  const std::string verdict = attack(init->pid(), copy.path(), std::move(release), [&] { CHECK(init->wait()->success()); });
+  // The very file, seen through a bind mount that is read-only and was
+  // detached before the init ran anything.
+  check_attack_failed(verdict, "copy", before, copy.path());
+  CHECK(verdict.find("reopen=EROFS") != std::string::npos);
+  const auto method = std::find_if(said.begin(), said.end(),
+                                   [](const std::string& t) { return t.find("re-exec from") != std::string::npos; });
+  REQUIRE(method != said.end());
+  CHECK(method->find("read-only bind mount of /proc/self/exe (0 bytes copied)") != std::string::npos);
+  CHECK(mount_table() == mounts_before);
+  CHECK(::rmdir(state) == 0);  // the placeholder is gone: the directory is empty
   check_nothing_left();
 }
 
