@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "nsenter/env.hpp"
 #include "nsenter/error.hpp"
 #include "nsenter/fd.hpp"
@@ -100,6 +102,15 @@ namespace detail {
 // copied and nothing shows in any mount table; the mount lives as long as
 // something runs from it. Needs CAP_SYS_ADMIN over our mount namespace.
 // Raw system calls: glibc has wrappers only from 2.36, musl none.
+//
+// The fd open_tree returns keeps the clone in an anonymous mount
+// namespace, and mount_setattr(2) accepts such a mount from anyone with
+// CAP_SYS_ADMIN over their *own* mount namespace: any process, by making
+// a user namespace. So the fd returned is a second handle to the file,
+// and the first is closed: the namespace dissolves, the mount is left
+// mounted nowhere (as runc's bind after its MNT_DETACH), and a container
+// holding a /proc/PID/exe handle to it can no longer make it writable
+// (launcher_test's attack tries exactly that).
 inline UniqueFd detached_read_only_view(const char* path) noexcept {
   constexpr unsigned kOpenTreeClone = 1;             // OPEN_TREE_CLONE
   constexpr unsigned kOpenTreeCloexec = O_CLOEXEC;   // OPEN_TREE_CLOEXEC
@@ -111,7 +122,9 @@ inline UniqueFd detached_read_only_view(const char* path) noexcept {
   UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, path, kOpenTreeClone | kOpenTreeCloexec)));
   if (!tree) return UniqueFd();
   if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) return UniqueFd();
-  return tree;
+  char handle[32];
+  *fmt::format_to_n(handle, sizeof handle - 1, "/proc/self/fd/{}", tree.get()).out = '\0';
+  return UniqueFd(::open(handle, O_PATH | O_CLOEXEC));  // and `tree` closes: see above
 #else
   (void)attr;
   (void)path;

@@ -17,8 +17,11 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sched.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -32,6 +35,37 @@ std::string outcome_of_write(const char* path) {
   const bool wrote = ::pwrite(fd, "X", 1, 0) == 1;
   ::close(fd);
   return wrote ? "written" : std::string("opened, ") + ::strerrorname_np(errno);
+}
+
+bool write_text(const char* path, const std::string& text) {
+  const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return ok;
+}
+
+// A read-only mount is no defence if the attacker can make it writable.
+// Any process may make a user and mount namespace of its own (here with
+// its ids mapped to themselves, so that the file's permissions stay as
+// they were), and with that a mount_setattr(2) that clears
+// MOUNT_ATTR_RDONLY; whether the kernel lets that reach the handle's
+// mount is what this tries. Last: it leaves this process in the new
+// namespaces.
+std::string outcome_of_remount(int handle, const char* self_fd) {
+  const uid_t uid = ::geteuid();
+  const gid_t gid = ::getegid();
+  if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) return std::string("unshare ") + ::strerrorname_np(errno);
+  if (!write_text("/proc/self/setgroups", "deny") ||
+      !write_text("/proc/self/uid_map", std::to_string(uid) + " " + std::to_string(uid) + " 1") ||
+      !write_text("/proc/self/gid_map", std::to_string(gid) + " " + std::to_string(gid) + " 1"))
+    return std::string("maps ") + ::strerrorname_np(errno);
+  struct {
+    std::uint64_t attr_set, attr_clr, propagation, userns_fd;
+  } attr{0, 0x1 /* MOUNT_ATTR_RDONLY */, 0, 0};
+  if (::syscall(SYS_mount_setattr, handle, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
+    return std::string("mount_setattr ") + ::strerrorname_np(errno);
+  return "cleared, " + outcome_of_write(self_fd);
 }
 
 }  // namespace
@@ -71,6 +105,7 @@ int main(int argc, char** argv) {
   while (!now && ::read(0, &byte, 1) > 0) {
   }
   const std::string reopen = may_write ? outcome_of_write(self_fd.c_str()) : "skipped";
-  std::printf("target=%s direct=%s reopen=%s\n", target, direct.c_str(), reopen.c_str());
+  const std::string remount = may_write && reopen == "EROFS" ? outcome_of_remount(handle, self_fd.c_str()) : "none";
+  std::printf("target=%s direct=%s reopen=%s remount=%s\n", target, direct.c_str(), reopen.c_str(), remount.c_str());
   return 0;
 }

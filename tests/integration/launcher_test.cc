@@ -1304,6 +1304,29 @@ TEST_CASE("CVE-2019-5736: an init that protects itself as root runs from a mount
   check_nothing_left();
 }
 
+TEST_CASE("CVE-2019-5736: the Launcher's read-only mount of the binary cannot be made writable while the Launcher holds it") {
+  require_root();
+  nsenter::test::WorldExecutable copy(kCEmbed);
+  const std::string before = file_bytes(copy.path());
+  // As nsrun runs: one mount for every init, kept by the Launcher for its
+  // life, here past the init's exit, when the attacker reopens its handle
+  // (a joined container's processes outlive the init that joined them).
+  Launcher launcher({.init_binary = copy.path(), .prefer_read_only_mount = true});
+  auto [in, release] = hold_pipe();
+  auto init = launcher.launch(pid_uts_ipc_mnt(), running({"c_embed", "hold"}, {in.get(), -1, 2}));
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  REQUIRE(init->from_read_only_mount());
+  in.reset();
+  const std::string verdict = attack(init->pid(), copy.path(), std::move(release), [&] { CHECK(init->wait()->success()); });
+  check_attack_failed(verdict, "copy", before, copy.path());
+  CHECK(verdict.find("reopen=EROFS") != std::string::npos);
+  // The attacker's own user and mount namespace gave it CAP_SYS_ADMIN
+  // over a mount namespace; the mount it holds a handle to must not be
+  // one that mount_setattr(2) still reaches.
+  CHECK(verdict.find("remount=mount_setattr EINVAL") != std::string::npos);
+  check_nothing_left();
+}
+
 TEST_CASE("CVE-2019-5736: on a kernel without open_tree, an init protects itself with runc's bind mount in the state directory") {
   require_root();
   nsenter::test::WorldExecutable copy(kCEmbed);
@@ -1505,7 +1528,7 @@ TEST_CASE("CVE-2019-5736: rootless, the nsrun tool copies nothing, and its conta
   // Not even an exec: the init is a fork of the tool.
   CHECK(said.find("runs from a fork of the launcher (no exec)") != std::string::npos);
   // The reaper's /proc/1/exe is the very file, and every write is refused.
-  CHECK(verdict_in(said) == "target=copy direct=EACCES reopen=EACCES");
+  CHECK(verdict_in(said) == "target=copy direct=EACCES reopen=EACCES remount=none");
   CHECK(file_bytes(nsrun_copy.path()) == before);
   check_nothing_left();
 }
@@ -1579,7 +1602,7 @@ TEST_CASE("CVE-2019-5736: rootless, nsrun -t joins a rootless container copying 
   CHECK(said.find("no re-exec: the runtime says the container cannot write /proc/self/exe") != std::string::npos);
   CHECK(said.find("runs from a fork of the launcher (no exec)") != std::string::npos);
   CHECK(said.find("memfd copy") == std::string::npos);
-  CHECK(verdict_in(said) == "target=copy direct=EACCES reopen=EACCES");
+  CHECK(verdict_in(said) == "target=copy direct=EACCES reopen=EACCES remount=none");
   CHECK(file_bytes(nsrun_copy.path()) == before);
   check_nothing_left();
 }
