@@ -1301,6 +1301,7 @@ TEST_CASE("CVE-2019-5736: an init that protects itself as root runs from a mount
   // The very file, on its detached read-only mount.
   check_attack_failed(verdict, "copy", before, copy.path());
   CHECK(verdict.find("reopen=EROFS") != std::string::npos);
+  CHECK(verdict.find("remount=mount_setattr EINVAL") != std::string::npos);  // mounted nowhere: out of mount_setattr's reach
   check_nothing_left();
 }
 
@@ -1352,6 +1353,7 @@ TEST_CASE("CVE-2019-5736: on a kernel without open_tree, an init protects itself
   // detached before the init ran anything.
   check_attack_failed(verdict, "copy", before, copy.path());
   CHECK(verdict.find("reopen=EROFS") != std::string::npos);
+  CHECK(verdict.find("remount=mount_setattr EINVAL") != std::string::npos);  // detached by umount2(MNT_DETACH)
   const auto method = std::find_if(said.begin(), said.end(),
                                    [](const std::string& t) { return t.find("re-exec from") != std::string::npos; });
   REQUIRE(method != said.end());
