@@ -1,23 +1,27 @@
 // The CVE-2019-5736 attack, for the exploit tests: a process that can see
 // an init tries to write the init's binary through /proc/PID/exe, at once
-// and again through an O_PATH handle reopened after the init has gone.
+// and again through an O_PATH handle reopened after the init has gone;
+// where that meets a read-only mount, it tries to make the mount writable
+// (outcome_of_remount) and writes once more.
 //
 //   exe_attacker PID COPY [--now]
 //
 // COPY is the binary the test made for this run. Writes are attempted
 // only through a handle that leads to COPY (same device and inode) or to a
 // memfd: never through one that leads anywhere else (a system file). One
-// line on stdout: "target=copy|memfd|other direct=ERRNO reopen=ERRNO",
-// ERRNO being an errno name, "written" when a write went through, or
-// "skipped" when the handle led elsewhere. --now reopens at once instead of
+// line on stdout: "target=copy|memfd|other direct=ERRNO reopen=ERRNO
+// remount=...", ERRNO being an errno name, "written" when a write went
+// through, or "skipped" when the handle led elsewhere; remount is "none"
+// unless the reopen met EROFS, else the step that failed, or "cleared, "
+// and the write's outcome. --now reopens at once instead of
 // waiting for PID and stdin to end: for a target that outlives the
 // attacker (its own pid 1, whose death would kill it).
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
