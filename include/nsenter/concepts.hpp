@@ -37,7 +37,12 @@ concept BootstrapReader = requires(const T& r, BootstrapSource& out) {
 
 // Protection: makes sure that what runs the stages is not the binary on
 // disk (CVE-2019-5736), before the handshake; may re-execute the program.
-// Given the pipeline's own logger, to say which method ran.
+// Given the pipeline's own logger, to say which method ran. Optional, used
+// instead when present: `Result<void> ensure_knowing(const Log&, const
+// BootstrapView&, std::span<const std::uint8_t> message) const noexcept`,
+// called once the message is read and planned, before anything else
+// changes the process; a re-exec from there carries the message
+// (detail::carry_message).
 template <class T, class Log>
 concept SelfProtection = requires(const T& p, const Log& log) {
   { p.ensure(log) } noexcept -> std::same_as<Result<void>>;

@@ -247,10 +247,12 @@ class Nsexec {
     if (source.log_pipe >= 0) logger_.configure(source.log_pipe, source.log_level);
     if (!env) die(env.error());
     if (debug_enabled()) start_timing(source.spawned_ns, monotonic_ns());
-    // Before the handshake, as in runc: this may re-execute the program.
-    if (auto r = protection_.ensure(logger_); !r) die(r.error());
+    // Before the handshake, as in runc, for a policy that cannot wait for
+    // the message (this may re-execute the program); else in setup().
+    if constexpr (!kProtectsKnowingMessage)
+      if (auto r = protection_.ensure(logger_); !r) die(r.error());
     clock_.mark(StartStep::Protected);
-    if (auto r = reader_.read(source); !r) die(r.error());
+    if (auto r = read_message(source); !r) die(r.error());
     clock_.mark(StartStep::MessageRead);
     InitContext ctx;
     ctx.init_pipe = source.init_pipe;
@@ -334,6 +336,20 @@ class Nsexec {
     logger_.log(LogLevel::Debug, Stage::Parent, {text, n});
   }
 
+  // A policy that decides once it knows the container (RuncSelfProtection).
+  static constexpr bool kProtectsKnowingMessage =
+      requires(const Protection& p, const Logger& l, const BootstrapView& c, std::span<const std::uint8_t> m) {
+        { p.ensure_knowing(l, c, m) } noexcept -> std::same_as<Result<void>>;
+      };
+
+  // The message: the one our own re-exec carried, or the reader's.
+  Result<void> read_message(BootstrapSource& source) const noexcept {
+    auto carried = detail::take_carried_message(source.message);
+    if (!carried) return carried.error();
+    if (*carried) return {};
+    return reader_.read(source);
+  }
+
   // ---- setup: the original process, before any clone --------------------------
   // Decodes and plans the message the reader delivered.
   Result<void> setup(InitContext& ctx, const BootstrapSource& source, Plan& plan) noexcept {
@@ -342,6 +358,9 @@ class Nsexec {
     if (!config) return config.error();
     ctx.config = *config;
     if (auto r = make_plan(ctx.config, source, plan); !r) return r;
+    // Nothing has changed this process yet: a re-exec starts it afresh.
+    if constexpr (kProtectsKnowingMessage)
+      if (auto r = protection_.ensure_knowing(logger_, ctx.config, ctx.message); !r) return r;
     if (source.exe_unwritable)
       if (auto r = check_exe_unwritable(ctx.config); !r) return r;
     if (source.exe_unreachable)

@@ -2,8 +2,11 @@
 // (CVE-2019-5736). A process in the container could open /proc/PID/exe of
 // the init while it joins the container and write through it to the host
 // binary. The defence: run from a copy the container cannot write, and
-// re-execute from it before the handshake. Runs in the original process,
-// before any clone, so it may allocate.
+// re-execute from it; runc does so before the handshake. The pipeline
+// (Nsexec) does so once it has read the message, and only where the
+// container could write the binary (unwritable_exe.hpp): the re-exec then
+// carries the message it read (carry_message, take_carried_message). Runs
+// in the original process, before any clone, so it may allocate.
 #pragma once
 
 #include <errno.h>
@@ -20,6 +23,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,9 +32,12 @@
 #include "nsenter/env.hpp"
 #include "nsenter/error.hpp"
 #include "nsenter/fd.hpp"
+#include "nsenter/limits.hpp"
 #include "nsenter/log.hpp"
 #include "nsenter/result.hpp"
+#include "nsenter/unwritable_exe.hpp"
 #include "nsenter/version.hpp"
+#include "nsenter/wire.hpp"
 
 extern char** environ;
 
@@ -134,6 +141,57 @@ inline UniqueFd detached_read_only_view(const char* path) noexcept {
 
 }  // namespace detail
 
+namespace detail {
+
+// The message, across our own re-exec: once the handshake is sent and the
+// message read, neither can happen again, so the protected image takes the
+// bytes from a memfd the re-exec keeps open, named in
+// RuncEnv::carried_message. The fd is not close-on-exec for that one exec;
+// take_carried_message closes it before anything else runs.
+inline Result<UniqueFd> carry_message(std::span<const std::uint8_t> message) noexcept {
+  UniqueFd memfd(::memfd_create("nsenter-message", 0));
+  if (!memfd) return make_sys_error(Op::SelfProtect, errno, "memfd_create for the message");
+  if (auto r = write_all_no_sigpipe(memfd.get(), message.data(), message.size()); r != 0)
+    return make_sys_error(Op::SelfProtect, r, "write the message to carry");
+  char number[16];
+  *fmt::format_to_n(number, sizeof number - 1, "{}", memfd.get()).out = '\0';
+  if (::setenv(RuncEnv::carried_message, number, 1) != 0) return make_sys_error(Op::SelfProtect, errno, "setenv");
+  return memfd;
+}
+
+// True with `out` filled when our own re-exec carried the message; false
+// when there is none to take (read it from the runtime). Only after our
+// re-exec (RuncEnv::cloned_binary): anyone else's fd named there is an
+// error, as any other malformed variable is.
+inline Result<bool> take_carried_message(wire::Bytes& out) noexcept {
+  const char* value = std::getenv(RuncEnv::carried_message);
+  if (value == nullptr) return false;
+  auto fd = parse_env_int(RuncEnv::carried_message, value);
+  if (!fd) return fd.error();
+  const char* cloned = std::getenv(RuncEnv::cloned_binary);
+  if (!*fd || cloned == nullptr || std::string_view(cloned) != "1")
+    return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset,
+                      detail_text("{}={}: set only by the init's own re-exec", RuncEnv::carried_message, value));
+  UniqueFd memfd(**fd);
+  (void)::unsetenv(RuncEnv::carried_message);
+  struct stat st {};
+  if (::fstat(memfd.get(), &st) != 0) return make_sys_error(Op::ReadEnv, errno, detail_text("{}={}", RuncEnv::carried_message, **fd));
+  if (!S_ISREG(st.st_mode) || st.st_size <= 0 || static_cast<std::uint64_t>(st.st_size) > kMaxMessageBytes)
+    return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset,
+                      detail_text("{}={}: not a carried message ({} bytes)", RuncEnv::carried_message, **fd,
+                                  static_cast<long long>(st.st_size)));
+  out.resize(static_cast<std::size_t>(st.st_size));
+  for (std::size_t done = 0; done < out.size();) {
+    const ssize_t n = ::pread(memfd.get(), out.data() + done, out.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_sys_error(Op::ReadEnv, n < 0 ? errno : EIO, "read the carried message");
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace detail
+
 // runc 1.1's defence, without its copy where privileges allow. Already
 // protected (a sealed memfd; or, after our own re-exec, a read-only or
 // unlinked copy) -> nothing to do. Otherwise make a protected view of the
@@ -149,20 +207,56 @@ inline UniqueFd detached_read_only_view(const char* path) noexcept {
 //      memory for the life of the init (the rootless case).
 template <class Env = RuncEnv>
 struct RuncSelfProtection {
+  // runc's order: before the handshake, knowing nothing of the container.
   template <class Log>
   Result<void> ensure(const Log& log) const noexcept {
-    if (already_protected()) return {};
+    if (nothing_to_do(log)) return {};
+    return reexec_protected(log);
+  }
+
+  // The pipeline's order (Nsexec calls this when a policy has it): once
+  // the message is read and planned. Where no process of the container it
+  // describes could write the binary (unwritable_exe.hpp: a user namespace
+  // of its own, the owner unmapped, no group or other write bit), there is
+  // nothing to protect: no copy, no re-exec. Else as ensure(), the
+  // re-exec carrying `message`.
+  template <class Log>
+  Result<void> ensure_knowing(const Log& log, const BootstrapView& config,
+                              std::span<const std::uint8_t> message) const noexcept {
+    if (nothing_to_do(log)) return {};
+    struct stat exe {};
+    if (::stat("/proc/self/exe", &exe) == 0 && why_container_could_write(config, exe).empty()) {
+      log.log(LogLevel::Debug, Stage::Setup, "no re-exec: the container cannot write /proc/self/exe (0 bytes copied)");
+      return {};
+    }
+    auto carried = detail::carry_message(message);
+    if (!carried) return carried.error();
+    return reexec_protected(log);  // `carried` stays open across the exec
+  }
+
+ private:
+  // Already protected, or the runtime said why no protection is needed.
+  template <class Log>
+  static bool nothing_to_do(const Log& log) noexcept {
+    if (already_protected()) return true;
     // The runtime found that the container cannot write our binary: no
     // copy, no re-exec. Nsexec checks that against the message and the
     // binary before the first clone (unwritable_exe.hpp).
     if (const char* u = std::getenv(Env::exe_unwritable); u != nullptr && std::string_view(u) == "1") {
       log.log(LogLevel::Debug, Stage::Setup, "no re-exec: the runtime says the container cannot write /proc/self/exe (0 bytes copied; checked after the message)");
-      return {};
+      return true;
     }
     if (const char* u = std::getenv(Env::exe_unreachable); u != nullptr && std::string_view(u) == "1") {
       log.log(LogLevel::Debug, Stage::Setup, "no re-exec: the runtime forked us non-dumpable, out of the container's reach (0 bytes copied; checked after the message)");
-      return {};
+      return true;
     }
+    return false;
+  }
+
+  // A protected view of the binary (the three methods above, in order),
+  // exec'd; returns only on failure.
+  template <class Log>
+  static Result<void> reexec_protected(const Log& log) noexcept {
     UniqueFd view = detail::detached_read_only_view("/proc/self/exe");
     if (view) {
       log.log(LogLevel::Debug, Stage::Setup, "re-exec from a detached read-only mount of /proc/self/exe (0 bytes copied)");
@@ -180,6 +274,7 @@ struct RuncSelfProtection {
     return reexec(view.get());
   }
 
+ public:
   static bool already_protected() noexcept {
     if (exe_is_sealed_memfd()) return true;
     // Our own re-exec from a bind mount or an unlinked file: only trusted

@@ -30,8 +30,9 @@ int main(int argc, char **argv) {
   }
   struct statvfs fs;
   const int exe_ro = statvfs("/proc/self/exe", &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0;
-  printf("pid=%d\nuid=%d\nns_pid=%s\ninit_pipe=%d\nexe=%s\nexe_ro=%d\ncloned=%s\n", (int)getpid(), (int)getuid(), link,
-         g_init_pipe, exe, exe_ro, getenv("_LIBCONTAINER_CLONED_BINARY") ? getenv("_LIBCONTAINER_CLONED_BINARY") : "");
+  const char *cloned = getenv("_LIBCONTAINER_CLONED_BINARY"), *carried = getenv("_NSENTER_CARRIED_MESSAGE");
+  printf("pid=%d\nuid=%d\nns_pid=%s\ninit_pipe=%d\nexe=%s\nexe_ro=%d\ncloned=%s\ncarried=%s\n", (int)getpid(),
+         (int)getuid(), link, g_init_pipe, exe, exe_ro, cloned ? cloned : "", carried ? carried : "");
   fflush(stdout);
   if (g_init_pipe >= 0) {
     static const char hello[] = "hello from stage 2\n";

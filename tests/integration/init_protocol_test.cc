@@ -16,6 +16,7 @@
 #include <sys/utsname.h>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -547,6 +548,18 @@ std::string user_pid_message() {
       .str(kGidMap, "0 100000 65536\n")
       .build();
 }
+// A rootless runtime's: a user namespace of its own, nobody mapped to root.
+std::string nobody_as_root_message() {
+  return MessageBuilder()
+      .u32(kCloneFlags, CLONE_NEWUSER)
+      .str(kUidMap, "0 65534 1\n")
+      .str(kGidMap, "0 65534 1\n")
+      .u32(kRootlessEuid, 1)
+      .build();
+}
+// A container the init must protect itself from: no user namespace of
+// its own, so its root is ours and could write our binary.
+std::string pid_message() { return MessageBuilder().u32(kCloneFlags, CLONE_NEWPID).build(); }
 bool logged(const InitResult& r, const std::string& text) {
   for (const auto& l : r.log_lines)
     if (l.find(text) != std::string::npos) return true;
@@ -562,7 +575,7 @@ std::string mount_table() {
 TEST_CASE("self-protection: as root, a detached read-only mount of the binary: nothing copied, no state dir") {
   require_root();
   const std::string mounts_before = mount_table();
-  const InitResult r = run_init(kCEmbed, user_pid_message(), {});
+  const InitResult r = run_init(kCEmbed, pid_message(), {});
   INFO(r.describe());
   REQUIRE(r.ok());
   // The binary itself on a mount attached nowhere (so its path reads "/"),
@@ -580,7 +593,7 @@ TEST_CASE("self-protection: a state directory changes nothing where the detached
   REQUIRE(::mkdtemp(dir) != nullptr);
   InitOptions opt;
   opt.env = {{"_LIBCONTAINER_STATEDIR", dir}};
-  const InitResult r = run_init(kCEmbed, user_pid_message(), {}, opt);
+  const InitResult r = run_init(kCEmbed, pid_message(), {}, opt);
   const int removed = ::rmdir(dir);  // nothing was left in it
   INFO(r.describe());
   REQUIRE(r.ok());
@@ -592,23 +605,103 @@ TEST_CASE("self-protection: a state directory changes nothing where the detached
 TEST_CASE("self-protection: an unprivileged init falls back to the memfd copy") {
   require_root();
   WorldExecutable c_embed(kCEmbed);
+  // nobody's own binary, and nobody is root in the container: it could
+  // write the binary, so the init must protect itself.
+  REQUIRE(::chown(c_embed.path().c_str(), kNobody, kNobody) == 0);
   InitOptions opt;
   opt.drop_to = {{kNobody, kNobody}};
   opt.env = {{"_LIBCONTAINER_STATEDIR", "/tmp"}};  // mounting there is not allowed to nobody
-  const InitResult r = run_init(c_embed.path(),
-                                MessageBuilder()
-                                    .u32(kCloneFlags, CLONE_NEWUSER)
-                                    .str(kUidMap, "0 65534 1\n")
-                                    .str(kGidMap, "0 65534 1\n")
-                                    .u32(kRootlessEuid, 1)
-                                    .build(),
-                                {}, opt);
+  const InitResult r = run_init(c_embed.path(), nobody_as_root_message(), {}, opt);
   INFO(r.describe());
   REQUIRE(r.ok());
   CHECK(r.values()["exe"] == "/memfd:nsenter_cloned:/proc/self/exe (deleted)");
   struct stat st {};
   REQUIRE(::stat(kCEmbed, &st) == 0);
   CHECK(logged(r, "re-exec from a sealed memfd copy of /proc/self/exe (" + std::to_string(st.st_size) + " bytes copied)"));
+}
+
+TEST_CASE("self-protection: where no process of the container could write the binary, nothing is copied or re-executed") {
+  require_root();
+  // As root: a user namespace of its own, root mapped to 100000, the
+  // binary root's (mapped nowhere there), no group or other write bit.
+  {
+    const InitResult r = run_init(kCEmbed, user_pid_message(), {});
+    INFO(r.describe());
+    REQUIRE(r.ok());
+    CHECK(r.values()["cloned"] == "");
+    CHECK(r.values()["exe"] == std::filesystem::canonical(kCEmbed).string());  // the file itself
+    CHECK(logged(r, "no re-exec: the container cannot write /proc/self/exe (0 bytes copied)"));
+    CHECK_FALSE(logged(r, "re-exec from"));
+  }
+  // Rootless, the same binary (root's), nobody mapped to root.
+  {
+    WorldExecutable c_embed(kCEmbed);
+    InitOptions opt;
+    opt.drop_to = {{kNobody, kNobody}};
+    const InitResult r = run_init(c_embed.path(), nobody_as_root_message(), {}, opt);
+    INFO(r.describe());
+    REQUIRE(r.ok());
+    CHECK(r.values()["exe"] == c_embed.path());
+    CHECK(logged(r, "no re-exec: the container cannot write /proc/self/exe (0 bytes copied)"));
+  }
+  // The decision is the message's: the same binary with root mapped to
+  // root, and with a group write bit, is protected.
+  {
+    const InitResult r = run_init(kCEmbed,
+                                  MessageBuilder()
+                                      .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID)
+                                      .str(kUidMap, "0 0 65536\n")
+                                      .str(kGidMap, "0 0 65536\n")
+                                      .build(),
+                                  {});
+    INFO(r.describe());
+    REQUIRE(r.ok());
+    CHECK(r.values()["cloned"] == "1");
+    CHECK(logged(r, "re-exec from a detached read-only mount"));
+  }
+  {
+    WorldExecutable c_embed(kCEmbed);
+    REQUIRE(::chmod(c_embed.path().c_str(), 0775) == 0);
+    const InitResult r = run_init(c_embed.path(), user_pid_message(), {});
+    INFO(r.describe());
+    REQUIRE(r.ok());
+    CHECK(r.values()["cloned"] == "1");
+  }
+}
+
+TEST_CASE("self-protection: the re-exec carries the message it read; a carried message only our own re-exec may name") {
+  require_root();
+  // Protected after the handshake and the message (pid_message(): no user
+  // namespace, so a re-exec): the runtime sees one handshake byte and one
+  // pid line, as from runc's order; the command runs.
+  {
+    const InitResult r = run_init(kCEmbed, pid_message(), {});
+    INFO(r.describe());
+    REQUIRE(r.ok());
+    CHECK(r.values()["cloned"] == "1");
+    CHECK(r.values()["carried"] == "");  // not left in the environment
+    for (int fd = 3; fd <= 9; ++fd) CHECK(r.values()["fd" + std::to_string(fd)].find("nsenter-message") == std::string::npos);
+  }
+  // Named by anyone else (a regular file on 7): refused, naming the
+  // variable, before anything is read or run.
+  {
+    InitOptions opt;
+    opt.leaked_fds = {7};
+    opt.env = {{"_NSENTER_CARRIED_MESSAGE", "7"}};
+    const InitResult r = run_init(kCEmbed, pid_message(), {}, opt);
+    INFO(r.describe());
+    CHECK_FALSE(r.ok());
+    CHECK(fatal_of(r).find("_NSENTER_CARRIED_MESSAGE=7: set only by the init's own re-exec") != std::string::npos);
+  }
+  // With our marker too, but not a message of ours.
+  {
+    InitOptions opt;
+    opt.env = {{"_NSENTER_CARRIED_MESSAGE", "0"}, {"_LIBCONTAINER_CLONED_BINARY", "1"}};
+    const InitResult r = run_init(kCEmbed, pid_message(), {}, opt);
+    INFO(r.describe());
+    CHECK_FALSE(r.ok());
+    CHECK(fatal_of(r).find("_NSENTER_CARRIED_MESSAGE=0: not a carried message") != std::string::npos);
+  }
 }
 
 constexpr int kAllSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;

@@ -1363,9 +1363,12 @@ TEST_CASE("CVE-2019-5736: on a kernel without open_tree, an init protects itself
   check_nothing_left();
 }
 
-TEST_CASE("CVE-2019-5736: a rootless init protects itself with a sealed memfd copy") {
+TEST_CASE("CVE-2019-5736: a rootless init whose container could write its binary protects itself with a sealed memfd copy") {
   require_root();
   nsenter::test::WorldExecutable copy(kCEmbed);
+  // nobody's own binary, and nobody is root in the container: the kernel
+  // would let the container write it.
+  REQUIRE(::chown(copy.path().c_str(), kNobody, kNobody) == 0);
   const std::string before = file_bytes(copy.path());
   // The runtime is nobody; the attacker (root) waits for its init's pid.
   int pid_pipe[2], go_pipe[2];
@@ -1403,6 +1406,53 @@ TEST_CASE("CVE-2019-5736: a rootless init protects itself with a sealed memfd co
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   check_attack_failed(verdict, "memfd", before, copy.path());
+  check_nothing_left();
+}
+
+TEST_CASE("CVE-2019-5736: a rootless init whose container cannot write its binary runs it from disk, and the container still cannot write it") {
+  require_root();  // to become nobody
+  nsenter::test::WorldExecutable nsrun_copy(kNsrun);  // root's: mapped nowhere in the container
+  nsenter::test::WorldExecutable attacker_copy(kAttacker);
+  const std::string before = file_bytes(nsrun_copy.path());
+  // The init decides by itself, from the message (no word from the
+  // runtime): exec'd from disk, it copies nothing and does not re-execute.
+  // Inside, a process runs the binary from disk (what a #!/proc/self/exe
+  // command would start) and the attacker goes for it. The shell is pid 1
+  // of the container's pid namespace, with a /proc of its own: what it
+  // leaves running dies with it.
+  const std::string attack = fmt::format(
+      "mount -t proc proc /proc || exit 30; "
+      "sleep 100 2>/dev/null | {0} encode >/dev/null 2>&1 & victim=$!; "
+      "n=0; while [ \"$(readlink /proc/$victim/exe)\" != {0} ] && [ $n -lt 1000 ]; do sleep 0.01; n=$((n+1)); done; "
+      "{1} $victim {0} --now; kill $victim",
+      nsrun_copy.path(), attacker_copy.path());
+  const auto run = as_nobody([&](int report) {
+    Launcher launcher({.init_binary = nsrun_copy.path(), .exec_from_sealed_memfd = false});
+    Bootstrap b = rootless_config();
+    b.clone_flags = NsSet{NsKind::user, NsKind::mnt, NsKind::pid};
+    LaunchOptions opt;
+    opt.argv = {"nsrun", "--", "/bin/sh", "-c", attack};
+    const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    opt.stdio = {null, report, report};
+    opt.log_level = LogLevel::Debug;
+    opt.on_log = [&](const LogRecord& r) {
+      const std::string line = r.text + "\n";
+      [[maybe_unused]] auto n = ::write(report, line.data(), line.size());
+    };
+    auto init = launcher.launch(b, opt);
+    ::close(null);
+    if (!init) return launch_failed(report, init.error());
+    auto status = init->wait();
+    return status && status->success() ? 0 : 12;
+  });
+  const int code = run.first;
+  const std::string& said = run.second;
+  INFO(said);
+  CHECK(code == 0);
+  CHECK(said.find("no re-exec: the container cannot write /proc/self/exe (0 bytes copied)") != std::string::npos);
+  CHECK(said.find("memfd copy") == std::string::npos);
+  CHECK(verdict_in(said) == "target=copy direct=EACCES reopen=EACCES remount=none");
+  CHECK(file_bytes(nsrun_copy.path()) == before);
   check_nothing_left();
 }
 
