@@ -22,8 +22,8 @@ started=()  # pids of background processes this test started
 cleanup() {
   for pid in "${started[@]}"; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
   if id "$user" >/dev/null 2>&1; then
-    /usr/sbin/userdel "$user" 2>/dev/null
-    sed -i "/^$user:/d" /etc/subuid /etc/subgid
+    # Under the lock the other suites' test users take (tests/support/subid_user.hpp).
+    flock /etc sh -c "/usr/sbin/userdel '$user' 2>/dev/null; sed -i '/^$user:/d' /etc/subuid /etc/subgid"
   fi
   umount "$tmp/netns" 2>/dev/null
   rm -rf "$tmp"
@@ -108,9 +108,8 @@ out=$(run --map-users=0:100000:65536 --map-groups=0:100000:65536 -- sh -c "$repo
 eq "--map-users as root: uid map" " 0 100000 65536" "$(field uid_map "$out")"
 eq "--map-groups as root: gid map" " 0 100000 65536" "$(field gid_map "$out")"
 # Unprivileged ranges go through newuidmap/newgidmap and /etc/subuid.
-/usr/sbin/useradd --no-create-home --shell /usr/sbin/nologin "$user"
-echo "$user:400000:65536" >>/etc/subuid
-echo "$user:400000:65536" >>/etc/subgid
+flock /etc sh -c "/usr/sbin/useradd --no-create-home --shell /usr/sbin/nologin '$user' &&
+  echo '$user:400000:65536' >>/etc/subuid && echo '$user:400000:65536' >>/etc/subgid"
 uid=$(id -u "$user")
 gid=$(id -g "$user")
 out=$(setpriv --reuid="$uid" --regid="$gid" --clear-groups --reset-env \

@@ -23,6 +23,7 @@
 
 #include "init_driver.hpp"
 #include "support/message_builder.hpp"
+#include "support/subid_user.hpp"
 
 using namespace nsenter::test;
 
@@ -446,49 +447,6 @@ TEST_CASE("unprivileged: rootless user namespace mapping the user to root, setgr
   CHECK(v["setgroups"] == "deny");
   CHECK(v["ns_user"] != self_ns("user"));
 }
-
-// A plain user with subordinate id ranges, as `useradd` and an admin would
-// set one up for rootless containers. Created for the test and removed
-// after it, /etc/subuid and /etc/subgid restored to what they were.
-class SubidUser {
- public:
-  static constexpr const char* kName = "nsenter-it";
-  SubidUser() : subuid_(slurp("/etc/subuid")), subgid_(slurp("/etc/subgid")) {
-    try {
-      create();
-    } catch (...) {
-      remove();  // a failed REQUIRE throws before the destructor could run
-      throw;
-    }
-  }
-  ~SubidUser() { remove(); }
-  uid_t uid() const { return uid_; }
-  gid_t gid() const { return gid_; }
-
- private:
-  void create() {
-    REQUIRE_MESSAGE(std::system("/usr/sbin/userdel nsenter-it >/dev/null 2>&1; /usr/sbin/useradd -M -s /usr/sbin/nologin nsenter-it") == 0,
-                    "useradd failed");
-    REQUIRE_MESSAGE(std::system("/usr/sbin/usermod --add-subuids 300000-365535 --add-subgids 300000-365535 nsenter-it") == 0,
-                    "/usr/sbin/usermod --add-subuids failed");
-    const passwd* pw = ::getpwnam(kName);
-    REQUIRE(pw != nullptr);
-    uid_ = pw->pw_uid;
-    gid_ = pw->pw_gid;
-  }
-  void remove() {
-    (void)std::system("/usr/sbin/userdel nsenter-it >/dev/null 2>&1");
-    std::ofstream("/etc/subuid", std::ios::trunc) << subuid_;
-    std::ofstream("/etc/subgid", std::ios::trunc) << subgid_;
-  }
-  static std::string slurp(const char* path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-  std::string subuid_, subgid_;
-  uid_t uid_ = 0;
-  gid_t gid_ = 0;
-};
 
 TEST_CASE("unprivileged: multi-range maps through Debian's newuidmap/newgidmap") {
   require_root();  // to create the user

@@ -27,6 +27,7 @@
 #include "nsenter/exec_fds.hpp"
 #include "nsenter/init_pool.hpp"
 #include "nsenter/launcher.hpp"
+#include "support/subid_user.hpp"
 #include "support/test_util.hpp"
 
 using namespace nsenter;
@@ -192,18 +193,17 @@ Bootstrap pid_uts_ipc_mnt() {
   return b;
 }
 
-// Runs body(report_fd) in a forked child that became nobody; returns its
-// exit code (10: could not drop) and what it wrote on report_fd.
-std::pair<int, std::string> as_nobody(const std::function<int(int report_fd)>& body) {
+// Runs body(report_fd) in a forked child that became `uid`:`gid` (no
+// supplementary groups); returns its exit code (10: could not drop) and
+// what it wrote on report_fd.
+std::pair<int, std::string> as_user(uid_t uid, gid_t gid, const std::function<int(int report_fd)>& body) {
   int report[2];
   REQUIRE(::pipe2(report, O_CLOEXEC) == 0);
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
     ::close(report[0]);
-    if (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
-        ::setresuid(kNobody, kNobody, kNobody) != 0)
-      ::_exit(10);
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0) ::_exit(10);
     ::_exit(body(report[1]));
   }
   ::close(report[1]);
@@ -211,6 +211,10 @@ std::pair<int, std::string> as_nobody(const std::function<int(int report_fd)>& b
   int status = 0;
   ::waitpid(child, &status, 0);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), text};
+}
+
+std::pair<int, std::string> as_nobody(const std::function<int(int report_fd)>& body) {
+  return as_user(kNobody, kNobody, body);
 }
 
 // nobody mapped to root of a new user namespace, as a rootless runtime asks.
@@ -958,6 +962,41 @@ TEST_CASE("launch: rootless, as nobody, from a memfd the privileged parent made"
   check_nothing_left();
 }
 #endif
+
+TEST_CASE("launch: rootless, multi-range maps written by Debian's newuidmap and newgidmap") {
+  require_root();  // to create the user
+  REQUIRE_MESSAGE(::access("/usr/bin/newuidmap", X_OK) == 0, "install Debian's uidmap package (tools/setup.sh does)");
+  nsenter::test::SubidUser user;
+  nsenter::test::WorldExecutable nsrun_copy(kNsrun);  // the user cannot read Bazel's runfiles under /root
+  const unsigned first = nsenter::test::SubidUser::kFirstSubid, count = nsenter::test::SubidUser::kSubids;
+  // The user's own launcher (a pool's template, or a Launcher's memfd,
+  // made by that user), as a rootless runtime has one.
+  const auto run = as_user(user.uid(), user.gid(), [&](int report) {
+    TestLauncher launcher({.init_binary = nsrun_copy.path()});
+    Bootstrap b;
+    b.clone_flags = NsSet{NsKind::user, NsKind::pid, NsKind::mnt};
+    b.uid_map = {{0, user.uid(), 1}, {1, first, count}};
+    b.gid_map = {{0, user.gid(), 1}, {1, first, count}};
+    b.uid_map_helper = "/usr/bin/newuidmap";
+    b.gid_map_helper = "/usr/bin/newgidmap";
+    b.setgroups = true;
+    b.rootless_euid = true;
+    auto init = launcher.launch(
+        b, nsrun_running({"/bin/sh", "-c",
+                          "echo uid=$(id -u) uid_map=$(tr -s ' ' </proc/self/uid_map | tr '\\n' ';') "
+                          "gid_map=$(tr -s ' ' </proc/self/gid_map | tr '\\n' ';') setgroups=$(cat /proc/self/setgroups)"},
+                         report));
+    if (!init) return launch_failed(report, init.error());
+    auto status = init->wait();
+    return status && status->success() ? 0 : 12;
+  });
+  const int code = run.first;
+  const std::string& text = run.second;
+  CHECK_MESSAGE(code == 0, text);
+  CHECK(text == fmt::format("uid=0 uid_map= 0 {0} 1; 1 {2} {3}; gid_map= 0 {1} 1; 1 {2} {3}; setgroups=allow\n", user.uid(),
+                            user.gid(), first, count));
+  check_nothing_left();
+}
 
 TEST_CASE("launch: bind-mount sources arrive on the numbers the launcher named, one to three of them") {
   require_root();
