@@ -30,6 +30,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A run killed outright (Bazel's timeout sends SIGKILL) could not clean up:
+# its user, named for a pid that no longer runs, goes now.
+for stale in $(sed -n 's/^\(nsenter-cli-[0-9]*\):.*/\1/p' /etc/passwd); do
+  [ -d "/proc/${stale#nsenter-cli-}" ] && continue
+  flock /etc sh -c "/usr/sbin/userdel '$stale' 2>/dev/null; sed -i '/^$stale:/d' /etc/subuid /etc/subgid"
+done
+
 # A copy every user can execute (Bazel's runfiles live under root's home).
 chmod 755 "$tmp"
 nsrun=$tmp/nsrun
