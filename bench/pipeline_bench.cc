@@ -12,7 +12,10 @@
 //                 (this process is root: the launchers skip the rootless config)
 //   pool          nsrun started by an InitPool: forks of one template
 //                 exec'd once from the pool's sealed memfd
-// Prints min / median / p90 and the ratio of medians to `runc`; with
+// Prints min / median / p90, the ratio of medians to `runc`, and the
+// median bytes a start wrote through the file API (wchar of /proc/self/io,
+// children included once reaped: a copy of the binary shows in full;
+// socket sends do not count); with
 // NSENTER_BENCH_SAMPLES=FILE, appends every sample to FILE (for the plot).
 //
 //   pipeline_bench ROUNDS REF_INIT NSRUN
@@ -43,6 +46,22 @@
 extern char** environ;
 
 namespace {
+
+// Bytes this process and its reaped children have written (wchar of
+// /proc/self/io: write, sendfile and the like, counted for a child once
+// it is reaped). Around one start, it is what the start wrote: the
+// messages, logs and map writes, a few hundred bytes, plus a copy of the
+// binary where the init made one (sendfile into a memfd counts in full).
+unsigned long long written_bytes() {
+  std::FILE* f = std::fopen("/proc/self/io", "re");
+  if (f == nullptr) std::abort();
+  char line[128];
+  unsigned long long wchar = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr)
+    if (std::sscanf(line, "wchar: %llu", &wchar) == 1) break;
+  std::fclose(f);
+  return wchar;
+}
 
 double now_us() {
   timespec ts;
@@ -229,8 +248,9 @@ int main(int argc, char** argv) {
   std::vector<nsenter::wire::Bytes> messages;
   for (const Config& c : configs) messages.push_back(*nsenter::wire::encode(c.bootstrap));
 
-  // times[config][system]
+  // times[config][system], and the bytes each start wrote
   std::vector<std::vector<std::vector<double>>> times(configs.size(), std::vector<std::vector<double>>(kSystems));
+  std::vector<std::vector<std::vector<double>>> written(configs.size(), std::vector<std::vector<double>>(kSystems));
   std::mt19937 rng(20261201);
   std::vector<std::pair<std::size_t, int>> order;
   for (std::size_t c = 0; c < configs.size(); ++c)
@@ -240,6 +260,7 @@ int main(int argc, char** argv) {
     for (const auto& [c, s] : order) {
       const auto& msg = messages[c];
       const bool nobody = configs[c].rootless;
+      const unsigned long long written_before = written_bytes();
       const double t = s == 0   ? start_once(ref, msg, -1, nobody)
                        : s == 1 ? start_once(ref, msg, ref_sealed, nobody)
                        : s == 2 ? start_once(nsrun, msg, -1, nobody)
@@ -250,7 +271,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s failed on '%s'\n", systems[s], configs[c].name);
         return 1;
       }
-      if (round >= 3) times[c][static_cast<std::size_t>(s)].push_back(t);
+      if (round >= 3) {
+        times[c][static_cast<std::size_t>(s)].push_back(t);
+        written[c][static_cast<std::size_t>(s)].push_back(static_cast<double>(written_bytes() - written_before));
+      }
     }
   }
   struct stat st_ref {}, st_nsrun {};
@@ -269,14 +293,16 @@ int main(int argc, char** argv) {
       std::fclose(f);
     }
   }
-  std::printf("| config | system | min (us) | median (us) | p90 (us) | median / runc's |\n|---|---|---|---|---|---|\n");
+  std::printf("| config | system | min (us) | median (us) | p90 (us) | median / runc's | bytes written per start (wchar) |\n"
+              "|---|---|---|---|---|---|---|\n");
   for (std::size_t c = 0; c < configs.size(); ++c) {
     const double base = quantile(times[c][0], 0.5);
     for (int s = 0; s < kSystems; ++s) {
       const auto& v = times[c][static_cast<std::size_t>(s)];
       if (v.empty()) continue;  // not run in this config (the launchers in the rootless one)
-      std::printf("| %s | %s | %.0f | %.0f | %.0f | %.2f |\n", configs[c].name, systems[s], quantile(v, 0), quantile(v, 0.5),
-                  quantile(v, 0.9), quantile(v, 0.5) / base);
+      std::printf("| %s | %s | %.0f | %.0f | %.0f | %.2f | %.0f |\n", configs[c].name, systems[s], quantile(v, 0),
+                  quantile(v, 0.5), quantile(v, 0.9), quantile(v, 0.5) / base,
+                  quantile(written[c][static_cast<std::size_t>(s)], 0.5));
     }
   }
   return 0;
