@@ -22,10 +22,11 @@ inline nsenter::Bootstrap userns_config() {
 
 // `argv0 -- /bin/true` started by `launcher` (a Launcher or an InitPool)
 // and waited for; false (with the reason on stderr) if the launch or the
-// command failed.
+// command failed. `one_clone`: LaunchOptions::one_clone.
 template <class Starter>
-bool launch_and_wait(Starter& launcher, const nsenter::Bootstrap& b, const char* argv0) {
+bool launch_and_wait(Starter& launcher, const nsenter::Bootstrap& b, const char* argv0, bool one_clone = true) {
   nsenter::LaunchOptions opt;
+  opt.one_clone = one_clone;
   opt.argv = {argv0, "--", "/bin/true"};
   opt.stdio = {-1, -1, 2};
   auto init = launcher.launch(b, opt);

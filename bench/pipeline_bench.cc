@@ -10,8 +10,14 @@
 //   nsrun-sealed  nsrun exec'd from a sealed memfd made once
 //   launcher      nsrun started by nsenter's Launcher (its own sealed memfd)
 //                 (this process is root: the launchers skip the rootless config)
+//   launcher-3    the same, with the one-clone plan turned off (runc's
+//                 three stages; LaunchOptions::one_clone = false)
 //   pool          nsrun started by an InitPool: forks of one template
 //                 exec'd once from the pool's sealed memfd
+//   floor         no init at all: this process clones a child into the new
+//                 namespaces (or one that setns(2)s into the joined ones
+//                 and forks), writes its maps, and the child execs
+//                 /bin/true: the least any init started from here costs
 // Prints min / median / p90, the ratio of medians to `runc`, and the
 // median bytes a start wrote through the file API (wchar of /proc/self/io,
 // children included once reaped: a copy of the binary shows in full;
@@ -25,6 +31,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -121,11 +128,70 @@ int sealed_copy(const char* binary) {
 }
 
 template <class Starter>
-double launch_once(Starter& launcher, const nsenter::Bootstrap& config) {
+double launch_once(Starter& launcher, const nsenter::Bootstrap& config, bool one_clone = true) {
   const double t0 = now_us();
-  const bool ok = bench::launch_and_wait(launcher, config, "nsrun");
+  const bool ok = bench::launch_and_wait(launcher, config, "nsrun", one_clone);
   const double t = now_us() - t0;
   return ok ? t : -1;
+}
+
+void write_or_die(const std::string& path, const std::string& text) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, text.data(), text.size()) != ssize_t(text.size())) std::abort();
+  close(fd);
+}
+
+// The floor: the system calls a start of `config` cannot do without, made
+// from this process, no init binary and no protocol. One clone(2) into
+// the new namespaces, held on a socket until this process has written the
+// maps, then the exec of /bin/true; for joins, a child that setns(2)s into
+// each namespace, then forks (a joined pid namespace takes in only new
+// processes) and waits. Root only (the rootless config skips it).
+double floor_once(const nsenter::Bootstrap& config) {
+  int sp[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) std::abort();
+  const double t0 = now_us();
+  const unsigned long flags = config.clone_flags ? config.clone_flags->clone_flags() : 0;
+  const long pid = syscall(SYS_clone, SIGCHLD | flags, nullptr, nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    close(sp[0]);
+    char go;
+    if (read(sp[1], &go, 1) != 1) _exit(126);
+    for (const auto& ns : config.ns_paths) {
+      const int fd = open(ns.path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || setns(fd, 0) != 0) _exit(125);
+      close(fd);
+    }
+    char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
+    if (config.ns_paths.empty()) {
+      execv(argv[0], argv);
+      _exit(127);
+    }
+    const pid_t child = fork();
+    if (child == 0) {
+      execv(argv[0], argv);
+      _exit(127);
+    }
+    int st = 0;
+    waitpid(child, &st, 0);
+    _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128);
+  }
+  close(sp[1]);
+  if (pid < 0) std::abort();
+  const std::string proc = "/proc/" + std::to_string(pid) + "/";
+  auto map_text = [](const std::vector<nsenter::IdMapEntry>& map) {
+    std::string text;
+    for (const auto& e : map) text += std::to_string(e.inside) + " " + std::to_string(e.outside) + " " + std::to_string(e.count) + "\n";
+    return text;
+  };
+  if (!config.uid_map.empty()) write_or_die(proc + "uid_map", map_text(config.uid_map));
+  if (!config.gid_map.empty()) write_or_die(proc + "gid_map", map_text(config.gid_map));
+  const bool sent = write(sp[0], "g", 1) == 1;
+  int st = 0;
+  waitpid(static_cast<pid_t>(pid), &st, 0);
+  const double t = now_us() - t0;
+  close(sp[0]);
+  return sent && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? t : -1;
 }
 
 // A container to join: a process that is pid 1 of its own pid namespace
@@ -240,8 +306,9 @@ int main(int argc, char** argv) {
     b.rootless_euid = true;
     configs.push_back({"rootless: user+pid+mnt+uts+ipc, nobody as root", b, true});
   }
-  const char* systems[] = {"runc", "runc-sealed", "nsrun", "nsrun-sealed", "launcher", "pool"};
-  constexpr int kSystems = 6;
+  const char* systems[] = {"runc", "runc-sealed", "nsrun", "nsrun-sealed", "launcher", "launcher-3", "pool", "floor"};
+  constexpr int kSystems = 8;
+  constexpr int kRunsAsNobody = 4;  // the first four; the rest start from this process, as root
   const int ref_sealed = sealed_copy(ref), nsrun_sealed = sealed_copy(nsrun);
   nsenter::Launcher launcher({.init_binary = nsrun});
   nsenter::InitPool pool({.init_binary = nsrun});
@@ -254,7 +321,7 @@ int main(int argc, char** argv) {
   std::mt19937 rng(20261201);
   std::vector<std::pair<std::size_t, int>> order;
   for (std::size_t c = 0; c < configs.size(); ++c)
-    for (int s = 0; s < (configs[c].rootless ? 4 : kSystems); ++s) order.emplace_back(c, s);
+    for (int s = 0; s < (configs[c].rootless ? kRunsAsNobody : kSystems); ++s) order.emplace_back(c, s);
   for (int round = 0; round < rounds + 3; ++round) {  // 3 warm-up rounds, not recorded
     std::shuffle(order.begin(), order.end(), rng);
     for (const auto& [c, s] : order) {
@@ -266,7 +333,9 @@ int main(int argc, char** argv) {
                        : s == 2 ? start_once(nsrun, msg, -1, nobody)
                        : s == 3 ? start_once(nsrun, msg, nsrun_sealed, nobody)
                        : s == 4 ? launch_once(launcher, configs[c].bootstrap)
-                                : launch_once(pool, configs[c].bootstrap);
+                       : s == 5 ? launch_once(launcher, configs[c].bootstrap, false)
+                       : s == 6 ? launch_once(pool, configs[c].bootstrap)
+                                : floor_once(configs[c].bootstrap);
       if (t < 0) {
         std::fprintf(stderr, "%s failed on '%s'\n", systems[s], configs[c].name);
         return 1;

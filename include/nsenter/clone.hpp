@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "nsenter/error.hpp"
+#include "nsenter/namespace_kind.hpp"
 #include "nsenter/result.hpp"
 #include "nsenter/version.hpp"
 
@@ -29,6 +30,17 @@ struct CloneParent {
     const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
     if (pid < 0) {
       return in_stage(make_sys_error(Op::Clone, errno, "CLONE_PARENT"), stage);
+    }
+    return static_cast<pid_t>(pid);
+  }
+
+  // The same, the child made in the new namespaces `create` (the
+  // one-clone plan, one_clone.hpp). Not a time namespace: clone(2) takes
+  // CLONE_NEWTIME's bit for the exit signal's.
+  Result<pid_t> spawn_into(Stage stage, NsSet create) const noexcept {
+    const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD | create.clone_flags(), nullptr, nullptr, nullptr, nullptr);
+    if (pid < 0) {
+      return in_stage(make_sys_error(Op::Clone, errno, "CLONE_PARENT and new namespaces"), stage);
     }
     return static_cast<pid_t>(pid);
   }

@@ -18,6 +18,7 @@
 #include "nsenter/fd.hpp"
 #include "nsenter/idmap.hpp"
 #include "nsenter/log.hpp"
+#include "nsenter/namespace_kind.hpp"
 #include "nsenter/namespaces.hpp"
 #include "nsenter/result.hpp"
 #include "nsenter/version.hpp"
@@ -74,6 +75,13 @@ concept IdMapWriter = requires(const T& w, const IdMapRequest& req) {
 template <class T>
 concept CloneStrategy = requires(const T& c, Stage s) {
   { c.spawn(s) } noexcept -> std::same_as<Result<pid_t>>;
+};
+
+// A Clone that can also make its child in new namespaces, for the
+// one-clone plan (one_clone.hpp); the pipeline runs three stages without.
+template <class T>
+concept CloneIntoNamespaces = CloneStrategy<T> && requires(const T& c, Stage s, NsSet create) {
+  { c.spawn_into(s, create) } noexcept -> std::same_as<Result<pid_t>>;
 };
 
 // Sys: the stages' privileged and process calls, and their reads and

@@ -72,10 +72,15 @@ struct RuncEnv {
   // Ours: the fd of the message our own self-protection re-exec carries
   // (self_protection.hpp); never set by a runtime.
   static constexpr const char* carried_message = "_NSENTER_CARRIED_MESSAGE";
+  // Ours: "1" when the runtime reads a pid line naming stage 2 twice, so
+  // that a container that joins nothing may start with one clone
+  // (one_clone.hpp). Set by the Launcher; never by runc, whose parent needs
+  // a stage 1.
+  static constexpr const char* one_clone = "_NSENTER_ONE_CLONE";
   // Every name above, for code that must scrub them before an exec.
   static constexpr const char* all[] = {init_pipe,    log_pipe,   log_level, state_dir, cloned_binary,  mount_fds,
                                         parent_death, spawned_ns, began_ns,  profile,   exe_unwritable, exe_unreachable,
-                                        carried_message};
+                                        carried_message, one_clone};
 };
 
 // Parses `value` of variable `name` as a non-negative decimal int, as runc

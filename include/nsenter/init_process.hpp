@@ -110,7 +110,8 @@ class InitProcess {
   ~InitProcess() { terminate(); }
 
   pid_t pid() const noexcept { return pid_; }       // in the launcher's pid namespace
-  pid_t stage1_pid() const noexcept { return stage1_pid_; }  // already reaped
+  // Already reaped; -1 when the init started without one (one_clone.hpp).
+  pid_t stage1_pid() const noexcept { return stage1_pid_; }
   int pidfd() const noexcept { return pidfd_.get(); }
   // Still open, blocking, close-on-exec: for the embedder's own protocol.
   int init_pipe() const noexcept { return init_pipe_.get(); }

@@ -59,6 +59,7 @@
 #include "nsenter/fd.hpp"
 #include "nsenter/init_process.hpp"
 #include "nsenter/log_reader.hpp"
+#include "nsenter/one_clone.hpp"
 #include "nsenter/pid_line.hpp"
 #include "nsenter/result.hpp"
 #include "nsenter/self_protection.hpp"
@@ -144,6 +145,11 @@ struct LaunchOptions {
   // The attributes the message speaks; the init is told in
   // _NSENTER_PROFILE (runc's own init knows only runc 1.1's).
   wire::Profile profile = wire::Profile::Runc11;
+  // A container that joins nothing, creates no time namespace and has no
+  // mount sources starts with one clone, without a stage 1 (one_clone.hpp):
+  // the init is told in _NSENTER_ONE_CLONE, and InitProcess::stage1_pid()
+  // is then -1. false: runc's three stages always.
+  bool one_clone = true;
 };
 
 // The fd numbers of the init and log pipes in the init, as runc's Go side
@@ -279,7 +285,7 @@ class Launcher {
     if (::fcntl(init_pipe.get(), F_SETFL, O_NONBLOCK) != 0)
       return fail(make_sys_error(Op::SendBootstrap, errno, "fcntl O_NONBLOCK"));
 
-    Session s(opt, init_pipe.get(), log_pipe.get(), *message);
+    Session s(opt, init_pipe.get(), log_pipe.get(), *message, asks_one_clone(config, opt));
     if (auto r = s.run(started, deadline); !r) {
       // A pid line may have arrived unread (the deadline passed, say): its
       // stage 2 may have left stage 0's process group by now, so it must be
@@ -401,6 +407,7 @@ class Launcher {
     if (opt.profile != wire::Profile::Runc11) env.push_back(fmt::format("{}={}", RuncEnv::profile, wire::profile_name(opt.profile)));
     if (how.unwritable()) env.push_back(fmt::format("{}=1", RuncEnv::exe_unwritable));
     if (how.unprotected == Unprotected::UnreachableFork) env.push_back(fmt::format("{}=1", RuncEnv::exe_unreachable));
+    if (asks_one_clone(config, opt)) env.push_back(fmt::format("{}=1", RuncEnv::one_clone));
     // At debug the init breaks its start down, from this moment on.
     if (opt.log_level >= LogLevel::Debug) env.push_back(fmt::format("{}={}", RuncEnv::spawned_ns, monotonic_ns()));
     a.fds = {detail::open_or_closed(opt.stdio[0]), detail::open_or_closed(opt.stdio[1]),
@@ -425,22 +432,27 @@ class Launcher {
     return a;
   }
 
+  static bool asks_one_clone(const Bootstrap& config, const LaunchOptions& opt) noexcept {
+    return opt.one_clone && why_not_one_clone(config).empty();
+  }
+
   // The protocol after the spawn, as a small poll loop: every fd is
   // non-blocking, so no single read or write can outlast the deadline.
   struct Session {
-    Session(const LaunchOptions& o, int sock_fd, int log_fd, const wire::Bytes& msg)
-        : opt(o), sock(sock_fd), log(log_fd), message(msg) {}
+    Session(const LaunchOptions& o, int sock_fd, int log_fd, const wire::Bytes& msg, bool one_clone_asked)
+        : opt(o), sock(sock_fd), log(log_fd), message(msg), one_clone(one_clone_asked) {}
 
     const LaunchOptions& opt;
     int sock;
     int log;
     const wire::Bytes& message;
+    const bool one_clone;  // the init may name stage 2 twice (no stage 1)
     std::size_t sent = 0;
     bool hello = false;
     bool sock_open = true;
     bool log_open = true;
     std::string pid_line;
-    pid_t stage1 = -1, stage2 = -1;
+    pid_t stage1 = -1, stage2 = -1;  // stage1 stays -1 under the one-clone plan
     std::optional<ExitStatus> stage0_status, stage1_status;
     std::optional<Error> fatal;
     std::optional<StartBreakdown> breakdown;
@@ -463,6 +475,9 @@ class Launcher {
       return Op::WaitInit;
     }
 
+    // Reaped, or named by the pid line as not there (the one-clone plan).
+    bool stage1_done() const noexcept { return stage1_status || (stage2 >= 0 && stage1 < 0); }
+
     bool a_stage_was_killed() const noexcept {
       return (stage0_status && stage0_status->signaled) || (stage1_status && stage1_status->signaled);
     }
@@ -474,7 +489,7 @@ class Launcher {
     }
 
     Result<void> run(detail::LaunchCleanup& started, std::chrono::steady_clock::time_point deadline) {
-      while (!(stage0_status && stage1_status)) {
+      while (!(stage0_status && stage1_done())) {
         pollfd fds[4];
         nfds_t n = 0;
         int sock_at = -1, log_at = -1, s0_at = -1, s1_at = -1;
@@ -580,6 +595,12 @@ class Launcher {
       if (pid_line.empty() || pid_line.back() != '\n') return {};
       const auto pids = parse_pid_line(pid_line);
       if (!pids) return in_stage(make_error(Op::ReadPidLine, Code::BadPidLine, kNoOffset, pid_line), Stage::Launcher);
+      // Stage 2 named twice: the one-clone plan, and only if we asked.
+      const bool no_stage1 = pids->first == pids->second;
+      if (no_stage1 && !one_clone)
+        return in_stage(make_error(Op::ReadPidLine, Code::BadPidLine, kNoOffset,
+                                   fmt::format("stage 1 and 2 are one pid, but no one-clone start was asked for: {}", pid_line)),
+                        Stage::Launcher);
       // Both must be our children (CLONE_PARENT made them so) and are
       // unreaped, so their pids cannot have been reused; a line naming
       // anyone else is refused, never acted on.
@@ -588,13 +609,15 @@ class Launcher {
           return in_stage(make_error(Op::ReadPidLine, Code::BadPidLine, kNoOffset,
                                      fmt::format("pid {} is not a child of the launcher: {}", pid, pid_line)),
                           Stage::Launcher);
-      stage1 = pids->first;
       stage2 = pids->second;
-      started.stage1_pidfd.reset(detail::pidfd_open(stage1));
       started.stage2_pidfd.reset(detail::pidfd_open(stage2));
-      if (!started.stage1_pidfd || !started.stage2_pidfd) {
+      if (!no_stage1) {
+        stage1 = pids->first;
+        started.stage1_pidfd.reset(detail::pidfd_open(stage1));
+      }
+      if ((!no_stage1 && !started.stage1_pidfd) || !started.stage2_pidfd) {
         const int err = errno;
-        if (!started.stage1_pidfd) started.children_by_pid.push_back(stage1);
+        if (!no_stage1 && !started.stage1_pidfd) started.children_by_pid.push_back(stage1);
         if (!started.stage2_pidfd) started.children_by_pid.push_back(stage2);
         return in_stage(make_sys_error(Op::ReadPidLine, err, "pidfd_open"), Stage::Launcher);
       }

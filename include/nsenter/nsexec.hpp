@@ -37,6 +37,7 @@
 #include "nsenter/bootstrap_reader.hpp"
 #include "nsenter/bootstrap_view.hpp"
 #include "nsenter/clone.hpp"
+#include "nsenter/one_clone.hpp"
 #include "nsenter/concepts.hpp"
 #include "nsenter/detail/threads.hpp"
 #include "nsenter/env.hpp"
@@ -89,6 +90,10 @@ struct Plan {
   std::uint32_t inside_uid = 0;
   std::uint32_t inside_gid = 0;
 
+  // Stage 0 clones stage 2 straight into the new namespaces; no stage 1
+  // (one_clone.hpp).
+  bool one_clone = false;
+
   bool rootless() const noexcept { return config.rootless_euid.value_or(false); }
   bool setgroups() const noexcept { return config.setgroups.value_or(false); }
 };
@@ -135,6 +140,7 @@ inline Result<void> make_plan(const BootstrapView& config, const BootstrapSource
     plan.mount_fds = source.mount_fds;
   }
   plan.parent_death = source.parent_death;
+  plan.one_clone = source.one_clone && why_not_one_clone(config).empty();
   for (const NsPathView& p : config.ns_paths) {
     auto& buf = plan.paths[plan.target_count];
     std::memcpy(buf.data(), p.path.data(), p.path.size());  // size <= kMaxPathBytes, checked by decode
@@ -264,8 +270,9 @@ class Nsexec {
 
     // Both sync socketpairs exist before the first clone, so that stage 2
     // can inherit its end through stage 1.
-    int child_pair[2], grandchild_pair[2];
-    if (int err = sys_.socketpair(child_pair)) die(stage_error(Op::Socketpair, err, "stage 1", Stage::Setup));
+    int child_pair[2] = {-1, -1}, grandchild_pair[2];
+    if (!plan.one_clone)
+      if (int err = sys_.socketpair(child_pair)) die(stage_error(Op::Socketpair, err, "stage 1", Stage::Setup));
     if (int err = sys_.socketpair(grandchild_pair)) die(stage_error(Op::Socketpair, err, "stage 2", Stage::Setup));
     UniqueFd child_parent_end(child_pair[0]), child_end(child_pair[1]);
     UniqueFd grandchild_parent_end(grandchild_pair[0]), grandchild_end(grandchild_pair[1]);
@@ -274,11 +281,28 @@ class Nsexec {
     if (!plan.mount_fds.empty()) {
       const int highest = highest_mount_fd(plan.mount_fds);
       for (UniqueFd* fd : {&child_parent_end, &child_end, &grandchild_parent_end, &grandchild_end})
-        if (auto r = lift_above(*fd, highest); !r) die(r.error());
+        if (*fd)
+          if (auto r = lift_above(*fd, highest); !r) die(r.error());
     }
 
     (void)sys_.set_name(Names::parent);
     logger_.log(LogLevel::Debug, Stage::Parent, "~> nsexec stage-0");
+    if constexpr (CloneIntoNamespaces<Clone>) {
+      if (plan.one_clone) {
+        clock_.mark(StartStep::Joined);
+        NsSet created = plan.create;
+        created.erase(NsKind::cgroup);  // by stage 2, as in the three stages
+        auto stage2 = clone_.spawn_into(Stage::Parent, created);
+        if (!stage2) die(stage2.error());
+        if (*stage2 == 0) {
+          grandchild_parent_end.reset();
+          stage_init(plan, grandchild_end.get());
+          return ctx;
+        }
+        grandchild_end.reset();
+        stage_parent_one_clone(plan, ctx.init_pipe, *stage2, grandchild_parent_end.get());
+      }
+    }
     auto stage1 = clone_.spawn(Stage::Parent);
     if (!stage1) die(stage1.error());
     if (*stage1 == 0) {
@@ -358,6 +382,11 @@ class Nsexec {
     if (!config) return config.error();
     ctx.config = *config;
     if (auto r = make_plan(ctx.config, source, plan); !r) return r;
+    if constexpr (!CloneIntoNamespaces<Clone>) plan.one_clone = false;
+    if (source.one_clone && !plan.one_clone) {
+      const std::string_view why = why_not_one_clone(ctx.config);
+      debug(Stage::Parent, "three stages, not one clone: {}", why.empty() ? "the clone policy cannot" : why);
+    }
     // Nothing has changed this process yet: a re-exec starts it afresh.
     if constexpr (kProtectsKnowingMessage)
       if (auto r = protection_.ensure_knowing(logger_, ctx.config, ctx.message); !r) return r;
@@ -439,6 +468,46 @@ class Nsexec {
     ::_exit(0);
   }
 
+  // Stage 0 of the one-clone plan: stage 2 is its clone, already in every
+  // new namespace; stage 0 writes its maps and reports it twice in the pid
+  // line, there being no stage 1, then releases it.
+  [[noreturn]] void stage_parent_one_clone(const Plan& plan, int init_pipe, pid_t stage2, int grandchild_fd) noexcept {
+    if (auto r = serve_one_clone(plan, init_pipe, stage2); !r) die(r.error());
+    if (auto r = release_stage2(plan, grandchild_fd); !r) die(r.error());
+    log_breakdown();
+    logger_.log(LogLevel::Debug, Stage::Parent, "<~ nsexec stage-0");
+    ::_exit(0);
+  }
+
+  Result<void> serve_one_clone(const Plan& plan, int init_pipe, pid_t stage2) noexcept {
+    kill_on_error_[1] = stage2;
+    debug(Stage::Parent, "one clone: stage-2 ({}) made in the new namespaces", stage2);
+    if (plan.create.contains(NsKind::user))
+      if (auto r = write_maps(plan, stage2); !r) return r;
+    clock_.mark(StartStep::Unshared);
+    return send_pid_line(init_pipe, stage2, stage2);
+  }
+
+  // The id maps of the new user namespace `pid` is in.
+  Result<void> write_maps(const Plan& plan, pid_t pid) noexcept {
+    clock_.mark(StartStep::MapsAsked);
+    if (plan.rootless() && !plan.setgroups())
+      if (auto r = deny_setgroups(pid); !r) return r;
+    const auto& c = plan.config;
+    if (auto r = writer_.write({pid, IdKind::Uid, c.uid_map, c.uid_map_helper}); !r) return r;
+    if (auto r = writer_.write({pid, IdKind::Gid, c.gid_map, c.gid_map_helper}); !r) return r;
+    clock_.mark(StartStep::MapsWritten);
+    return {};
+  }
+
+  Result<void> send_pid_line(int init_pipe, pid_t stage1, pid_t stage2) noexcept {
+    const PidLine line = format_pid_line(stage1, stage2);
+    if (init_pipe >= 0)
+      if (auto r = detail::write_exact(init_pipe, line.data, line.size, Stage::Parent, Op::WritePidLine, sys_); !r) return r;
+    debug(Stage::Parent, "forward stage-1 ({}) and stage-2 ({}) pids to runc", stage1, stage2);
+    return {};
+  }
+
   // Stage 0 serves stage 1 (map writes, pids, time offsets, mount sources)
   // until its CHILD_FINISH.
   Result<void> serve_stage1(const Plan& plan, int init_pipe, pid_t stage1, int child_fd) noexcept {
@@ -449,14 +518,8 @@ class Nsexec {
       if (!msg) return msg.error();
       switch (static_cast<SyncMsg>(*msg)) {
         case SyncMsg::UsermapPls: {
-          clock_.mark(StartStep::MapsAsked);
           logger_.log(LogLevel::Debug, Stage::Parent, "stage-1 requested userns mappings");
-          if (plan.rootless() && !plan.setgroups())
-            if (auto r = deny_setgroups(stage1); !r) return r;
-          const auto& c = plan.config;
-          if (auto r = writer_.write({stage1, IdKind::Uid, c.uid_map, c.uid_map_helper}); !r) return r;
-          if (auto r = writer_.write({stage1, IdKind::Gid, c.gid_map, c.gid_map_helper}); !r) return r;
-          clock_.mark(StartStep::MapsWritten);
+          if (auto r = write_maps(plan, stage1); !r) return r;
           if (auto r = child.send(SyncMsg::UsermapAck); !r) return r;
           break;
         }
@@ -465,10 +528,7 @@ class Nsexec {
           if (!stage2) return stage2.error();
           kill_on_error_[1] = *stage2;
           if (auto r = child.send(SyncMsg::RecvpidAck); !r) return r;
-          const PidLine line = format_pid_line(stage1, *stage2);
-          if (init_pipe >= 0)
-            if (auto r = detail::write_exact(init_pipe, line.data, line.size, Stage::Parent, Op::WritePidLine, sys_); !r) return r;
-          debug(Stage::Parent, "forward stage-1 ({}) and stage-2 ({}) pids to runc", stage1, *stage2);
+          if (auto r = send_pid_line(init_pipe, stage1, *stage2); !r) return r;
           break;
         }
         case SyncMsg::TimeoffsetsPls: {

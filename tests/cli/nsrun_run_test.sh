@@ -324,7 +324,9 @@ contains "--dry-run: default is user+pid+mnt+uts+ipc" '"clone_flags": 1006764032
 # --- log records, help, version ----------------------------------------------------
 run --log-level=debug -- true
 contains "--log-level=debug: stage 0's records" "nsrun: debug nsexec-0[" "$(cat "$tmp/err")"
-contains "--log-level=debug: stage 1's records" "nsrun: debug nsexec-1[" "$(cat "$tmp/err")"
+# Nothing joined: one clone makes stage 2, and there is no stage 1.
+contains "--log-level=debug: stage 2's records" "nsrun: debug nsexec-2[" "$(cat "$tmp/err")"
+contains "--log-level=debug: one clone" "one clone: stage-2 (" "$(cat "$tmp/err")"
 contains "--log-level=debug: the start broken down" "start (us): boot " "$(cat "$tmp/err")"
 run --log-level=info -- true
 eq "--log-level=info: no timing" "" "$(grep -o 'start (us)' "$tmp/err")"

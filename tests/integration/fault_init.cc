@@ -113,6 +113,10 @@ struct HeapClosingClone {
     close_heap();
     return nsenter::CloneParent{}.spawn(stage);
   }
+  nsenter::Result<pid_t> spawn_into(nsenter::Stage stage, nsenter::NsSet create) const noexcept {
+    close_heap();
+    return nsenter::CloneParent{}.spawn_into(stage, create);
+  }
 };
 
 enum class Action { Fail, Kill, Stop };

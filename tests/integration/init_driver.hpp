@@ -77,6 +77,9 @@ struct InitResult {
   int leftover_children = 0;  // processes still alive after the hang guard (killed)
 
   bool exited(int status, int code) const { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
+  // The pid line named stage 2 twice: the one-clone plan, no stage 1 (its
+  // status is then stage 2's).
+  bool one_clone() const { return stage1_pid && stage2_pid && *stage1_pid == *stage2_pid; }
   bool ok() const {
     return exited(stage0_status, 0) && exited(stage1_status, 0) && exited(stage2_status, 0) && leftover_children == 0;
   }
@@ -188,6 +191,7 @@ inline InitResult run_init(const std::string& init_binary, const std::string& me
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kHangGuardSeconds);
   auto record = [&](pid_t pid, int status) {
     if (pid == stage0) res.stage0_status = status;
+    else if (res.one_clone() && pid == *res.stage2_pid) res.stage1_status = res.stage2_status = status;
     else if (res.stage1_pid && pid == *res.stage1_pid) res.stage1_status = status;
     else if (res.stage2_pid && pid == *res.stage2_pid) res.stage2_status = status;
     else res.other_statuses.push_back(status);

@@ -1228,3 +1228,104 @@ int main(int argc, char** argv) {
   doctest::Context ctx(argc, argv);
   return ctx.run();
 }
+
+// ---- the one-clone plan (one_clone.hpp): asked for by nsenter's parent side -----
+
+TEST_CASE("one clone: asked for, stage 2 is made in every new namespace at once and the pid line names it twice") {
+  require_root();
+  InitOptions opt;
+  opt.env = {{"_NSENTER_ONE_CLONE", "1"}};
+  std::string msg;
+  std::string uid_map = " 0 100000 65536;", setgroups = "allow";
+  SUBCASE("root, every namespace kind but time") {
+    msg = MessageBuilder()
+              .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID |
+                                    CLONE_NEWCGROUP)
+              .str(kUidMap, "0 100000 65536\n")
+              .str(kGidMap, "0 100000 65536\n")
+              .u32(kSetGroup, 1)
+              .u32(kRootlessEuid, 0)
+              .build();
+  }
+  SUBCASE("rootless: nobody mapped to root, setgroups denied") {
+    opt.drop_to = {{kNobody, kNobody}};
+    msg = MessageBuilder()
+              .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC)
+              .str(kUidMap, "0 65534 1\n")
+              .str(kGidMap, "0 65534 1\n")
+              .u32(kRootlessEuid, 1)
+              .build();
+    uid_map = " 0 65534 1;";
+    setgroups = "deny";
+  }
+  WorldExecutable nsrun(kNsrun);
+  const InitResult r = run_init(nsrun.path(), msg, kReport, opt);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(r.one_clone());
+  CHECK(r.other_statuses.empty());  // no process but stage 0 and stage 2 (and the command it became)
+  CHECK(logged(r, "one clone: stage-2 ("));
+  CHECK_FALSE(logged(r, "nsexec-1"));
+  auto v = r.values();
+  CHECK(v["pid"] == "1");
+  CHECK(v["sid"] == std::to_string(*r.stage2_pid));
+  CHECK(v["uid"] == "0");
+  CHECK(v["gid"] == "0");
+  CHECK(v["uid_map"] == uid_map);
+  CHECK(v["setgroups"] == setgroups);
+  for (const char* kind : {"mnt", "uts", "ipc", "pid", "user"}) {
+    CAPTURE(kind);
+    CHECK(v[std::string("ns_") + kind] != self_ns(kind));
+  }
+  // The cgroup namespace, still made by stage 2 after its release, and the
+  // time namespace, not asked for, are left as they were where not asked.
+  CHECK(v["ns_time"] == self_ns("time"));
+}
+
+TEST_CASE("one clone: where the container needs stage 1, the init runs the three stages and says why") {
+  require_root();
+  InitOptions opt;
+  opt.env = {{"_NSENTER_ONE_CLONE", "1"}};
+  std::string msg, why;
+  SUBCASE("a join") {
+    msg = MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS).str(kNsPaths, "net:/proc/self/ns/net").build();
+    why = "it joins namespaces";
+  }
+  SUBCASE("a time namespace") {
+    msg = MessageBuilder().u32(kCloneFlags, CLONE_NEWTIME | CLONE_NEWPID).build();
+    why = "it creates a time namespace";
+  }
+  const InitResult r = run_init(kNsrun, msg, kReport, opt);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK_FALSE(r.one_clone());
+  CHECK(logged(r, "three stages, not one clone: " + why));
+}
+
+TEST_CASE("one clone: a value other than 1 is refused before anything starts") {
+  InitOptions opt;
+  opt.env = {{"_NSENTER_ONE_CLONE", "yes"}};
+  const InitResult r = run_init(kNsrun, MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS).build(), kReport, opt);
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(fatal_of(r).find("_NSENTER_ONE_CLONE=yes: not 1") != std::string::npos);
+  CHECK_FALSE(r.stage2_pid);
+  CHECK(r.leftover_children == 0);
+}
+
+TEST_CASE("failure: one clone, stage 0 failing to write the maps kills stage 2, which waits for them") {
+  require_root();
+  InitOptions opt;
+  opt.env = {{"NSENTER_TEST_FAULT", "fail:write_map gid"}, {"_NSENTER_ONE_CLONE", "1"}};
+  const InitResult r = run_init(kFaultInit, root_userns_message(), kReport, opt);
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(fatal_of(r).find("nsexec-0[") != std::string::npos);
+  CHECK(fatal_of(r).find("gid_map") != std::string::npos);
+  CHECK(count_fatal(r) == 1);  // stage 2 said nothing: it was killed, not left to read EOF
+  CHECK_FALSE(r.stage2_pid);
+  REQUIRE(r.other_statuses.size() == 1);  // stage 2 (its pid was never reported)
+  CHECK(WIFSIGNALED(r.other_statuses[0]));
+  CHECK(WTERMSIG(r.other_statuses[0]) == SIGKILL);
+  CHECK(r.leftover_children == 0);
+}

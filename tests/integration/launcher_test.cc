@@ -20,6 +20,7 @@
 #include <cstring>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 
 #include "init_driver.hpp"
@@ -39,6 +40,7 @@ namespace {
 constexpr const char* kNsrun = "tools/nsrun/nsrun";  // runfiles paths
 constexpr const char* kCEmbed = "tests/integration/c_embed";
 constexpr const char* kFaultInit = "tests/integration/fault_init";
+constexpr const char* kRuncInit = "bench/runc_ref_init";  // runc 1.1's own nsexec (Debian's source)
 constexpr const char* kAttacker = "tests/integration/exe_attacker";
 constexpr const char* kOldMountApi = "tests/integration/old_mount_api";
 constexpr uid_t kNobody = 65534;
@@ -257,14 +259,25 @@ void check_nothing_left() {
 
 TEST_CASE("launch: stage 2 comes back in new namespaces, stages 0 and 1 reaped") {
   require_root();
+  // runc's three stages, and the one-clone plan (no stage 1), which the
+  // Launcher takes by default for a container that joins nothing.
+  bool one_clone = true;
+  SUBCASE("one clone") {}
+  SUBCASE("three stages") { one_clone = false; }
+  CAPTURE(one_clone);
   TestLauncher launcher({.init_binary = kNsrun});
   Capture out;
-  auto init = launcher.launch(pid_uts_ipc_mnt(),
-                              nsrun_running({"/bin/sh", "-c", "echo pid=$$ sid=$(cut -d' ' -f6 /proc/self/stat); readlink /proc/self/ns/uts"},
-                                            out.writer()));
+  LaunchOptions opt =
+      nsrun_running({"/bin/sh", "-c", "echo pid=$$ sid=$(cut -d' ' -f6 /proc/self/stat); readlink /proc/self/ns/uts"},
+                    out.writer());
+  opt.one_clone = one_clone;
+  auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
   REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
   CHECK(init->pid() > 0);
-  CHECK(init->stage1_pid() > 0);
+  if (one_clone)
+    CHECK(init->stage1_pid() == -1);
+  else
+    CHECK(init->stage1_pid() > 0);
   CHECK(init->exec_from() == kLaunchedFrom);
   // Only stage 2 is still ours: stages 0 and 1 are already reaped.
   const auto kids = launched_children();
@@ -309,6 +322,11 @@ TEST_CASE("launch: log records arrive parsed, with stage and pid") {
   LaunchOptions opt = nsrun_running({"/bin/true"}, out.writer());
   opt.log_level = LogLevel::Debug;
   opt.on_log = [&](const LogRecord& r) { records.push_back(r); };
+  bool one_clone = true;
+  SUBCASE("one clone: no stage 1 to log") {}
+  SUBCASE("three stages") { one_clone = false; }
+  CAPTURE(one_clone);
+  opt.one_clone = one_clone;
   auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
   REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
   out.text();
@@ -325,7 +343,7 @@ TEST_CASE("launch: log records arrive parsed, with stage and pid") {
     if (*r.stage == Stage::Init) saw[2] = true;
   }
   CHECK(saw[0]);
-  CHECK(saw[1]);
+  CHECK(saw[1] == !one_clone);
   CHECK(saw[2]);
   check_nothing_left();
 }
@@ -363,6 +381,34 @@ TEST_CASE("launch: at log level debug the start comes back broken down; below it
   CHECK(records.empty());  // info: the init said nothing
   check_nothing_left();
 }
+
+#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only: runc's init has no template mode
+TEST_CASE("launch: runc's own nsexec, asked for one clone, runs its three stages and the Launcher takes them") {
+  require_root();
+  // runc 1.1 knows nothing of _NSENTER_ONE_CLONE: its pid line names a
+  // stage 1, which the Launcher reaps as it reaps ours.
+  Launcher launcher({.init_binary = kRuncInit});
+  Capture out;
+  LaunchOptions opt;
+  opt.argv = {"runc_ref_init", "--", "/bin/sh", "-c", "echo pid=$$ uid=$(id -u) map=$(tr -s ' ' </proc/self/uid_map)"};
+  opt.stdio = {-1, out.writer(), 2};
+  REQUIRE(opt.one_clone);
+  Bootstrap b = pid_uts_ipc_mnt();
+  b.clone_flags->insert(NsKind::user);
+  b.uid_map = {{0, 100000, 65536}};
+  b.gid_map = {{0, 100000, 65536}};
+  auto init = launcher.launch(b, opt);
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  CHECK(init->stage1_pid() > 0);
+  CHECK(init->stage1_pid() != init->pid());
+  const std::string text = out.text();
+  auto status = init->wait();
+  REQUIRE(status);
+  CHECK(status->success());
+  CHECK(text == "pid=1 uid=0 map= 0 100000 65536\n");
+  check_nothing_left();
+}
+#endif
 
 TEST_CASE("launch: a fatal record becomes the error, with stage, errno and the init's words") {
   require_root();
@@ -480,6 +526,8 @@ TEST_CASE("launch: protocol breakers get typed errors and leave nothing running"
     std::string script;
     Op op;
     Code code;
+    bool one_clone = true;  // LaunchOptions::one_clone
+    const char* says = "";  // in the error's detail
   };
   const Case cases[] = {
       {"never answers", "exec sleep 1000", Op::ReadHandshake, Code::TimedOut},
@@ -497,16 +545,24 @@ TEST_CASE("launch: protocol breakers get typed errors and leave nothing running"
       {"pid line with extra fields",
        "printf '\\0' >&3; head -c " + msg_len + " <&3 >/dev/null; echo '{\"stage1_pid\":1,\"stage2_pid\":1,\"x\":1}' >&3; exec sleep 1000",
        Op::ReadPidLine, Code::BadPidLine},
+      // One pid for both stages is the one-clone plan's line, taken only
+      // when that plan was asked for.
+      {"pid line without stage 1, not asked for",
+       "printf '\\0' >&3; head -c " + msg_len + " <&3 >/dev/null; echo '{\"stage1_pid\":" + self + ",\"stage2_pid\":" + self +
+           "}' >&3; exec sleep 1000",
+       Op::ReadPidLine, Code::BadPidLine, false, "no one-clone start was asked for"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);
     LaunchOptions opt;
     opt.argv = {"sh", "-c", c.script};
     opt.timeout = 500ms;
+    opt.one_clone = c.one_clone;
     auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
     REQUIRE_FALSE(init);
     CHECK_MESSAGE(init.error().op == c.op, to_string(init.error()));
     CHECK_MESSAGE(init.error().code == c.code, to_string(init.error()));
+    CHECK_MESSAGE(init.error().detail_view().find(c.says) != std::string_view::npos, to_string(init.error()));
     CHECK(init.error().stage == Stage::Launcher);
     check_nothing_left();
   }
@@ -1162,57 +1218,25 @@ TEST_CASE("self-protection: runc's bind mount in the state directory (the fallba
 }
 #endif
 
-TEST_CASE("launch: a stage killed or failing at each step is a typed error, never a hang, and leaves nothing") {
-  require_root();
-  TestLauncher launcher({.init_binary = kFaultInit});
-  Bootstrap b = pid_uts_ipc_mnt();
-  b.clone_flags->insert(NsKind::user);
-  b.clone_flags->insert(NsKind::cgroup);
-  b.uid_map = {{0, 100000, 65536}};
-  b.gid_map = {{0, 100000, 65536}};
-  b.setgroups = true;
-  b.oom_score_adj = 100;
-  b.mount_sources = std::vector<std::string>{"/tmp"};
+namespace {
+
+// Where fault_init kills or fails a start, and the stage that dies or fails.
+struct FaultPoint {
+  const char* call;  // where (see fault_init.cc)
+  Stage stage;       // who dies or fails there
+};
+
+// Each point killed and failed in turn: a typed error, never a hang, and
+// nothing left behind.
+void check_fault_table(TestLauncher& launcher, const Bootstrap& b, std::span<const FaultPoint> points) {
   {  // the sealed memfd, the one fd the launcher keeps, made before the baseline
     auto warm = launcher.launch(b, running({"fault_init", "--", "/bin/true"}, {-1, -1, 2}));
     REQUIRE_MESSAGE(warm, (warm ? "" : to_string(warm.error())));
     REQUIRE(warm->wait()->success());
   }
   const int fds_before = count_fds();
-  struct Point {
-    const char* call;  // where (see fault_init.cc)
-    Stage stage;       // who dies or fails there
-  };
-  const Point points[] = {
-      {"write_file /proc/self/oom_score_adj", Stage::Setup},
-      {"socketpair", Stage::Setup},
-      {"set_name runc:[0:PARENT]", Stage::Parent},
-      {"set_name runc:[1:CHILD]", Stage::Child},
-      {"unshare 0x10000000", Stage::Child},
-      {"setresuid", Stage::Child},
-      {"unshare 0x2c020000", Stage::Child},
-      {"set_name runc:[2:INIT]", Stage::Init},
-      {"setsid", Stage::Init},
-      {"setuid", Stage::Init},
-      {"setgid", Stage::Init},
-      {"clear_groups", Stage::Init},
-      {"unshare 0x2000000", Stage::Init},
-      // The sync sockets (and the pid line) by the stage that reads or writes.
-      {"read runc:[0:PARENT]", Stage::Parent},
-      {"write_all runc:[0:PARENT]", Stage::Parent},
-      {"read runc:[1:CHILD]", Stage::Child},
-      {"write_all runc:[1:CHILD]", Stage::Child},
-      {"read runc:[2:INIT]", Stage::Init},
-      {"write_all runc:[2:INIT]", Stage::Init},
-      // The mount source: opened by stage 0 from inside stage 1's mount
-      // namespace, sent, received.
-      {"open /proc/self/ns/mnt", Stage::Parent},
-      {"setns 0x20000", Stage::Parent},
-      {"open /tmp", Stage::Parent},
-      {"send_fd", Stage::Parent},
-      {"receive_fd", Stage::Child},
-  };
-  for (const Point& p : points)
+
+  for (const FaultPoint& p : points)
     for (const char* action : {"kill", "fail"}) {
       // set_name failures are ignored by design (a name is cosmetic).
       const bool cosmetic = std::string_view(p.call).starts_with("set_name");
@@ -1246,6 +1270,70 @@ TEST_CASE("launch: a stage killed or failing at each step is a typed error, neve
       check_nothing_left();
       CHECK(count_fds() == fds_before);
     }
+}
+
+}  // namespace
+
+TEST_CASE("launch: a stage killed or failing at each step is a typed error, never a hang, and leaves nothing") {
+  require_root();
+  TestLauncher launcher({.init_binary = kFaultInit});
+  Bootstrap b = pid_uts_ipc_mnt();
+  b.clone_flags->insert(NsKind::user);
+  b.clone_flags->insert(NsKind::cgroup);
+  b.uid_map = {{0, 100000, 65536}};
+  b.gid_map = {{0, 100000, 65536}};
+  b.setgroups = true;
+  b.oom_score_adj = 100;
+  // Where both plans go: setup, stage 0's own work, and all of stage 2.
+  const std::vector<FaultPoint> shared = {
+      {"write_file /proc/self/oom_score_adj", Stage::Setup},
+      {"socketpair", Stage::Setup},
+      {"set_name runc:[0:PARENT]", Stage::Parent},
+      {"write_map uid", Stage::Parent},
+      {"write_map gid", Stage::Parent},
+      {"set_name runc:[2:INIT]", Stage::Init},
+      {"setsid", Stage::Init},
+      {"setuid", Stage::Init},
+      {"setgid", Stage::Init},
+      {"clear_groups", Stage::Init},
+      {"unshare 0x2000000", Stage::Init},
+      // The sync sockets (and the pid line) by the stage that reads or writes.
+      {"read runc:[0:PARENT]", Stage::Parent},
+      {"write_all runc:[0:PARENT]", Stage::Parent},
+      {"read runc:[2:INIT]", Stage::Init},
+      {"write_all runc:[2:INIT]", Stage::Init},
+  };
+  std::vector<FaultPoint> points = shared;
+  SUBCASE("three stages (mount sources need stage 1)") {
+    b.mount_sources = std::vector<std::string>{"/tmp"};
+    points.insert(points.end(), {
+                                    {"set_name runc:[1:CHILD]", Stage::Child},
+                                    {"unshare 0x10000000", Stage::Child},
+                                    {"setresuid", Stage::Child},
+                                    {"unshare 0x2c020000", Stage::Child},
+                                    {"read runc:[1:CHILD]", Stage::Child},
+                                    {"write_all runc:[1:CHILD]", Stage::Child},
+                                    // The mount source: opened by stage 0 from inside stage 1's
+                                    // mount namespace, sent, received.
+                                    {"open /proc/self/ns/mnt", Stage::Parent},
+                                    {"setns 0x20000", Stage::Parent},
+                                    {"open /tmp", Stage::Parent},
+                                    {"send_fd", Stage::Parent},
+                                    {"receive_fd", Stage::Child},
+                                });
+    check_fault_table(launcher, b, points);
+  }
+  SUBCASE("one clone") {
+    check_fault_table(launcher, b, points);
+    // And there is no stage 1 to kill: the start goes through.
+    LaunchOptions opt = running({"fault_init", "--", "/bin/true"}, {-1, -1, 2});
+    opt.env = std::vector<std::string>{"NSENTER_TEST_FAULT=kill:set_name runc:[1:CHILD]"};
+    auto init = launcher.launch(b, opt);
+    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+    CHECK(init->stage1_pid() == -1);
+    CHECK(init->wait()->success());
+    check_nothing_left();
+  }
 }
 
 // ---- CVE-2019-5736, attempted on every path that starts an init -----------
