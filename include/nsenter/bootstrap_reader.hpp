@@ -62,6 +62,7 @@ struct BootstrapSource {
   bool exe_unwritable = false;            // the runtime says the container cannot write our binary (checked)
   bool exe_unreachable = false;           // the runtime says it forked us unreachable from the container (checked)
   bool one_clone = false;                 // the runtime takes a pid line without stage 1 (one_clone.hpp)
+  bool direct = false;                    // the runtime cloned us into our namespaces: stage 2 at once (checked)
   wire::Bytes message;
 };
 
@@ -103,7 +104,8 @@ struct InitPipeReader {
     out.parent_death = *death;
     out.spawned_ns = env_ns(Env::spawned_ns);
     for (auto [name, flag] : {std::pair{Env::exe_unwritable, &out.exe_unwritable},
-                              std::pair{Env::exe_unreachable, &out.exe_unreachable}, std::pair{Env::one_clone, &out.one_clone}})
+                              std::pair{Env::exe_unreachable, &out.exe_unreachable}, std::pair{Env::one_clone, &out.one_clone},
+                              std::pair{Env::direct, &out.direct}})
       if (const char* v = std::getenv(name); v != nullptr && *v != '\0') {
         if (std::string_view(v) != "1")
           return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, detail::detail_text("{}={}: not 1", name, v));

@@ -77,10 +77,15 @@ struct RuncEnv {
   // (one_clone.hpp). Set by the Launcher; never by runc, whose parent needs
   // a stage 1.
   static constexpr const char* one_clone = "_NSENTER_ONE_CLONE";
+  // Ours: "1" when the runtime cloned the init straight into its new
+  // namespaces and wrote its maps: the init is stage 2 at once (the direct
+  // start, one_clone.hpp; checked). Set by the Launcher for the inits it
+  // forks and an InitPool's.
+  static constexpr const char* direct = "_NSENTER_DIRECT";
   // Every name above, for code that must scrub them before an exec.
   static constexpr const char* all[] = {init_pipe,    log_pipe,   log_level, state_dir, cloned_binary,  mount_fds,
                                         parent_death, spawned_ns, began_ns,  profile,   exe_unwritable, exe_unreachable,
-                                        carried_message, one_clone};
+                                        carried_message, one_clone, direct};
 };
 
 // Parses `value` of variable `name` as a non-negative decimal int, as runc

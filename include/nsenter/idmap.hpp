@@ -115,6 +115,24 @@ struct HelperIdMapWriter {
   }
 };
 
+// The maps of the new user namespace `pid` is in, as stage 0 writes them
+// (or a runtime that cloned the init into it, one_clone.hpp): "deny" to
+// setgroups first for a rootless container that keeps setgroups off (an
+// unprivileged writer of gid_map must, user_namespaces(7); ENOENT means a
+// kernel older than 3.19, which needs none), then each map through
+// `writer`.
+template <class Writer, class SysCalls>
+Result<void> write_user_namespace_maps(pid_t pid, const BootstrapView& config, const Writer& writer,
+                                       const SysCalls& sys) noexcept {
+  if (config.rootless_euid.value_or(false) && !config.setgroups.value_or(false)) {
+    const detail::ProcPath path(pid, "setgroups");
+    const int err = sys.write_file(path.data, "deny");
+    if (err != 0 && err != ENOENT) return detail::stage0_error(Op::WriteSetgroups, err, path.data);
+  }
+  if (auto r = writer.write({pid, IdKind::Uid, config.uid_map, config.uid_map_helper}); !r) return r;
+  return writer.write({pid, IdKind::Gid, config.gid_map, config.gid_map_helper});
+}
+
 // runc's composition: write directly; if the kernel says EPERM (an
 // unprivileged parent mapping ids it does not own) and the bootstrap named
 // a helper, run the helper instead.

@@ -215,6 +215,8 @@ class InitPool {
     h.string_bytes = static_cast<std::uint32_t>(strings.size());
     h.nfds = static_cast<std::uint32_t>(req.fds.size());
     h.report_index = req.report_index;
+    h.clone_flags = req.clone_flags;
+    h.new_process_group = req.new_process_group ? 1 : 0;
     std::vector<int> sent;
     for (std::size_t i = 0; i < req.fds.size(); ++i) {
       h.fd_slot[i] = req.fds[i] < 0 ? -1 : static_cast<std::int32_t>(sent.size());

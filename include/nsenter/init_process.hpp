@@ -104,6 +104,7 @@ class InitProcess {
       exec_from_ = other.exec_from_;
       cgroup_by_clone3_ = other.cgroup_by_clone3_;
       start_breakdown_ = other.start_breakdown_;
+      started_directly_ = other.started_directly_;
     }
     return *this;
   }
@@ -125,6 +126,10 @@ class InitProcess {
   // level debug (nullopt below debug, or from an init that does not say).
   const std::optional<StartBreakdown>& start_breakdown() const noexcept { return start_breakdown_; }
   void set_start_breakdown(std::optional<StartBreakdown> b) noexcept { start_breakdown_ = b; }
+  // True when the launcher cloned the init into its namespaces itself and
+  // did stage 0's work (a direct start, one_clone.hpp): no stage 0 or 1 ran.
+  bool started_directly() const noexcept { return started_directly_; }
+  void set_started_directly(bool direct) noexcept { started_directly_ = direct; }
   // True when clone3 placed the init in the cgroup at birth; false when it
   // was moved there by writing cgroup.procs before the bootstrap was sent.
   bool cgroup_by_clone3() const noexcept { return cgroup_by_clone3_; }
@@ -189,6 +194,7 @@ class InitProcess {
   ExecFrom exec_from_ = ExecFrom::Path;
   bool cgroup_by_clone3_ = false;
   std::optional<StartBreakdown> start_breakdown_;
+  bool started_directly_ = false;
 };
 
 NSENTER_END_NAMESPACE

@@ -57,6 +57,7 @@
 #include "nsenter/env.hpp"
 #include "nsenter/error.hpp"
 #include "nsenter/fd.hpp"
+#include "nsenter/idmap.hpp"
 #include "nsenter/init_process.hpp"
 #include "nsenter/log_reader.hpp"
 #include "nsenter/one_clone.hpp"
@@ -251,7 +252,8 @@ class Launcher {
     auto how = starter != nullptr ? Result<HowToStart>(HowToStart{.exec_from = ExecFrom::PoolTemplate})
                                   : how_to_start(*message, opt.profile);
     if (!how) return fail(how.error());
-    InitArgs args = init_args(config, opt, *pipes, *how);
+    const Stages stages = stages_for(config, opt, how->forked() || starter != nullptr);
+    InitArgs args = init_args(config, opt, *pipes, *how, stages);
 
     SpawnRequest req;
     const std::string path = config_.init_binary.empty() ? "/proc/self/exe" : config_.init_binary;
@@ -261,6 +263,14 @@ class Launcher {
     req.envp = args.env_ptrs.data();
     req.fds = args.fds;
     req.cgroup_fd = pipes->cgroup_dir.get();
+    if (stages == Stages::Direct) {
+      NsSet created = config.clone_flags.value_or(NsSet{});
+      created.erase(NsKind::cgroup);  // by the init, once it is in its cgroup
+      req.clone_flags = created.clone_flags();
+      // Its setsid makes it a session leader, which a process-group leader
+      // cannot become; until then the pidfd reaches it.
+      req.new_process_group = false;
+    }
     if (how->forked()) {
       req.entry = config_.in_process_init;
       req.report_index = args.log_index;
@@ -282,10 +292,16 @@ class Launcher {
       // every later stage inherits the cgroup, as with clone3.
       if (auto r = write_cgroup_procs(opt.cgroup, spawned->pid); !r) return fail(r.error());
     }
+    long long stage0_work_us = -1;  // a direct start's: ours, so the init's breakdown cannot tell it
+    if (stages == Stages::Direct) {
+      const std::uint64_t began = monotonic_ns();
+      if (auto r = do_stage0_work(*message, opt.profile, spawned->pid); !r) return fail(r.error());
+      stage0_work_us = static_cast<long long>((monotonic_ns() - began) / 1000);
+    }
     if (::fcntl(init_pipe.get(), F_SETFL, O_NONBLOCK) != 0)
       return fail(make_sys_error(Op::SendBootstrap, errno, "fcntl O_NONBLOCK"));
 
-    Session s(opt, init_pipe.get(), log_pipe.get(), *message, asks_one_clone(config, opt));
+    Session s(opt, init_pipe.get(), log_pipe.get(), *message, stages);
     if (auto r = s.run(started, deadline); !r) {
       // A pid line may have arrived unread (the deadline passed, say): its
       // stage 2 may have left stage 0's process group by now, so it must be
@@ -301,10 +317,15 @@ class Launcher {
     if (::fcntl(init_pipe.get(), F_SETFL, 0) != 0)
       return fail(make_sys_error(Op::ReadPidLine, errno, "fcntl blocking"));
     started.armed = false;
-    detail::reap_pidfd(started.stage0_pidfd.get());
-    InitProcess init(s.stage2, s.stage1, std::move(started.stage2_pidfd), std::move(init_pipe), std::move(log_pipe),
-                     how->exec_from, spawned->in_cgroup);
+    // A direct start's stage 0 is the init itself.
+    const bool direct = stages == Stages::Direct;
+    if (!direct) detail::reap_pidfd(started.stage0_pidfd.get());
+    InitProcess init(direct ? started.stage0 : s.stage2, s.stage1,
+                     std::move(direct ? started.stage0_pidfd : started.stage2_pidfd), std::move(init_pipe),
+                     std::move(log_pipe), how->exec_from, spawned->in_cgroup);
+    if (direct && s.breakdown) s.breakdown->maps = stage0_work_us;
     init.set_start_breakdown(s.breakdown);
+    init.set_started_directly(direct);
     return init;
   }
 
@@ -356,6 +377,12 @@ class Launcher {
     ExecFrom exec_from = ExecFrom::Path;
   };
 
+  // How the init's stages go (one_clone.hpp): runc's three; one clone,
+  // stage 0 making stage 2; or a direct start, where the process that
+  // clones the init (this one, for a fork; an InitPool's template) makes
+  // it in its namespaces and we do stage 0's work.
+  enum class Stages : std::uint8_t { Three, OneClone, Direct };
+
   Result<HowToStart> how_to_start(const wire::Bytes& message, wire::Profile profile) {
     HowToStart how;
     how.unprotected = unprotected_start(message, profile);
@@ -380,7 +407,7 @@ class Launcher {
   };
 
   static InitArgs init_args(const Bootstrap& config, const LaunchOptions& opt, const LaunchPipes& pipes,
-                            const HowToStart& how) {
+                            const HowToStart& how, Stages stages) {
     InitArgs a;
     a.argv = opt.argv.empty() ? std::vector<std::string>{"nsenter-init"} : opt.argv;
     auto keep = [](std::string_view var) {
@@ -407,7 +434,8 @@ class Launcher {
     if (opt.profile != wire::Profile::Runc11) env.push_back(fmt::format("{}={}", RuncEnv::profile, wire::profile_name(opt.profile)));
     if (how.unwritable()) env.push_back(fmt::format("{}=1", RuncEnv::exe_unwritable));
     if (how.unprotected == Unprotected::UnreachableFork) env.push_back(fmt::format("{}=1", RuncEnv::exe_unreachable));
-    if (asks_one_clone(config, opt)) env.push_back(fmt::format("{}=1", RuncEnv::one_clone));
+    if (stages == Stages::OneClone) env.push_back(fmt::format("{}=1", RuncEnv::one_clone));
+    if (stages == Stages::Direct) env.push_back(fmt::format("{}=1", RuncEnv::direct));
     // At debug the init breaks its start down, from this moment on.
     if (opt.log_level >= LogLevel::Debug) env.push_back(fmt::format("{}={}", RuncEnv::spawned_ns, monotonic_ns()));
     a.fds = {detail::open_or_closed(opt.stdio[0]), detail::open_or_closed(opt.stdio[1]),
@@ -432,21 +460,43 @@ class Launcher {
     return a;
   }
 
-  static bool asks_one_clone(const Bootstrap& config, const LaunchOptions& opt) noexcept {
-    return opt.one_clone && why_not_one_clone(config).empty();
+  static Stages stages_for(const Bootstrap& config, const LaunchOptions& opt, bool cloned_by_us) noexcept {
+    if (!opt.one_clone || !why_not_one_clone(config).empty()) return Stages::Three;
+    if (cloned_by_us && opt.parent_death_signal == 0 && why_not_direct(config).empty()) return Stages::Direct;
+    return Stages::OneClone;
+  }
+
+  // What stage 0 does before its clone goes on, for an init we cloned into
+  // its namespaces, before it is sent the message it waits for:
+  // oom_score_adj (the init, in a user namespace of its own, could not
+  // lower it), and the id maps.
+  static Result<void> do_stage0_work(const wire::Bytes& message, wire::Profile profile, pid_t pid) {
+    auto config = wire::decode_view(message, profile);
+    if (!config) return config.error();
+    if (config->oom_score_adj) {
+      const detail::ProcPath path(pid, "oom_score_adj");
+      if (int err = kLinuxSys.write_file(path.data, std::to_string(*config->oom_score_adj)))
+        return in_stage(make_sys_error(Op::OomScoreAdj, err, path.data), Stage::Launcher);
+    }
+    if (config->clone_flags && config->clone_flags->contains(NsKind::user))
+      if (auto r = write_user_namespace_maps(pid, *config, RuncIdMapWriter{}, kLinuxSys); !r)
+        return in_stage(r.error(), Stage::Launcher);
+    return {};
   }
 
   // The protocol after the spawn, as a small poll loop: every fd is
   // non-blocking, so no single read or write can outlast the deadline.
   struct Session {
-    Session(const LaunchOptions& o, int sock_fd, int log_fd, const wire::Bytes& msg, bool one_clone_asked)
-        : opt(o), sock(sock_fd), log(log_fd), message(msg), one_clone(one_clone_asked) {}
+    Session(const LaunchOptions& o, int sock_fd, int log_fd, const wire::Bytes& msg, Stages how)
+        : opt(o), sock(sock_fd), log(log_fd), message(msg), stages(how), one_clone(how == Stages::OneClone) {}
 
     const LaunchOptions& opt;
     int sock;
     int log;
     const wire::Bytes& message;
+    const Stages stages;
     const bool one_clone;  // the init may name stage 2 twice (no stage 1)
+    bool init_ready = false;   // a direct start's second NUL: the init is stage 2 and done
     std::size_t sent = 0;
     bool hello = false;
     bool sock_open = true;
@@ -462,7 +512,7 @@ class Launcher {
       if (!log_open) return;
       log_open = logs.pump(log, [&](const LogRecord& rec) {
         if (rec.level <= LogLevel::Fatal && !fatal) fatal = error_from_fatal(rec);
-        if (rec.level == LogLevel::Debug && rec.stage == Stage::Parent)
+        if (rec.level == LogLevel::Debug && (rec.stage == Stage::Parent || rec.stage == Stage::Init))
           if (auto b = parse_breakdown(without_elapsed(rec.text))) breakdown = b;
         if (opt.on_log) opt.on_log(rec);
       });
@@ -471,9 +521,14 @@ class Launcher {
     Op waiting_for() const noexcept {
       if (!hello && sent == message.size()) return Op::ReadHandshake;
       if (sent < message.size()) return Op::SendBootstrap;
-      if (stage2 < 0) return Op::ReadPidLine;
+      if (!reported()) return stages == Stages::Direct ? Op::ReadHandshake : Op::ReadPidLine;
       return Op::WaitInit;
     }
+
+    // The init said what it had to: the pid line, or a direct start's
+    // ready byte.
+    bool reported() const noexcept { return stages == Stages::Direct ? init_ready : stage2 >= 0; }
+    bool done() const noexcept { return stages == Stages::Direct ? init_ready : stage0_status && stage1_done(); }
 
     // Reaped, or named by the pid line as not there (the one-clone plan).
     bool stage1_done() const noexcept { return stage1_status || (stage2 >= 0 && stage1 < 0); }
@@ -482,18 +537,20 @@ class Launcher {
       return (stage0_status && stage0_status->signaled) || (stage1_status && stage1_status->signaled);
     }
 
+    // A direct start's init dies while we wait for it to say it is
+    // ready; otherwise a stage dies while we wait for stages 0 and 1.
     Result<void> died(const char* who, const ExitStatus& status) const {
-      return in_stage(make_error(Op::WaitInit, Code::InitDied, kNoOffset,
+      return in_stage(make_error(stages == Stages::Direct ? waiting_for() : Op::WaitInit, Code::InitDied, kNoOffset,
                                  fmt::format("{} {}", who, nsenter::to_string(status))),
                       Stage::Launcher);
     }
 
     Result<void> run(detail::LaunchCleanup& started, std::chrono::steady_clock::time_point deadline) {
-      while (!(stage0_status && stage1_done())) {
+      while (!done()) {
         pollfd fds[4];
         nfds_t n = 0;
         int sock_at = -1, log_at = -1, s0_at = -1, s1_at = -1;
-        const bool want_read = !hello || (sent == message.size() && stage2 < 0);
+        const bool want_read = !hello || (sent == message.size() && !reported());
         const bool want_write = sent < message.size();
         auto add = [&](int fd, short events) {
           fds[n] = {fd, events, 0};
@@ -532,7 +589,11 @@ class Launcher {
           // at the socket just before they came and at the pidfd just after
           // the exit: read what stage 0 left before judging it.
           if (auto r = read_what_is_left(started); !r) return r;
-          if (stage2 < 0 || !stage0_status->success()) return died("stage 0", *stage0_status);
+          if (stages == Stages::Direct) {
+            if (!init_ready) return died("stage 2", *stage0_status);  // there is no stage 0: this was the init
+          } else if (stage2 < 0 || !stage0_status->success()) {
+            return died("stage 0", *stage0_status);
+          }
         }
         if (s1_at >= 0 && (fds[s1_at].revents & POLLIN)) {
           stage1_status = detail::reap_pidfd(started.stage1_pidfd.get());
@@ -549,10 +610,23 @@ class Launcher {
       return {};
     }
 
+    // A direct start's second NUL: one byte and not one past it.
+    Result<void> read_ready() {
+      char byte = 1;
+      const ssize_t r = ::read(sock, &byte, 1);
+      if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) sock_open = false;
+      if (r != 1) return {};
+      if (byte != '\0')
+        return in_stage(make_error(Op::ReadHandshake, Code::BadHandshake, kNoOffset, fmt::format("ready byte {:#04x}", byte)),
+                        Stage::Launcher);
+      init_ready = true;
+      return {};
+    }
+
     // Reads, without waiting, the handshake and pid line the init may have
     // written before it exited or the deadline passed.
     Result<void> read_what_is_left(detail::LaunchCleanup& started) {
-      for (int i = 0; i < 3 && stage2 < 0 && sock_open; ++i)
+      for (int i = 0; i < 3 && !reported() && sock_open; ++i)
         if (auto r = on_sock(POLLIN, started); !r) return r;
       return {};
     }
@@ -576,7 +650,8 @@ class Launcher {
         }
         return {};
       }
-      if (sent < message.size() || stage2 >= 0) return {};
+      if (sent < message.size() || reported()) return {};
+      if (stages == Stages::Direct) return read_ready();
       // The pid line, and not a byte past it: what follows belongs to the
       // embedder's protocol.
       char buf[64];

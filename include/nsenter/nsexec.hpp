@@ -93,6 +93,9 @@ struct Plan {
   // Stage 0 clones stage 2 straight into the new namespaces; no stage 1
   // (one_clone.hpp).
   bool one_clone = false;
+  // The runtime cloned this process into its namespaces and wrote its
+  // maps: no stage 0 or 1 (one_clone.hpp).
+  bool direct = false;
 
   bool rootless() const noexcept { return config.rootless_euid.value_or(false); }
   bool setgroups() const noexcept { return config.setgroups.value_or(false); }
@@ -111,6 +114,17 @@ inline std::uint32_t inside_id(const IdMapView& map, std::uint32_t outside) noex
   return maps_zero || !self ? 0 : *self;
 }
 
+// The same for a process already in the namespace (a direct start), to
+// which geteuid() shows `seen`: its id as the namespace maps it, or the
+// overflow id where it maps it nowhere (the setresuid then fails).
+inline std::uint32_t inside_id_seen_inside(const IdMapView& map, std::uint32_t seen) noexcept {
+  bool maps_zero = map.empty();
+  map.for_each([&](const IdMapEntry& e) {
+    if (e.inside == 0) maps_zero = true;
+  });
+  return maps_zero ? 0 : seen;
+}
+
 // "uid 1000", on the stack, for error details in child stages.
 struct IdText {
   char data[24];
@@ -125,8 +139,8 @@ inline Result<void> make_plan(const BootstrapView& config, const BootstrapSource
   plan.config = config;
   plan.create = config.clone_flags.value_or(NsSet{});
   if (plan.create.contains(NsKind::user)) {
-    plan.inside_uid = inside_id(config.uid_map, ::geteuid());
-    plan.inside_gid = inside_id(config.gid_map, ::getegid());
+    plan.inside_uid = source.direct ? inside_id_seen_inside(config.uid_map, ::geteuid()) : inside_id(config.uid_map, ::geteuid());
+    plan.inside_gid = source.direct ? inside_id_seen_inside(config.gid_map, ::getegid()) : inside_id(config.gid_map, ::getegid());
   }
   // Offsets can only be set on a namespace nobody has entered yet, i.e.
   // one we create (runc >= 1.2 refuses the same configuration).
@@ -141,6 +155,7 @@ inline Result<void> make_plan(const BootstrapView& config, const BootstrapSource
   }
   plan.parent_death = source.parent_death;
   plan.one_clone = source.one_clone && why_not_one_clone(config).empty();
+  plan.direct = source.direct;
   for (const NsPathView& p : config.ns_paths) {
     auto& buf = plan.paths[plan.target_count];
     std::memcpy(buf.data(), p.path.data(), p.path.size());  // size <= kMaxPathBytes, checked by decode
@@ -256,7 +271,8 @@ class Nsexec {
     // Before the handshake, as in runc, for a policy that cannot wait for
     // the message (this may re-execute the program); else in setup().
     if constexpr (!kProtectsKnowingMessage)
-      if (auto r = protection_.ensure(logger_); !r) die(r.error());
+      if (!source.direct)  // a direct start never protects itself (check_direct_start)
+        if (auto r = protection_.ensure(logger_); !r) die(r.error());
     clock_.mark(StartStep::Protected);
     if (auto r = read_message(source); !r) die(r.error());
     clock_.mark(StartStep::MessageRead);
@@ -267,6 +283,10 @@ class Nsexec {
     Plan plan;
     if (auto r = setup(ctx, source, plan); !r) die(r.error());
     clock_.mark(StartStep::Planned);
+    if (plan.direct) {
+      stage_init_direct(plan, ctx.init_pipe, source.exe_unwritable);
+      return ctx;
+    }
 
     // Both sync socketpairs exist before the first clone, so that stage 2
     // can inherit its end through stage 1.
@@ -353,11 +373,12 @@ class Nsexec {
     if constexpr (requires { logger_.set_clock(&clock_); }) logger_.set_clock(&clock_);
   }
 
-  void log_breakdown() const noexcept {
+  // By stage 0, or by stage 2 of a direct start (there is no stage 0).
+  void log_breakdown(Stage stage = Stage::Parent) const noexcept {
     if (!clock_.enabled()) return;
     char text[256];
     const std::size_t n = format_breakdown(clock_.breakdown(), text, sizeof text);
-    logger_.log(LogLevel::Debug, Stage::Parent, {text, n});
+    logger_.log(LogLevel::Debug, stage, {text, n});
   }
 
   // A policy that decides once it knows the container (RuncSelfProtection).
@@ -387,6 +408,7 @@ class Nsexec {
       const std::string_view why = why_not_one_clone(ctx.config);
       debug(Stage::Parent, "three stages, not one clone: {}", why.empty() ? "the clone policy cannot" : why);
     }
+    if (plan.direct) return check_direct_start(source, plan);
     // Nothing has changed this process yet: a re-exec starts it afresh.
     if constexpr (kProtectsKnowingMessage)
       if (auto r = protection_.ensure_knowing(logger_, ctx.config, ctx.message); !r) return r;
@@ -442,6 +464,50 @@ class Nsexec {
     return {};
   }
 
+  // The direct start's claim, checked before anything relies on it: a
+  // container it cannot serve, or a process that was not born in the new
+  // namespaces its message names (a runtime that set RuncEnv::direct and
+  // forked it plainly would otherwise have it run in the runtime's own).
+  // Self-protection cannot happen here: a re-exec would start a second
+  // pipeline in namespaces this one is already in, and from inside them
+  // stat(2) shows the binary's owner as seen there, not as the runtime
+  // sees it. So the binary must be protected already (a sealed memfd: an
+  // InitPool's template) or the runtime must have said why it needs no
+  // protection, which is checked as far as it can be from here (the
+  // unwritable claim once we are the container's root, stage_init_direct).
+  Result<void> check_direct_start(const BootstrapSource& source, const Plan& plan) const noexcept {
+    auto refuse = [](std::string_view why) {
+      return make_error(Op::PlanBootstrap, Code::BadEnv, kNoOffset, detail::detail_text("{}=1, but {}", RuncEnv::direct, why));
+    };
+    if (const std::string_view why = why_not_direct(plan.config); !why.empty()) return refuse(why);
+    if (source.exe_unreachable) {
+      if (auto r = check_exe_unreachable(plan.config); !r) return r;
+      logger_.log(LogLevel::Debug, Stage::Setup,
+                  "no re-exec: the runtime forked us non-dumpable, out of the container's reach (0 bytes copied; checked)");
+    } else if (source.exe_unwritable) {
+      logger_.log(LogLevel::Debug, Stage::Setup,
+                  "no re-exec: the runtime says the container cannot write /proc/self/exe (0 bytes copied; checked as "
+                  "the container's root)");
+    } else if (exe_is_sealed_memfd()) {
+      logger_.log(LogLevel::Debug, Stage::Setup, "no re-exec: /proc/self/exe is a sealed memfd (0 bytes copied)");
+    } else {
+      return refuse("the binary is neither a sealed memfd nor said to need no protection");
+    }
+    if (plan.parent_death.signal != 0) return refuse("a parent-death signal needs stage 0 to check it was armed in time");
+    if (plan.create.contains(NsKind::pid) && ::getpid() != 1) return refuse("this process is not pid 1 of a new pid namespace");
+    if (plan.create.contains(NsKind::user)) {
+      // The initial user namespace maps every id to itself; a new one
+      // maps only what its runtime wrote before sending the message.
+      char map[64] = {};
+      UniqueFd fd(::open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
+      const ssize_t n = fd ? ::read(fd.get(), map, sizeof map - 1) : -1;
+      if (n < 0) return make_sys_error(Op::PlanBootstrap, errno, "/proc/self/uid_map");
+      if (std::string_view(map, static_cast<std::size_t>(n)).find("4294967295") != std::string_view::npos)
+        return refuse("this process is in the initial user namespace");
+    }
+    return {};
+  }
+
   // user_namespaces(7): setns/unshare of a user namespace fails with EINVAL
   // in a multithreaded process. Say so clearly instead.
   static Result<void> check_single_threaded() noexcept {
@@ -491,11 +557,7 @@ class Nsexec {
   // The id maps of the new user namespace `pid` is in.
   Result<void> write_maps(const Plan& plan, pid_t pid) noexcept {
     clock_.mark(StartStep::MapsAsked);
-    if (plan.rootless() && !plan.setgroups())
-      if (auto r = deny_setgroups(pid); !r) return r;
-    const auto& c = plan.config;
-    if (auto r = writer_.write({pid, IdKind::Uid, c.uid_map, c.uid_map_helper}); !r) return r;
-    if (auto r = writer_.write({pid, IdKind::Gid, c.gid_map, c.gid_map_helper}); !r) return r;
+    if (auto r = write_user_namespace_maps(pid, plan.config, writer_, sys_); !r) return r;
     clock_.mark(StartStep::MapsWritten);
     return {};
   }
@@ -677,6 +739,49 @@ class Nsexec {
     logger_.log(LogLevel::Debug, Stage::Init, "~> nsexec stage-2");
     const SyncChannel parent(sync_fd, Stage::Init, sys_);
     if (auto r = parent.expect(SyncMsg::Grandchild); !r) return r;
+    if (auto r = become_root_of_namespaces(plan); !r) return r;
+    // After the id changes above, which would clear it (prctl(2)); before
+    // CHILD_FINISH, after which stage 0 checks that the runtime is alive.
+    if (plan.parent_death.signal != 0)
+      if (int err = sys_.set_parent_death_signal(plan.parent_death.signal))
+        return stage_error(Op::ParentDeathSignal, err, detail::detail_text("signal {}", plan.parent_death.signal), Stage::Init);
+    if (auto r = parent.send(SyncMsg::ChildFinish); !r) return r;
+    if (plan.parent_death.signal != 0)
+      if (auto r = parent.expect(SyncMsg::RuntimeAlive); !r) return r;
+    return {};
+  }
+
+  // Stage 2 of the direct start: the runtime's clone, born in its
+  // namespaces, its maps written before the message came. Becomes their
+  // root and tells the runtime it is ready with a second NUL byte.
+  void stage_init_direct(const Plan& plan, int init_pipe, bool exe_unwritable_claimed) noexcept {
+    (void)sys_.set_name(Names::init);
+    logger_.log(LogLevel::Debug, Stage::Init, "~> nsexec stage-2, started directly by the runtime");
+    clock_.mark(StartStep::Joined);  // nothing to join or create: the runtime's clone did
+    clock_.mark(StartStep::Unshared);
+    if (auto r = become_root_of_namespaces(plan); !r) die(r.error());
+    if (exe_unwritable_claimed)
+      if (auto r = check_exe_unwritable_as_container(); !r) die(r.error());
+    clock_.mark(StartStep::Done);
+    log_breakdown(Stage::Init);
+    if (auto r = detail::write_exact(init_pipe, "", 1, Stage::Init, Op::Handshake, sys_); !r) die(r.error());
+    logger_.log(LogLevel::Debug, Stage::Init, "<= nsexec stage-2");
+  }
+
+  // The runtime's word that the container cannot write our binary, asked
+  // of the kernel as the container's root (which we now are, with its ids,
+  // groups and capabilities): may it open the binary for writing?
+  static Result<void> check_exe_unwritable_as_container() noexcept {
+    if (::faccessat(AT_FDCWD, "/proc/self/exe", W_OK, AT_EACCESS) == 0)
+      return make_error(Op::SelfProtect, Code::NotProtected, kNoOffset,
+                        detail::detail_text("{}=1, but the container could write the binary: its root may open it for writing",
+                                            RuncEnv::exe_unwritable));
+    return {};
+  }
+
+  // Session leader, root (or the caller's id) of the new user namespace,
+  // and the cgroup namespace made last.
+  Result<void> become_root_of_namespaces(const Plan& plan) noexcept {
     if (int err = sys_.setsid()) return stage_error(Op::Setsid, err, {}, Stage::Init);
     if (int err = sys_.setuid_to(plan.inside_uid))
       return stage_error(Op::Setuid, err, id_text("uid", plan.inside_uid).data, Stage::Init);
@@ -686,14 +791,6 @@ class Nsexec {
       if (int err = sys_.clear_groups()) return stage_error(Op::Setgroups, err, {}, Stage::Init);
     if (plan.create.contains(NsKind::cgroup))
       if (int err = sys_.unshare(CLONE_NEWCGROUP)) return stage_error(Op::Unshare, err, "cgroup", Stage::Init);
-    // After the id changes above, which would clear it (prctl(2)); before
-    // CHILD_FINISH, after which stage 0 checks that the runtime is alive.
-    if (plan.parent_death.signal != 0)
-      if (int err = sys_.set_parent_death_signal(plan.parent_death.signal))
-        return stage_error(Op::ParentDeathSignal, err, detail::detail_text("signal {}", plan.parent_death.signal), Stage::Init);
-    if (auto r = parent.send(SyncMsg::ChildFinish); !r) return r;
-    if (plan.parent_death.signal != 0)
-      if (auto r = parent.expect(SyncMsg::RuntimeAlive); !r) return r;
     return {};
   }
 
@@ -714,16 +811,6 @@ class Nsexec {
     UniqueFd lifted(::fcntl(fd.get(), F_DUPFD_CLOEXEC, floor + 1));
     if (!lifted) return stage_error(Op::MoveFd, errno, detail::detail_text("sync socket {} above mount-source fd {}", fd.get(), floor), Stage::Setup);
     fd = std::move(lifted);
-    return {};
-  }
-
-  // "deny" in /proc/PID/setgroups, required before an unprivileged process
-  // may write gid_map (user_namespaces(7)); ENOENT means a kernel older
-  // than 3.19, which has no such file and needs no deny.
-  Result<void> deny_setgroups(pid_t pid) const noexcept {
-    const detail::ProcPath path(pid, "setgroups");
-    const int err = sys_.write_file(path.data, "deny");
-    if (err != 0 && err != ENOENT) return stage_error(Op::WriteSetgroups, err, path.data, Stage::Parent);
     return {};
   }
 

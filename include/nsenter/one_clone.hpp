@@ -28,6 +28,19 @@
 
 NSENTER_BEGIN_NAMESPACE
 
+// The direct start goes one step further, for a runtime that forks or
+// clones the init itself rather than exec'ing it (the Launcher's
+// in_process_init, an InitPool's template): the runtime clones the init
+// straight into its new namespaces and does stage 0's work, writing the
+// maps (and oom_score_adj) from outside before it sends the message; the
+// init is stage 2 from its first instruction, reads the message, becomes
+// root of its namespaces and says it is ready with a second NUL byte on
+// the init pipe, there being no pid line to send. No stage 0, no stage 1:
+// one process, one clone. Asked for with RuncEnv::direct; the init checks
+// that it was born where the claim says (pid 1 of its new pid namespace;
+// not in the initial user namespace), so the plan is taken only for a
+// container that creates a user or a pid namespace, or none at all.
+
 // Empty when a container made from `config` (a Bootstrap or a
 // BootstrapView) can be started by the one-clone plan; else why not.
 template <class Config>
@@ -38,6 +51,18 @@ constexpr std::string_view why_not_one_clone(const Config& config) noexcept {
   if (config.clone_flags && config.clone_flags->contains(NsKind::time)) return "it creates a time namespace";
   // Stage 1 receives them inside the new mount namespace.
   if (config.mount_sources) return "it has mount sources";
+  return {};
+}
+
+// Empty when it can be started directly (above); else why not. A
+// parent-death signal, which stage 0 checks was armed in time, is the
+// runtime's to leave out (it is no part of the message).
+template <class Config>
+constexpr std::string_view why_not_direct(const Config& config) noexcept {
+  if (const std::string_view why = why_not_one_clone(config); !why.empty()) return why;
+  if (config.clone_flags && !config.clone_flags->empty() && !config.clone_flags->contains(NsKind::user) &&
+      !config.clone_flags->contains(NsKind::pid))
+    return "it creates neither a user nor a pid namespace, which the init could check it was born in";
   return {};
 }
 

@@ -44,7 +44,9 @@ NSENTER_BEGIN_NAMESPACE
 namespace detail::pool {
 
 inline constexpr const char* kTemplateEnv = "_NSENTER_POOL_TEMPLATE";
-inline constexpr std::uint32_t kRequestMagic = 0x6e73706f;  // "nspo"
+// "nsp2": the header gained clone_flags; a template of an older build
+// stops at the first request (a malformed one to it) rather than misread it.
+inline constexpr std::uint32_t kRequestMagic = 0x6e737032;
 // argv and environment together: what execve(2) takes on this machine is
 // far less (ARG_MAX's 2 MiB), so a larger request is a broken one.
 inline constexpr std::uint32_t kMaxStringBytes = 4u << 20;
@@ -59,6 +61,8 @@ struct RequestHeader {
   std::uint32_t nfds = 0;          // entries of fd_slot in use
   std::int32_t report_index = -1;  // SpawnRequest::report_index
   std::int32_t cgroup_slot = -1;   // which received fd is the cgroup directory, or -1
+  std::uint32_t clone_flags = 0;   // SpawnRequest::clone_flags: CLONE_NEW* the init is born with
+  std::uint32_t new_process_group = 1;  // SpawnRequest::new_process_group
   std::int32_t fd_slot[kMaxSpawnFds];  // fd i of the init is received fd fd_slot[i], or closed (-1)
 };
 
@@ -104,8 +108,10 @@ inline bool receive_request(int control, Request& r) {
                          Stage::Setup, Op::SyncRead))
     template_stops("a request was cut short", 1);
   const RequestHeader& h = r.header;
+  constexpr std::uint32_t kNewNamespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
+                                           CLONE_NEWNET | CLONE_NEWCGROUP;
   if (!fds_ok || h.magic != kRequestMagic || h.nfds > kMaxSpawnFds || h.string_bytes > kMaxStringBytes ||
-      h.argc == 0 || h.argc + h.envc > h.string_bytes)
+      h.argc == 0 || h.argc + h.envc > h.string_bytes || (h.clone_flags & ~kNewNamespaces) != 0)
     template_stops("a malformed request", 2);
   r.strings.resize(h.string_bytes);
   if (!read_exact_or_eof(control, r.strings.data(), r.strings.size(), Stage::Setup, Op::SyncRead))
@@ -137,7 +143,7 @@ inline bool receive_request(int control, Request& r) {
 // like fork(2): 0 in the child.
 inline pid_t clone_init(const Request& r, int& pidfd, bool& in_cgroup) noexcept {
   clone_args args{};
-  args.flags = CLONE_PARENT | CLONE_PIDFD;
+  args.flags = CLONE_PARENT | CLONE_PIDFD | r.header.clone_flags;
   args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
   const int cgroup = r.header.cgroup_slot >= 0 ? r.fds[static_cast<std::size_t>(r.header.cgroup_slot)].get() : -1;
   if (cgroup >= 0) {
@@ -179,6 +185,7 @@ inline pid_t clone_init(const Request& r, int& pidfd, bool& in_cgroup) noexcept 
         req.envp = r.envp.data();
         req.fds = r.layout;
         req.report_index = r.header.report_index;
+        req.new_process_group = r.header.new_process_group != 0;
         req.entry = entry;
         run_entry_child(req);  // never returns
       }

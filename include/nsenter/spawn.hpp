@@ -76,6 +76,10 @@ struct SpawnRequest {
   // With entry: the child is made non-dumpable (else dumpable, as an exec
   // of a readable binary leaves it).
   bool non_dumpable = false;
+  // With entry: CLONE_NEW* flags the child is born with, cloned straight
+  // into new namespaces (a direct start, one_clone.hpp). Not CLONE_NEWTIME,
+  // whose bit clone(2) reads as part of the exit signal.
+  std::uint32_t clone_flags = 0;
 };
 
 struct Spawned {
@@ -238,7 +242,13 @@ inline Result<Spawned> spawn(const SpawnRequest& req) noexcept {
     {
       // No handler of ours may run in the child before it resets them.
       detail::AllSignalsBlocked blocked;
-      pid = ::fork();
+      // Born in new namespaces, or a plain fork. The raw clone runs no
+      // atfork handlers and leaves glibc's cached TID stale, as CloneParent
+      // does: the entry is the pipeline, which makes system calls only
+      // until it hands over.
+      pid = req.clone_flags != 0 ? static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD | req.clone_flags, nullptr, nullptr,
+                                                                 nullptr, nullptr))
+                                 : ::fork();
       if (pid == 0) detail::run_entry_child(req);
     }
     if (pid < 0) return in_stage(make_sys_error(Op::SpawnInit, errno, what), Stage::Launcher);

@@ -323,10 +323,10 @@ contains "--dry-run: default is user+pid+mnt+uts+ipc" '"clone_flags": 1006764032
 
 # --- log records, help, version ----------------------------------------------------
 run --log-level=debug -- true
-contains "--log-level=debug: stage 0's records" "nsrun: debug nsexec-0[" "$(cat "$tmp/err")"
-# Nothing joined: one clone makes stage 2, and there is no stage 1.
+# Nothing joined, nothing protected: nsrun clones its init straight into
+# the namespaces (a direct start), so stage 2 is the only stage.
 contains "--log-level=debug: stage 2's records" "nsrun: debug nsexec-2[" "$(cat "$tmp/err")"
-contains "--log-level=debug: one clone" "one clone: stage-2 (" "$(cat "$tmp/err")"
+contains "--log-level=debug: a direct start" "started directly by the runtime" "$(cat "$tmp/err")"
 contains "--log-level=debug: the start broken down" "start (us): boot " "$(cat "$tmp/err")"
 run --log-level=info -- true
 eq "--log-level=info: no timing" "" "$(grep -o 'start (us)' "$tmp/err")"

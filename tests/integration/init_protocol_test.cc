@@ -1329,3 +1329,45 @@ TEST_CASE("failure: one clone, stage 0 failing to write the maps kills stage 2, 
   CHECK(WTERMSIG(r.other_statuses[0]) == SIGKILL);
   CHECK(r.leftover_children == 0);
 }
+
+// ---- the direct start (one_clone.hpp): a runtime that clones the init itself --
+
+TEST_CASE("direct start: an init not born in the namespaces its message names refuses to start") {
+  require_root();
+  // A runtime that said _NSENTER_DIRECT=1 but spawned the init plainly:
+  // run, it would be the container in the runtime's own namespaces.
+  struct Case {
+    const char* name;
+    std::string message;
+    bool sealed;  // exec'd from a sealed memfd, as a pool's template is
+    const char* says;
+  };
+  const Case cases[] = {
+      {"a new pid namespace", MessageBuilder().u32(kCloneFlags, CLONE_NEWPID | CLONE_NEWUTS).build(), true,
+       "_NSENTER_DIRECT=1, but this process is not pid 1 of a new pid namespace"},
+      {"a new user namespace", MessageBuilder().u32(kCloneFlags, CLONE_NEWUSER).str(kUidMap, "0 100000 65536\n").str(kGidMap, "0 100000 65536\n").build(),
+       true, "_NSENTER_DIRECT=1, but this process is in the initial user namespace"},
+      {"a binary neither sealed nor said to need no protection", MessageBuilder().u32(kCloneFlags, CLONE_NEWPID).build(), false,
+       "_NSENTER_DIRECT=1, but the binary is neither a sealed memfd nor said to need no protection"},
+      {"a container that needs stage 1", MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS).str(kNsPaths, "net:/proc/self/ns/net").build(),
+       true, "_NSENTER_DIRECT=1, but it joins namespaces"},
+      {"a container with no user or pid namespace to check", MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS).build(), true,
+       "_NSENTER_DIRECT=1, but it creates neither a user nor a pid namespace"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    const int memfd = c.sealed ? memfd_of(kNsrun, "direct-init", kAllSeals) : -1;
+    InitOptions opt;
+    opt.exec_fd = memfd;
+    opt.env = {{"_NSENTER_DIRECT", "1"}};
+    const InitResult r = run_init(kNsrun, c.message, kReport, opt);
+    if (memfd >= 0) ::close(memfd);
+    INFO(r.describe());
+    CHECK(r.exited(r.stage0_status, 1));
+    CHECK(fatal_of(r).find(c.says) != std::string::npos);
+    CHECK_FALSE(r.stage2_pid);       // no pid line, and nothing ran
+    CHECK(r.stdout_text.empty());
+    CHECK(r.other_statuses.empty());  // no process made
+    CHECK(r.leftover_children == 0);
+  }
+}

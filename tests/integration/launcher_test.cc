@@ -95,6 +95,12 @@ NSENTER_INIT_ENTRY(test_init_in_process, RuncCompatNsexec, nothing_before_pipeli
 // self-protection) or whose init cannot serve as a template (the C API's
 // c_embed continues into main()) are in the Launcher run only.
 #ifdef NSENTER_TEST_THROUGH_POOL
+constexpr bool kThroughPool = true;
+#else
+constexpr bool kThroughPool = false;
+#endif
+
+#ifdef NSENTER_TEST_THROUGH_POOL
 std::mutex g_pools_mutex;
 std::vector<const InitPool*> g_pools;
 
@@ -329,6 +335,9 @@ TEST_CASE("launch: log records arrive parsed, with stage and pid") {
   opt.one_clone = one_clone;
   auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
   REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  // The pool's template clones the init into its namespaces itself.
+  const bool started_directly = init->started_directly();
+  CHECK(started_directly == (one_clone && kThroughPool));
   out.text();
   CHECK(init->wait()->success());
   REQUIRE(!records.empty());
@@ -342,7 +351,8 @@ TEST_CASE("launch: log records arrive parsed, with stage and pid") {
     if (*r.stage == Stage::Child) saw[1] = true;
     if (*r.stage == Stage::Init) saw[2] = true;
   }
-  CHECK(saw[0]);
+  // A direct start (the pool's, one clone asked) has no stage 0 either.
+  CHECK(saw[0] == !started_directly);
   CHECK(saw[1] == !one_clone);
   CHECK(saw[2]);
   check_nothing_left();
@@ -382,7 +392,10 @@ TEST_CASE("launch: at log level debug the start comes back broken down; below it
   check_nothing_left();
 }
 
-#ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only: runc's init has no template mode
+// The Launcher run only: runc's init has no template mode. And not under
+// the sanitizers: runc's nsexec, linked with their runtime, hangs in its
+// clone(2) stages; the plain build runs this case (tools/test.sh's first pass).
+#if !defined(NSENTER_TEST_THROUGH_POOL) && !defined(__SANITIZE_ADDRESS__)
 TEST_CASE("launch: runc's own nsexec, asked for one clone, runs its three stages and the Launcher takes them") {
   require_root();
   // runc 1.1 knows nothing of _NSENTER_ONE_CLONE: its pid line names a
@@ -908,6 +921,81 @@ struct LauncherLeftovers {
 };
 
 #ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
+namespace {
+
+// Plays a runtime that clones the init into a user and a pid namespace
+// itself (the Launcher's direct start, by hand): writes `map` as both id
+// maps, sends the message, and returns what the init said (its log) and
+// how it ended. The init says the container cannot write its binary
+// (_NSENTER_EXE_UNWRITABLE=1), whether or not that is so.
+struct DirectRun {
+  std::string log;
+  bool ready = false;  // the second NUL came
+  ExitStatus status;
+};
+DirectRun direct_start_claiming_unwritable(const IdMapEntry& map) {
+  int sp[2], lp[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);
+  REQUIRE(::pipe2(lp, O_CLOEXEC) == 0);
+  UniqueFd ours(sp[0]), theirs(sp[1]), log_read(lp[0]), log_write(lp[1]);
+  std::string env[] = {"_LIBCONTAINER_INITPIPE=3", "_LIBCONTAINER_LOGPIPE=4", "_LIBCONTAINER_LOGLEVEL=5",
+                       "_NSENTER_DIRECT=1", "_NSENTER_EXE_UNWRITABLE=1"};
+  char* envp[] = {env[0].data(), env[1].data(), env[2].data(), env[3].data(), env[4].data(), nullptr};
+  std::string args[] = {"launcher_test", "--", "/bin/true"};
+  char* argv[] = {args[0].data(), args[1].data(), args[2].data(), nullptr};
+  const int fds[] = {-1, -1, 2, theirs.get(), log_write.get()};
+  SpawnRequest req;
+  req.path = "this test";
+  req.argv = argv;
+  req.envp = envp;
+  req.fds = fds;
+  req.entry = test_init_in_process;
+  req.clone_flags = CLONE_NEWUSER | CLONE_NEWPID;
+  req.new_process_group = false;
+  auto child = nsenter::spawn(req);
+  REQUIRE_MESSAGE(child, (child ? "" : to_string(child.error())));
+  theirs.reset();
+  log_write.reset();
+  const std::string line = fmt::format("{} {} {}\n", map.inside, map.outside, map.count);
+  for (const char* file : {"uid_map", "gid_map"})
+    CHECK(kLinuxSys.write_file(fmt::format("/proc/{}/{}", child->pid, file).c_str(), line) == 0);
+  Bootstrap b;
+  b.clone_flags = NsSet{NsKind::user, NsKind::pid};
+  b.uid_map = {map};
+  b.gid_map = {map};
+  auto msg = wire::encode(b);
+  REQUIRE(msg);
+  CHECK(::write(ours.get(), msg->data(), msg->size()) == static_cast<ssize_t>(msg->size()));
+  DirectRun out;
+  const std::string said = nsenter::test::read_all(ours.get());  // to EOF: the init exec'd or died
+  out.ready = said == std::string(2, '\0');
+  auto status = detail::reap_pidfd(child->pidfd.get());
+  REQUIRE(status);
+  out.status = *status;
+  out.log = nsenter::test::read_all(log_read.get());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("direct start: the init asks the kernel, as the container's root, whether it could write the binary") {
+  require_root();
+  // Root mapped to root: the container's root may write our binary, and
+  // the runtime's word that it cannot is caught before anything runs.
+  const DirectRun forged = direct_start_claiming_unwritable({0, 0, 1});
+  INFO(forged.log);
+  CHECK_FALSE(forged.ready);
+  CHECK_FALSE(forged.status.success());
+  CHECK(forged.log.find("_NSENTER_EXE_UNWRITABLE=1, but the container could write the binary: its root may open it "
+                        "for writing") != std::string::npos);
+  // Root unmapped (100000 is root inside): the word holds, and the init runs.
+  const DirectRun honest = direct_start_claiming_unwritable({0, 100000, 65536});
+  INFO(honest.log);
+  CHECK(honest.ready);
+  CHECK(honest.status.success());
+  check_nothing_left();
+}
+
 TEST_CASE("launch: in_process_init forks this program into the init; its command inherits what an exec'd init's does") {
   require_root();
   const LauncherLeftovers leftovers;
@@ -1124,20 +1212,22 @@ TEST_CASE("launch: rootless with mount sources fails with the cause named, and l
 TEST_CASE("launch: preserved fds come first, as runc lays them out; the pipes follow") {
   require_root();
   TestLauncher launcher({.init_binary = kReportingInit});
-  const int passwd = ::open("/etc/passwd", O_RDONLY | O_CLOEXEC);
-  REQUIRE(passwd >= 0);
+  // Not /etc/passwd: a suite running alongside adds a test user, and
+  // useradd replaces that file (the fd would then name it "(deleted)").
+  const int preserved = ::open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+  REQUIRE(preserved >= 0);
   Capture out;
   LaunchOptions opt;
   opt.argv = kReportingArgv;
   opt.stdio = {-1, out.writer(), 2};
-  opt.preserve_fds = {passwd};
+  opt.preserve_fds = {preserved};
   auto init = launcher.launch(Bootstrap{}, opt);
-  ::close(passwd);
+  ::close(preserved);
   REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
   CHECK(nsenter::test::read_all(init->init_pipe()) == "hello from stage 2\n");
   const std::string text = out.text();
   CHECK(init->wait()->success());
-  CHECK_MESSAGE(text.find("fd3=/etc/passwd\n") != std::string::npos, text);
+  CHECK_MESSAGE(text.find("fd3=/etc/hostname\n") != std::string::npos, text);
   CHECK_MESSAGE(text.find("init_pipe=4\n") != std::string::npos, text);
   check_nothing_left();
 }
@@ -1228,7 +1318,9 @@ struct FaultPoint {
 
 // Each point killed and failed in turn: a typed error, never a hang, and
 // nothing left behind.
-void check_fault_table(TestLauncher& launcher, const Bootstrap& b, std::span<const FaultPoint> points) {
+// `direct`: the inits start directly (one_clone.hpp: the pool's, for a
+// container the one-clone plan fits), stage 2 the only stage.
+void check_fault_table(TestLauncher& launcher, const Bootstrap& b, std::span<const FaultPoint> points, bool direct) {
   {  // the sealed memfd, the one fd the launcher keeps, made before the baseline
     auto warm = launcher.launch(b, running({"fault_init", "--", "/bin/true"}, {-1, -1, 2}));
     REQUIRE_MESSAGE(warm, (warm ? "" : to_string(warm.error())));
@@ -1262,6 +1354,10 @@ void check_fault_table(TestLauncher& launcher, const Bootstrap& b, std::span<con
       } else if (p.stage == Stage::Setup || p.stage == Stage::Parent) {
         CHECK(e.code == Code::InitDied);  // stage 0 itself is gone: the launcher says how it ended
         CHECK(e.detail_view().find("stage 0 killed by signal 9") != std::string_view::npos);
+      } else if (direct) {
+        CHECK(e.code == Code::InitDied);  // no stage 0 to see it: the launcher does
+        // pid 1 of its namespace: fault_init's trap (SIGILL) where others take SIGKILL
+        CHECK(e.detail_view().find("stage 2 killed by signal") != std::string_view::npos);
       } else {
         CHECK(e.code == Code::InitFatal);  // stage 0 saw its peer die
         CHECK(e.stage == Stage::Parent);
@@ -1284,26 +1380,26 @@ TEST_CASE("launch: a stage killed or failing at each step is a typed error, neve
   b.gid_map = {{0, 100000, 65536}};
   b.setgroups = true;
   b.oom_score_adj = 100;
-  // Where both plans go: setup, stage 0's own work, and all of stage 2.
-  const std::vector<FaultPoint> shared = {
+  // All of stage 2's own calls, in every plan.
+  const std::vector<FaultPoint> stage2 = {
+      {"set_name runc:[2:INIT]", Stage::Init}, {"setsid", Stage::Init},       {"setuid", Stage::Init},
+      {"setgid", Stage::Init},                 {"clear_groups", Stage::Init}, {"unshare 0x2000000", Stage::Init},
+  };
+  // Where the three stages and the one clone both go: setup, stage 0's own
+  // work, the sync sockets (and the pid line) by the stage that reads or
+  // writes them, and stage 2.
+  std::vector<FaultPoint> points = {
       {"write_file /proc/self/oom_score_adj", Stage::Setup},
       {"socketpair", Stage::Setup},
       {"set_name runc:[0:PARENT]", Stage::Parent},
       {"write_map uid", Stage::Parent},
       {"write_map gid", Stage::Parent},
-      {"set_name runc:[2:INIT]", Stage::Init},
-      {"setsid", Stage::Init},
-      {"setuid", Stage::Init},
-      {"setgid", Stage::Init},
-      {"clear_groups", Stage::Init},
-      {"unshare 0x2000000", Stage::Init},
-      // The sync sockets (and the pid line) by the stage that reads or writes.
       {"read runc:[0:PARENT]", Stage::Parent},
       {"write_all runc:[0:PARENT]", Stage::Parent},
       {"read runc:[2:INIT]", Stage::Init},
       {"write_all runc:[2:INIT]", Stage::Init},
   };
-  std::vector<FaultPoint> points = shared;
+  points.insert(points.end(), stage2.begin(), stage2.end());
   SUBCASE("three stages (mount sources need stage 1)") {
     b.mount_sources = std::vector<std::string>{"/tmp"};
     points.insert(points.end(), {
@@ -1321,10 +1417,11 @@ TEST_CASE("launch: a stage killed or failing at each step is a typed error, neve
                                     {"send_fd", Stage::Parent},
                                     {"receive_fd", Stage::Child},
                                 });
-    check_fault_table(launcher, b, points);
+    check_fault_table(launcher, b, points, false);
   }
+#ifndef NSENTER_TEST_THROUGH_POOL
   SUBCASE("one clone") {
-    check_fault_table(launcher, b, points);
+    check_fault_table(launcher, b, points, false);
     // And there is no stage 1 to kill: the start goes through.
     LaunchOptions opt = running({"fault_init", "--", "/bin/true"}, {-1, -1, 2});
     opt.env = std::vector<std::string>{"NSENTER_TEST_FAULT=kill:set_name runc:[1:CHILD]"};
@@ -1334,6 +1431,24 @@ TEST_CASE("launch: a stage killed or failing at each step is a typed error, neve
     CHECK(init->wait()->success());
     check_nothing_left();
   }
+#else
+  SUBCASE("direct: the template clones stage 2 into its namespaces, the launcher writes the maps") {
+    std::vector<FaultPoint> direct_points = stage2;
+    direct_points.push_back({"write_all runc:[2:INIT]", Stage::Init});  // the ready byte
+    check_fault_table(launcher, b, direct_points, true);
+    // No stage 0 or 1 to kill, and no socketpair to fail: the start goes through.
+    for (const char* where : {"kill:set_name runc:[0:PARENT]", "kill:set_name runc:[1:CHILD]", "fail:socketpair"}) {
+      CAPTURE(where);
+      LaunchOptions opt = running({"fault_init", "--", "/bin/true"}, {-1, -1, 2});
+      opt.env = std::vector<std::string>{std::string("NSENTER_TEST_FAULT=") + where};
+      auto init = launcher.launch(b, opt);
+      REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+      CHECK(init->started_directly());
+      CHECK(init->wait()->success());
+      check_nothing_left();
+    }
+  }
+#endif
 }
 
 // ---- CVE-2019-5736, attempted on every path that starts an init -----------
