@@ -69,7 +69,10 @@ class InitPool {
     const Launcher::Starter starter = [this](const SpawnRequest& req, std::chrono::steady_clock::time_point deadline) {
       return ask_template(req, deadline);
     };
-    return launcher_.launch_with(config, opt, &starter);
+    // The template runs from the Launcher's sealed memfd unless told to
+    // prefer a read-only mount (or to exec by path).
+    const LauncherConfig& c = launcher_.config_;
+    return launcher_.launch_with(config, opt, &starter, c.exec_from_sealed_memfd && !c.prefer_read_only_mount);
   }
 
   // The template's pid, or -1 while none runs (for tests and monitoring).

@@ -233,10 +233,13 @@ class Launcher {
   friend class InitPool;
 
   // What starts the init once its request is built: spawn() (nullptr), or
-  // an InitPool's template.
+  // an InitPool's template, which may clone it into its namespaces (a
+  // direct start) only when it runs from a sealed memfd: its clone cannot
+  // protect itself, and a read-only view proves nothing to it.
   using Starter = std::function<Result<Spawned>(const SpawnRequest&, std::chrono::steady_clock::time_point deadline)>;
 
-  Result<InitProcess> launch_with(const Bootstrap& config, const LaunchOptions& opt, const Starter* starter) {
+  Result<InitProcess> launch_with(const Bootstrap& config, const LaunchOptions& opt, const Starter* starter,
+                                  bool starter_runs_sealed = false) {
     using Clock = std::chrono::steady_clock;
     const auto deadline = Clock::now() + opt.timeout;
     auto fail = [](Error e) { return in_stage(e, e.stage == Stage::Setup ? Stage::Launcher : e.stage); };
@@ -252,7 +255,7 @@ class Launcher {
     auto how = starter != nullptr ? Result<HowToStart>(HowToStart{.exec_from = ExecFrom::PoolTemplate})
                                   : how_to_start(*message, opt.profile);
     if (!how) return fail(how.error());
-    const Stages stages = stages_for(config, opt, how->forked() || starter != nullptr);
+    const Stages stages = stages_for(config, opt, how->forked() || (starter != nullptr && starter_runs_sealed));
     InitArgs args = init_args(config, opt, *pipes, *how, stages);
 
     SpawnRequest req;

@@ -1946,6 +1946,35 @@ TEST_CASE("pool: one template, exec'd once; every init is a fork of it and our o
   check_nothing_left();
 }
 
+TEST_CASE("pool: its inits start directly only from a template on the sealed memfd; from a read-only view, by stage 0") {
+  require_root();
+  struct Case {
+    const char* name;
+    LauncherConfig config;
+    bool direct;
+  };
+  const Case cases[] = {
+      {"the sealed memfd (the default)", {.init_binary = kNsrun}, true},
+      // The clone could not protect itself, and a read-only view, unlike a
+      // sealed memfd, is nothing it can check: stage 0 runs and decides.
+      {"a detached read-only mount", {.init_binary = kNsrun, .prefer_read_only_mount = true}, false},
+      {"the binary's path", {.init_binary = kNsrun, .exec_from_sealed_memfd = false}, false},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    TestLauncher pool(c.config);
+    Capture out;
+    auto init = pool.launch(own_userns_root_unmapped(), nsrun_running({"/bin/sh", "-c", "echo uid=$(id -u) pid=$$"}, out.writer()));
+    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+    CHECK(init->started_directly() == c.direct);
+    CHECK(init->stage1_pid() == -1);  // one clone either way: nothing is joined
+    const std::string text = out.text();
+    CHECK(init->wait()->success());
+    CHECK(text == "uid=0 pid=1\n");
+  }
+  check_nothing_left();
+}
+
 TEST_CASE("pool: an init from the pool inherits exactly what one from the Launcher does") {
   require_root();
   const LauncherLeftovers leftovers;
