@@ -111,6 +111,14 @@ eq "--oom-score-adj" 512 "$(run -p --oom-score-adj=512 -- cat /proc/self/oom_sco
 # --- id maps ----------------------------------------------------------------
 eq "--map-user/--map-group as nobody" "1000 2000" \
   "$(as_nobody "$nsrun" --no-tty --map-user=1000 --map-group=2000 -- sh -c 'echo $(id -u) $(id -g)' 2>/dev/null </dev/null)"
+# A range nobody has no /etc/subuid entry for: newuidmap refuses it, and
+# the one line says what to do (the launcher writes the maps itself here:
+# nsrun starts its init directly).
+err=$(as_nobody "$nsrun" --no-tty --map-users=0:100000:10 -- true 2>&1 </dev/null)
+eq "--map-users refused as nobody: exit status" 125 "$?"
+contains "--map-users refused as nobody: the hint" "ranges need /etc/subuid and --map-users" "$err"
+err=$(as_nobody "$nsrun" --no-tty --map-user=0 --map-groups=0:100000:10 -- true 2>&1 </dev/null)
+contains "--map-groups refused as nobody: the hint" "ranges need /etc/subgid and --map-groups" "$err"
 out=$(run --map-users=0:100000:65536 --map-groups=0:100000:65536 -- sh -c "$report")
 eq "--map-users as root: uid map" " 0 100000 65536" "$(field uid_map "$out")"
 eq "--map-groups as root: gid map" " 0 100000 65536" "$(field gid_map "$out")"

@@ -56,9 +56,17 @@ inline std::string hint_for(const nsenter::Error& e, const RunRequest& req, uid_
   }
   if (err == EPERM && euid != 0 && !new_user && req.config.clone_flags)
     return "creating namespaces needs root, or a new user namespace: add -U (or -r)";
-  if (e.op == nsenter::Op::InitFailed && e.detail_view().find("uid_map") != std::string_view::npos)
+  // A map the kernel or its helper refused: written by the init's stage 0
+  // (its fatal record names it), or by the launcher itself for an init it
+  // started directly (one_clone.hpp).
+  auto map_refused = [&](std::string_view file, std::string_view helper, nsenter::Op write_op) {
+    const std::string_view d = e.detail_view();
+    const bool named = d.find(file) != std::string_view::npos || d.find(helper) != std::string_view::npos;
+    return e.op == write_op || ((e.op == nsenter::Op::InitFailed || e.op == nsenter::Op::RunMapHelper) && named);
+  };
+  if (map_refused("uid_map", "newuidmap", nsenter::Op::WriteUidMap))
     return "without root you can map only your own id (-r, --map-user); ranges need /etc/subuid and --map-users";
-  if (e.op == nsenter::Op::InitFailed && e.detail_view().find("gid_map") != std::string_view::npos)
+  if (map_refused("gid_map", "newgidmap", nsenter::Op::WriteGidMap))
     return "without root you can map only your own gid (-r, --map-group); ranges need /etc/subgid and --map-groups";
   if (err == ENOENT && e.detail_view().find("/proc/") != std::string_view::npos)
     return "is the --target process still running?";
