@@ -335,6 +335,7 @@ run --log-level=debug -- true
 # the namespaces (a direct start), so stage 2 is the only stage.
 contains "--log-level=debug: stage 2's records" "nsrun: debug nsexec-2[" "$(cat "$tmp/err")"
 contains "--log-level=debug: a direct start" "started directly by the runtime" "$(cat "$tmp/err")"
+contains "--log-level=debug: who wrote the maps" "started directly, no stage 0 or 1; nsrun wrote its maps in " "$(cat "$tmp/err")"
 contains "--log-level=debug: the start broken down" "start (us): boot " "$(cat "$tmp/err")"
 run --log-level=info -- true
 eq "--log-level=info: no timing" "" "$(grep -o 'start (us)' "$tmp/err")"

@@ -395,9 +395,15 @@ inline int run(const RunRequest& req) {
   }
   if (pty) pty->slave.reset();
   for (const auto& r : fatal_records) print_record(r);
-  if (req.log_level >= nsenter::LogLevel::Debug)
+  if (req.log_level >= nsenter::LogLevel::Debug) {
     std::fprintf(stderr, "nsrun: debug: the init (pid %d) runs from %s\n", static_cast<int>(init->pid()),
                  std::string(nsenter::to_string(init->exec_from())).c_str());
+    // Cloned into its namespaces by us: its own breakdown cannot see the
+    // maps, which we wrote.
+    if (init->started_directly() && init->start_breakdown())
+      std::fprintf(stderr, "nsrun: debug: started directly, no stage 0 or 1; nsrun wrote its maps in %lld us\n",
+                   init->start_breakdown()->maps);
+  }
   return CommandRelay(*init, sigfd.get(), pty).run();
 }
 
