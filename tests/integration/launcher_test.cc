@@ -2221,6 +2221,30 @@ TEST_CASE("pool: rootless, as nobody, with a pool of its own") {
   check_nothing_left();
 }
 
+TEST_CASE("pool: what the launcher writes for a direct start, refused, is its typed error, and nothing is left") {
+  require_root();
+  nsenter::test::WorldExecutable nsrun(kNsrun);
+  const auto nobody = as_nobody([&](int report) {
+    TestLauncher pool({.init_binary = nsrun.path()});
+    // Lowering oom_score_adj takes CAP_SYS_RESOURCE: stage 0's own
+    // write, made by the launcher here, fails with EACCES.
+    Bootstrap b = rootless_sandbox();
+    b.oom_score_adj = -500;
+    auto init = pool.launch(b, nsrun_running({"/bin/true"}, report));
+    if (init) return 11;
+    const Error& e = init.error();
+    const std::string said = fmt::format("op={} stage={} errno={} {}", static_cast<int>(e.op), static_cast<int>(e.stage),
+                                         e.sys_errno, to_string(e));
+    [[maybe_unused]] auto n = ::write(report, said.data(), said.size());
+    return e.op == Op::OomScoreAdj && e.stage == Stage::Launcher && e.sys_errno == EACCES ? 0 : 12;
+  });
+  const int code = nobody.first;
+  const std::string& text = nobody.second;
+  CHECK_MESSAGE(code == 0, text);
+  CHECK_MESSAGE(text.find("oom_score_adj") != std::string::npos, text);  // the file named
+  check_nothing_left();
+}
+
 TEST_CASE("CVE-2019-5736: an init from the pool runs from the sealed memfd and cannot be written through /proc/PID/exe") {
   require_root();
   nsenter::test::WorldExecutable copy("/proc/self/exe");  // this test program, an init too
