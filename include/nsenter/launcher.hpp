@@ -149,7 +149,11 @@ struct LaunchOptions {
   // A container that joins nothing, creates no time namespace and has no
   // mount sources starts with one clone, without a stage 1 (one_clone.hpp):
   // the init is told in _NSENTER_ONE_CLONE, and InitProcess::stage1_pid()
-  // is then -1. false: runc's three stages always.
+  // is then -1. Where this process (in_process_init) or a pool's template
+  // on the sealed memfd clones the init itself, and no parent-death signal
+  // is asked for, it starts directly, without a stage 0 either
+  // (_NSENTER_DIRECT, InitProcess::started_directly()). false: runc's
+  // three stages always.
   bool one_clone = true;
 };
 
