@@ -1371,3 +1371,26 @@ TEST_CASE("direct start: an init not born in the namespaces its message names re
     CHECK(r.leftover_children == 0);
   }
 }
+
+TEST_CASE("unprivileged: a map that leaves 0 out makes the stages the caller's own id inside, in every plan") {
+  require_root();  // to become nobody
+  WorldExecutable nsrun(kNsrun);
+  InitOptions opt;
+  opt.drop_to = {{kNobody, kNobody}};
+  SUBCASE("three stages") {}
+  SUBCASE("one clone") { opt.env = {{"_NSENTER_ONE_CLONE", "1"}}; }
+  const InitResult r = run_init(nsrun.path(),
+                                MessageBuilder()
+                                    .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID)
+                                    .str(kUidMap, "1000 65534 1\n")
+                                    .str(kGidMap, "2000 65534 1\n")
+                                    .u32(kRootlessEuid, 1)
+                                    .build(),
+                                kReport, opt);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  auto v = r.values();
+  CHECK(v["uid"] == "1000");  // as unshare(1) --map-user does, not root
+  CHECK(v["gid"] == "2000");
+  CHECK(v["pid"] == "1");
+}
