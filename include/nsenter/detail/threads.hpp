@@ -1,9 +1,12 @@
-// nsenter: how many threads this process has, from /proc/self/stat.
+// nsenter: numeric fields of /proc/self/stat, and how many threads this
+// process has (one of them).
 #pragma once
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstddef>
+#include <span>
 #include <string_view>
 
 #include "nsenter/detail/decimal.hpp"
@@ -13,22 +16,50 @@
 NSENTER_BEGIN_NAMESPACE
 namespace detail {
 
-// num_threads (field 20 of /proc/self/stat); 0 when it cannot be read (no
-// /proc in this mount namespace, say): callers treat 0 as "cannot tell".
-inline unsigned long thread_count() noexcept {
+// Fields of /proc/self/stat, numbered as in proc(5): out[i] gets field
+// wanted[i]. `wanted` ascends, from 4 (field 3 is the state, a letter).
+// False when the file cannot be read (no /proc in this mount namespace, say)
+// or a wanted field is missing or not a non-negative decimal. One read
+// into the stack, nothing allocated.
+inline bool read_self_stat(std::span<const int> wanted, std::span<unsigned long long> out) noexcept {
+  if (out.size() < wanted.size()) return false;
   UniqueFd fd(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
-  if (!fd) return 0;
-  char buf[1024];
-  const ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
-  if (n <= 0) return 0;
+  if (!fd) return false;
+  char buf[1024];  // ~300 bytes; the name is at most 64
+  std::size_t size = 0;
+  while (size < sizeof buf) {
+    const ssize_t n = ::read(fd.get(), buf + size, sizeof buf - size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    size += static_cast<std::size_t>(n);
+  }
   // The name, in parentheses, may hold spaces and parentheses: the fields
-  // go on after the last ')', field 3 (state) first.
-  const std::string_view stat(buf, static_cast<std::size_t>(n));
+  // go on after the last ')', field 3 first.
+  const std::string_view stat(buf, size);
   std::size_t pos = stat.rfind(')');
-  for (int field = 2; field < 20 && pos != std::string_view::npos; ++field) pos = stat.find(' ', pos + 1);
-  if (pos == std::string_view::npos) return 0;
-  const std::string_view field = stat.substr(pos + 1, stat.find(' ', pos + 1) - pos - 1);
-  return parse_decimal<unsigned long>(field).value_or(0);
+  if (pos == std::string_view::npos) return false;
+  int field = 2;  // the one `pos` ends
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    if (wanted[i] <= field || wanted[i] < 4) return false;
+    while (field < wanted[i] && pos != std::string_view::npos) {
+      pos = stat.find(' ', pos + 1);
+      ++field;
+    }
+    if (pos == std::string_view::npos) return false;
+    const std::size_t end = stat.find_first_of(" \n", pos + 1);
+    const auto v = parse_decimal<unsigned long long>(stat.substr(pos + 1, end == std::string_view::npos ? end : end - pos - 1));
+    if (!v) return false;
+    out[i] = *v;
+  }
+  return true;
+}
+
+// num_threads (field 20); 0 when it cannot be read: callers treat 0 as
+// "cannot tell".
+inline unsigned long thread_count() noexcept {
+  constexpr int kNumThreads[] = {20};
+  unsigned long long n[1] = {};
+  return read_self_stat(kNumThreads, n) ? static_cast<unsigned long>(n[0]) : 0;
 }
 
 }  // namespace detail
