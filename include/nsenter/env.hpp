@@ -69,6 +69,11 @@ struct RuncEnv {
   // exec), non-dumpable, for a container that cannot reach a non-dumpable
   // process of ours (see unwritable_exe.hpp); checked by the init.
   static constexpr const char* exe_unreachable = "_NSENTER_EXE_UNREACHABLE";
+  // Ours: the fd of a read-only view of the binary (an O_PATH handle to the
+  // very file, on a read-only mount) for the init to move onto in place
+  // (exe_rebase.hpp). Set by the Launcher for the inits it forks where
+  // they need protecting; checked by the init.
+  static constexpr const char* exe_view = "_NSENTER_EXE_VIEW";
   // Ours: the fd of the message our own self-protection re-exec carries
   // (self_protection.hpp); never set by a runtime.
   static constexpr const char* carried_message = "_NSENTER_CARRIED_MESSAGE";
@@ -85,7 +90,7 @@ struct RuncEnv {
   // Every name above, for code that must scrub them before an exec.
   static constexpr const char* all[] = {init_pipe,    log_pipe,   log_level, state_dir, cloned_binary,  mount_fds,
                                         parent_death, spawned_ns, began_ns,  profile,   exe_unwritable, exe_unreachable,
-                                        carried_message, one_clone, direct};
+                                        exe_view, carried_message, one_clone, direct};
 };
 
 // Parses `value` of variable `name` as a non-negative decimal int, as runc

@@ -73,7 +73,7 @@ inline std::optional<ExitStatus> reap_pidfd(int pidfd, int options = 0) noexcept
 
 // What the init binary was exec'd from; Forked: not exec'd at all, a fork
 // of the launching program that called LauncherConfig::in_process_init.
-enum class ExecFrom : std::uint8_t { Path, SealedMemfd, ReadOnlyMount, Forked, PoolTemplate };
+enum class ExecFrom : std::uint8_t { Path, SealedMemfd, ReadOnlyMount, Forked, ForkedOntoReadOnlyMount, PoolTemplate };
 
 inline std::string_view to_string(ExecFrom from) noexcept {
   switch (from) {
@@ -81,6 +81,7 @@ inline std::string_view to_string(ExecFrom from) noexcept {
     case ExecFrom::SealedMemfd: return "a sealed memfd copy";
     case ExecFrom::ReadOnlyMount: return "a read-only mount";
     case ExecFrom::Forked: return "a fork of the launcher (no exec)";
+    case ExecFrom::ForkedOntoReadOnlyMount: return "a fork of the launcher, moved onto a read-only mount of the binary (no exec)";
     case ExecFrom::PoolTemplate: return "a fork of the pool's template (no exec)";
   }
   return "?";
@@ -120,7 +121,9 @@ class InitProcess {
   // Drain it with LogPipeReader; EOF means stage 2 closed or exec'd.
   int log_pipe() const noexcept { return log_pipe_.get(); }
   bool from_sealed_memfd() const noexcept { return exec_from_ == ExecFrom::SealedMemfd; }
-  bool from_read_only_mount() const noexcept { return exec_from_ == ExecFrom::ReadOnlyMount; }
+  bool from_read_only_mount() const noexcept {
+    return exec_from_ == ExecFrom::ReadOnlyMount || exec_from_ == ExecFrom::ForkedOntoReadOnlyMount;
+  }
   ExecFrom exec_from() const noexcept { return exec_from_; }
   // Where the start's time went, as the init's stage 0 reported it at log
   // level debug (nullopt below debug, or from an init that does not say).

@@ -56,6 +56,7 @@
 #include "nsenter/detail/threads.hpp"
 #include "nsenter/env.hpp"
 #include "nsenter/error.hpp"
+#include "nsenter/exe_rebase.hpp"
 #include "nsenter/fd.hpp"
 #include "nsenter/idmap.hpp"
 #include "nsenter/init_process.hpp"
@@ -112,6 +113,14 @@ struct LauncherConfig {
   // exec is what keeps a `#!/proc/self/exe` command from reaching the
   // binary on disk (CVE-2019-5736).
   bool containers_share_our_filesystem = false;
+  // With in_process_init, exec_from_sealed_memfd and prefer_read_only_mount:
+  // a launch whose init must be protected (none of the above applies: a
+  // join, say) is forked too, and the init moves itself in place onto the
+  // read-only mount of the binary (RuncEnv::exe_view, exe_rebase.hpp)
+  // instead of being exec'd from it, where the kernel allows this process
+  // the move (CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE; asked once). One
+  // exec fewer per protected start.
+  bool protect_forks_in_place = true;
 };
 
 
@@ -259,7 +268,10 @@ class Launcher {
     auto how = starter != nullptr ? Result<HowToStart>(HowToStart{.exec_from = ExecFrom::PoolTemplate})
                                   : how_to_start(*message, opt.profile);
     if (!how) return fail(how.error());
-    const Stages stages = stages_for(config, opt, how->forked() || (starter != nullptr && starter_runs_sealed));
+    // A fork that must still protect itself does so in setup(), which a
+    // direct start skips: not cloned into its namespaces.
+    const bool cloned_ready = (how->forked() && !how->in_place) || (starter != nullptr && starter_runs_sealed);
+    const Stages stages = stages_for(config, opt, cloned_ready);
     InitArgs args = init_args(config, opt, *pipes, *how, stages);
 
     SpawnRequest req;
@@ -376,11 +388,14 @@ class Launcher {
     bool unwritable() const noexcept {
       return unprotected == Unprotected::UnwritableExec || unprotected == Unprotected::UnwritableFork;
     }
+    // Forked, to move itself onto `view_for_init` (protect_forks_in_place).
+    bool in_place = false;
     // SpawnRequest::entry instead of an exec.
     bool forked() const noexcept {
-      return unprotected == Unprotected::UnwritableFork || unprotected == Unprotected::UnreachableFork;
+      return in_place || unprotected == Unprotected::UnwritableFork || unprotected == Unprotected::UnreachableFork;
     }
-    int exec_fd = -1;  // the protected view to exec, if any
+    int exec_fd = -1;        // the protected view to exec, if any
+    int view_for_init = -1;  // the protected view the forked init moves onto
     ExecFrom exec_from = ExecFrom::Path;
   };
 
@@ -398,10 +413,30 @@ class Launcher {
     } else if (config_.exec_from_sealed_memfd && !how.unwritable()) {
       auto view = protected_binary();
       if (!view) return view.error();
-      how.exec_fd = view->first;
-      how.exec_from = view->second;
+      if (view->second == ExecFrom::ReadOnlyMount && config_.protect_forks_in_place && can_fork() && may_move_in_place()) {
+        how.in_place = true;
+        how.view_for_init = view->first;
+        how.exec_from = ExecFrom::ForkedOntoReadOnlyMount;
+      } else {
+        how.exec_fd = view->first;
+        how.exec_from = view->second;
+      }
     }
     return how;
+  }
+
+  // SpawnRequest::entry may run the init: this program's own, from a
+  // process with one thread.
+  bool can_fork() const noexcept {
+    return config_.in_process_init != nullptr && config_.init_binary.empty() && detail::thread_count() == 1;
+  }
+
+  // Whether a fork of ours may name its executable (exe_rebase.hpp): the
+  // kernel asked once per Launcher.
+  bool may_move_in_place() {
+    std::lock_guard lock(mutex_);
+    if (move_refused_ < 0) move_refused_ = exe_rebase_refused();
+    return move_refused_ == 0;
   }
 
   // The init's argv, environment and fds, built before the spawn: its child
@@ -452,6 +487,10 @@ class Launcher {
     a.log_index = static_cast<int>(a.fds.size());
     a.fds.push_back(pipes.child_log_pipe.get());
     a.fds.insert(a.fds.end(), opt.extra_fds.begin(), opt.extra_fds.end());
+    if (how.in_place) {
+      env.push_back(fmt::format("{}={}", RuncEnv::exe_view, a.fds.size()));
+      a.fds.push_back(how.view_for_init);
+    }
     if (config.mount_sources) {
       // Stage 1 receives each source's fd onto a free number past ours.
       std::string list = "[";
@@ -720,11 +759,11 @@ class Launcher {
     auto view = wire::decode_view(message, profile);
     struct stat st {};
     if (!view || ::stat(path.c_str(), &st) != 0) return Unprotected::No;
-    const bool can_fork = config_.in_process_init != nullptr && config_.init_binary.empty() && detail::thread_count() == 1;
-    if (why_container_could_write(*view, st).empty()) return can_fork ? Unprotected::UnwritableFork : Unprotected::UnwritableExec;
+    const bool forks = can_fork();
+    if (why_container_could_write(*view, st).empty()) return forks ? Unprotected::UnwritableFork : Unprotected::UnwritableExec;
     // Root only: a non-dumpable stage 0 of anyone else could not write the
     // maps of its non-dumpable stage 1 (their /proc files are root's).
-    if (can_fork && config_.containers_share_our_filesystem && ::geteuid() == 0 &&
+    if (forks && config_.containers_share_our_filesystem && ::geteuid() == 0 &&
         why_container_could_reach_init(*view).empty())
       return Unprotected::UnreachableFork;
     return Unprotected::No;
@@ -766,8 +805,9 @@ class Launcher {
 
   LauncherConfig config_;
   std::mutex mutex_;
-  UniqueFd exec_view_;  // guarded by mutex_, with exec_from_
+  UniqueFd exec_view_;  // guarded by mutex_, with exec_from_ and move_refused_
   ExecFrom exec_from_ = ExecFrom::Path;
+  int move_refused_ = -1;  // exe_rebase_refused(), once asked
   std::atomic<unsigned> sealed_copies_{0};
   std::atomic<unsigned> launches_{0};
 };

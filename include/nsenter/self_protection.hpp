@@ -31,6 +31,7 @@
 
 #include "nsenter/env.hpp"
 #include "nsenter/error.hpp"
+#include "nsenter/exe_rebase.hpp"
 #include "nsenter/fd.hpp"
 #include "nsenter/limits.hpp"
 #include "nsenter/log.hpp"
@@ -192,46 +193,55 @@ inline Result<bool> take_carried_message(wire::Bytes& out) noexcept {
 
 }  // namespace detail
 
-// runc 1.1's defence, without its copy where privileges allow. Already
-// protected (a sealed memfd; or, after our own re-exec, a read-only or
-// unlinked copy) -> nothing to do. Otherwise make a protected view of the
-// binary, set Env::cloned_binary=1, and fexecve it with the same argv and
-// environment; the constructor then runs again from it. In order:
-//   1. A detached read-only mount of the binary (see
+// runc 1.1's defence, without its copy where privileges allow, and without
+// its re-exec where the kernel allows. Already protected (a sealed memfd;
+// or, after our own re-exec, a read-only or unlinked copy) -> nothing to
+// do. Otherwise a protected view of the binary, in order:
+//   1. a read-only view the runtime made and passed (Env::exe_view: the
+//      Launcher's, for the inits it forks), checked to be our very file on
+//      a read-only mount;
+//   2. a detached read-only mount of the binary (see
 //      detail::detached_read_only_view): nothing copied, nothing left in any
-//      mount table, no state directory; needs mount privileges, Linux 5.12.
-//   2. runc's read-only bind mount of /proc/self/exe over a temporary file
+//      mount table, no state directory; needs mount privileges, Linux 5.12;
+//   3. runc's read-only bind mount of /proc/self/exe over a temporary file
 //      in Env::state_dir, opened O_PATH and detached: nothing copied; needs
-//      mount privileges and a state directory (older kernels).
-//   3. Else a memfd copy of the binary, sealed: costs the binary's size in
+//      mount privileges and a state directory (older kernels);
+//   4. else a memfd copy of the binary, sealed: costs the binary's size in
 //      memory for the life of the init (the rootless case).
+// Onto a view of the file itself (1-3) the process moves in place
+// (exe_rebase.hpp): no exec, the pipeline goes on. Where the kernel
+// refuses that, and from the copy (4), it sets Env::cloned_binary=1 and
+// fexecve()s the view with the same argv and environment; the constructor
+// then runs again from it.
 template <class Env = RuncEnv>
 struct RuncSelfProtection {
   // runc's order: before the handshake, knowing nothing of the container.
   template <class Log>
   Result<void> ensure(const Log& log) const noexcept {
+    auto given = view_from_runtime();  // taken, and closed, whatever follows
+    if (!given) return given.error();
     if (nothing_to_do(log)) return {};
-    return reexec_protected(log);
+    return protect(log, std::move(*given), {});
   }
 
   // The pipeline's order (Nsexec calls this when a policy has it): once
   // the message is read and planned. Where no process of the container it
   // describes could write the binary (unwritable_exe.hpp: a user namespace
   // of its own, the owner unmapped, no group or other write bit), there is
-  // nothing to protect: no copy, no re-exec. Else as ensure(), the
-  // re-exec carrying `message`.
+  // nothing to protect: no copy, no re-exec. Else as ensure(), a re-exec
+  // carrying `message`.
   template <class Log>
   Result<void> ensure_knowing(const Log& log, const BootstrapView& config,
                               std::span<const std::uint8_t> message) const noexcept {
+    auto given = view_from_runtime();  // taken, and closed, whatever follows
+    if (!given) return given.error();
     if (nothing_to_do(log)) return {};
     struct stat exe {};
     if (::stat("/proc/self/exe", &exe) == 0 && why_container_could_write(config, exe).empty()) {
       log.log(LogLevel::Debug, Stage::Setup, "no re-exec: the container cannot write /proc/self/exe (0 bytes copied)");
       return {};
     }
-    auto carried = detail::carry_message(message);
-    if (!carried) return carried.error();
-    return reexec_protected(log);  // `carried` stays open across the exec
+    return protect(log, std::move(*given), message);
   }
 
  private:
@@ -253,15 +263,47 @@ struct RuncSelfProtection {
     return false;
   }
 
-  // A protected view of the binary (the three methods above, in order),
-  // exec'd; returns only on failure.
+  // The view the runtime passed (Env::exe_view), taken out of the
+  // environment: an empty fd when it passed none; an error when the
+  // variable is malformed or its fd is not a read-only view of our binary
+  // (a runtime that meant to protect us and did not is not run past).
+  static Result<UniqueFd> view_from_runtime() noexcept {
+    const char* value = std::getenv(Env::exe_view);
+    if (value == nullptr) return UniqueFd();
+    auto fd = parse_env_int(Env::exe_view, value);
+    if (!fd) return fd.error();
+    if (!*fd) return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, detail::detail_text("{}=: no fd", Env::exe_view));
+    UniqueFd view(**fd);
+    (void)::unsetenv(Env::exe_view);
+    struct stat exe {}, seen {};
+    struct statfs fs {};
+    if (::stat("/proc/self/exe", &exe) != 0 || ::fstat(view.get(), &seen) != 0 || ::fstatfs(view.get(), &fs) != 0)
+      return make_sys_error(Op::ReadEnv, errno, detail::detail_text("{}={}", Env::exe_view, view.get()));
+    if (seen.st_dev != exe.st_dev || seen.st_ino != exe.st_ino || (fs.f_flags & ST_RDONLY) == 0)
+      return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset,
+                        detail::detail_text("{}={}: not a read-only view of /proc/self/exe", Env::exe_view, view.get()));
+    (void)::fcntl(view.get(), F_SETFD, FD_CLOEXEC);  // a re-exec from it must not hand it on
+    return view;
+  }
+
+  // A protected view of the binary (the runtime's, else the methods above
+  // in order), moved onto in place, or exec'd (carrying `message`, when
+  // there is one); returns only on failure, or protected.
   template <class Log>
-  static Result<void> reexec_protected(const Log& log) noexcept {
-    UniqueFd view = detail::detached_read_only_view("/proc/self/exe");
+  static Result<void> protect(const Log& log, UniqueFd view, std::span<const std::uint8_t> message) noexcept {
+    std::string_view what = "the runtime's read-only view";
+    if (!view && (view = detail::detached_read_only_view("/proc/self/exe"))) what = "a detached read-only mount";
+    if (!view && (view = read_only_bind())) what = "a read-only bind mount";
     if (view) {
-      log.log(LogLevel::Debug, Stage::Setup, "re-exec from a detached read-only mount of /proc/self/exe (0 bytes copied)");
-    } else if ((view = read_only_bind())) {
-      log.log(LogLevel::Debug, Stage::Setup, "re-exec from a read-only bind mount of /proc/self/exe (0 bytes copied)");
+      auto moved = rebase_exe_onto(view.get());
+      if (moved) {
+        log.log(LogLevel::Debug, Stage::Setup,
+                detail::detail_text("protected in place: /proc/self/exe moved onto {} of itself (0 bytes copied, no re-exec)", what));
+        return {};
+      }
+      log.log(LogLevel::Debug, Stage::Setup,
+              detail::detail_text("re-exec from {} of /proc/self/exe (0 bytes copied): in place, {}", what,
+                                  std::string_view(to_string(moved.error()))));
     } else {
       auto memfd = sealed_memfd_copy("/proc/self/exe", "nsenter_cloned:/proc/self/exe");
       if (!memfd) return memfd.error();
@@ -270,6 +312,12 @@ struct RuncSelfProtection {
       const long long copied = ::fstat(view.get(), &st) == 0 ? static_cast<long long>(st.st_size) : -1;
       log.log(LogLevel::Debug, Stage::Setup,
               detail::detail_text("re-exec from a sealed memfd copy of /proc/self/exe ({} bytes copied)", copied));
+    }
+    UniqueFd carried;  // open across the exec
+    if (!message.empty()) {
+      auto c = detail::carry_message(message);
+      if (!c) return c.error();
+      carried = std::move(*c);
     }
     return reexec(view.get());
   }

@@ -337,6 +337,13 @@ contains "--log-level=debug: stage 2's records" "nsrun: debug nsexec-2[" "$(cat 
 contains "--log-level=debug: a direct start" "started directly by the runtime" "$(cat "$tmp/err")"
 contains "--log-level=debug: who wrote the maps" "started directly, no stage 0 or 1; nsrun wrote its maps in " "$(cat "$tmp/err")"
 contains "--log-level=debug: the start broken down" "start (us): boot " "$(cat "$tmp/err")"
+# A join as root must be protected (the target's processes could reach the
+# init, and its root is ours): forked all the same, the init moves in
+# place onto a read-only mount of the binary instead of being exec'd from it.
+run --log-level=debug -t "$target" -- true
+eq "-t as root: exit" 0 $?
+contains "-t as root: protected in place" "protected in place: /proc/self/exe moved onto the runtime's read-only view of itself (0 bytes copied, no re-exec)" "$(cat "$tmp/err")"
+contains "-t as root: no exec of the init" "runs from a fork of the launcher, moved onto a read-only mount of the binary (no exec)" "$(cat "$tmp/err")"
 run --log-level=info -- true
 eq "--log-level=info: no timing" "" "$(grep -o 'start (us)' "$tmp/err")"
 contains "--help" "--map-users=INSIDE:OUTSIDE:COUNT" "$("$nsrun" --help)"

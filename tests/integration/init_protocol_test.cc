@@ -34,6 +34,7 @@ constexpr const char* kCEmbed = "tests/integration/c_embed";
 constexpr const char* kRunc12Init = "tests/integration/runc12_init";
 constexpr const char* kPidfdInit = "tests/integration/pidfd_init";
 constexpr const char* kFaultInit = "tests/integration/fault_init";
+constexpr const char* kRefuseCalls = "tests/integration/refuse_calls";
 constexpr uid_t kNobody = 65534;
 
 // Prints what the command sees, one key=value per line.
@@ -530,19 +531,73 @@ std::string mount_table() {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
-TEST_CASE("self-protection: as root, a detached read-only mount of the binary: nothing copied, no state dir") {
+constexpr const char* kInPlace =
+    "protected in place: /proc/self/exe moved onto a detached read-only mount of itself (0 bytes copied, no re-exec)";
+
+TEST_CASE("self-protection: as root, in place onto a detached read-only mount of the binary: nothing copied, no re-exec") {
   require_root();
   const std::string mounts_before = mount_table();
   const InitResult r = run_init(kCEmbed, pid_message(), {});
   INFO(r.describe());
   REQUIRE(r.ok());
   // The binary itself on a mount attached nowhere (so its path reads "/"),
-  // read-only: nothing was copied, and nothing can write it.
+  // read-only: nothing was copied, and nothing can write it. The process
+  // that reads it is stage 2, a fork of the one that moved: no re-exec
+  // (which would have said so in the environment).
+  CHECK(r.values()["exe"] == "/");
+  CHECK(r.values()["exe_ro"] == "1");
+  CHECK(r.values()["cloned"] == "");
+  CHECK(logged(r, kInPlace));
+  CHECK_FALSE(logged(r, "re-exec from"));
+  CHECK(mount_table() == mounts_before);
+}
+
+// The init, wrapped so that the kernel refuses `what` (refuse_calls.c).
+InitOptions refusing(const std::string& what, InitOptions opt = {}) {
+  opt.env.emplace_back("NSENTER_TEST_EXEC", std::filesystem::canonical(kCEmbed).string());
+  opt.env.emplace_back("NSENTER_TEST_REFUSE", what);
+  return opt;
+}
+
+TEST_CASE("self-protection: where the kernel refuses the move in place, a re-exec from the detached read-only mount") {
+  require_root();
+  const std::string mounts_before = mount_table();
+  const InitResult r = run_init(kRefuseCalls, pid_message(), {}, refusing("set_mm"));
+  INFO(r.describe());
+  REQUIRE(r.ok());
   CHECK(r.values()["exe"] == "/");
   CHECK(r.values()["exe_ro"] == "1");
   CHECK(r.values()["cloned"] == "1");
-  CHECK(logged(r, "re-exec from a detached read-only mount of /proc/self/exe (0 bytes copied)"));
+  // Why it did not move: the refused call, its errno, as the init saw it.
+  CHECK(logged(r, "re-exec from a detached read-only mount of /proc/self/exe (0 bytes copied): in place, "));
+  CHECK(logged(r, "PR_SET_MM_MAP: may this process name its executable?: Operation not permitted"));
+  CHECK_FALSE(logged(r, "protected in place"));
   CHECK(mount_table() == mounts_before);
+}
+
+TEST_CASE("self-protection: on a kernel without open_tree, in place onto runc's bind mount in the state directory") {
+  require_root();
+  char dir[] = "/tmp/nsenter-state.XXXXXX";
+  REQUIRE(::mkdtemp(dir) != nullptr);
+  const std::string mounts_before = mount_table();
+  for (const std::string what : {"mount_api", "mount_api,set_mm"}) {
+    CAPTURE(what);
+    InitOptions opt;
+    opt.env = {{"_LIBCONTAINER_STATEDIR", dir}};
+    const InitResult r = run_init(kRefuseCalls, pid_message(), {}, refusing(what, opt));
+    INFO(r.describe());
+    REQUIRE(r.ok());
+    CHECK(r.values()["exe_ro"] == "1");
+    if (what == "mount_api") {
+      CHECK(logged(r, "protected in place: /proc/self/exe moved onto a read-only bind mount of itself"));
+      CHECK(r.values()["cloned"] == "");
+    } else {
+      CHECK(logged(r, "re-exec from a read-only bind mount of /proc/self/exe (0 bytes copied): in place, "));
+      CHECK(r.values()["cloned"] == "1");
+    }
+  }
+  CHECK(mount_table() == mounts_before);
+  CHECK(::rmdir(dir) == 0);  // nothing was left in it
 }
 
 TEST_CASE("self-protection: a state directory changes nothing where the detached mount works") {
@@ -557,7 +612,7 @@ TEST_CASE("self-protection: a state directory changes nothing where the detached
   REQUIRE(r.ok());
   CHECK(removed == 0);
   CHECK(r.values()["exe_ro"] == "1");
-  CHECK(logged(r, "re-exec from a detached read-only mount"));
+  CHECK(logged(r, kInPlace));
 }
 
 TEST_CASE("self-protection: an unprivileged init falls back to the memfd copy") {
@@ -614,8 +669,8 @@ TEST_CASE("self-protection: where no process of the container could write the bi
                                   {});
     INFO(r.describe());
     REQUIRE(r.ok());
-    CHECK(r.values()["cloned"] == "1");
-    CHECK(logged(r, "re-exec from a detached read-only mount"));
+    CHECK(r.values()["exe_ro"] == "1");
+    CHECK(logged(r, kInPlace));
   }
   {
     WorldExecutable c_embed(kCEmbed);
@@ -623,17 +678,19 @@ TEST_CASE("self-protection: where no process of the container could write the bi
     const InitResult r = run_init(c_embed.path(), user_pid_message(), {});
     INFO(r.describe());
     REQUIRE(r.ok());
-    CHECK(r.values()["cloned"] == "1");
+    CHECK(r.values()["exe_ro"] == "1");
+    CHECK(logged(r, kInPlace));
   }
 }
 
 TEST_CASE("self-protection: the re-exec carries the message it read; a carried message only our own re-exec may name") {
   require_root();
   // Protected after the handshake and the message (pid_message(): no user
-  // namespace, so a re-exec): the runtime sees one handshake byte and one
-  // pid line, as from runc's order; the command runs.
+  // namespace; the move in place refused, so a re-exec): the runtime sees
+  // one handshake byte and one pid line, as from runc's order; the command
+  // runs.
   {
-    const InitResult r = run_init(kCEmbed, pid_message(), {});
+    const InitResult r = run_init(kRefuseCalls, pid_message(), {}, refusing("set_mm"));
     INFO(r.describe());
     REQUIRE(r.ok());
     CHECK(r.values()["cloned"] == "1");
@@ -1174,20 +1231,27 @@ std::string root_userns_message() {
       .build();
 }
 
+// Stage 0 failed writing `map_file` and its one waiting child (stage 1, or
+// stage 2 in one clone) was killed: not left to read EOF and say something
+// of its own, and never reported on the pid line.
+void check_killed_by_stage0(const InitResult& r, const std::string& map_file) {
+  INFO(r.describe());
+  CHECK(r.exited(r.stage0_status, 1));
+  CHECK(fatal_of(r).find("nsexec-0[") != std::string::npos);
+  CHECK(fatal_of(r).find(map_file) != std::string::npos);
+  CHECK(count_fatal(r) == 1);
+  CHECK_FALSE(r.stage2_pid);
+  REQUIRE(r.other_statuses.size() == 1);
+  CHECK(WIFSIGNALED(r.other_statuses[0]));
+  CHECK(WTERMSIG(r.other_statuses[0]) == SIGKILL);
+  CHECK(r.leftover_children == 0);
+}
+
 TEST_CASE("failure: stage 0 failing to write the maps kills stage 1, which waits for them") {
   require_root();
   InitOptions opt;
   opt.env = {{"NSENTER_TEST_FAULT", "fail:write_map uid"}};
-  const InitResult r = run_init(kFaultInit, root_userns_message(), kReport, opt);
-  INFO(r.describe());
-  CHECK(r.exited(r.stage0_status, 1));
-  CHECK(fatal_of(r).find("nsexec-0[") != std::string::npos);
-  CHECK(fatal_of(r).find("uid_map") != std::string::npos);
-  CHECK(count_fatal(r) == 1);  // stage 1 said nothing: it was killed, not left to read EOF
-  REQUIRE(r.other_statuses.size() == 1);  // stage 1 (its pid was never reported)
-  CHECK(WIFSIGNALED(r.other_statuses[0]));
-  CHECK(WTERMSIG(r.other_statuses[0]) == SIGKILL);
-  CHECK(r.leftover_children == 0);
+  check_killed_by_stage0(run_init(kFaultInit, root_userns_message(), kReport, opt), "uid_map");
 }
 
 TEST_CASE("failure: stage 0 failing after stage 2 finished kills stage 2, which waits for its word") {
@@ -1317,17 +1381,7 @@ TEST_CASE("failure: one clone, stage 0 failing to write the maps kills stage 2, 
   require_root();
   InitOptions opt;
   opt.env = {{"NSENTER_TEST_FAULT", "fail:write_map gid"}, {"_NSENTER_ONE_CLONE", "1"}};
-  const InitResult r = run_init(kFaultInit, root_userns_message(), kReport, opt);
-  INFO(r.describe());
-  CHECK(r.exited(r.stage0_status, 1));
-  CHECK(fatal_of(r).find("nsexec-0[") != std::string::npos);
-  CHECK(fatal_of(r).find("gid_map") != std::string::npos);
-  CHECK(count_fatal(r) == 1);  // stage 2 said nothing: it was killed, not left to read EOF
-  CHECK_FALSE(r.stage2_pid);
-  REQUIRE(r.other_statuses.size() == 1);  // stage 2 (its pid was never reported)
-  CHECK(WIFSIGNALED(r.other_statuses[0]));
-  CHECK(WTERMSIG(r.other_statuses[0]) == SIGKILL);
-  CHECK(r.leftover_children == 0);
+  check_killed_by_stage0(run_init(kFaultInit, root_userns_message(), kReport, opt), "gid_map");
 }
 
 // ---- the direct start (one_clone.hpp): a runtime that clones the init itself --

@@ -42,7 +42,7 @@ constexpr const char* kCEmbed = "tests/integration/c_embed";
 constexpr const char* kFaultInit = "tests/integration/fault_init";
 constexpr const char* kRuncInit = "bench/runc_ref_init";  // runc 1.1's own nsexec (Debian's source)
 constexpr const char* kAttacker = "tests/integration/exe_attacker";
-constexpr const char* kOldMountApi = "tests/integration/old_mount_api";
+constexpr const char* kRefuseCalls = "tests/integration/refuse_calls";
 constexpr uid_t kNobody = 65534;
 
 // This test program is an init too, exec'd (the constructor) or forked by
@@ -601,8 +601,9 @@ TEST_CASE("launch: the sealed memfd is made once; inits run from it without copy
   CHECK(launcher.sealed_copies() == 1);
   CHECK(launcher.launches() == 3);
 
-  // Without it, the init protects itself every time: as root, with a
-  // detached read-only mount of its binary, copying nothing.
+  // Without it, the init protects itself every time: as root, moving in
+  // place onto a detached read-only mount of its binary, copying nothing
+  // and not re-executing (which would have said so in the environment).
   Launcher by_path({.init_binary = kCEmbed, .exec_from_sealed_memfd = false});
   Capture out;
   LaunchOptions opt;
@@ -613,7 +614,7 @@ TEST_CASE("launch: the sealed memfd is made once; inits run from it without copy
   CHECK_FALSE(init->from_sealed_memfd());
   const std::string text = out.text();
   CHECK(init->wait()->success());
-  CHECK(text.find("cloned=1\n") != std::string::npos);
+  CHECK(text.find("cloned=\n") != std::string::npos);
   CHECK(text.find("exe=/\n") != std::string::npos);  // the binary itself, on a mount attached nowhere
   CHECK(text.find("exe_ro=1\n") != std::string::npos);
   CHECK(by_path.sealed_copies() == 0);
@@ -632,7 +633,7 @@ TEST_CASE("launch: the sealed memfd is made once; inits run from it without copy
     CHECK(bound->wait()->success());
     ::rmdir(dir);
     CHECK_MESSAGE(text2.find("exe_ro=1\n") != std::string::npos, text2);
-    CHECK(text2.find("cloned=1\n") != std::string::npos);
+    CHECK(text2.find("cloned=\n") != std::string::npos);
   }
   check_nothing_left();
 }
@@ -1016,6 +1017,17 @@ TEST_CASE("launch: in_process_init forks this program into the init; its command
   check_nothing_left();
 }
 
+// How `launcher` started an init for `config` that ran to success.
+ExecFrom started_from(Launcher& launcher, const Bootstrap& config, const LaunchOptions& opt) {
+  auto init = launcher.launch(config, opt);
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  const ExecFrom from = init->exec_from();
+  auto status = init->wait();
+  REQUIRE(status);
+  CHECK(status->success());
+  return from;
+}
+
 TEST_CASE("launch: in_process_init is used only where no protection is needed and the launcher has one thread") {
   require_root();
   // This program as the init, exec'd (its constructor) or forked.
@@ -1025,13 +1037,7 @@ TEST_CASE("launch: in_process_init is used only where no protection is needed an
                     .in_process_init = test_init_in_process,
                     .containers_share_our_filesystem = true});
   auto from = [&](const Bootstrap& config, Launcher* with = nullptr) {
-    auto init = (with ? *with : launcher).launch(config, nsrun_running({"/bin/true"}, -1));
-    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
-    const ExecFrom f = init->exec_from();
-    auto status = init->wait();
-    REQUIRE(status);
-    CHECK(status->success());
-    return f;
+    return started_from(with ? *with : launcher, config, nsrun_running({"/bin/true"}, -1));
   };
   CHECK(from(own_userns_root_unmapped()) == ExecFrom::Forked);
   // Root mapped to root: the container could write this binary, so the
@@ -1069,6 +1075,50 @@ TEST_CASE("launch: in_process_init is used only where no protection is needed an
   second.join();
   CHECK(threaded == ExecFrom::Path);
   CHECK(from(own_userns_root_unmapped()) == ExecFrom::Forked);  // one thread again
+  check_nothing_left();
+}
+
+TEST_CASE("launch: with prefer_read_only_mount, an in_process_init that must be protected is forked and moves onto the mount") {
+  require_root();
+  LauncherConfig config{.init_binary = "", .prefer_read_only_mount = true, .in_process_init = test_init_in_process};
+  Launcher in_place(config);
+  config.protect_forks_in_place = false;
+  Launcher exec_only(config);
+  LauncherConfig sealed_config = config;
+  sealed_config.protect_forks_in_place = true;
+  sealed_config.prefer_read_only_mount = false;  // a sealed memfd is another file: nothing to move onto
+  Launcher sealed(sealed_config);
+  auto from = [&](Launcher& launcher, const Bootstrap& config, std::vector<std::string>* said = nullptr) {
+    LaunchOptions opt = nsrun_running({"/bin/true"}, -1);
+    opt.log_level = LogLevel::Debug;
+    opt.on_log = [&](const LogRecord& r) {
+      if (said) said->push_back(r.text);
+    };
+    return started_from(launcher, config, opt);
+  };
+  auto logged = [](const std::vector<std::string>& said, std::string_view text) {
+    return std::any_of(said.begin(), said.end(), [&](const std::string& t) { return t.find(text) != std::string::npos; });
+  };
+  // No user namespace of its own (its root is ours), and a join (the
+  // processes already there could reach us): both protected, in place.
+  Bootstrap joins = own_userns_root_unmapped();
+  joins.ns_paths = {{NsKind::uts, "/proc/self/ns/uts"}};
+  for (const Bootstrap& b : {pid_uts_ipc_mnt(), joins}) {
+    std::vector<std::string> said;
+    CHECK(from(in_place, b, &said) == ExecFrom::ForkedOntoReadOnlyMount);
+    CHECK(logged(said, "protected in place: /proc/self/exe moved onto the runtime's read-only view of itself"));
+    CHECK_FALSE(logged(said, "re-exec from"));
+    CHECK(from(exec_only, b) == ExecFrom::ReadOnlyMount);
+    CHECK(from(sealed, b) == ExecFrom::SealedMemfd);
+  }
+  // Nothing to protect: forked as before, and given no view.
+  std::vector<std::string> said;
+  Launcher unwritable({.init_binary = "",
+                       .prefer_read_only_mount = true,
+                       .skip_protection_when_unwritable = true,
+                       .in_process_init = test_init_in_process});
+  CHECK(from(unwritable, own_userns_root_unmapped(), &said) == ExecFrom::Forked);
+  CHECK_FALSE(logged(said, "protected in place"));
   check_nothing_left();
 }
 
@@ -1570,7 +1620,7 @@ TEST_CASE("CVE-2019-5736: the Launcher's read-only mount of the binary cannot be
   check_nothing_left();
 }
 
-TEST_CASE("CVE-2019-5736: on a kernel without open_tree, an init protects itself with runc's bind mount in the state directory") {
+TEST_CASE("CVE-2019-5736: on a kernel without open_tree, an init protects itself in place onto runc's bind mount in the state directory") {
   require_root();
   nsenter::test::WorldExecutable copy(kCEmbed);
   const std::string before = file_bytes(copy.path());
@@ -1579,11 +1629,11 @@ TEST_CASE("CVE-2019-5736: on a kernel without open_tree, an init protects itself
   const std::string mounts_before = mount_table();
   // The init binary is the wrapper; it execs the copy with open_tree and
   // mount_setattr failing as on Linux < 5.2.
-  Launcher launcher({.init_binary = kOldMountApi, .exec_from_sealed_memfd = false});
+  Launcher launcher({.init_binary = kRefuseCalls, .exec_from_sealed_memfd = false});
   auto [in, release] = hold_pipe();
   LaunchOptions opt = running({"c_embed", "hold"}, {in.get(), -1, 2});
   opt.state_dir = state;
-  opt.env = std::vector<std::string>{"NSENTER_TEST_EXEC=" + copy.path()};
+  opt.env = std::vector<std::string>{"NSENTER_TEST_EXEC=" + copy.path(), "NSENTER_TEST_REFUSE=mount_api"};
   opt.log_level = LogLevel::Debug;
   std::vector<std::string> said;
   opt.on_log = [&](const LogRecord& r) { said.push_back(r.text); };
@@ -1597,9 +1647,9 @@ TEST_CASE("CVE-2019-5736: on a kernel without open_tree, an init protects itself
   CHECK(verdict.find("reopen=EROFS") != std::string::npos);
   CHECK(verdict.find("remount=mount_setattr EINVAL") != std::string::npos);  // detached by umount2(MNT_DETACH)
   const auto method = std::find_if(said.begin(), said.end(),
-                                   [](const std::string& t) { return t.find("re-exec from") != std::string::npos; });
+                                   [](const std::string& t) { return t.find("protected in place") != std::string::npos; });
   REQUIRE(method != said.end());
-  CHECK(method->find("read-only bind mount of /proc/self/exe (0 bytes copied)") != std::string::npos);
+  CHECK(method->find("moved onto a read-only bind mount of itself (0 bytes copied, no re-exec)") != std::string::npos);
   CHECK(mount_table() == mounts_before);
   CHECK(::rmdir(state) == 0);  // the placeholder is gone: the directory is empty
   check_nothing_left();
@@ -1733,13 +1783,81 @@ TEST_CASE("CVE-2019-5736: the nsrun tool's pid-1 reaper runs from a read-only mo
 }
 #endif
 
+#ifndef NSENTER_TEST_THROUGH_POOL
+// A copy of this program, run by an attack case with --launch-forked-holding:
+// launches one init that must be protected (no user namespace of its
+// own) through a Launcher that forks it (this program is its init), says
+// "init=PID" and the init's records on stdout, and exits 0 once the init
+// (holding until stdin closes) has run /bin/true.
+int launch_forked_holding() {
+  Launcher launcher({.init_binary = "", .prefer_read_only_mount = true, .in_process_init = test_init_in_process});
+  LaunchOptions opt = running({"launcher_test", "hold", "--", "/bin/true"}, {0, -1, 2});
+  opt.log_level = LogLevel::Debug;
+  opt.on_log = [](const LogRecord& r) { std::printf("%s\n", r.text.c_str()); };
+  auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
+  if (!init) {
+    std::printf("launch: %s\n", to_string(init.error()).c_str());
+    return 11;
+  }
+  std::printf("from=%s\ninit=%d\n", std::string(to_string(init->exec_from())).c_str(), init->pid());
+  std::fflush(stdout);
+  auto status = init->wait();
+  return status && status->success() ? 0 : 12;
+}
+#endif
+
 int main(int argc, char** argv) {
+#ifndef NSENTER_TEST_THROUGH_POOL
+  if (argc == 2 && std::string_view(argv[1]) == "--launch-forked-holding") return launch_forked_holding();
+#endif
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   doctest::Context ctx(argc, argv);
   return ctx.run();
 }
 
 #ifndef NSENTER_TEST_THROUGH_POOL  // the Launcher run only
+TEST_CASE("CVE-2019-5736: a forked init that must be protected moves onto the Launcher's read-only mount, and nothing writes the binary") {
+  require_root();
+  // A copy of this program is both the launcher and, forked, the init.
+  nsenter::test::WorldExecutable copy("/proc/self/exe");
+  const std::string before = file_bytes(copy.path());
+  auto [in, release] = hold_pipe();
+  int out[2];
+  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+  const pid_t tool = ::fork();
+  REQUIRE(tool >= 0);
+  if (tool == 0) {
+    if (::dup2(in.get(), 0) < 0 || ::dup2(out[1], 1) < 0) ::_exit(21);
+    ::execl(copy.path().c_str(), "launcher_test", "--launch-forked-holding", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  in.reset();
+  ::close(out[1]);
+  std::string said;
+  char c;
+  while (said.find("init=") == std::string::npos || said.back() != '\n') {
+    if (::read(out[0], &c, 1) != 1) break;
+    said += c;
+  }
+  const auto at = said.find("init=");
+  REQUIRE_MESSAGE(at != std::string::npos, said);
+  const pid_t init = std::stoi(said.substr(at + 5));
+  int status = -1;
+  const std::string verdict = attack(init, copy.path(), std::move(release), [&] { ::waitpid(tool, &status, 0); });
+  said += nsenter::test::read_to_end_and_close(out[0]);
+  INFO(said);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(said.find("from=a fork of the launcher, moved onto a read-only mount of the binary (no exec)") != std::string::npos);
+  CHECK(said.find("protected in place: /proc/self/exe moved onto the runtime's read-only view of itself") != std::string::npos);
+  // The very file, on the Launcher's mount: read-only, mounted nowhere.
+  check_attack_failed(verdict, "copy", before, copy.path());
+  CHECK(verdict.find("direct=ETXTBSY") != std::string::npos);
+  CHECK(verdict.find("reopen=EROFS") != std::string::npos);
+  CHECK(verdict.find("remount=mount_setattr EINVAL") != std::string::npos);
+  check_nothing_left();
+}
+
 TEST_CASE("CVE-2019-5736: as root, the nsrun tool forks its init non-dumpable, and its container reaches no handle to the binary") {
   require_root();
   nsenter::test::WorldExecutable nsrun_copy(kNsrun);
