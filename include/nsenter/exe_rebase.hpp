@@ -91,6 +91,14 @@ inline int set_mm_map(const MmMap& map) noexcept {
   return ::prctl(kPrSetMm, kPrSetMmMap, &map, sizeof map, 0) == 0 ? 0 : errno;
 }
 
+// 0 when the kernel would take `map` with an exe_fd, else its errno: the
+// fd it is given cannot be open, and the kernel checks it last (EBADF).
+inline int mm_map_refused(MmMap map) noexcept {
+  map.exe_fd = kNoExeFd;
+  const int err = set_mm_map(map);
+  return err == EBADF ? 0 : (err == 0 ? EINVAL : err);
+}
+
 // What the kernel mapped from the executable's file: one range per
 // PT_LOAD with file contents, and the RELRO range the loader made
 // read-only after relocating.
@@ -180,7 +188,7 @@ inline int move_range(const ImageRange& r, int file) noexcept {
   void* at = reinterpret_cast<void*>(r.start);
   const std::size_t size = r.end - r.start;
   if (!r.written) return ::mmap(at, size, r.prot, MAP_PRIVATE | MAP_FIXED, file, r.offset) == MAP_FAILED ? errno : 0;
-  void* copy = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* copy = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if (copy == MAP_FAILED) return errno;
   copy_words(copy, at, size);
   if (::mremap(copy, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, at) == MAP_FAILED) {
@@ -202,9 +210,7 @@ inline int move_range(const ImageRange& r, int file) noexcept {
 inline int exe_rebase_refused() noexcept {
   detail::MmMap map;
   if (const int err = detail::current_mm_map(map)) return err;
-  map.exe_fd = detail::kNoExeFd;
-  const int err = detail::set_mm_map(map);
-  return err == EBADF ? 0 : (err == 0 ? EINVAL : err);
+  return detail::mm_map_refused(map);
 }
 
 // Makes `view` (any fd of the file /proc/self/exe names, reached through
@@ -227,7 +233,9 @@ inline Result<void> rebase_exe_onto(int view) noexcept {
   if (!file) return fail(errno, detail::detail_text("open {}", std::string_view(handle)));
   detail::LoadedImage image;
   if (const std::string_view why = detail::loaded_image(image); !why.empty()) return fail(EINVAL, why);
-  if (const int err = exe_rebase_refused()) return fail(err, "PR_SET_MM_MAP: may this process name its executable?");
+  detail::MmMap map;
+  if (const int err = detail::current_mm_map(map)) return fail(err, "read /proc/self/stat");
+  if (const int err = detail::mm_map_refused(map)) return fail(err, "PR_SET_MM_MAP: may this process name its executable?");
 
   sigset_t all, saved;
   ::sigfillset(&all);
@@ -244,9 +252,9 @@ inline Result<void> rebase_exe_onto(int view) noexcept {
     err = errno;
     step = "mprotect RELRO read-only again";
   }
-  detail::MmMap map;
-  if (err == 0 && (err = detail::current_mm_map(map)) != 0) step = "read /proc/self/stat";
   if (err == 0) {
+    // The kernel takes every field as given: brk as it is at this call.
+    map.brk = static_cast<std::uint64_t>(::syscall(SYS_brk, 0));
     map.exe_fd = static_cast<std::uint32_t>(file.get());
     if ((err = detail::set_mm_map(map)) != 0) step = "PR_SET_MM_MAP exe_fd (EBUSY: a mapping of the old file remains)";
   }

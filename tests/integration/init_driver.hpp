@@ -60,8 +60,9 @@ struct InitOptions {
   std::vector<std::pair<std::string, std::string>> env;  // extra variables
   int exec_fd = -1;  // exec this fd (fexecve) instead of the binary's path
   // Left open in the init without close-on-exec, as a careless runtime
-  // (or a shell's `exec 7<file`) leaves them: /etc/hostname on each.
+  // (or a shell's `exec 7<file`) leaves them: `leaked_file` on each.
   std::vector<int> leaked_fds;
+  std::string leaked_file = "/etc/hostname";
   std::vector<std::string> init_flags;  // between the binary and "--"
 };
 
@@ -123,7 +124,7 @@ inline InitResult run_init(const std::string& init_binary, const std::string& me
     ::dup2(logp[1], 4);
     ::dup2(outp[1], 1);
     for (int fd : opt.leaked_fds) {
-      const int file = ::open("/etc/hostname", O_RDONLY);
+      const int file = ::open(opt.leaked_file.c_str(), O_RDONLY);
       if (file < 0 || ::dup2(file, fd) < 0) ::_exit(123);
       ::close(file);
     }

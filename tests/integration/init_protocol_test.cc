@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -717,6 +718,66 @@ TEST_CASE("self-protection: the re-exec carries the message it read; a carried m
     CHECK_FALSE(r.ok());
     CHECK(fatal_of(r).find("_NSENTER_CARRIED_MESSAGE=0: not a carried message") != std::string::npos);
   }
+}
+
+TEST_CASE("self-protection: a view the runtime names must be a read-only view of our binary, and never reaches the command") {
+  require_root();
+  // Not a number; a file that is not our binary (/etc/hostname, leaked on
+  // 7); our binary on a writable mount (the path itself, on 7): refused,
+  // naming the variable, before anything is created.
+  struct Case {
+    const char* value;
+    const char* leaked;  // opened on 7, or nullptr
+    const char* why;
+  };
+  const std::string binary = std::filesystem::canonical(kCEmbed).string();
+  for (const Case& c : {Case{"x", nullptr, "_NSENTER_EXE_VIEW=x: not a non-negative decimal integer"},
+                        Case{"7", "/etc/hostname", "_NSENTER_EXE_VIEW=7: not a read-only view of /proc/self/exe"},
+                        Case{"7", binary.c_str(), "_NSENTER_EXE_VIEW=7: not a read-only view of /proc/self/exe"}}) {
+    CAPTURE(c.value);
+    CAPTURE(c.leaked);
+    InitOptions opt;
+    opt.env = {{"_NSENTER_EXE_VIEW", c.value}};
+    if (c.leaked) {
+      opt.leaked_fds = {7};
+      opt.leaked_file = c.leaked;
+    }
+    const InitResult r = run_init(kCEmbed, pid_message(), {}, opt);
+    INFO(r.describe());
+    CHECK(r.exited(r.stage0_status, 1));
+    CHECK(fatal_of(r).find(c.why) != std::string::npos);
+    CHECK_FALSE(r.stage2_pid);
+  }
+  // A good view (the binary bound read-only over a file of ours, for the
+  // length of the run) where nothing needs protecting (a user namespace of
+  // its own, root unmapped): taken and closed all the same, so the command
+  // holds no handle to the binary.
+  struct ReadOnlyBind {
+    std::string dir, path;
+    explicit ReadOnlyBind(const std::string& source) {
+      char d[] = "/tmp/nsenter-view.XXXXXX";
+      REQUIRE(::mkdtemp(d) != nullptr);
+      dir = d;
+      path = dir + "/binary";
+      std::ofstream(path).close();
+      REQUIRE(::mount(source.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) == 0);
+      REQUIRE(::mount(nullptr, path.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0);
+    }
+    ~ReadOnlyBind() {
+      ::umount2(path.c_str(), MNT_DETACH);
+      ::unlink(path.c_str());
+      ::rmdir(dir.c_str());
+    }
+  } view(binary);
+  InitOptions opt;
+  opt.env = {{"_NSENTER_EXE_VIEW", "7"}};
+  opt.leaked_fds = {7};
+  opt.leaked_file = view.path;
+  const InitResult r = run_init(kCEmbed, user_pid_message(), {}, opt);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(logged(r, "no re-exec: the container cannot write /proc/self/exe (0 bytes copied)"));
+  CHECK(r.values()["fd7"] == "none");
 }
 
 constexpr int kAllSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;

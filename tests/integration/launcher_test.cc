@@ -1017,6 +1017,26 @@ TEST_CASE("launch: in_process_init forks this program into the init; its command
   check_nothing_left();
 }
 
+// What `body` returns, run while this process has a second thread.
+template <class Body>
+auto with_second_thread(Body body) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread second([&] {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return done; });
+  });
+  auto result = body();
+  {
+    std::lock_guard lock(m);
+    done = true;
+  }
+  cv.notify_one();
+  second.join();
+  return result;
+}
+
 // How `launcher` started an init for `config` that ran to success.
 ExecFrom started_from(Launcher& launcher, const Bootstrap& config, const LaunchOptions& opt) {
   auto init = launcher.launch(config, opt);
@@ -1059,21 +1079,7 @@ TEST_CASE("launch: in_process_init is used only where no protection is needed an
   CHECK(from(joins, &sharing) == ExecFrom::SealedMemfd);
   // A second thread: a fork could find any lock held, so the binary is
   // exec'd (from disk: nothing to protect).
-  std::mutex m;
-  std::condition_variable cv;
-  bool done = false;
-  std::thread second([&] {
-    std::unique_lock lock(m);
-    cv.wait(lock, [&] { return done; });
-  });
-  const ExecFrom threaded = from(own_userns_root_unmapped());
-  {
-    std::lock_guard lock(m);
-    done = true;
-  }
-  cv.notify_one();
-  second.join();
-  CHECK(threaded == ExecFrom::Path);
+  CHECK(with_second_thread([&] { return from(own_userns_root_unmapped()); }) == ExecFrom::Path);
   CHECK(from(own_userns_root_unmapped()) == ExecFrom::Forked);  // one thread again
   check_nothing_left();
 }
@@ -1111,6 +1117,8 @@ TEST_CASE("launch: with prefer_read_only_mount, an in_process_init that must be 
     CHECK(from(exec_only, b) == ExecFrom::ReadOnlyMount);
     CHECK(from(sealed, b) == ExecFrom::SealedMemfd);
   }
+  // A second thread: no fork, so the exec from the mount.
+  CHECK(with_second_thread([&] { return from(in_place, pid_uts_ipc_mnt()); }) == ExecFrom::ReadOnlyMount);
   // Nothing to protect: forked as before, and given no view.
   std::vector<std::string> said;
   Launcher unwritable({.init_binary = "",
