@@ -133,7 +133,8 @@ def bazel_test(tree, targets, log):
 
 
 def failed_targets(log):
-    with open(log) as f:
+    # A test's output may hold any bytes (a binary's, a sanitizer's).
+    with open(log, errors="replace") as f:
         return [l.split()[0] for l in f if l.startswith("//") and ("FAILED" in l or "TIMEOUT" in l)]
 
 
