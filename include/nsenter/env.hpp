@@ -78,7 +78,7 @@ struct RuncEnv {
   // (self_protection.hpp); never set by a runtime.
   static constexpr const char* carried_message = "_NSENTER_CARRIED_MESSAGE";
   // Ours: "1" when the runtime reads a pid line naming stage 2 twice, so
-  // that a container that joins nothing may start with one clone
+  // that a container that needs no stage 1 may start with one clone
   // (one_clone.hpp). Set by the Launcher; never by runc, whose parent needs
   // a stage 1.
   static constexpr const char* one_clone = "_NSENTER_ONE_CLONE";

@@ -155,8 +155,9 @@ struct LaunchOptions {
   // The attributes the message speaks; the init is told in
   // _NSENTER_PROFILE (runc's own init knows only runc 1.1's).
   wire::Profile profile = wire::Profile::Runc11;
-  // A container that joins nothing, creates no time namespace and has no
-  // mount sources starts with one clone, without a stage 1 (one_clone.hpp):
+  // A container that needs no stage 1 (no time namespace, no mount
+  // sources, not both joins and a new user namespace) starts with one
+  // clone, stage 0 making any joins itself (one_clone.hpp):
   // the init is told in _NSENTER_ONE_CLONE, and InitProcess::stage1_pid()
   // is then -1. Where this process (in_process_init) or a pool's template
   // on the sealed memfd clones the init itself, and no parent-death signal

@@ -309,6 +309,9 @@ class Nsexec {
     logger_.log(LogLevel::Debug, Stage::Parent, "~> nsexec stage-0");
     if constexpr (CloneIntoNamespaces<Clone>) {
       if (plan.one_clone) {
+        // Stage 1's joins, made here (one_clone.hpp says why stage 0 may).
+        if (plan.joins())
+          if (auto r = joiner_.join(plan.join()); !r) die(in_stage(r.error(), Stage::Parent));
         clock_.mark(StartStep::Joined);
         NsSet created = plan.create;
         created.erase(NsKind::cgroup);  // by stage 2, as in the three stages

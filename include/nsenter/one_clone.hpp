@@ -1,13 +1,20 @@
 // nsenter: the one-clone plan, runc's start with stage 1 left out.
 //
-// runc's stage 1 exists for joins: setns(2) must happen in a process of
-// its own, in an order that works, before the new namespaces are made and
-// stage 2 is cloned into the new pid namespace. A container that joins
-// nothing needs none of that: one clone(2) with every CLONE_NEW* flag makes
-// stage 2 in all its namespaces at once (the kernel makes the user
-// namespace first and the rest owned by it, as stage 1's unshare order
-// does), and stage 0 writes its id maps. One process, one clone and two
-// sync round trips fewer per start.
+// runc's stage 1 exists for a container that both joins namespaces and
+// creates a user namespace: the joins (a mount namespace among them) would
+// take stage 0 out of the host's /proc, through which it writes the new
+// namespace's id maps, so a process of its own joins, creates the user
+// namespace, and asks stage 0 for the maps. Any other container needs none
+// of that. Stage 0 makes the joins itself (setns(2) in the joiner's order;
+// a joined pid namespace takes in only stage 0's children), then one
+// clone(2) with every CLONE_NEW* flag makes stage 2 in all its new
+// namespaces at once (the kernel makes the user namespace first and the
+// rest owned by it, as stage 1's unshare order does), and stage 0 writes
+// its id maps where there is a new user namespace and nothing was joined.
+// One process, one clone and two sync round trips fewer per start. Stage 0
+// joined is where stage 1 joined would be: non-dumpable (setup makes every
+// joining start so), in the runtime's pid namespace, out of the
+// container's sight.
 //
 // What stage 2 sees is the same as after runc's three stages: the same
 // namespaces, ids, session, cgroup namespace (still created by stage 2
@@ -45,7 +52,8 @@ NSENTER_BEGIN_NAMESPACE
 // BootstrapView) can be started by the one-clone plan; else why not.
 template <class Config>
 constexpr std::string_view why_not_one_clone(const Config& config) noexcept {
-  if (!config.ns_paths.empty()) return "it joins namespaces";
+  if (!config.ns_paths.empty() && config.clone_flags && config.clone_flags->contains(NsKind::user))
+    return "it joins namespaces and creates a user namespace";
   // clone(2) reads CLONE_NEWTIME's bit as part of the exit signal, and the
   // offsets must be written before any process is in the namespace.
   if (config.clone_flags && config.clone_flags->contains(NsKind::time)) return "it creates a time namespace";
@@ -59,6 +67,8 @@ constexpr std::string_view why_not_one_clone(const Config& config) noexcept {
 // runtime's to leave out (it is no part of the message).
 template <class Config>
 constexpr std::string_view why_not_direct(const Config& config) noexcept {
+  // A clone made from outside cannot be in namespaces only setns(2) reaches.
+  if (!config.ns_paths.empty()) return "it joins namespaces";
   if (const std::string_view why = why_not_one_clone(config); !why.empty()) return why;
   if (config.clone_flags && !config.clone_flags->empty() && !config.clone_flags->contains(NsKind::user) &&
       !config.clone_flags->contains(NsKind::pid))

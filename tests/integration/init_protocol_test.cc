@@ -206,15 +206,28 @@ TEST_CASE("root: oom_score_adj is written before the stages") {
   CHECK(r.values()["oom"] == "500");
 }
 
+// Both ways a join is made: by stage 1 (runc's three stages), or, where the
+// runtime reads a one-pid line, by stage 0 before its one clone.
+InitOptions joined_by(bool one_clone) {
+  InitOptions opt;
+  if (one_clone) opt.env = {{"_NSENTER_ONE_CLONE", "1"}};
+  return opt;
+}
+
 TEST_CASE("root: join the namespaces of a live process, its user namespace owning the others") {
   require_root();
+  bool one_clone = false;
+  SUBCASE("stage 1 joins") {}
+  SUBCASE("one clone: stage 0 joins") { one_clone = true; }
   const Target target(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
   const std::string paths = "user:" + target.ns("user") + ",net:" + target.ns("net") + ",uts:" + target.ns("uts") +
                             ",ipc:" + target.ns("ipc");
-  const InitResult r =
-      run_init(kNsrun, MessageBuilder().u32(kCloneFlags, CLONE_NEWPID | CLONE_NEWNS).str(kNsPaths, paths).build(), kReport);
+  const InitResult r = run_init(
+      kNsrun, MessageBuilder().u32(kCloneFlags, CLONE_NEWPID | CLONE_NEWNS).str(kNsPaths, paths).build(), kReport,
+      joined_by(one_clone));
   INFO(r.describe());
   REQUIRE(r.ok());
+  CHECK(r.one_clone() == one_clone);
   auto v = r.values();
   for (const char* kind : {"user", "net", "uts", "ipc"}) {
     CAPTURE(kind);
@@ -227,13 +240,17 @@ TEST_CASE("root: join the namespaces of a live process, its user namespace ownin
 
 TEST_CASE("root: PidfdJoiner joins all of a process's namespaces in one setns") {
   require_root();
+  bool one_clone = false;
+  SUBCASE("stage 1 joins") {}
+  SUBCASE("one clone: stage 0 joins") { one_clone = true; }
   const Target target(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
   const std::string paths = "user:" + target.ns("user") + ",net:" + target.ns("net") + ",uts:" + target.ns("uts") +
                             ",ipc:" + target.ns("ipc");
-  const InitResult r =
-      run_init(kPidfdInit, MessageBuilder().u32(kCloneFlags, CLONE_NEWPID).str(kNsPaths, paths).build(), kReport);
+  const InitResult r = run_init(kPidfdInit, MessageBuilder().u32(kCloneFlags, CLONE_NEWPID).str(kNsPaths, paths).build(),
+                                kReport, joined_by(one_clone));
   INFO(r.describe());
   REQUIRE(r.ok());
+  CHECK(r.one_clone() == one_clone);
   for (const char* kind : {"user", "net", "uts", "ipc"}) {
     CAPTURE(kind);
     CHECK(r.values()[std::string("ns_") + kind] == ns_link(target.proc(), kind));
@@ -313,13 +330,24 @@ TEST_CASE("security: a process in a joined user namespace can neither ptrace the
   const Target target(CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWNET);
   const std::string paths = "user:" + target.ns("user") + ",uts:" + target.ns("uts") + ",net:" + target.ns("net");
   InitOptions opt;
-  // Stage 1 stops right after its joins, holding them, until we are done.
-  opt.env = {{"NSENTER_TEST_FAULT", "stop:unshare 0x20000000"}, {"SECRET_OF_THE_RUNTIME", "do-not-leak"}};
+  // The joining stage stops right after its joins, holding them, until we
+  // are done: stage 1, or, in one clone, stage 0 (at its pid line).
+  std::string joiner_name;
+  SUBCASE("three stages: stage 1 joins") {
+    opt.env = {{"NSENTER_TEST_FAULT", "stop:unshare 0x20000000"}, {"SECRET_OF_THE_RUNTIME", "do-not-leak"}};
+    joiner_name = "runc:[1:CHILD]";
+  }
+  SUBCASE("one clone: stage 0 joins") {
+    opt.env = {{"NSENTER_TEST_FAULT", "stop:write_all runc:[0:PARENT]"},
+               {"SECRET_OF_THE_RUNTIME", "do-not-leak"},
+               {"_NSENTER_ONE_CLONE", "1"}};
+    joiner_name = "runc:[0:PARENT]";
+  }
   std::string ptrace_errno = "?", environ_errno = "?";
   opt.after_send = [&](pid_t) {
-    pid_t stage1 = -1;
+    pid_t stage1 = -1;  // the joining stage
     for (int i = 0; i < 2000 && stage1 < 0; ++i) {
-      stage1 = child_named("runc:[1:CHILD]", 'T');
+      stage1 = child_named(joiner_name.c_str(), 'T');
       if (stage1 < 0) ::usleep(5000);
     }
     REQUIRE(stage1 > 0);
@@ -361,7 +389,12 @@ TEST_CASE("security: a process in a joined user namespace can neither ptrace the
   INFO(r.describe());
   CHECK(ptrace_errno == "EPERM");
   CHECK(environ_errno == "EACCES");
-  CHECK(r.exited(r.stage0_status, 1));
+  // Stage 0 fails once its stage 1 is killed; a stage 0 killed itself (one
+  // clone) leaves stage 2 to see its socket close.
+  if (joiner_name == "runc:[0:PARENT]")
+    CHECK((WIFSIGNALED(r.stage0_status) && WTERMSIG(r.stage0_status) == SIGKILL));
+  else
+    CHECK(r.exited(r.stage0_status, 1));
   CHECK(r.leftover_children == 0);
 }
 
@@ -369,12 +402,17 @@ TEST_CASE("root: join a user namespace and a netns it does not own") {
   require_root();
   // runc 1.1's order (user first) fails here: once inside the user
   // namespace we have no privilege over a netns owned by the host's.
+  bool one_clone = false;
+  SUBCASE("stage 1 joins") {}
+  SUBCASE("one clone: stage 0 joins") { one_clone = true; }
   const Target owner(CLONE_NEWUSER | CLONE_NEWUTS);
   const Target host_net(CLONE_NEWNET);
   const std::string paths = "user:" + owner.ns("user") + ",uts:" + owner.ns("uts") + ",net:" + host_net.ns("net");
-  const InitResult r = run_init(kNsrun, MessageBuilder().u32(kCloneFlags, 0).str(kNsPaths, paths).build(), kReport);
+  const InitResult r =
+      run_init(kNsrun, MessageBuilder().u32(kCloneFlags, 0).str(kNsPaths, paths).build(), kReport, joined_by(one_clone));
   INFO(r.describe());
   REQUIRE(r.ok());
+  CHECK(r.one_clone() == one_clone);
   CHECK(r.values()["ns_user"] == ns_link(owner.proc(), "user"));
   CHECK(r.values()["ns_uts"] == ns_link(owner.proc(), "uts"));
   CHECK(r.values()["ns_net"] == ns_link(host_net.proc(), "net"));
@@ -1412,9 +1450,16 @@ TEST_CASE("one clone: where the container needs stage 1, the init runs the three
   InitOptions opt;
   opt.env = {{"_NSENTER_ONE_CLONE", "1"}};
   std::string msg, why;
-  SUBCASE("a join") {
-    msg = MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS).str(kNsPaths, "net:/proc/self/ns/net").build();
-    why = "it joins namespaces";
+  SUBCASE("a join and a new user namespace") {
+    // Stage 0 could make the join, but then write the maps through the
+    // joined mount namespace's /proc: stage 1 must.
+    msg = MessageBuilder()
+              .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWUTS)
+              .str(kUidMap, "0 100000 65536\n")
+              .str(kGidMap, "0 100000 65536\n")
+              .str(kNsPaths, "mnt:/proc/self/ns/mnt")
+              .build();
+    why = "it joins namespaces and creates a user namespace";
   }
   SUBCASE("a time namespace") {
     msg = MessageBuilder().u32(kCloneFlags, CLONE_NEWTIME | CLONE_NEWPID).build();

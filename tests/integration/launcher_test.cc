@@ -431,6 +431,10 @@ TEST_CASE("launch: a fatal record becomes the error, with stage, errno and the i
   b.ns_paths = {{NsKind::net, "/nonexistent/netns"}};
   std::vector<LogRecord> fatal_records;
   LaunchOptions opt = nsrun_running({"/bin/true"}, -1);
+  // The stage that joins: stage 1, or stage 0 where one clone serves.
+  Stage joiner = Stage::Child;
+  SUBCASE("three stages") { opt.one_clone = false; }
+  SUBCASE("one clone") { joiner = Stage::Parent; }
   opt.on_log = [&](const LogRecord& r) {
     if (r.level == LogLevel::Fatal) fatal_records.push_back(r);
   };
@@ -439,13 +443,13 @@ TEST_CASE("launch: a fatal record becomes the error, with stage, errno and the i
   const Error& e = init.error();
   CHECK(e.op == Op::InitFailed);
   CHECK(e.code == Code::InitFatal);
-  CHECK(e.stage == Stage::Child);
+  CHECK(e.stage == joiner);
   CHECK(e.sys_errno == ENOENT);
   CHECK(e.detail_view().find("/nonexistent/netns") != std::string_view::npos);
   // Stage 1 states the cause; stage 0 follows with the consequence (its
   // peer vanished). The error is the first: the cause.
   REQUIRE(!fatal_records.empty());
-  CHECK(fatal_records.front().stage == Stage::Child);
+  CHECK(fatal_records.front().stage == joiner);
   CHECK(e.detail_view() == fatal_records.front().text);
   check_nothing_left();
 }
@@ -1484,6 +1488,22 @@ TEST_CASE("launch: a stage killed or failing at each step is a typed error, neve
     LaunchOptions opt = running({"fault_init", "--", "/bin/true"}, {-1, -1, 2});
     opt.env = std::vector<std::string>{"NSENTER_TEST_FAULT=kill:set_name runc:[1:CHILD]"};
     auto init = launcher.launch(b, opt);
+    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+    CHECK(init->stage1_pid() == -1);
+    CHECK(init->wait()->success());
+    check_nothing_left();
+  }
+  SUBCASE("one clone, joining: stage 0 makes the joins") {
+    Bootstrap joins;
+    joins.clone_flags = NsSet{NsKind::pid, NsKind::uts, NsKind::mnt, NsKind::cgroup};
+    joins.ns_paths = {{NsKind::net, "/proc/self/ns/net"}, {NsKind::ipc, "/proc/self/ns/ipc"}};
+    joins.oom_score_adj = 100;
+    joins.setgroups = true;  // stage 2 clears its groups
+    std::vector<FaultPoint> joined;
+    for (const FaultPoint& p : points)
+      if (!std::string_view(p.call).starts_with("write_map")) joined.push_back(p);  // no user namespace
+    check_fault_table(launcher, joins, joined, false);
+    auto init = launcher.launch(joins, running({"fault_init", "--", "/bin/true"}, {-1, -1, 2}));
     REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
     CHECK(init->stage1_pid() == -1);
     CHECK(init->wait()->success());
