@@ -408,13 +408,14 @@ class Launcher {
 
   Result<HowToStart> how_to_start(const wire::Bytes& message, wire::Profile profile) {
     HowToStart how;
-    how.unprotected = unprotected_start(message, profile);
+    const bool forks = can_fork();  // one look at /proc/self/stat per launch
+    how.unprotected = unprotected_start(message, profile, forks);
     if (how.forked()) {
       how.exec_from = ExecFrom::Forked;
     } else if (config_.exec_from_sealed_memfd && !how.unwritable()) {
       auto view = protected_binary();
       if (!view) return view.error();
-      if (view->second == ExecFrom::ReadOnlyMount && config_.protect_forks_in_place && can_fork() && may_move_in_place()) {
+      if (view->second == ExecFrom::ReadOnlyMount && config_.protect_forks_in_place && forks && may_move_in_place()) {
         how.in_place = true;
         how.view_for_init = view->first;
         how.exec_from = ExecFrom::ForkedOntoReadOnlyMount;
@@ -754,13 +755,12 @@ class Launcher {
     return {};
   }
 
-  Unprotected unprotected_start(const wire::Bytes& message, wire::Profile profile) const noexcept {
+  Unprotected unprotected_start(const wire::Bytes& message, wire::Profile profile, bool forks) const noexcept {
     if (!config_.skip_protection_when_unwritable) return Unprotected::No;
     const std::string path = config_.init_binary.empty() ? "/proc/self/exe" : config_.init_binary;
     auto view = wire::decode_view(message, profile);
     struct stat st {};
     if (!view || ::stat(path.c_str(), &st) != 0) return Unprotected::No;
-    const bool forks = can_fork();
     if (why_container_could_write(*view, st).empty()) return forks ? Unprotected::UnwritableFork : Unprotected::UnwritableExec;
     // Root only: a non-dumpable stage 0 of anyone else could not write the
     // maps of its non-dumpable stage 1 (their /proc files are root's).
