@@ -19,9 +19,9 @@
 // exec: /proc/PID/exe and /proc/PID/map_files lead to the read-only view,
 // which no write passes (ETXTBSY while the program runs, EROFS after).
 //
-// For a single-threaded process only (another thread could write a data
-// page between its copy and its move, and lose the write); text patched at
-// run time would be reverted to the file's.
+// For a single-threaded process only, checked (another thread could write
+// a data page between its copy and its move, and lose the write); text
+// patched at run time would be reverted to the file's.
 #pragma once
 
 #include <elf.h>
@@ -67,22 +67,24 @@ inline constexpr std::uint32_t kNoExeFd = 0xfffffffe;  // never an open fd: the 
 
 // The fields PR_SET_MM_MAP sets, as the kernel has them now: passed back
 // unchanged, only the executable changes. From /proc/self/stat (fields
-// 26-28 and 45-51) and brk(2).
-inline int current_mm_map(MmMap& map) noexcept {
-  constexpr int kFields[] = {26, 27, 28, 45, 46, 47, 48, 49, 50, 51};
+// 26-28 and 45-51) and brk(2); with the thread count (field 20) from the
+// same read, for a caller that needs it.
+inline int current_mm_map(MmMap& map, unsigned long long* threads = nullptr) noexcept {
+  constexpr int kFields[] = {20, 26, 27, 28, 45, 46, 47, 48, 49, 50, 51};
   unsigned long long v[std::size(kFields)] = {};
   if (!read_self_stat(kFields, v)) return EIO;
+  if (threads != nullptr) *threads = v[0];
   map = MmMap{};
-  map.start_code = v[0];
-  map.end_code = v[1];
-  map.start_stack = v[2];
-  map.start_data = v[3];
-  map.end_data = v[4];
-  map.start_brk = v[5];
-  map.arg_start = v[6];
-  map.arg_end = v[7];
-  map.env_start = v[8];
-  map.env_end = v[9];
+  map.start_code = v[1];
+  map.end_code = v[2];
+  map.start_stack = v[3];
+  map.start_data = v[4];
+  map.end_data = v[5];
+  map.start_brk = v[6];
+  map.arg_start = v[7];
+  map.arg_end = v[8];
+  map.env_start = v[9];
+  map.env_end = v[10];
   map.brk = static_cast<std::uint64_t>(::syscall(SYS_brk, 0));
   return 0;
 }
@@ -234,7 +236,10 @@ inline Result<void> rebase_exe_onto(int view) noexcept {
   detail::LoadedImage image;
   if (const std::string_view why = detail::loaded_image(image); !why.empty()) return fail(EINVAL, why);
   detail::MmMap map;
-  if (const int err = detail::current_mm_map(map)) return fail(err, "read /proc/self/stat");
+  unsigned long long threads = 0;
+  if (const int err = detail::current_mm_map(map, &threads)) return fail(err, "read /proc/self/stat");
+  if (threads != 1)
+    return fail(EINVAL, detail::detail_text("{} threads: another could write a data page between its copy and its move", threads));
   if (const int err = detail::mm_map_refused(map)) return fail(err, "PR_SET_MM_MAP: may this process name its executable?");
 
   sigset_t all, saved;

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "nsenter/exe_rebase.hpp"
 #include "nsenter/self_protection.hpp"
@@ -163,6 +164,30 @@ TEST_CASE("exe_rebase: a view of another file is refused before anything moves")
   });
   INFO(report);
   CHECK(report.find("is not the file /proc/self/exe names: Invalid argument") != std::string::npos);
+  CHECK(has(report, "exe=" + original));
+  CHECK(has(report, "exit=0"));
+}
+
+TEST_CASE("exe_rebase: a process with a second thread is refused before anything moves") {
+  require_root();
+  const std::string original = exe_link();
+  const std::string report = in_child([&](std::FILE* f) {
+    UniqueFd view = nsenter::detail::detached_read_only_view("/proc/self/exe");
+    int go[2];
+    if (::pipe(go) != 0) ::_exit(10);
+    std::thread second([&] {
+      char c;
+      (void)!::read(go[0], &c, 1);
+    });
+    auto moved = nsenter::rebase_exe_onto(view.get());
+    (void)!::write(go[1], "x", 1);
+    second.join();
+    std::fprintf(f, "moved=%s\n", moved ? "ok" : nsenter::to_string(moved.error()).c_str());
+    std::fprintf(f, "exe=%s\n", exe_link().c_str());
+  });
+  INFO(report);
+  CHECK(report.find("2 threads: another could write a data page between its copy and its move: Invalid argument") !=
+        std::string::npos);
   CHECK(has(report, "exe=" + original));
   CHECK(has(report, "exit=0"));
 }
