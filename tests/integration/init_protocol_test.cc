@@ -451,15 +451,19 @@ TEST_CASE("failure: time offsets without a new time namespace") {
 
 TEST_CASE("root: join a time namespace by path, its offsets set before anyone entered") {
   require_root();
+  bool one_clone = false;
+  SUBCASE("stage 1 joins") {}
+  SUBCASE("one clone: stage 0 joins") { one_clone = true; }
   const Target target(CLONE_NEWTIME);
   // unshare(CLONE_NEWTIME) applies to the target's future children: its
   // namespace is time_for_children, still empty, so offsets may be set.
   std::ofstream(target.proc() + "/timens_offsets") << "boottime 2000000000 0\n";
   const std::string path = target.ns("time_for_children");
-  const InitResult r =
-      run_init(kNsrun, MessageBuilder().u32(kCloneFlags, 0).str(kNsPaths, "time:" + path).build(), kReport);
+  const InitResult r = run_init(kNsrun, MessageBuilder().u32(kCloneFlags, 0).str(kNsPaths, "time:" + path).build(),
+                                kReport, joined_by(one_clone));
   INFO(r.describe());
   REQUIRE(r.ok());
+  CHECK(r.one_clone() == one_clone);
   CHECK(r.values()["ns_time"] == ns_link(target.proc(), "time_for_children"));
   CHECK(std::stod(r.values()["uptime"]) > 2e9);
 }
