@@ -43,6 +43,7 @@
 #include <fmt/format.h>
 
 #include "nsenter/detail/fixed_vector.hpp"
+#include "nsenter/detail/signals.hpp"
 #include "nsenter/detail/threads.hpp"
 #include "nsenter/error.hpp"
 #include "nsenter/fd.hpp"
@@ -242,29 +243,17 @@ inline Result<void> rebase_exe_onto(int view) noexcept {
     return fail(EINVAL, detail::detail_text("{} threads: another could write a data page between its copy and its move", threads));
   if (const int err = detail::mm_map_refused(map)) return fail(err, "PR_SET_MM_MAP: may this process name its executable?");
 
-  sigset_t all, saved;
-  ::sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &saved);
-  int err = 0;
-  std::string_view step;
+  const detail::AllSignalsBlocked blocked;
   for (const detail::ImageRange& r : image.ranges)
-    if ((err = detail::move_range(r, file.get())) != 0) {
-      step = r.written ? "move a written segment into anonymous memory" : "map a segment from the view";
-      break;
-    }
-  if (err == 0 && image.relro_end > image.relro_start &&
-      ::mprotect(reinterpret_cast<void*>(image.relro_start), image.relro_end - image.relro_start, PROT_READ) != 0) {
-    err = errno;
-    step = "mprotect RELRO read-only again";
-  }
-  if (err == 0) {
-    // The kernel takes every field as given: brk as it is at this call.
-    map.brk = static_cast<std::uint64_t>(::syscall(SYS_brk, 0));
-    map.exe_fd = static_cast<std::uint32_t>(file.get());
-    if ((err = detail::set_mm_map(map)) != 0) step = "PR_SET_MM_MAP exe_fd (EBUSY: a mapping of the old file remains)";
-  }
-  ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-  if (err != 0) return fail(err, step);
+    if (const int err = detail::move_range(r, file.get()))
+      return fail(err, r.written ? "move a written segment into anonymous memory" : "map a segment from the view");
+  if (image.relro_end > image.relro_start &&
+      ::mprotect(reinterpret_cast<void*>(image.relro_start), image.relro_end - image.relro_start, PROT_READ) != 0)
+    return fail(errno, "mprotect RELRO read-only again");
+  // The kernel takes every field as given: brk as it is at this call.
+  map.brk = static_cast<std::uint64_t>(::syscall(SYS_brk, 0));
+  map.exe_fd = static_cast<std::uint32_t>(file.get());
+  if (const int err = detail::set_mm_map(map)) return fail(err, "PR_SET_MM_MAP exe_fd (EBUSY: a mapping of the old file remains)");
   return {};
 }
 

@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <span>
 
+#include "nsenter/detail/signals.hpp"
 #include "nsenter/error.hpp"
 #include "nsenter/exec_fds.hpp"
 #include "nsenter/fd.hpp"
@@ -177,22 +178,6 @@ __attribute__((no_sanitize("address", "undefined"), noinline)) inline int spawn_
   return 127;
 }
 
-// Blocks every signal in the calling thread for its lifetime: no handler
-// may run in a child that shares our memory before it resets them.
-class AllSignalsBlocked {
- public:
-  AllSignalsBlocked() noexcept {
-    sigset_t all;
-    ::sigfillset(&all);
-    ::pthread_sigmask(SIG_SETMASK, &all, &saved_);
-  }
-  ~AllSignalsBlocked() { ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
-  AllSignalsBlocked(const AllSignalsBlocked&) = delete;
-  AllSignalsBlocked& operator=(const AllSignalsBlocked&) = delete;
-
- private:
-  sigset_t saved_;
-};
 
 inline bool clone3_unsupported(int err) noexcept {
   // ENOSYS: no clone3; E2BIG: a kernel that knows a smaller clone_args;
