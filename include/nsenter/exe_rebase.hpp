@@ -45,6 +45,7 @@
 #include "nsenter/detail/fixed_vector.hpp"
 #include "nsenter/detail/signals.hpp"
 #include "nsenter/detail/threads.hpp"
+#include "nsenter/detail/throwaway_child.hpp"
 #include "nsenter/error.hpp"
 #include "nsenter/fd.hpp"
 #include "nsenter/result.hpp"
@@ -94,12 +95,59 @@ inline int set_mm_map(const MmMap& map) noexcept {
   return ::prctl(kPrSetMm, kPrSetMmMap, &map, sizeof map, 0) == 0 ? 0 : errno;
 }
 
-// 0 when the kernel would take `map` with an exe_fd, else its errno: the
-// fd it is given cannot be open, and the kernel checks it last (EBADF).
-inline int mm_map_refused(MmMap map) noexcept {
+// The kernel's answer to whether it would take `map` with an exe_fd: 0,
+// else its errno; the fd it is given cannot be open, and the kernel checks
+// it last (EBADF). Under a seccomp filter, asked by a throwaway child
+// (throwaway_child.hpp): `killed_by` is then the signal a filter that
+// kills on PR_SET_MM sent it, and the answer EPERM.
+struct MoveAnswer {
+  int err = 0;
+  int killed_by = 0;
+};
+inline MoveAnswer mm_map_refused(MmMap map) noexcept {
   map.exe_fd = kNoExeFd;
-  const int err = set_mm_map(map);
-  return err == EBADF ? 0 : (err == 0 ? EINVAL : err);
+  auto ask = [](MmMap& m) {
+    const int err = set_mm_map(m);
+    m.exe_fd = static_cast<std::uint32_t>(err);  // the answer, where the copy can leave it
+  };
+  int err;
+  if (seccomp_filtered()) {
+    const int killed = ask_in_throwaway_child<MmMap>(ask, map);
+    if (killed != 0) return {killed < 0 ? -killed : EPERM, killed > 0 ? killed : 0};
+    err = static_cast<int>(map.exe_fd);
+  } else {
+    err = set_mm_map(map);
+  }
+  return {err == EBADF ? 0 : (err == 0 ? EINVAL : err), 0};
+}
+
+// The kernel's own AT_PHDR for this process (from /proc/self/auxv: what
+// exec(2) recorded, which no loader can rewrite), or 0.
+inline std::uintptr_t kernel_at_phdr() noexcept {
+  UniqueFd fd(::open("/proc/self/auxv", O_RDONLY | O_CLOEXEC));
+  if (!fd) return 0;
+  ElfW(auxv_t) entries[64];
+  std::size_t size = 0;
+  char* bytes = reinterpret_cast<char*>(entries);
+  while (size < sizeof entries) {
+    const ssize_t n = ::read(fd.get(), bytes + size, sizeof entries - size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    size += static_cast<std::size_t>(n);
+  }
+  for (std::size_t i = 0; i < size / sizeof entries[0] && entries[i].a_type != AT_NULL; ++i)
+    if (entries[i].a_type == AT_PHDR) return entries[i].a_un.a_val;
+  return 0;
+}
+
+// True when this program was loaded by the dynamic loader run as a command
+// (`/lib64/ld-linux-x86-64.so.2 ./program`): /proc/self/exe is then the
+// loader, and the program's image is mapped from another file. The loader
+// rewrites its copy of AT_PHDR to the program's; the kernel's record still
+// names the loader's own headers.
+inline bool runs_through_dynamic_loader() noexcept {
+  const std::uintptr_t kernels = kernel_at_phdr();
+  return kernels != 0 && kernels != ::getauxval(AT_PHDR);
 }
 
 // What the kernel mapped from the executable's file: one range per
@@ -194,6 +242,13 @@ inline int move_range(const ImageRange& r, int file) noexcept {
   void* copy = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if (copy == MAP_FAILED) return errno;
   copy_words(copy, at, size);
+  // The segment's own protection before the move: one that is also
+  // executable (a linker script's "awx" section) runs code from the copy.
+  if (r.prot != (PROT_READ | PROT_WRITE) && ::mprotect(copy, size, r.prot) != 0) {
+    const int err = errno;
+    ::munmap(copy, size);
+    return err;
+  }
   if (::mremap(copy, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, at) == MAP_FAILED) {
     const int err = errno;
     ::munmap(copy, size);
@@ -213,7 +268,7 @@ inline int move_range(const ImageRange& r, int file) noexcept {
 inline int exe_rebase_refused() noexcept {
   detail::MmMap map;
   if (const int err = detail::current_mm_map(map)) return err;
-  return detail::mm_map_refused(map);
+  return detail::mm_map_refused(map).err;
 }
 
 // Makes `view` (any fd of the file /proc/self/exe names, reached through
@@ -234,6 +289,11 @@ inline Result<void> rebase_exe_onto(int view) noexcept {
   *fmt::format_to_n(handle, sizeof handle - 1, "/proc/self/fd/{}", view).out = '\0';
   UniqueFd file(::open(handle, O_RDONLY | O_CLOEXEC));
   if (!file) return fail(errno, detail::detail_text("open {}", std::string_view(handle)));
+  // Through the loader, /proc/self/exe and `view` are the loader while the
+  // image below is the program's: mapping it from the view would put the
+  // loader's bytes where the program runs.
+  if (detail::runs_through_dynamic_loader())
+    return fail(EINVAL, "run through the dynamic loader: /proc/self/exe is the loader, not the program's image");
   detail::LoadedImage image;
   if (const std::string_view why = detail::loaded_image(image); !why.empty()) return fail(EINVAL, why);
   detail::MmMap map;
@@ -241,7 +301,11 @@ inline Result<void> rebase_exe_onto(int view) noexcept {
   if (const int err = detail::current_mm_map(map, &threads)) return fail(err, "read /proc/self/stat");
   if (threads != 1)
     return fail(EINVAL, detail::detail_text("{} threads: another could write a data page between its copy and its move", threads));
-  if (const int err = detail::mm_map_refused(map)) return fail(err, "PR_SET_MM_MAP: may this process name its executable?");
+  if (const auto answer = detail::mm_map_refused(map); answer.killed_by != 0)
+    return fail(answer.err, detail::detail_text("PR_SET_MM_MAP, asked by a throwaway child: a seccomp filter killed it (signal {})",
+                                                answer.killed_by));
+  else if (answer.err != 0)
+    return fail(answer.err, "PR_SET_MM_MAP: may this process name its executable?");
 
   const detail::AllSignalsBlocked blocked;
   for (const detail::ImageRange& r : image.ranges)

@@ -75,7 +75,10 @@ inline int apply_to_open_fds(FdAction action, unsigned first, unsigned last) noe
 inline int apply_to_range(FdAction action, unsigned first, unsigned last) noexcept {
   const unsigned flags = action == FdAction::Close ? 0 : CLOSE_RANGE_CLOEXEC;
   if (::syscall(SYS_close_range, first, last, flags) == 0) return 0;
-  if (errno != ENOSYS && errno != EINVAL) return errno;
+  // ENOSYS before Linux 5.9, EINVAL for CLOSE_RANGE_CLOEXEC before 5.11;
+  // EPERM only from a seccomp profile written before the call existed
+  // (close_range itself never answers it).
+  if (errno != ENOSYS && errno != EINVAL && errno != EPERM) return errno;
   return apply_to_open_fds(action, first, last);
 }
 

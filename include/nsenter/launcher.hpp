@@ -412,6 +412,13 @@ class Launcher {
     how.unprotected = unprotected_start(message, profile, forks);
     if (how.forked()) {
       how.exec_from = ExecFrom::Forked;
+    } else if (config_.init_binary.empty() && runs_through_loader()) {
+      // /proc/self/exe is the loader: exec'd (or sealed, or viewed), it
+      // would take the init's argv for its own and run no init at all.
+      return in_stage(make_sys_error(Op::SpawnInit, ENOEXEC,
+                                     "this program runs through the dynamic loader (/proc/self/exe is the loader): "
+                                     "name the init in LauncherConfig::init_binary, or start the program by its own path"),
+                      Stage::Launcher);
     } else if (config_.exec_from_sealed_memfd && !how.unwritable()) {
       auto view = protected_binary();
       if (!view) return view.error();
@@ -439,6 +446,14 @@ class Launcher {
     std::lock_guard lock(mutex_);
     if (move_refused_ < 0) move_refused_ = exe_rebase_refused();
     return move_refused_ == 0;
+  }
+
+  // Whether this program was started through the dynamic loader
+  // (exe_rebase.hpp): asked once per Launcher.
+  bool runs_through_loader() {
+    std::lock_guard lock(mutex_);
+    if (through_loader_ < 0) through_loader_ = detail::runs_through_dynamic_loader() ? 1 : 0;
+    return through_loader_ == 1;
   }
 
   // The init's argv, environment and fds, built before the spawn: its child
@@ -806,9 +821,10 @@ class Launcher {
 
   LauncherConfig config_;
   std::mutex mutex_;
-  UniqueFd exec_view_;  // guarded by mutex_, with exec_from_ and move_refused_
+  UniqueFd exec_view_;  // guarded by mutex_, with exec_from_, move_refused_ and through_loader_
   ExecFrom exec_from_ = ExecFrom::Path;
   int move_refused_ = -1;  // exe_rebase_refused(), once asked
+  int through_loader_ = -1;  // runs_through_loader(), once asked
   std::atomic<unsigned> sealed_copies_{0};
   std::atomic<unsigned> launches_{0};
 };

@@ -140,26 +140,33 @@ inline bool receive_request(int control, Request& r) {
 
 // Clones the init for `r`: the pool owner's child (CLONE_PARENT), with a
 // pidfd, born in the request's cgroup where clone3 can place it. Returns
-// like fork(2): 0 in the child.
+// like fork(2): 0 in the child. Where clone3 is refused (a kernel before
+// 5.3, or a seccomp profile answering ENOSYS or EPERM: Docker's) clone(2)
+// does the same but for the cgroup, which the owner then writes.
 inline pid_t clone_init(const Request& r, int& pidfd, bool& in_cgroup) noexcept {
   clone_args args{};
   args.flags = CLONE_PARENT | CLONE_PIDFD | r.header.clone_flags;
   args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
   const int cgroup = r.header.cgroup_slot >= 0 ? r.fds[static_cast<std::size_t>(r.header.cgroup_slot)].get() : -1;
+  in_cgroup = false;
   if (cgroup >= 0) {
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<std::uint64_t>(cgroup);
     const long pid = ::syscall(SYS_clone3, &args, sizeof args);
     if (pid >= 0) {
-      in_cgroup = true;
+      in_cgroup = pid > 0;
       return static_cast<pid_t>(pid);
     }
     if (!clone3_unsupported(errno)) return -1;
     args.flags &= ~static_cast<std::uint64_t>(CLONE_INTO_CGROUP);  // the owner writes cgroup.procs instead
     args.cgroup = 0;
   }
-  in_cgroup = false;
-  return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+  const long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid >= 0 || !clone3_unsupported(errno)) return static_cast<pid_t>(pid);
+  // clone(2)'s raw form: the pidfd lands where its parent_tid argument
+  // points, the third on every architecture; no stack (a fork's copy).
+  return static_cast<pid_t>(::syscall(SYS_clone, static_cast<unsigned long>(args.flags) | SIGCHLD, nullptr, &pidfd,
+                                      nullptr, nullptr));
 }
 
 // Serves requests on `control` until the pool closes it. `entry` is what

@@ -29,6 +29,7 @@
 
 #include <fmt/format.h>
 
+#include "nsenter/detail/throwaway_child.hpp"
 #include "nsenter/env.hpp"
 #include "nsenter/error.hpp"
 #include "nsenter/exe_rebase.hpp"
@@ -104,6 +105,34 @@ struct RequireSealedExe {
 
 namespace detail {
 
+// The steps of detached_read_only_view, each fd recorded as soon as it is
+// open: run by a throwaway child under a seccomp filter (either call may
+// kill it there), whose fds are ours to close or keep.
+struct DetachedViewSteps {
+  const char* path = nullptr;
+  int tree = -1;  // open_tree's fd, to be closed
+  int view = -1;  // the O_PATH handle, the result
+};
+
+inline void make_detached_view(DetachedViewSteps& s) noexcept {
+  constexpr unsigned kOpenTreeClone = 1;             // OPEN_TREE_CLONE
+  constexpr unsigned kOpenTreeCloexec = O_CLOEXEC;   // OPEN_TREE_CLOEXEC
+  constexpr std::uint64_t kMountAttrRdonly = 0x1;    // MOUNT_ATTR_RDONLY
+  struct {
+    std::uint64_t attr_set, attr_clr, propagation, userns_fd;
+  } attr{kMountAttrRdonly, 0, 0, 0};                 // struct mount_attr, MOUNT_ATTR_SIZE_VER0
+#if defined(SYS_open_tree) && defined(SYS_mount_setattr)
+  s.tree = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, s.path, kOpenTreeClone | kOpenTreeCloexec));
+  if (s.tree < 0) return;
+  if (::syscall(SYS_mount_setattr, s.tree, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) return;
+  char handle[32];
+  *fmt::format_to_n(handle, sizeof handle - 1, "/proc/self/fd/{}", s.tree).out = '\0';
+  s.view = ::open(handle, O_PATH | O_CLOEXEC);
+#else
+  (void)attr;
+#endif
+}
+
 // A binary on a read-only mount of its own that is attached nowhere:
 // open_tree(OPEN_TREE_CLONE) of `path` (Linux 5.2) made read-only
 // with mount_setattr (Linux 5.12), as an O_PATH fd to exec. Nothing is
@@ -120,24 +149,15 @@ namespace detail {
 // holding a /proc/PID/exe handle to it can no longer make it writable
 // (launcher_test's attack tries exactly that).
 inline UniqueFd detached_read_only_view(const char* path) noexcept {
-  constexpr unsigned kOpenTreeClone = 1;             // OPEN_TREE_CLONE
-  constexpr unsigned kOpenTreeCloexec = O_CLOEXEC;   // OPEN_TREE_CLOEXEC
-  constexpr std::uint64_t kMountAttrRdonly = 0x1;    // MOUNT_ATTR_RDONLY
-  struct {
-    std::uint64_t attr_set, attr_clr, propagation, userns_fd;
-  } attr{kMountAttrRdonly, 0, 0, 0};                 // struct mount_attr, MOUNT_ATTR_SIZE_VER0
-#if defined(SYS_open_tree) && defined(SYS_mount_setattr)
-  UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, path, kOpenTreeClone | kOpenTreeCloexec)));
-  if (!tree) return UniqueFd();
-  if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) return UniqueFd();
-  char handle[32];
-  *fmt::format_to_n(handle, sizeof handle - 1, "/proc/self/fd/{}", tree.get()).out = '\0';
-  return UniqueFd(::open(handle, O_PATH | O_CLOEXEC));  // and `tree` closes: see above
-#else
-  (void)attr;
-  (void)path;
-  return UniqueFd();
-#endif
+  DetachedViewSteps steps{path};
+  if (seccomp_filtered()) {
+    const int killed = ask_in_throwaway_child<DetachedViewSteps>(make_detached_view, steps);
+    UniqueFd tree(steps.tree), view(steps.view);  // `tree` closes: see above
+    return killed == 0 ? std::move(view) : UniqueFd();
+  }
+  make_detached_view(steps);
+  UniqueFd tree(steps.tree);
+  return UniqueFd(steps.view);
 }
 
 }  // namespace detail

@@ -170,20 +170,32 @@ __attribute__((no_sanitize("address", "undefined"), noinline)) inline int spawn_
   };
   int exec_fd = -1, report = -1;
   if (int err = prepare_child(req, false, &exec_fd, &report)) fail(err);
-  if (exec_fd >= 0)
+  if (exec_fd >= 0) {
     ::syscall(SYS_execveat, exec_fd, "", req.argv, req.envp, AT_EMPTY_PATH);
-  else
+    // Refused (before Linux 3.19, or by a seccomp profile): the fd by its
+    // /proc path, as glibc's fexecve falls back; an ELF binary runs so
+    // even from a close-on-exec fd.
+    if (errno == ENOSYS || errno == EPERM) {
+      char by_path[32];
+      *fmt::format_to_n(by_path, sizeof by_path - 1, "/proc/self/fd/{}", exec_fd).out = '\0';
+      ::execve(by_path, req.argv, req.envp);
+    }
+  } else {
     ::execve(req.path, req.argv, req.envp);
+  }
   fail(errno);
   return 127;
 }
 
 
 inline bool clone3_unsupported(int err) noexcept {
-  // ENOSYS: no clone3; E2BIG: a kernel that knows a smaller clone_args;
-  // EINVAL: CLONE_INTO_CGROUP unknown; EOPNOTSUPP/EBADF: not a cgroup v2
-  // directory (a v1 hierarchy still takes a pid in cgroup.procs).
-  return err == ENOSYS || err == E2BIG || err == EINVAL || err == EOPNOTSUPP || err == EBADF;
+  // ENOSYS: no clone3 (or Docker's default seccomp profile, which answers
+  // so on purpose); EPERM: a profile written before clone3 whose default
+  // is EPERM (a refusal clone() would share, it repeats); E2BIG: a kernel
+  // that knows a smaller clone_args; EINVAL: CLONE_INTO_CGROUP unknown;
+  // EOPNOTSUPP/EBADF: not a cgroup v2 directory (a v1 hierarchy still
+  // takes a pid in cgroup.procs).
+  return err == ENOSYS || err == EPERM || err == E2BIG || err == EINVAL || err == EOPNOTSUPP || err == EBADF;
 }
 
 // The forked child of an entry request: set up, then become the entry.

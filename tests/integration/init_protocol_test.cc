@@ -57,43 +57,6 @@ void require_root() {
   REQUIRE_MESSAGE(::geteuid() == 0, "integration tests need root (CAP_SYS_ADMIN); run them as root");
 }
 
-// A process parked in namespaces of its own, whose /proc/PID/ns/* the init
-// joins. Killed and reaped on destruction.
-class Target {
- public:
-  // `flags`: namespaces to create; with CLONE_NEWUSER, maps 0..65535 to
-  // 100000.. from outside, as a runtime would.
-  explicit Target(int flags) {
-    int ready[2];
-    REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      if (::unshare(flags) != 0) ::_exit(1);
-      (void)!::write(ready[1], "r", 1);
-      ::pause();
-      ::_exit(0);
-    }
-    ::close(ready[1]);
-    char c = 0;
-    REQUIRE(::read(ready[0], &c, 1) == 1);
-    ::close(ready[0]);
-    if (flags & CLONE_NEWUSER) {
-      std::ofstream(proc() + "/uid_map") << "0 100000 65536\n";
-      std::ofstream(proc() + "/gid_map") << "0 100000 65536\n";
-    }
-  }
-  ~Target() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  std::string proc() const { return "/proc/" + std::to_string(pid_); }
-  std::string ns(const char* kind) const { return proc() + "/ns/" + kind; }
-
- private:
-  pid_t pid_ = -1;
-};
-
 std::string fatal_of(const InitResult& r) { return r.fatal(); }
 
 // What runc sends for a rootless container whose uid map has a second range

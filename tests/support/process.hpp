@@ -4,6 +4,8 @@
 #pragma once
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -67,17 +69,61 @@ inline int kill_and_reap_children(const std::vector<pid_t>& keep = {}) {
   return killed;
 }
 
+// A process parked in namespaces of its own, whose /proc/PID/ns/* an init
+// joins. Killed and reaped on destruction.
+class Target {
+ public:
+  // `flags`: namespaces to create; with CLONE_NEWUSER, maps 0..65535 to
+  // 100000.. from outside, as a runtime would.
+  explicit Target(int flags) {
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0) throw std::runtime_error("Target: pipe2");
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("Target: fork");
+    if (pid_ == 0) {
+      if (::unshare(flags) != 0) ::_exit(1);
+      (void)!::write(ready[1], "r", 1);
+      ::pause();
+      ::_exit(0);
+    }
+    ::close(ready[1]);
+    char c = 0;
+    const bool ready_said = ::read(ready[0], &c, 1) == 1;
+    ::close(ready[0]);
+    if (!ready_said) {
+      ::waitpid(pid_, nullptr, 0);
+      throw std::runtime_error("Target: unshare failed");
+    }
+    if (flags & CLONE_NEWUSER) {
+      std::ofstream(proc() + "/uid_map") << "0 100000 65536\n";
+      std::ofstream(proc() + "/gid_map") << "0 100000 65536\n";
+    }
+  }
+  ~Target() {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  Target(const Target&) = delete;
+  Target& operator=(const Target&) = delete;
+  pid_t pid() const { return pid_; }
+  std::string proc() const { return "/proc/" + std::to_string(pid_); }
+  std::string ns(const char* kind) const { return proc() + "/ns/" + kind; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
 // A copy of a binary in a private 0755 directory, so an unprivileged user
 // can execute it (Bazel's runfiles live under root's home). Removed on
 // destruction.
 class WorldExecutable {
  public:
-  explicit WorldExecutable(const std::string& source) {
+  explicit WorldExecutable(const std::string& source, const std::string& name = "nsrun") {
     char dir[] = "/tmp/nsenter-it.XXXXXX";
     if (::mkdtemp(dir) == nullptr) throw std::runtime_error("mkdtemp");
     dir_ = dir;
     ::chmod(dir_.c_str(), 0755);
-    path_ = dir_ + "/nsrun";
+    path_ = dir_ + "/" + name;
     std::ifstream in(source, std::ios::binary);
     std::ofstream out(path_, std::ios::binary);
     out << in.rdbuf();

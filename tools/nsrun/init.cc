@@ -94,8 +94,11 @@ pid_t spawn_command(nsenter::InitContext& ctx, char** command) {
   const int err = ::posix_spawnp(&child, command[0], nullptr, &attr, command, environ);
   ::posix_spawnattr_destroy(&attr);
   // A script without #! is ENOEXEC here, where execvp runs it with
-  // /bin/sh: the caller forks instead, so both paths run it alike.
-  if (err == ENOEXEC) return -1;
+  // /bin/sh: the caller forks instead, so both paths run it alike. EPERM
+  // may be the spawn's own clone3, refused by a seccomp profile (glibc
+  // falls back to clone only on ENOSYS): the fork's exec then says
+  // whether the command itself is refused.
+  if (err == ENOEXEC || err == EPERM) return -1;
   if (err != 0) die(ctx, nsenter::Op::Exec, err, command[0], err == ENOENT ? 127 : 126);
   return child;
 }
