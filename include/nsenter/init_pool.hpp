@@ -105,6 +105,7 @@ class InitPool {
   // Under mutex_: the template, exec'd from the Launcher's protected view
   // of the binary with its control socket on fd 3 and our stderr.
   Result<void> start_template() {
+    if (auto r = launcher_.may_exec_init_binary(); !r) return r.error();
     int exec_fd = -1;
     if (launcher_.config_.exec_from_sealed_memfd) {
       auto view = launcher_.protected_binary();

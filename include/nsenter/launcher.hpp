@@ -412,13 +412,8 @@ class Launcher {
     how.unprotected = unprotected_start(message, profile, forks);
     if (how.forked()) {
       how.exec_from = ExecFrom::Forked;
-    } else if (config_.init_binary.empty() && runs_through_loader()) {
-      // /proc/self/exe is the loader: exec'd (or sealed, or viewed), it
-      // would take the init's argv for its own and run no init at all.
-      return in_stage(make_sys_error(Op::SpawnInit, ENOEXEC,
-                                     "this program runs through the dynamic loader (/proc/self/exe is the loader): "
-                                     "name the init in LauncherConfig::init_binary, or start the program by its own path"),
-                      Stage::Launcher);
+    } else if (auto r = may_exec_init_binary(); !r) {
+      return r.error();
     } else if (config_.exec_from_sealed_memfd && !how.unwritable()) {
       auto view = protected_binary();
       if (!view) return view.error();
@@ -448,12 +443,19 @@ class Launcher {
     return move_refused_ == 0;
   }
 
-  // Whether this program was started through the dynamic loader
-  // (exe_rebase.hpp): asked once per Launcher.
-  bool runs_through_loader() {
+  // Refused when the init is this program and it was started through the
+  // dynamic loader (exe_rebase.hpp; asked once per Launcher): /proc/self/exe
+  // is then the loader, which, exec'd (or sealed, or viewed), would take the
+  // init's argv for its own and run no init at all.
+  Result<void> may_exec_init_binary() {
+    if (!config_.init_binary.empty()) return {};
     std::lock_guard lock(mutex_);
     if (through_loader_ < 0) through_loader_ = detail::runs_through_dynamic_loader() ? 1 : 0;
-    return through_loader_ == 1;
+    if (through_loader_ == 0) return {};
+    return in_stage(make_sys_error(Op::SpawnInit, ENOEXEC,
+                                   "this program runs through the dynamic loader (/proc/self/exe is the loader): "
+                                   "name the init in LauncherConfig::init_binary, or start the program by its own path"),
+                    Stage::Launcher);
   }
 
   // The init's argv, environment and fds, built before the spawn: its child
@@ -824,7 +826,7 @@ class Launcher {
   UniqueFd exec_view_;  // guarded by mutex_, with exec_from_, move_refused_ and through_loader_
   ExecFrom exec_from_ = ExecFrom::Path;
   int move_refused_ = -1;  // exe_rebase_refused(), once asked
-  int through_loader_ = -1;  // runs_through_loader(), once asked
+  int through_loader_ = -1;  // may_exec_init_binary()'s question, once asked
   std::atomic<unsigned> sealed_copies_{0};
   std::atomic<unsigned> launches_{0};
 };

@@ -19,7 +19,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <filesystem>
 #include <thread>
+#include <vector>
 
 #include "nsenter/exe_rebase.hpp"
 #include "nsenter/self_protection.hpp"
@@ -234,4 +236,78 @@ TEST_CASE("read_self_stat: the fields asked for, in order; a request it cannot s
   CHECK_FALSE(nsenter::detail::read_self_stat(kPastTheEnd, v));
   unsigned long long one[1] = {};
   CHECK_FALSE(nsenter::detail::read_self_stat(kPpidThreads, one));  // no room
+}
+
+// ---- binaries of their own shape (rebase_probe.cc) ---------------------------
+namespace {
+
+// The dynamic loader the probe names in its PT_INTERP, run as a command.
+#if defined(__x86_64__)
+constexpr const char* kLoader = "/lib64/ld-linux-x86-64.so.2";
+#elif defined(__aarch64__)
+constexpr const char* kLoader = "/lib/ld-linux-aarch64.so.1";
+#else
+#error "exe_rebase_test: name this architecture's dynamic loader"
+#endif
+
+// Runs argv, returns its stdout and stderr with "exit=N" appended.
+std::string run(const std::vector<std::string>& args) {
+  int out[2];
+  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    ::dup2(out[1], 2);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string report = nsenter::test::read_to_end_and_close(out[0]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  return report + "exit=" + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + "\n";
+}
+
+std::string runfile(const char* path) { return std::filesystem::canonical(path).string(); }
+
+}  // namespace
+
+TEST_CASE("exe_rebase: a segment both writable and executable keeps both after the move, and its code still runs") {
+  require_root();
+  const std::string report = run({runfile("tests/integration/rebase_probe")});
+  INFO(report);
+  CHECK(has(report, "awx_before=rwxp"));  // else the probe tests nothing
+  CHECK(has(report, "moved=ok"));
+  CHECK(has(report, "awx_after=rwxp"));
+  CHECK(has(report, "awx_call=5"));
+  CHECK(has(report, "exit=0"));
+}
+
+TEST_CASE("exe_rebase: a program run through the dynamic loader is not moved: /proc/self/exe is the loader, not its image") {
+  require_root();
+  const std::string report = run({kLoader, runfile("tests/integration/rebase_probe")});
+  INFO(report);
+  CHECK(has(report, "view=1"));  // a view of the loader: the same file /proc/self/exe names
+  CHECK(report.find("moved=protect /proc/self/exe (CVE-2019-5736): run through the dynamic loader") != std::string::npos);
+  CHECK(has(report, "awx_call=5"));  // nothing moved: it goes on
+  CHECK(has(report, "exit=0"));
+  CHECK_FALSE(nsenter::detail::runs_through_dynamic_loader());  // this test, started by its path
+}
+
+TEST_CASE("Launcher: started through the dynamic loader, it refuses to exec the loader as its init, saying why") {
+  require_root();
+  for (const char* who : {"launcher", "pool"}) {
+    CAPTURE(who);
+    const std::string report = run({kLoader, runfile("tests/integration/sandbox_cell"), who});
+    INFO(report);
+    CHECK(report.find("error: spawn init: this program runs through the dynamic loader (/proc/self/exe is the loader)") !=
+          std::string::npos);
+    CHECK(has(report, "exit=1"));
+  }
+  // By its own path, the same program launches.
+  CHECK(run({runfile("tests/integration/sandbox_cell"), "launcher"}).starts_with("ok "));
 }

@@ -565,6 +565,31 @@ InitOptions refusing(const std::string& what, InitOptions opt = {}) {
   return opt;
 }
 
+TEST_CASE("self-protection: an init run through the dynamic loader is not moved in place (the loader is /proc/self/exe) but re-executed from its view") {
+  require_root();
+#if defined(__x86_64__)
+  const std::string loader = "/lib64/ld-linux-x86-64.so.2";
+#elif defined(__aarch64__)
+  const std::string loader = "/lib/ld-linux-aarch64.so.1";
+#else
+#error "init_protocol_test: name this architecture's dynamic loader"
+#endif
+  const std::string mounts_before = mount_table();
+  InitOptions opt;
+  opt.init_flags = {std::filesystem::canonical(kCEmbed).string()};  // ld.so c_embed -- ...
+  const InitResult r = run_init(loader, pid_message(), {}, opt);
+  INFO(r.describe());
+  REQUIRE(r.ok());  // before: stage 0 killed by SIGSEGV, the loader's bytes mapped over the program
+  CHECK(logged(r, "re-exec from a detached read-only mount of /proc/self/exe (0 bytes copied): in place, "));
+  CHECK(logged(r, "run through the dynamic loader"));
+  // What the container could reach through /proc/PID/exe is the loader's
+  // read-only view; the program itself the loader mapped again by its path.
+  CHECK(r.values()["exe_ro"] == "1");
+  CHECK(r.values()["cloned"] == "1");
+  CHECK(r.pipe_tail == "hello from stage 2\n");
+  CHECK(mount_table() == mounts_before);
+}
+
 TEST_CASE("self-protection: where the kernel refuses the move in place, a re-exec from the detached read-only mount") {
   require_root();
   const std::string mounts_before = mount_table();
