@@ -214,14 +214,48 @@ inline pid_t clone_init(const Request& r, int& pidfd, bool& in_cgroup) noexcept 
   }
 }
 
+// Why `control` is not the end of a pool owner's control socket, or empty:
+// it must be a connected AF_UNIX stream (not a listening socket, as socket
+// activation hands out) made by our parent (SO_PEERCRED of a socketpair
+// names its creator), so that nobody but the process that exec'd us can
+// ask for clones.
+inline std::string_view not_the_owners_socket(int control) noexcept {
+  int domain = 0, type = 0, listening = 0;
+  socklen_t len = sizeof domain;
+  if (::getsockopt(control, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return "not a socket";
+  len = sizeof type;
+  if (::getsockopt(control, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || domain != AF_UNIX || type != SOCK_STREAM)
+    return "not a unix stream socket";
+  len = sizeof listening;
+  if (::getsockopt(control, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening != 0)
+    return "a listening socket";
+  ucred peer{};
+  len = sizeof peer;
+  if (::getsockopt(control, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || peer.pid <= 0 || peer.pid != ::getppid())
+    return "its peer is not our parent (a pool's socketpair is made by its owner)";
+  return {};
+}
+
 // In a binary's constructor (embed.hpp): serve as a template if this
-// process was started as one, else return (one getenv).
+// process was started as one, else return (one getenv). The variable is
+// removed once read; empty is unset, as for every protocol variable.
 inline void serve_if_template(void (*entry)(int argc, char** argv)) {
   const char* value = ::getenv(kTemplateEnv);
-  if (value == nullptr || !environment_is_the_runtimes(kTemplateEnv)) return;
+  if (value == nullptr) return;
+  if (*value == '\0' || !environment_is_the_runtimes(kTemplateEnv)) {
+    (void)::unsetenv(kTemplateEnv);
+    return;
+  }
   const auto control = parse_decimal<int>(value);
+  (void)::unsetenv(kTemplateEnv);  // `value` is gone with it
   if (!control || *control < 0 || ::fcntl(*control, F_GETFD) < 0)
     template_stops("_NSENTER_POOL_TEMPLATE is not an open fd", 2);
+  if (const std::string_view why = not_the_owners_socket(*control); !why.empty()) {
+    LineBuffer line;
+    line.put("_NSENTER_POOL_TEMPLATE names no pool's control socket: ");
+    line.put(why);
+    template_stops({line.data, line.size}, 2);
+  }
   serve_as_template(*control, entry);  // each init gets its request's environment, not ours
 }
 

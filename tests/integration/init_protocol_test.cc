@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <pwd.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 
 #include <csignal>
@@ -285,6 +286,63 @@ TEST_CASE("security: a set-user-ID copy of an init, run by anyone with an init p
     CHECK_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0), "status " << status << ": " << said);
     CHECK(said == std::string("nsenter: ") + variable +
                       " ignored: a set-user-ID or file-capability program is never an init\n");
+  }
+}
+
+TEST_CASE("security: _NSENTER_POOL_TEMPLATE in anyone's environment makes no template: empty is unset, and the fd must be our parent's socketpair") {
+  require_root();
+  struct Case {
+    const char* what;
+    const char* value;
+    int fd_kind;  // 0: none; 1: a listening socket (socket activation's); 2: a socketpair made by our grandparent
+    int status;
+    const char* said;
+  };
+  const Case cases[] = {
+      {"empty", "", 0, 0, ""},
+      {"a listening socket", "3", 1, 2, "nsenter pool template: _NSENTER_POOL_TEMPLATE names no pool's control socket: a listening socket\n"},
+      {"a socketpair our parent did not make", "3", 2, 2,
+       "nsenter pool template: _NSENTER_POOL_TEMPLATE names no pool's control socket: its peer is not our parent (a pool's socketpair is made by its owner)\n"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.what);
+    int sp[2], err[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);  // made by this process
+    REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      int fd = -1;
+      if (c.fd_kind == 1) {
+        fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        const sockaddr_un autobind{.sun_family = AF_UNIX, .sun_path = {}};  // an abstract name of the kernel's choosing
+        if (fd < 0 || ::bind(fd, reinterpret_cast<const sockaddr*>(&autobind), sizeof(sa_family_t)) != 0 ||
+            ::listen(fd, 1) != 0)
+          ::_exit(10);
+      }
+      if (c.fd_kind == 2) fd = sp[1];
+      if ((fd >= 0 && ::dup2(fd, 3) != 3) || ::dup2(err[1], 2) != 2) ::_exit(11);
+      ::setenv("_NSENTER_POOL_TEMPLATE", c.value, 1);
+      // The program runs as a grandchild of the socketpair's maker.
+      const pid_t program = ::fork();
+      if (program == 0) {
+        ::execl(kRunc12Init, "runc12_init", static_cast<char*>(nullptr));
+        ::_exit(127);
+      }
+      int status = 0;
+      if (program < 0 || ::waitpid(program, &status, 0) != program) ::_exit(12);
+      ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+    ::close(sp[1]);
+    ::close(err[1]);
+    ::shutdown(sp[0], SHUT_WR);  // a template would find no request and exit, not hang
+    const std::string said = read_all(err[0]);
+    ::close(err[0]);
+    ::close(sp[0]);
+    int status = -1;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    CHECK_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == c.status), "status " << status << ": " << said);
+    CHECK(said == c.said);
   }
 }
 
