@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -221,6 +222,14 @@ inline Result<void> lift_above_stdio(UniqueFd& fd) noexcept {
   return {};
 }
 
+// Whether this thread holds capability `cap` in its effective set.
+inline bool has_effective_cap(int cap) noexcept {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return false;
+  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
 // An stdio entry naming a closed fd means closed: inherited as it is.
 inline int open_or_closed(int fd) noexcept { return fd >= 0 && ::fcntl(fd, F_GETFD) >= 0 ? fd : -1; }
 
@@ -262,6 +271,12 @@ class Launcher {
     if (!message) return fail(message.error());
     if (opt.parent_death_signal < 0 || opt.parent_death_signal > 64)
       return fail(make_sys_error(Op::SpawnInit, EINVAL, fmt::format("parent_death_signal {}", opt.parent_death_signal)));
+    if (config.mount_sources && !detail::has_effective_cap(CAP_SYS_ADMIN))
+      // Said once, before anything starts; else stage 0 meets it at its
+      // first setns and the init dies mid-start.
+      return fail(make_sys_error(Op::SendMountSources, EPERM,
+                                 "they need CAP_SYS_ADMIN here: stage 0 opens each in the container's mount namespace "
+                                 "(runc 1.1 sends none for a rootless container)"));
     auto pipes = make_pipes(opt);
     if (!pipes) return fail(pipes.error());
     // A pool's inits are forks of a template exec'd from our protected
