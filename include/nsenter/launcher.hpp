@@ -32,7 +32,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -220,14 +219,6 @@ inline Result<void> lift_above_stdio(UniqueFd& fd) noexcept {
   if (!lifted) return in_stage(make_sys_error(Op::MoveFd, errno, detail::detail_text("fd {} above 2", fd.get())), Stage::Launcher);
   fd = std::move(lifted);
   return {};
-}
-
-// Whether this thread holds capability `cap` in its effective set.
-inline bool has_effective_cap(int cap) noexcept {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  if (::syscall(SYS_capget, &header, data) != 0) return false;
-  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
 }
 
 // An stdio entry naming a closed fd means closed: inherited as it is.

@@ -507,7 +507,36 @@ class Nsexec {
       if (n < 0) return make_sys_error(Op::PlanBootstrap, errno, "/proc/self/uid_map");
       if (std::string_view(map, static_cast<std::size_t>(n)).find("4294967295") != std::string_view::npos)
         return refuse("this process is in the initial user namespace");
+      if (const std::string_view why = why_not_in_a_user_namespace_of_its_own(); !why.empty()) return refuse(why);
     }
+    return {};
+  }
+
+  // Why this process is not in a user namespace other than its runtime's
+  // (the runtime may itself run in one: rootless Podman, a CI sandbox), or
+  // empty. The runtime is our parent as /proc sees it (/proc/self/stat's
+  // ppid is counted in the pid namespace of the /proc mount, which a direct
+  // start has not replaced yet: getppid() is 0 in a new pid namespace).
+  // Its namespace link opens for a process of the same user namespace that
+  // holds every capability (as root of it we would); from a new one the
+  // kernel refuses it (ptrace access needs CAP_SYS_PTRACE where the
+  // runtime lives), so a refusal while we hold every capability says we
+  // are elsewhere.
+  static std::string_view why_not_in_a_user_namespace_of_its_own() noexcept {
+    constexpr int kPpid[] = {4};
+    unsigned long long ppid[1] = {};
+    if (!detail::read_self_stat(kPpid, ppid) || ppid[0] == 0)
+      return "its runtime is not in sight in /proc (no parent there) to tell its user namespace from ours";
+    struct stat ours {}, theirs {};
+    char path[48];
+    *fmt::format_to_n(path, sizeof path - 1, "/proc/{}/ns/user", ppid[0]).out = '\0';
+    if (::stat("/proc/self/ns/user", &ours) != 0) return "/proc/self/ns/user cannot be read";
+    if (::stat(path, &theirs) == 0)
+      return theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev ? "this process is in its runtime's user namespace"
+                                                                          : std::string_view();
+    if (errno != EACCES && errno != EPERM) return "its runtime's /proc/PID/ns/user cannot be read";
+    if (!detail::holds_every_capability())
+      return "its runtime's user namespace is hidden from it, and without every capability that does not prove it is another";
     return {};
   }
 

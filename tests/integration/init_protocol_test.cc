@@ -1582,6 +1582,73 @@ TEST_CASE("direct start: an init not born in the namespaces its message names re
   }
 }
 
+TEST_CASE("direct start: a runtime that itself runs in a user namespace cannot pass its own off as the container's") {
+  require_root();  // to become nobody
+  // As rootless Podman or a CI sandbox runs: nobody, root of a user
+  // namespace of its own (unshare -U -r), says _NSENTER_DIRECT=1 and that the
+  // container cannot write the binary (true: root-owned, nobody's map), and
+  // execs the init plainly. The uid map is not the initial namespace's, so
+  // only a comparison with the runtime's own tells.
+  WorldExecutable nsrun(kNsrun);
+  InitOptions opt;
+  opt.drop_to = {{kNobody, kNobody}};
+  opt.env = {{"_NSENTER_DIRECT", "1"}, {"_NSENTER_EXE_UNWRITABLE", "1"}};
+  std::string message = MessageBuilder().u32(kCloneFlags, CLONE_NEWUSER).str(kUidMap, "0 0 1\n").str(kGidMap, "0 0 1\n").u32(kRootlessEuid, 1).build();
+  std::string says = "_NSENTER_DIRECT=1, but this process is in its runtime's user namespace";
+  SUBCASE("a user namespace alone") {
+    opt.init_flags = {"-U", "-r", "-f", nsrun.path()};  // unshare -U -r -f nsrun -- ...: its parent is the runtime, in there
+  }
+  SUBCASE("the init short of a capability its runtime holds, which hides the runtime's namespace link from it") {
+    opt.init_flags = {"-U", "-r", "-f", "/usr/bin/setpriv", "--bounding-set=-sys_ptrace", nsrun.path()};
+    says = "_NSENTER_DIRECT=1, but its runtime's user namespace is hidden from it, and without every capability";
+  }
+  SUBCASE("with a pid namespace, the init its pid 1") {
+    opt.init_flags = {"-U", "-r", "-p", "-f", nsrun.path()};
+    message = MessageBuilder()
+                  .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID)
+                  .str(kUidMap, "0 0 1\n")
+                  .str(kGidMap, "0 0 1\n")
+                  .u32(kRootlessEuid, 1)
+                  .build();
+  }
+  const InitResult r = run_init("/usr/bin/unshare", message, kReport, opt);
+  INFO(r.describe());
+  CHECK(fatal_of(r).find(says) != std::string::npos);
+  CHECK_FALSE(r.stage2_pid);  // no pid line, and nothing ran
+  CHECK(r.stdout_text.empty());
+  CHECK(r.leftover_children == 0);
+}
+
+TEST_CASE("direct start: the runtime's check of a genuine one holds where the runtime itself runs in a user namespace") {
+  require_root();  // to become nobody
+  // The same nested runtime, genuine this time: nsrun as nobody inside
+  // unshare -U -r clones its init into a new user and pid namespace itself.
+  WorldExecutable nsrun(kNsrun);
+  int out[2];
+  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::dup2(out[1], 1);
+    ::dup2(out[1], 2);
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
+        ::setresuid(kNobody, kNobody, kNobody) != 0)
+      ::_exit(121);
+    ::execl("/usr/bin/unshare", "unshare", "-U", "-r", nsrun.path().c_str(), "--no-tty", "--log-level=debug", "-U", "-p",
+            "--", "/bin/sh", "-c", "echo pid=$$ uid=$(id -u)", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  const std::string said = read_all(out[0]);
+  ::close(out[0]);
+  int status = -1;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  INFO(said);
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  CHECK(said.find("pid=2 uid=0") != std::string::npos);  // pid 1 is nsrun's reaper
+  CHECK(said.find("started directly by the runtime") != std::string::npos);  // the direct start, checked and taken
+}
+
 TEST_CASE("unprivileged: a map that leaves 0 out makes the stages the caller's own id inside, in every plan") {
   require_root();  // to become nobody
   WorldExecutable nsrun(kNsrun);

@@ -1,11 +1,14 @@
-// nsenter: numeric fields of /proc/self/stat, and how many threads this
-// process has (one of them).
+// nsenter: numeric fields of /proc/self/stat, how many threads this
+// process has (one of them), and what capabilities it holds.
 #pragma once
 
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -60,6 +63,24 @@ inline unsigned long thread_count() noexcept {
   constexpr int kNumThreads[] = {20};
   unsigned long long n[1] = {};
   return read_self_stat(kNumThreads, n) ? static_cast<unsigned long>(n[0]) : 0;
+}
+
+// This thread's effective capabilities as one bit set (capget(2)), or 0.
+inline std::uint64_t effective_capabilities() noexcept {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return 0;
+  return data[0].effective | (static_cast<std::uint64_t>(data[1].effective) << 32);
+}
+
+inline bool has_effective_cap(int cap) noexcept { return (effective_capabilities() >> cap) & 1; }
+
+// Every capability this build knows of (CAP_LAST_CAP of its kernel
+// headers): as root of a user namespace it has just made or entered.
+inline bool holds_every_capability() noexcept {
+  static_assert(CAP_LAST_CAP < 63);
+  constexpr std::uint64_t kAll = (std::uint64_t{1} << (CAP_LAST_CAP + 1)) - 1;
+  return (effective_capabilities() & kAll) == kAll;
 }
 
 }  // namespace detail
