@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,12 +24,24 @@ NSENTER_BEGIN_NAMESPACE
 
 enum class IdKind { Uid, Gid };
 
+// The runtime that asked for the maps, for a writer that waits on a
+// helper (a stuck newuidmap): stage 0's end of the init pipe, whose peer
+// hangs up when the runtime dies, and the runtime's pid, our parent until
+// then. Empty where nobody is to be watched (a runtime writing the maps
+// itself).
+struct RuntimeWatch {
+  int init_pipe = -1;
+  pid_t pid = 0;
+  bool watched() const noexcept { return init_pipe >= 0; }
+};
+
 // What stage 0 is asked to write for one id kind.
 struct IdMapRequest {
   pid_t pid;
   IdKind kind;
   IdMapView map;
   std::string_view helper;  // NUL-terminated in the message buffer; empty = none
+  RuntimeWatch runtime{};
 };
 
 namespace detail {
@@ -58,6 +72,36 @@ struct ProcIdMapWriter {
     return {};
   }
 };
+
+namespace detail {
+
+// Until the helper `child` has ended (it is then left to reap): where a
+// runtime is watched and the helper outlives it (its end of the init pipe
+// hung up, or we were reparented), the helper is killed and reaped, and
+// the error says so: a stuck helper would otherwise keep stages 0 and 1
+// waiting for a runtime that is gone. A second's poll catches a runtime
+// whose end of the pipe lives on in another process. Without pidfds
+// (before Linux 5.3) the plain wait.
+inline Result<void> wait_while_runtime_lives(pid_t child, const IdMapRequest& req) noexcept {
+  if (!req.runtime.watched()) return {};
+  UniqueFd helper(pidfd_open(child));
+  if (!helper) return {};
+  pollfd fds[2] = {{helper.get(), POLLIN, 0}, {req.runtime.init_pipe, 0, 0}};  // 0: a hang-up is always said
+  for (;;) {
+    const int n = ::poll(fds, 2, 1000);
+    if (n < 0 && errno != EINTR) return {};
+    if (fds[0].revents != 0) return {};
+    if ((fds[1].revents & (POLLHUP | POLLERR)) == 0 && (req.runtime.pid <= 0 || ::getppid() == req.runtime.pid)) continue;
+    ::kill(child, SIGKILL);
+    while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return in_stage(make_error(Op::RunMapHelper, Code::ParentGone, kNoOffset,
+                               detail_text("pid {}, while {} ran: killed it", req.runtime.pid, req.helper)),
+                    Stage::Parent);
+  }
+}
+
+}  // namespace detail
 
 // newuidmap/newgidmap only: `helper PID inside outside count ...` with an
 // empty environment, exit status 0 required. Runs in stage 0, which is the
@@ -102,6 +146,7 @@ struct HelperIdMapWriter {
     ssize_t n;
     do n = ::read(report_read.get(), &exec_errno, sizeof exec_errno);
     while (n < 0 && errno == EINTR);
+    if (auto gone = detail::wait_while_runtime_lives(child, req); !gone) return gone.error();
     int status = 0;
     while (::waitpid(child, &status, 0) < 0)
       if (errno != EINTR) return detail::stage0_error(op, errno, req.helper);
@@ -115,6 +160,7 @@ struct HelperIdMapWriter {
   }
 };
 
+
 // The maps of the new user namespace `pid` is in, as stage 0 writes them
 // (or a runtime that cloned the init into it, one_clone.hpp): "deny" to
 // setgroups first for a rootless container that keeps setgroups off (an
@@ -123,14 +169,14 @@ struct HelperIdMapWriter {
 // `writer`.
 template <class Writer, class SysCalls>
 Result<void> write_user_namespace_maps(pid_t pid, const BootstrapView& config, const Writer& writer,
-                                       const SysCalls& sys) noexcept {
+                                       const SysCalls& sys, RuntimeWatch runtime = {}) noexcept {
   if (config.rootless_euid.value_or(false) && !config.setgroups.value_or(false)) {
     const detail::ProcPath path(pid, "setgroups");
     const int err = sys.write_file(path.data, "deny");
     if (err != 0 && err != ENOENT) return detail::stage0_error(Op::WriteSetgroups, err, path.data);
   }
-  if (auto r = writer.write({pid, IdKind::Uid, config.uid_map, config.uid_map_helper}); !r) return r;
-  return writer.write({pid, IdKind::Gid, config.gid_map, config.gid_map_helper});
+  if (auto r = writer.write({pid, IdKind::Uid, config.uid_map, config.uid_map_helper, runtime}); !r) return r;
+  return writer.write({pid, IdKind::Gid, config.gid_map, config.gid_map_helper, runtime});
 }
 
 // runc's composition: write directly; if the kernel says EPERM (an

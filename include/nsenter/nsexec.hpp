@@ -81,6 +81,7 @@ struct Plan {
   std::array<std::array<char, kMaxPathBytes + 1>, kMaxNamespaces> paths{};
   std::string_view mount_fds;  // _LIBCONTAINER_MOUNT_FDS, checked against config.mount_sources
   ParentDeath parent_death;    // stage 2 arms it; stage 0 then checks the runtime is still there
+  pid_t runtime = 0;           // stage 0's parent at setup: the runtime, watched while a map helper runs
 
   std::span<const NsTarget> join() const noexcept { return {targets.data(), target_count}; }
   bool joins() const noexcept { return target_count > 0; }
@@ -154,6 +155,7 @@ inline Result<void> make_plan(const BootstrapView& config, const BootstrapSource
     plan.mount_fds = source.mount_fds;
   }
   plan.parent_death = source.parent_death;
+  plan.runtime = ::getppid();
   plan.one_clone = source.one_clone && why_not_one_clone(config).empty();
   plan.direct = source.direct;
   for (const NsPathView& p : config.ns_paths) {
@@ -581,15 +583,17 @@ class Nsexec {
     kill_on_error_[1] = stage2;
     debug(Stage::Parent, "one clone: stage-2 ({}) made in the new namespaces", stage2);
     if (plan.create.contains(NsKind::user))
-      if (auto r = write_maps(plan, stage2); !r) return r;
+      if (auto r = write_maps(plan, init_pipe, stage2); !r) return r;
     clock_.mark(StartStep::Unshared);
     return send_pid_line(init_pipe, stage2, stage2);
   }
 
-  // The id maps of the new user namespace `pid` is in.
-  Result<void> write_maps(const Plan& plan, pid_t pid) noexcept {
+  // The id maps of the new user namespace `pid` is in; a helper that
+  // writes them is given up on if the runtime dies meanwhile.
+  Result<void> write_maps(const Plan& plan, int init_pipe, pid_t pid) noexcept {
     clock_.mark(StartStep::MapsAsked);
-    if (auto r = write_user_namespace_maps(pid, plan.config, writer_, sys_); !r) return r;
+    if (auto r = write_user_namespace_maps(pid, plan.config, writer_, sys_, RuntimeWatch{init_pipe, plan.runtime}); !r)
+      return r;
     clock_.mark(StartStep::MapsWritten);
     return {};
   }
@@ -613,7 +617,7 @@ class Nsexec {
       switch (static_cast<SyncMsg>(*msg)) {
         case SyncMsg::UsermapPls: {
           logger_.log(LogLevel::Debug, Stage::Parent, "stage-1 requested userns mappings");
-          if (auto r = write_maps(plan, stage1); !r) return r;
+          if (auto r = write_maps(plan, init_pipe, stage1); !r) return r;
           if (auto r = child.send(SyncMsg::UsermapAck); !r) return r;
           break;
         }

@@ -1195,6 +1195,79 @@ TEST_CASE("failure: stage 0 killed while stage 1 waits for its maps") {
   CHECK(stage1_exited_1);
 }
 
+TEST_CASE("failure: the runtime killed while stage 0 waits on a stuck map helper: stage 0 kills the helper and stage 1, nothing left") {
+  require_root();
+  WorldExecutable nsrun(kNsrun);
+  // The helper reports "its pid, its target (stage 1)" on fd 9, then
+  // blocks, as a stuck newuidmap would.
+  int raw[2];
+  REQUIRE(::pipe(raw) == 0);
+  REQUIRE(::dup2(raw[1], 9) == 9);
+  const int marker = ::fcntl(raw[0], F_DUPFD_CLOEXEC, 10);
+  ::close(raw[0]);
+  ::close(raw[1]);
+  const std::string helper =
+      nsrun.add_script("stuck-newuidmap", "#!/bin/sh\necho \"$$ $1\" >&9\nexec sleep 1000\n");
+  int said[2];
+  REQUIRE(::pipe2(said, O_CLOEXEC) == 0);
+  const std::vector<pid_t> before = live_children();
+  // The runtime: a child of ours that runs the init and dies once the
+  // helper runs. Its children (stages 0 and 1) then come to us, the
+  // subreaper, with the helper below stage 0.
+  const pid_t runtime = ::fork();
+  REQUIRE(runtime >= 0);
+  if (runtime == 0) {
+    InitOptions opt;
+    opt.drop_to = {{kNobody, kNobody}};
+    opt.after_send = [&](pid_t stage0) {
+      ::close(9);
+      char buf[64] = {};
+      if (::read(marker, buf, sizeof buf - 1) <= 0) ::_exit(3);
+      const std::string text = std::to_string(stage0) + " " + buf;  // "stage0 helper stage1\n"
+      (void)!::write(said[1], text.data(), text.size());
+      ::kill(::getpid(), SIGKILL);
+    };
+    (void)run_init(nsrun.path(), rootless_two_range_message(helper), kReport, opt);
+    ::_exit(4);
+  }
+  ::close(9);
+  ::close(said[1]);
+  ::close(marker);
+  const std::string text = read_all(said[0]);
+  ::close(said[0]);
+  int status = 0;
+  REQUIRE(::waitpid(runtime, &status, 0) == runtime);
+  REQUIRE_MESSAGE(WIFSIGNALED(status), "the runtime did not reach the helper: status " << status);
+  pid_t stage0 = 0, helper_pid = 0, stage1 = 0;
+  std::istringstream(text) >> stage0 >> helper_pid >> stage1;
+  REQUIRE(stage0 > 0);
+  REQUIRE(helper_pid > 0);
+  REQUIRE(stage1 > 0);
+  // They end by themselves (the hang guard only keeps a failing test
+  // from hanging: it is no time limit on what is tested).
+  std::map<pid_t, int> ended;
+  const auto guard = std::chrono::steady_clock::now() + std::chrono::seconds(kHangGuardSeconds);
+  auto alive = [](pid_t pid) { return ::kill(pid, 0) == 0; };
+  while (std::chrono::steady_clock::now() < guard) {
+    for (pid_t pid; (pid = ::waitpid(-1, &status, WNOHANG)) > 0;) ended[pid] = status;
+    bool any = false;
+    for (pid_t pid : {stage0, helper_pid, stage1}) any |= !ended.count(pid) && alive(pid);
+    if (!any) break;
+    ::usleep(5000);
+  }
+  int left = 0;
+  for (pid_t pid : {stage0, helper_pid, stage1})
+    if (!ended.count(pid) && alive(pid)) {
+      ::kill(pid, SIGKILL);
+      ++left;
+    }
+  kill_and_reap_children(before);
+  CHECK(left == 0);
+  // Stage 0 said why and exited 1; the helper was killed by it.
+  REQUIRE(ended.count(stage0));
+  CHECK((WIFEXITED(ended[stage0]) && WEXITSTATUS(ended[stage0]) == 1));
+}
+
 // ---- no stage allocates once the pipeline has cloned --------------------------
 // fault_init's heap is closed from its first clone until stage 2 hands over
 // (see fault_init.cc): a stage that allocates exits 66. Every stage path
