@@ -259,6 +259,40 @@ done
 run --kill-child=NOSUCH -- true
 eq "--kill-child with a bad signal: 2" 2 $?
 
+# --- -t whose pid is reused while the init joins ------------------------------------
+# The init opens /proc/PID/ns/* while it joins; a target that exits in
+# between and a newcomer on its pid would have the command run in the
+# newcomer's namespaces. nsrun pins the target (a pidfd) and lets the
+# command go only if the target lived through the joins. The window is
+# stretched by strace delaying the init's open of the uts link; the
+# newcomer is put on the pid through ns_last_pid.
+command -v strace >/dev/null || fail "-t reuse: strace is not installed (tools/setup.sh installs it)"
+unshare -u sh -c 'hostname nsrun-target; exec sleep 600' &
+victim=$!
+started+=("$victim")
+for _ in $(seq 100); do [ "$(ns $victim uts)" != "$(ns self uts)" ] && break; sleep 0.05; done
+strace -f -o /dev/null -P "/proc/$victim/ns/uts" -e trace=openat -e inject=openat:delay_enter=3000000 \
+  "$nsrun" --no-tty -t "$victim" -- hostname >"$tmp/reuse.out" 2>&1 </dev/null &
+tracer=$!
+started+=("$tracer")
+# The init has begun its joins once its stage 0 carries its name.
+for _ in $(seq 400); do grep -qx 'runc:\[0:PARENT\]' /proc/[0-9]*/comm 2>/dev/null && break; sleep 0.01; done
+kill -KILL "$victim"; wait "$victim" 2>/dev/null
+newcomer=
+for _ in 1 2 3 4 5; do
+  echo $((victim - 1)) >/proc/sys/kernel/ns_last_pid
+  unshare -u sh -c 'hostname nsrun-newcomer; exec sleep 600' &
+  newcomer=$!
+  started+=("$newcomer")
+  [ "$newcomer" = "$victim" ] && break
+done
+eq "-t reuse: a newcomer on the target's pid" "$victim" "$newcomer"
+wait "$tracer"
+eq "-t reuse: nsrun fails" 125 $?
+out=$(cat "$tmp/reuse.out")
+contains "-t reuse: says why" "nsrun: --target $victim exited while the init joined its namespaces" "$out"
+check "-t reuse: the command never ran in the newcomer's namespaces ($out)" test "${out/nsrun-newcomer/}" = "$out"
+
 # --- -t of a process that shares all our namespaces --------------------------------
 # nsenter -t PID -a runs in the target's namespaces, here ours: never a new
 # sandbox.

@@ -159,7 +159,7 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
 // so the command (another nsrun, say) is not an init again.
 [[noreturn]] void exec_command(nsenter::InitContext& ctx, int argc, char** argv) {
   char** command = nullptr;
-  bool private_mounts = false, mount_proc = false, tty = false, reaper = false;
+  bool private_mounts = false, mount_proc = false, tty = false, reaper = false, await_go = false;
   int preserved_fds = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -171,11 +171,22 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
     if (arg == "--mount-proc") mount_proc = private_mounts = true;
     if (arg == "--tty") tty = true;
     if (arg == "--reaper") reaper = true;
+    if (arg == "--await-go") await_go = true;
     if (arg.starts_with("--preserve-fds=")) {
       const auto n = nsenter::parse_env_int("--preserve-fds", argv[i] + 15);
       if (!n || !*n) die(ctx, nsenter::Op::Exec, EINVAL, argv[i], 1);
       preserved_fds = **n;
     }
+  }
+  // nsrun -t: nothing runs until nsrun has seen its target live through
+  // our joins (run.hpp); without its go (it refused, or is gone) we only
+  // exit, nsrun having said why.
+  if (await_go) {
+    char go = 0;
+    ssize_t n;
+    do n = ::read(ctx.init_pipe, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1 || go != nsrun::kAwaitedGo) ::_exit(1);
   }
   const char* shell = std::getenv("SHELL");
   char* fallback[] = {const_cast<char*>(shell != nullptr && *shell != '\0' ? shell : "/bin/sh"), nullptr};

@@ -48,6 +48,16 @@ struct RunRequest {
   bool reaper = true;     // with a new pid namespace, a pid-1 reaper runs the command
   int preserve_fds = 0;   // fds 3 .. 3+N-1 reach the command
   int kill_child = 0;     // the signal the container gets when nsrun dies; 0: none
+  // -t PID: the namespaces taken from it, as /proc/PID/ns/* paths with the
+  // inodes read when they were chosen. run() pins the process (a pidfd),
+  // checks they are still its, and lets the command go only if it is still
+  // alive once the init has joined them: its pid, reused meanwhile, would
+  // name a stranger's.
+  struct Target {
+    pid_t pid = 0;
+    std::vector<std::pair<std::string, ino_t>> joined;
+  };
+  std::optional<Target> target;
 };
 
 // What the parser may ask of the machine.
@@ -402,6 +412,8 @@ struct RunFlags {
         // namespace would fail anyway.
         if (target_kinds.empty() && host.ns_inode("/proc/self/ns/" + std::string(k.name)) == theirs) continue;
         joins.push_back({k.kind, path});
+        if (!req.target) req.target = RunRequest::Target{*target, {}};
+        req.target->joined.emplace_back(path, *theirs);
       }
     }
     for (std::size_t i = 0; i < joins.size(); ++i)

@@ -181,6 +181,9 @@ inline nsenter::LaunchOptions launch_options(const RunRequest& req, const std::a
   // command runs as its child under a small init that forwards them.
   if (req.reaper && req.config.clone_flags && req.config.clone_flags->contains(NsKind::pid))
     opt.argv.push_back("--reaper");
+  // -t: stage 2 waits for our go, given once the target is known to have
+  // lived through the joins (run()).
+  if (req.target) opt.argv.push_back("--await-go");
   opt.argv.push_back("--");
   for (const auto& a : req.command) opt.argv.push_back(a);
   opt.log_level = req.log_level;
@@ -350,6 +353,49 @@ class CommandRelay {
   std::string to_master_, to_stdout_;
 };
 
+// -t PID, pinned: a pidfd to the process whose namespaces were chosen, once
+// its namespaces are found to be the ones read then (a pid reused in
+// between names another process). Empty with the reason printed.
+inline nsenter::UniqueFd pin_target(const RunRequest::Target& target) {
+  nsenter::UniqueFd pidfd(nsenter::detail::pidfd_open(target.pid));
+  if (!pidfd) {
+    std::fprintf(stderr, "nsrun: --target %d: pidfd_open: %s\n", static_cast<int>(target.pid),
+                 nsenter::detail::errno_text(errno));
+    return pidfd;
+  }
+  for (const auto& [path, inode] : target.joined) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || st.st_ino != inode) {
+      std::fprintf(stderr, "nsrun: --target %d exited as nsrun read its namespaces: pid %d now names another process\n",
+                   static_cast<int>(target.pid), static_cast<int>(target.pid));
+      return nsenter::UniqueFd();
+    }
+  }
+  return pidfd;
+}
+
+// Lets a -t init's stage 2 go on (init.cc's --await-go) only if the pinned
+// target is still there now that the init has joined what /proc/PID
+// named: had it exited meanwhile, PID could have named a newcomer, whose
+// namespaces the init may have joined instead. True when the command may
+// run; else the init is killed and reaped, and why is printed.
+inline bool let_joined_init_go(nsenter::InitProcess& init, const RunRequest::Target& target, int pidfd) {
+  // 0 for a zombie too, whose pid cannot be reused yet (and whose
+  // namespaces no join could have opened).
+  if (nsenter::detail::pidfd_send_signal(pidfd, 0) == 0) {
+    const char go = kAwaitedGo;
+    if (nsenter::detail::write_all_no_sigpipe(init.init_pipe(), &go, 1) == 0) return true;
+  } else {
+    std::fprintf(stderr,
+                 "nsrun: --target %d exited while the init joined its namespaces: pid %d may name another process "
+                 "now; the command was not run\n",
+                 static_cast<int>(target.pid), static_cast<int>(target.pid));
+  }
+  (void)init.signal(SIGKILL);
+  (void)init.wait();
+  return false;
+}
+
 // Runs the request; returns nsrun's exit status.
 inline int run(const RunRequest& req) {
   // Which of our stdio fds are open, before nsrun opens anything that could
@@ -385,6 +431,9 @@ inline int run(const RunRequest& req) {
     pty = std::move(*p);
   }
 
+  nsenter::UniqueFd target_pin;
+  if (req.target && !(target_pin = pin_target(*req.target))) return kExitFailure;
+
   std::vector<nsenter::LogRecord> fatal_records;
   const nsenter::LaunchOptions opt = launch_options(req, stdio, std::move(preserved), pty, fatal_records);
   nsenter::Launcher launcher(launcher_config());
@@ -393,6 +442,7 @@ inline int run(const RunRequest& req) {
     std::fprintf(stderr, "nsrun: %s\n", describe_failure(init.error(), req, ::geteuid()).c_str());
     return kExitFailure;
   }
+  if (req.target && !let_joined_init_go(*init, *req.target, target_pin.get())) return kExitFailure;
   if (pty) pty->slave.reset();
   for (const auto& r : fatal_records) print_record(r);
   if (req.log_level >= nsenter::LogLevel::Debug) {
