@@ -380,17 +380,27 @@ inline nsenter::UniqueFd pin_target(const RunRequest::Target& target) {
 // namespaces the init may have joined instead. True when the command may
 // run; else the init is killed and reaped, and why is printed.
 inline bool let_joined_init_go(nsenter::InitProcess& init, const RunRequest::Target& target, int pidfd) {
-  // 0 for a zombie too, whose pid cannot be reused yet (and whose
-  // namespaces no join could have opened).
-  if (nsenter::detail::pidfd_send_signal(pidfd, 0) == 0) {
+  // A pidfd polls readable once its process has exited (a zombie too,
+  // whose namespaces no join could have opened anyway).
+  pollfd exited{pidfd, POLLIN, 0};
+  int n;
+  while ((n = ::poll(&exited, 1, 0)) < 0 && errno == EINTR) {
+  }
+  if (n == 0) {
     const char go = kAwaitedGo;
     if (nsenter::detail::write_all_no_sigpipe(init.init_pipe(), &go, 1) == 0) return true;
-  } else {
+  } else if (n > 0) {
     std::fprintf(stderr,
                  "nsrun: --target %d exited while the init joined its namespaces: pid %d may name another process "
                  "now; the command was not run\n",
                  static_cast<int>(target.pid), static_cast<int>(target.pid));
+  } else {
+    std::fprintf(stderr, "nsrun: --target %d: poll its pidfd: %s\n", static_cast<int>(target.pid),
+                 nsenter::detail::errno_text(errno));
   }
+  // No go: stage 2 reads the end of the pipe and exits, whatever signals
+  // a sandbox lets us send.
+  ::shutdown(init.init_pipe(), SHUT_RDWR);
   (void)init.signal(SIGKILL);
   (void)init.wait();
   return false;
