@@ -160,7 +160,6 @@ struct HelperIdMapWriter {
   }
 };
 
-
 // The maps of the new user namespace `pid` is in, as stage 0 writes them
 // (or a runtime that cloned the init into it, one_clone.hpp): "deny" to
 // setgroups first for a rootless container that keeps setgroups off (an

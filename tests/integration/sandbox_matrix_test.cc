@@ -274,7 +274,10 @@ TEST_CASE("sandbox matrix: each refused call, each answer, each way to start an 
     for (const std::string& answer : call.answers) {
       const std::string rule = call.name + ":" + answer;
       table += "| `" + call.name + "` | " + answer + " |";
-      for (const auto& [cell, name] : kCells) {
+      for (const auto& entry : kCells) {
+        // Named, not bound: clang 14 cannot capture a structured binding.
+        const Cell cell = entry.first;
+        const std::string& name = entry.second;
         Outcome o;
         switch (cell) {
           case Cell::NsrunRoot: o = nsrun_cell(nsrun, rule, {"-p", "-m"}, false); break;
