@@ -58,7 +58,8 @@ struct BootstrapSource {
   const char* mount_fds = nullptr;  // fd numbers for MOUNT_SOURCES, as JSON
   ParentDeath parent_death;         // signal = 0: none asked for
   std::uint64_t spawned_ns = 0;     // when the runtime spawned us, if it said (debug timings)
-  std::optional<wire::Profile> profile;  // what the runtime said it sent; unset: the pipeline's default
+  std::optional<wire::Profile> profile;  // what the runtime speaks; unset: the pipeline's default
+  std::string_view profile_reason;        // how that was told, for the debug log
   bool exe_unwritable = false;            // the runtime says the container cannot write our binary (checked)
   bool exe_unreachable = false;           // the runtime says it forked us unreachable from the container (checked)
   bool one_clone = false;                 // the runtime takes a pid line without stage 1 (one_clone.hpp)
@@ -111,18 +112,26 @@ struct InitPipeReader {
           return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, detail::detail_text("{}={}: not 1", name, v));
         *flag = true;
       }
+    // Which runc generation the parent is: it never says, but every runc
+    // from 1.2 on sets the sync pipe and 1.1 never does; ours may say.
     if (const char* p = std::getenv(Env::profile); p != nullptr && *p != '\0') {
       out.profile = wire::parse_profile(p);
       if (!out.profile)
         return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset,
                           detail::detail_text("{}={}: not a profile (runc-1.1 or runc-1.2)", Env::profile, p));
+      out.profile_reason = "the runtime said so";
+    } else if (const char* sync = std::getenv(Env::sync_pipe); sync != nullptr && *sync != '\0') {
+      out.profile = wire::Profile::Runc12;
+      out.profile_reason = "the runtime set _LIBCONTAINER_SYNCPIPE, as runc does from 1.2 on";
     }
     return {};
   }
 
   Result<void> read(BootstrapSource& out) const noexcept {
-    // "Past initial setup": one NUL byte, which runc's parent waits for.
-    if (auto r = detail::write_exact(out.init_pipe, "", 1, Stage::Setup, Op::Handshake); !r) return r.error();
+    // "Past initial setup": one NUL byte, which runc 1.1's parent waits for
+    // and runc 1.2's would take for the start of the pid line.
+    if (out.profile != wire::Profile::Runc12)
+      if (auto r = detail::write_exact(out.init_pipe, "", 1, Stage::Setup, Op::Handshake); !r) return r.error();
     auto bytes = read_message(out.init_pipe);
     if (!bytes) return bytes.error();
     out.message = std::move(*bytes);

@@ -50,6 +50,10 @@ struct RuncEnv {
   static constexpr const char* state_dir = "_LIBCONTAINER_STATEDIR";
   static constexpr const char* cloned_binary = "_LIBCONTAINER_CLONED_BINARY";
   static constexpr const char* mount_fds = "_LIBCONTAINER_MOUNT_FDS";
+  // Set by every runc from 1.2 on (its Go init's second socketpair), never
+  // by 1.1: the one sign on the wire of which generation the parent is.
+  // The pipeline only looks at whether it is set.
+  static constexpr const char* sync_pipe = "_LIBCONTAINER_SYNCPIPE";
   // Ours, not runc's: "SIGNAL:PID", the signal the init gets when the
   // runtime, process PID, dies (LaunchOptions::parent_death_signal).
   static constexpr const char* parent_death = "_NSENTER_PARENT_DEATH";
@@ -58,9 +62,11 @@ struct RuncEnv {
   // began before self-protection re-executed it.
   static constexpr const char* spawned_ns = "_NSENTER_SPAWNED_NS";
   static constexpr const char* began_ns = "_NSENTER_BEGAN_NS";
-  // Ours: which attributes the message speaks, "runc-1.1" (what runc sends;
-  // the default when unset) or "runc-1.2" (time-namespace offsets). Set by
-  // the Launcher for LaunchOptions::profile.
+  // Ours: which runc generation's protocol the runtime speaks, "runc-1.1"
+  // (the NUL handshake, mount sources in attribute 27290) or "runc-1.2"
+  // (no handshake byte, time-namespace offsets in 27290). Set by the
+  // Launcher for LaunchOptions::profile; unset, the init tells the two
+  // apart by sync_pipe (bootstrap_reader.hpp).
   static constexpr const char* profile = "_NSENTER_PROFILE";
   // Ours: "1" when the runtime found that the container cannot write the
   // binary the init runs from (see unwritable_exe.hpp); checked by the init.
@@ -89,9 +95,19 @@ struct RuncEnv {
   static constexpr const char* direct = "_NSENTER_DIRECT";
   // Every name above, for code that must scrub them before an exec.
   static constexpr const char* all[] = {init_pipe,    log_pipe,   log_level, state_dir, cloned_binary,  mount_fds,
-                                        parent_death, spawned_ns, began_ns,  profile,   exe_unwritable, exe_unreachable,
-                                        exe_view, carried_message, one_clone, direct};
+                                        sync_pipe,    parent_death, spawned_ns, began_ns,  profile,   exe_unwritable,
+                                        exe_unreachable, exe_view, carried_message, one_clone, direct};
 };
+
+// Whether the runtime speaks runc >= 1.2's protocol: what the project's
+// profile variable says where it is set, else whether the sync pipe is
+// (InitPipeReader::read_env, which also refuses a malformed profile).
+template <class Env = RuncEnv>
+bool runtime_speaks_runc12() noexcept {
+  if (const char* p = std::getenv(Env::profile); p != nullptr && *p != '\0') return std::string_view(p) == "runc-1.2";
+  const char* sync = std::getenv(Env::sync_pipe);
+  return sync != nullptr && *sync != '\0';
+}
 
 // Parses `value` of variable `name` as a non-negative decimal int, as runc
 // requires: no sign, no spaces, no trailing text, no overflow. Empty or

@@ -106,6 +106,7 @@ class InitProcess {
       cgroup_by_clone3_ = other.cgroup_by_clone3_;
       start_breakdown_ = other.start_breakdown_;
       started_directly_ = other.started_directly_;
+      sync_pipe_ = std::move(other.sync_pipe_);
     }
     return *this;
   }
@@ -133,6 +134,10 @@ class InitProcess {
   // did stage 0's work (a direct start, one_clone.hpp): no stage 0 or 1 ran.
   bool started_directly() const noexcept { return started_directly_; }
   void set_started_directly(bool direct) noexcept { started_directly_ = direct; }
+  // The runtime's end of runc >= 1.2's sync pipe (LaunchOptions::profile
+  // Runc12), open and close-on-exec; -1 otherwise.
+  int sync_pipe() const noexcept { return sync_pipe_.get(); }
+  void set_sync_pipe(UniqueFd fd) noexcept { sync_pipe_ = std::move(fd); }
   // True when clone3 placed the init in the cgroup at birth; false when it
   // was moved there by writing cgroup.procs before the bootstrap was sent.
   bool cgroup_by_clone3() const noexcept { return cgroup_by_clone3_; }
@@ -198,6 +203,7 @@ class InitProcess {
   bool cgroup_by_clone3_ = false;
   std::optional<StartBreakdown> start_breakdown_;
   bool started_directly_ = false;
+  UniqueFd sync_pipe_;
 };
 
 NSENTER_END_NAMESPACE

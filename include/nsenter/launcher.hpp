@@ -152,8 +152,13 @@ struct LaunchOptions {
   // or RuncSelfProtection) may place a read-only bind mount of its binary
   // instead of copying it. Unused by inits exec'd from the sealed memfd.
   std::string state_dir;
-  // The attributes the message speaks; the init is told in
-  // _NSENTER_PROFILE (runc's own init knows only runc 1.1's).
+  // Which runc generation's protocol to speak. Runc11: the init writes a
+  // NUL byte before it reads the message, attribute 27290 is mount
+  // sources. Runc12 (runc 1.2 to 1.5): no NUL byte (the first byte is the
+  // pid line's '{'), 27290 is time-namespace offsets, and the init gets a
+  // second socketpair in _LIBCONTAINER_SYNCPIPE as runc's parent passes it,
+  // which is also how an init tells the generations apart; its other end
+  // is InitProcess::sync_pipe(), for a runtime driving runc's own Go init.
   wire::Profile profile = wire::Profile::Runc11;
   // A container that needs no stage 1 (no time namespace, no mount
   // sources, not both joins and a new user namespace) starts with one
@@ -307,6 +312,7 @@ class Launcher {
     launches_.fetch_add(1);
     pipes->child_init_pipe.reset();
     pipes->child_log_pipe.reset();
+    pipes->child_sync_pipe.reset();
     UniqueFd& init_pipe = pipes->init_pipe;
     UniqueFd& log_pipe = pipes->log_pipe;
 
@@ -352,6 +358,7 @@ class Launcher {
     if (direct && s.breakdown) s.breakdown->maps = stage0_work_us;
     init.set_start_breakdown(s.breakdown);
     init.set_started_directly(direct);
+    init.set_sync_pipe(std::move(pipes->sync_pipe));
     return init;
   }
 
@@ -359,6 +366,9 @@ class Launcher {
   // directory, with the launcher's ends above fd 2.
   struct LaunchPipes {
     UniqueFd init_pipe, child_init_pipe, log_pipe, child_log_pipe, cgroup_dir;
+    // runc >= 1.2's second socketpair (SOCK_SEQPACKET), for the runtime's
+    // own protocol after the init's; only with wire::Profile::Runc12.
+    UniqueFd sync_pipe, child_sync_pipe;
   };
 
   static Result<LaunchPipes> make_pipes(const LaunchOptions& opt) {
@@ -377,7 +387,15 @@ class Launcher {
       p.cgroup_dir.reset(::open(opt.cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       if (!p.cgroup_dir) return make_sys_error(Op::PlaceInCgroup, errno, opt.cgroup);
     }
-    for (UniqueFd* fd : {&p.init_pipe, &p.child_init_pipe, &p.log_pipe, &p.child_log_pipe, &p.cgroup_dir})
+    if (opt.profile == wire::Profile::Runc12) {
+      int sync[2];
+      if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) != 0)
+        return make_sys_error(Op::Socketpair, errno, "sync pipe");
+      p.sync_pipe.reset(sync[0]);
+      p.child_sync_pipe.reset(sync[1]);
+    }
+    for (UniqueFd* fd : {&p.init_pipe, &p.child_init_pipe, &p.log_pipe, &p.child_log_pipe, &p.cgroup_dir, &p.sync_pipe,
+                         &p.child_sync_pipe})
       if (auto r = detail::lift_above_stdio(*fd); !r) return r.error();
     return p;
   }
@@ -498,7 +516,7 @@ class Launcher {
     if (how.exec_from == ExecFrom::ReadOnlyMount) env.push_back(fmt::format("{}=1", RuncEnv::cloned_binary));
     if (opt.parent_death_signal != 0)
       env.push_back(fmt::format("{}={}:{}", RuncEnv::parent_death, opt.parent_death_signal, ::getpid()));
-    if (opt.profile != wire::Profile::Runc11) env.push_back(fmt::format("{}={}", RuncEnv::profile, wire::profile_name(opt.profile)));
+    // runc 1.2 and later say which they are only by the sync pipe (below).
     if (how.unwritable()) env.push_back(fmt::format("{}=1", RuncEnv::exe_unwritable));
     if (how.unprotected == Unprotected::UnreachableFork) env.push_back(fmt::format("{}=1", RuncEnv::exe_unreachable));
     if (stages == Stages::OneClone) env.push_back(fmt::format("{}=1", RuncEnv::one_clone));
@@ -512,6 +530,10 @@ class Launcher {
     a.log_index = static_cast<int>(a.fds.size());
     a.fds.push_back(pipes.child_log_pipe.get());
     a.fds.insert(a.fds.end(), opt.extra_fds.begin(), opt.extra_fds.end());
+    if (pipes.child_sync_pipe) {
+      env.push_back(fmt::format("{}={}", RuncEnv::sync_pipe, a.fds.size()));
+      a.fds.push_back(pipes.child_sync_pipe.get());
+    }
     if (how.in_place) {
       env.push_back(fmt::format("{}={}", RuncEnv::exe_view, a.fds.size()));
       a.fds.push_back(how.view_for_init);
@@ -559,7 +581,13 @@ class Launcher {
   // non-blocking, so no single read or write can outlast the deadline.
   struct Session {
     Session(const LaunchOptions& o, int sock_fd, int log_fd, const wire::Bytes& msg, Stages how)
-        : opt(o), sock(sock_fd), log(log_fd), message(msg), stages(how), one_clone(how == Stages::OneClone) {}
+        : opt(o),
+          sock(sock_fd),
+          log(log_fd),
+          message(msg),
+          stages(how),
+          one_clone(how == Stages::OneClone),
+          hello(o.profile == wire::Profile::Runc12) {}
 
     const LaunchOptions& opt;
     int sock;
@@ -569,7 +597,7 @@ class Launcher {
     const bool one_clone;  // the init may name stage 2 twice (no stage 1)
     bool init_ready = false;   // a direct start's second NUL: the init is stage 2 and done
     std::size_t sent = 0;
-    bool hello = false;
+    bool hello;  // runc 1.1's NUL read, or none to wait for (runc >= 1.2)
     bool sock_open = true;
     bool log_open = true;
     std::string pid_line;

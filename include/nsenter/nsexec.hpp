@@ -270,6 +270,10 @@ class Nsexec {
     if (source.log_pipe >= 0) logger_.configure(source.log_pipe, source.log_level);
     if (!env) die(env.error());
     if (debug_enabled()) start_timing(source.spawned_ns, monotonic_ns());
+    // runc's own records, which runc's tests and tools look for.
+    logger_.log(LogLevel::Debug, Stage::Setup, "=> nsexec container setup");
+    debug(Stage::Setup, "protocol {}: {}", wire::profile_name(source.profile.value_or(kProfile)),
+          source.profile ? source.profile_reason : "no _LIBCONTAINER_SYNCPIPE (runc 1.1), the pipeline's own profile");
     // Before the handshake, as in runc, for a policy that cannot wait for
     // the message (this may re-execute the program); else in setup().
     if constexpr (!kProtectsKnowingMessage)
@@ -767,6 +771,7 @@ class Nsexec {
   void stage_init(const Plan& plan, int sync_fd) noexcept {
     if (auto r = become_init(plan, sync_fd); !r) die(r.error());
     logger_.log(LogLevel::Debug, Stage::Init, "<= nsexec stage-2");
+    logger_.log(LogLevel::Debug, Stage::Init, "<= nsexec container setup");
   }
 
   Result<void> become_init(const Plan& plan, int sync_fd) noexcept {
@@ -802,6 +807,7 @@ class Nsexec {
     log_breakdown(Stage::Init);
     if (auto r = detail::write_exact(init_pipe, "", 1, Stage::Init, Op::Handshake, sys_); !r) die(r.error());
     logger_.log(LogLevel::Debug, Stage::Init, "<= nsexec stage-2");
+    logger_.log(LogLevel::Debug, Stage::Init, "<= nsexec container setup");
   }
 
   // The runtime's word that the container cannot write our binary, asked

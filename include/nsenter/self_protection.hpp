@@ -345,11 +345,13 @@ struct RuncSelfProtection {
  public:
   static bool already_protected() noexcept {
     if (exe_is_sealed_memfd()) return true;
-    // Our own re-exec from a bind mount or an unlinked file: only trusted
-    // when we said so (the variable), and only if the file really is
-    // read-only or gone.
+    // Our own re-exec from a bind mount or an unlinked file (the variable
+    // says so), or the exec of runc >= 1.2's parent, which protects the
+    // binary itself before it execs the init (a sealed overlay mount, a
+    // sealed memfd, or an unlinked copy) and says nothing: trusted only if
+    // the file really is read-only or gone.
     const char* cloned = std::getenv(Env::cloned_binary);
-    if (cloned == nullptr || std::string_view(cloned) != "1") return false;
+    if ((cloned == nullptr || std::string_view(cloned) != "1") && !runtime_speaks_runc12<Env>()) return false;
     UniqueFd exe(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
     struct stat st {};
     struct statfs fs {};

@@ -64,6 +64,10 @@ struct InitOptions {
   std::vector<int> leaked_fds;
   std::string leaked_file = "/etc/hostname";
   std::vector<std::string> init_flags;  // between the binary and "--"
+  // Play runc >= 1.2's parent: a second socketpair (SOCK_SEQPACKET) named
+  // in _LIBCONTAINER_SYNCPIPE (on fd 5), no NUL byte waited for, and the
+  // pid line's first byte must open it, as Go's json.Decoder reads it.
+  bool runc12 = false;
 };
 
 struct InitResult {
@@ -113,9 +117,10 @@ inline InitResult run_init(const std::string& init_binary, const std::string& me
                            const std::vector<std::string>& argv, const InitOptions& opt = {}) {
   InitResult res;
   const std::vector<pid_t> before = live_children();  // not the init's
-  int sp[2], logp[2], outp[2];
+  int sp[2], logp[2], outp[2], sync[2] = {-1, -1};
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0 || ::pipe2(logp, O_CLOEXEC) != 0 ||
-      ::pipe2(outp, O_CLOEXEC) != 0)
+      ::pipe2(outp, O_CLOEXEC) != 0 ||
+      (opt.runc12 && ::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) != 0))
     throw std::runtime_error("socketpair/pipe failed");
   const pid_t stage0 = ::fork();
   if (stage0 == 0) {
@@ -123,6 +128,10 @@ inline InitResult run_init(const std::string& init_binary, const std::string& me
     ::dup2(sp[1], 3);
     ::dup2(logp[1], 4);
     ::dup2(outp[1], 1);
+    if (opt.runc12) {
+      ::dup2(sync[1], 5);
+      ::setenv("_LIBCONTAINER_SYNCPIPE", "5", 1);
+    }
     for (int fd : opt.leaked_fds) {
       const int file = ::open(opt.leaked_file.c_str(), O_RDONLY);
       if (file < 0 || ::dup2(file, fd) < 0) ::_exit(123);
@@ -152,12 +161,13 @@ inline InitResult run_init(const std::string& init_binary, const std::string& me
   ::close(sp[1]);
   ::close(logp[1]);
   ::close(outp[1]);
+  if (opt.runc12) ::close(sync[1]);
   const int pipe = sp[0];
   // Hang guard for the blocking reads below (see kHangGuardSeconds).
   const timeval guard{kHangGuardSeconds, 0};
   ::setsockopt(pipe, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof guard);
   char hello = 1;
-  if (::read(pipe, &hello, 1) == 1 && hello == '\0') {
+  if (opt.runc12 || (::read(pipe, &hello, 1) == 1 && hello == '\0')) {
     const std::size_t n = opt.send_only.value_or(message.size());
     if (::write(pipe, message.data(), n) != static_cast<ssize_t>(n)) throw std::runtime_error("write message");
     if (opt.send_only) ::shutdown(pipe, SHUT_WR);
@@ -229,6 +239,7 @@ inline InitResult run_init(const std::string& init_binary, const std::string& me
   ::close(pipe);
   ::close(logp[0]);
   ::close(outp[0]);
+  if (opt.runc12) ::close(sync[0]);
   return res;
 }
 

@@ -595,6 +595,108 @@ std::string mount_table() {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
+// ---- runc 1.2 to 1.5 as the parent (_LIBCONTAINER_SYNCPIPE, no NUL byte) -----------
+// The plain init (nsrun: runc 1.1's policies, no project variable) tells
+// the generation from the sync pipe alone.
+
+namespace {
+InitOptions as_runc12(InitOptions opt = {}) {
+  opt.runc12 = true;
+  return opt;
+}
+}  // namespace
+
+TEST_CASE("runc 1.2+ parent: every namespace kind with time offsets in 27290, no NUL byte, the choice logged") {
+  require_root();
+  const std::string msg = MessageBuilder()
+                              .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+                                                    CLONE_NEWPID | CLONE_NEWCGROUP | CLONE_NEWTIME)
+                              .str(kUidMap, "0 100000 65536\n")
+                              .str(kGidMap, "0 100000 65536\n")
+                              .u32(kRootlessEuid, 0)
+                              .str(27290, "monotonic 86400 5\nboottime 1000000000 0\n")
+                              .build();
+  const InitResult r = run_init(kNsrun, msg, kReport, as_runc12());
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(r.pid_line.front() == '{');  // what Go's json.Decoder wants first
+  auto v = r.values();
+  for (const char* k : {"mnt", "uts", "ipc", "net", "pid", "user", "cgroup", "time"}) CHECK(v["ns_" + std::string(k)] != self_ns(k));
+  CHECK(v["timens_offsets"] == "monotonic 86400 5;boottime 1000000000 0;");
+  CHECK(v["uid_map"] == " 0 100000 65536;");
+  CHECK(logged(r, "protocol runc-1.2: the runtime set _LIBCONTAINER_SYNCPIPE, as runc does from 1.2 on"));
+  CHECK(logged(r, "=> nsexec container setup"));
+  CHECK(logged(r, "<= nsexec container setup"));
+}
+
+TEST_CASE("runc 1.2+ parent: rootless, and a join, as runc 1.1's cases run") {
+  require_root();
+  WorldExecutable nsrun(kNsrun);
+  SUBCASE("rootless: nobody mapped to root") {
+    InitOptions opt = as_runc12();
+    opt.drop_to = {{kNobody, kNobody}};
+    const InitResult r = run_init(nsrun.path(),
+                                  MessageBuilder()
+                                      .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWUTS)
+                                      .str(kUidMap, "0 65534 1\n")
+                                      .str(kGidMap, "0 65534 1\n")
+                                      .u32(kRootlessEuid, 1)
+                                      .build(),
+                                  kReport, opt);
+    INFO(r.describe());
+    REQUIRE(r.ok());
+    CHECK(r.values()["uid"] == "0");
+    CHECK(r.values()["pid"] == "1");
+    CHECK(r.values()["setgroups"] == "deny");
+  }
+  SUBCASE("root: joins a process's namespaces") {
+    const Target target(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
+    const std::string paths =
+        "user:" + target.ns("user") + ",net:" + target.ns("net") + ",uts:" + target.ns("uts") + ",ipc:" + target.ns("ipc");
+    const InitResult r = run_init(kNsrun, MessageBuilder().u32(kCloneFlags, CLONE_NEWPID).str(kNsPaths, paths).build(), kReport,
+                                  as_runc12());
+    INFO(r.describe());
+    REQUIRE(r.ok());
+    for (const char* k : {"user", "net", "uts", "ipc"}) CHECK(r.values()["ns_" + std::string(k)] == ns_link(target.proc(), k));
+  }
+}
+
+TEST_CASE("runc 1.1 parent: the NUL byte comes first, and the choice is logged") {
+  require_root();
+  const InitResult r = run_init(kNsrun, pid_message(), kReport);
+  INFO(r.describe());
+  REQUIRE(r.ok());  // run_init waits for the NUL before it sends
+  CHECK(logged(r, "protocol runc-1.1: no _LIBCONTAINER_SYNCPIPE (runc 1.1), the pipeline's own profile"));
+  CHECK(logged(r, "=> nsexec container setup"));
+  CHECK(logged(r, "<= nsexec container setup"));
+}
+
+TEST_CASE("runc 1.2+ parent: a binary its parent already protected (a read-only mount) is not protected again") {
+  require_root();
+  // runc 1.2's parent execs the init from a sealed copy (an overlay made
+  // read-only, a sealed memfd) and sets no variable saying so.
+  char dir[] = "/tmp/nsenter-ro.XXXXXX";
+  REQUIRE(::mkdtemp(dir) != nullptr);
+  const std::string bound = std::string(dir) + "/nsrun";
+  { std::ofstream touch(bound); }
+  REQUIRE(::mount(std::filesystem::canonical(kNsrun).c_str(), bound.c_str(), nullptr, MS_BIND, nullptr) == 0);
+  REQUIRE(::mount(nullptr, bound.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0);
+  const InitResult r12 = run_init(bound, pid_message(), kReport, as_runc12());
+  const InitResult r11 = run_init(bound, pid_message(), kReport);
+  ::umount2(bound.c_str(), MNT_DETACH);
+  ::unlink(bound.c_str());
+  ::rmdir(dir);
+  INFO(r12.describe());
+  REQUIRE(r12.ok());
+  CHECK_FALSE(logged(r12, "protected in place"));
+  CHECK_FALSE(logged(r12, "re-exec from"));
+  // runc 1.1's parent sets no such mount up: a read-only file the init did
+  // not mount itself is not trusted there.
+  INFO(r11.describe());
+  REQUIRE(r11.ok());
+  CHECK((logged(r11, "protected in place") || logged(r11, "re-exec from")));
+}
+
 constexpr const char* kInPlace =
     "protected in place: /proc/self/exe moved onto a detached read-only mount of itself (0 bytes copied, no re-exec)";
 

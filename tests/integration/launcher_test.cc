@@ -2180,6 +2180,43 @@ TEST_CASE("pool: its inits join namespaces and get time offsets (runc 1.2's prof
   check_nothing_left();
 }
 
+TEST_CASE("launch: runc 1.2's protocol: no NUL byte waited for, the sync pipe handed over, the init told by it alone") {
+  require_root();
+  TestLauncher launcher({.init_binary = kNsrun});
+  for (const wire::Profile profile : {wire::Profile::Runc12, wire::Profile::Runc11}) {
+    CAPTURE(wire::profile_name(profile));
+    LaunchOptions opt = nsrun_running({"/bin/sh", "-c", "echo sync=${_LIBCONTAINER_SYNCPIPE-none}"}, -1);
+    opt.profile = profile;
+    opt.log_level = LogLevel::Debug;
+    std::vector<std::string> said;
+    opt.on_log = [&](const LogRecord& r) { said.emplace_back(r.text); };
+    Capture out;
+    opt.stdio[1] = out.writer();
+    auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
+    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+    CHECK(init->wait()->success());
+    // The init scrubs it before the command: nsrun's own.
+    CHECK(out.text() == "sync=none\n");
+    const auto logged = [&](std::string_view text) {
+      return std::any_of(said.begin(), said.end(), [&](const std::string& l) { return l.find(text) != std::string::npos; });
+    };
+    CHECK(logged("=> nsexec container setup"));
+    CHECK(logged("<= nsexec container setup"));
+    if (profile == wire::Profile::Runc12) {
+      REQUIRE(init->sync_pipe() >= 0);
+      int type = 0;
+      socklen_t len = sizeof type;
+      CHECK(::getsockopt(init->sync_pipe(), SOL_SOCKET, SO_TYPE, &type, &len) == 0);
+      CHECK(type == SOCK_SEQPACKET);
+      CHECK(logged("protocol runc-1.2: the runtime set _LIBCONTAINER_SYNCPIPE, as runc does from 1.2 on"));
+    } else {
+      CHECK(init->sync_pipe() == -1);
+      CHECK(logged("protocol runc-1.1: no _LIBCONTAINER_SYNCPIPE"));
+    }
+  }
+  check_nothing_left();
+}
+
 TEST_CASE("pool: a template that died is a typed error, and the next launch starts a new one") {
   require_root();
   TestLauncher pool({.init_binary = kNsrun});

@@ -94,6 +94,22 @@ TEST_CASE("the cause a fatal record names is read back from its second part") {
   CHECK(e.detail_view() == rec.text);
 }
 
+TEST_CASE("a fatal record in runc 1.4's style, without an errno suffix, is still a typed error") {
+  // runc 1.4's bailx(): no ": <strerror>" where no errno applies; short
+  // reads say how much came.
+  for (const char* line : {R"({"level":"fatal","msg":"nsexec-1[42]: failed to sync with parent: read(SYNC_USERMAP_ACK): got 0 of 4 bytes"})",
+                           R"({"level":"fatal","msg":"nsexec-0[41]: unknown namespace type: blah"})"}) {
+    CAPTURE(line);
+    const LogRecord rec = parse_log_line(line);
+    REQUIRE(rec.level == LogLevel::Fatal);
+    const Error e = error_from_fatal(rec);
+    CHECK(e.code == Code::InitFatal);
+    CHECK(e.sys_errno == 0);
+    CHECK(e.stage == (std::string_view(line).find("nsexec-1") != std::string_view::npos ? Stage::Child : Stage::Parent));
+    CHECK(e.detail_view() == rec.text);
+  }
+}
+
 TEST_CASE("LogPipeReader splits lines across any read boundary") {
   const std::string stream = logged(LogLevel::Info, Stage::Parent, "one") + logged(LogLevel::Debug, Stage::Child, "two") +
                              "unterminated";
