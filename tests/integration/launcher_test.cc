@@ -2195,6 +2195,11 @@ TEST_CASE("launch: runc 1.2's protocol: no NUL byte waited for, the sync pipe ha
     auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
     REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
     CHECK(init->wait()->success());
+    // Stage 2's last records may come after the launch returned: the rest
+    // of its log pipe, which closes at the command's exec.
+    nsenter::LogPipeReader rest;
+    while (rest.pump(init->log_pipe(), [&](const LogRecord& r) { said.emplace_back(r.text); })) {
+    }
     // The init scrubs it before the command: nsrun's own.
     CHECK(out.text() == "sync=none\n");
     const auto logged = [&](std::string_view text) {
