@@ -661,6 +661,24 @@ TEST_CASE("runc 1.2+ parent: rootless, and a join, as runc 1.1's cases run") {
   }
 }
 
+TEST_CASE("runc 1.2+ parent: the C entry point, as runc's cgo constructor calls it, tells the generation by itself too") {
+  require_root();
+  const InitResult r = run_init(kCEmbed,
+                                MessageBuilder()
+                                    .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWTIME)
+                                    .str(kUidMap, "0 100000 65536\n")
+                                    .str(kGidMap, "0 100000 65536\n")
+                                    .str(27290, "monotonic 7 0\n")
+                                    .build(),
+                                {}, as_runc12());
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(r.pid_line.front() == '{');
+  CHECK(r.values()["ns_pid"] != self_ns("pid"));
+  CHECK(r.pipe_tail == "hello from stage 2\n");  // the init pipe still open for the Go side's protocol
+  CHECK(logged(r, "protocol runc-1.2: the runtime set _LIBCONTAINER_SYNCPIPE"));
+}
+
 TEST_CASE("runc 1.1 parent: the NUL byte comes first, and the choice is logged") {
   require_root();
   const InitResult r = run_init(kNsrun, pid_message(), kReport);
