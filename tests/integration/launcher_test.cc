@@ -2052,6 +2052,48 @@ TEST_CASE("CVE-2019-5736: rootless, nsrun -t joins a rootless container copying 
 #endif
 
 // ---- the pool's own ------------------------------------------------------------
+TEST_CASE("launch: runc 1.2's protocol: no NUL byte waited for, the sync pipe handed over, the init told by it alone") {
+  require_root();
+  TestLauncher launcher({.init_binary = kNsrun});
+  for (const wire::Profile profile : {wire::Profile::Runc12, wire::Profile::Runc11}) {
+    CAPTURE(wire::profile_name(profile));
+    LaunchOptions opt = nsrun_running({"/bin/sh", "-c", "echo sync=${_LIBCONTAINER_SYNCPIPE-none}"}, -1);
+    opt.profile = profile;
+    opt.log_level = LogLevel::Debug;
+    std::vector<std::string> said;
+    opt.on_log = [&](const LogRecord& r) { said.emplace_back(r.text); };
+    Capture out;
+    opt.stdio[1] = out.writer();
+    auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
+    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+    CHECK(init->wait()->success());
+    // Stage 2's last records may come after the launch returned: the rest
+    // of its log pipe, which closes at the command's exec.
+    nsenter::LogPipeReader rest;
+    while (rest.pump(init->log_pipe(), [&](const LogRecord& r) { said.emplace_back(r.text); })) {
+    }
+    // The init scrubs it before the command: nsrun's own.
+    CHECK(out.text() == "sync=none\n");
+    const auto logged = [&](std::string_view text) {
+      return std::any_of(said.begin(), said.end(), [&](const std::string& l) { return l.find(text) != std::string::npos; });
+    };
+    CHECK(logged("=> nsexec container setup"));
+    CHECK(logged("<= nsexec container setup"));
+    if (profile == wire::Profile::Runc12) {
+      REQUIRE(init->sync_pipe() >= 0);
+      int type = 0;
+      socklen_t len = sizeof type;
+      CHECK(::getsockopt(init->sync_pipe(), SOL_SOCKET, SO_TYPE, &type, &len) == 0);
+      CHECK(type == SOCK_SEQPACKET);
+      CHECK(logged("protocol runc-1.2: the runtime set _LIBCONTAINER_SYNCPIPE, as runc does from 1.2 on"));
+    } else {
+      CHECK(init->sync_pipe() == -1);
+      CHECK(logged("protocol runc-1.1: no _LIBCONTAINER_SYNCPIPE"));
+    }
+  }
+  check_nothing_left();
+}
+
 #ifdef NSENTER_TEST_THROUGH_POOL
 
 // The parent of `pid`, from /proc/PID/stat.
@@ -2177,48 +2219,6 @@ TEST_CASE("pool: its inits join namespaces and get time offsets (runc 1.2's prof
   REQUIRE_MESSAGE(in_time, (in_time ? "" : to_string(in_time.error())));
   CHECK(offsets.text() == "monotonic 86400 5;boottime 0 0;");
   CHECK(in_time->wait()->success());
-  check_nothing_left();
-}
-
-TEST_CASE("launch: runc 1.2's protocol: no NUL byte waited for, the sync pipe handed over, the init told by it alone") {
-  require_root();
-  TestLauncher launcher({.init_binary = kNsrun});
-  for (const wire::Profile profile : {wire::Profile::Runc12, wire::Profile::Runc11}) {
-    CAPTURE(wire::profile_name(profile));
-    LaunchOptions opt = nsrun_running({"/bin/sh", "-c", "echo sync=${_LIBCONTAINER_SYNCPIPE-none}"}, -1);
-    opt.profile = profile;
-    opt.log_level = LogLevel::Debug;
-    std::vector<std::string> said;
-    opt.on_log = [&](const LogRecord& r) { said.emplace_back(r.text); };
-    Capture out;
-    opt.stdio[1] = out.writer();
-    auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
-    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
-    CHECK(init->wait()->success());
-    // Stage 2's last records may come after the launch returned: the rest
-    // of its log pipe, which closes at the command's exec.
-    nsenter::LogPipeReader rest;
-    while (rest.pump(init->log_pipe(), [&](const LogRecord& r) { said.emplace_back(r.text); })) {
-    }
-    // The init scrubs it before the command: nsrun's own.
-    CHECK(out.text() == "sync=none\n");
-    const auto logged = [&](std::string_view text) {
-      return std::any_of(said.begin(), said.end(), [&](const std::string& l) { return l.find(text) != std::string::npos; });
-    };
-    CHECK(logged("=> nsexec container setup"));
-    CHECK(logged("<= nsexec container setup"));
-    if (profile == wire::Profile::Runc12) {
-      REQUIRE(init->sync_pipe() >= 0);
-      int type = 0;
-      socklen_t len = sizeof type;
-      CHECK(::getsockopt(init->sync_pipe(), SOL_SOCKET, SO_TYPE, &type, &len) == 0);
-      CHECK(type == SOCK_SEQPACKET);
-      CHECK(logged("protocol runc-1.2: the runtime set _LIBCONTAINER_SYNCPIPE, as runc does from 1.2 on"));
-    } else {
-      CHECK(init->sync_pipe() == -1);
-      CHECK(logged("protocol runc-1.1: no _LIBCONTAINER_SYNCPIPE"));
-    }
-  }
   check_nothing_left();
 }
 
