@@ -25,6 +25,7 @@
 // time-namespace offsets).
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -159,7 +160,8 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
 // so the command (another nsrun, say) is not an init again.
 [[noreturn]] void exec_command(nsenter::InitContext& ctx, int argc, char** argv) {
   char** command = nullptr;
-  bool private_mounts = false, mount_proc = false, tty = false, reaper = false, await_go = false;
+  bool private_mounts = false, mount_proc = false, tty = false, reaper = false;
+  int target_pidfd = -1;
   int preserved_fds = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -171,22 +173,37 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
     if (arg == "--mount-proc") mount_proc = private_mounts = true;
     if (arg == "--tty") tty = true;
     if (arg == "--reaper") reaper = true;
-    if (arg == "--await-go") await_go = true;
+    if (arg.starts_with("--target-pidfd=")) {
+      const auto n = nsenter::parse_env_int("--target-pidfd", argv[i] + 15);
+      if (!n || !*n) die(ctx, nsenter::Op::Exec, EINVAL, argv[i], 1);
+      target_pidfd = **n;
+    }
     if (arg.starts_with("--preserve-fds=")) {
       const auto n = nsenter::parse_env_int("--preserve-fds", argv[i] + 15);
       if (!n || !*n) die(ctx, nsenter::Op::Exec, EINVAL, argv[i], 1);
       preserved_fds = **n;
     }
   }
-  // nsrun -t: nothing runs until nsrun has seen its target live through
-  // our joins (run.hpp); without its go (it refused, or is gone) we only
-  // exit, nsrun having said why.
-  if (await_go) {
-    char go = 0;
-    ssize_t n;
-    do n = ::read(ctx.init_pipe, &go, 1);
-    while (n < 0 && errno == EINTR);
-    if (n != 1 || go != nsrun::kAwaitedGo) ::_exit(1);
+  // nsrun -t: the joins are made (by stage 0 or 1, before this process
+  // existed); the target nsrun pinned must still live, or PID may have
+  // named a newcomer whose namespaces they joined. A pidfd polls readable
+  // once its process has exited.
+  if (target_pidfd >= 0) {
+    pollfd exited{target_pidfd, POLLIN, 0};
+    int n;
+    while ((n = ::poll(&exited, 1, 0)) < 0 && errno == EINTR) {
+    }
+    if (n != 0) {
+      const nsenter::Error e = nsenter::in_stage(
+          nsenter::make_error(nsenter::Op::Setns, nsenter::Code::NoProcess, nsenter::kNoOffset,
+                              n > 0 ? "the --target process exited while the init joined its namespaces: its pid may name "
+                                      "another process now; the command was not run"
+                                    : "poll of the --target pidfd failed; the command was not run"),
+          nsenter::Stage::Init);
+      nsenter::RuncLogger(ctx.log_pipe, nsenter::LogLevel::Fatal).fatal(e);
+      ::_exit(nsrun::kExitNotRun);
+    }
+    ::close(target_pidfd);
   }
   const char* shell = std::getenv("SHELL");
   char* fallback[] = {const_cast<char*>(shell != nullptr && *shell != '\0' ? shell : "/bin/sh"), nullptr};

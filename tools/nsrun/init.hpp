@@ -6,8 +6,8 @@ namespace nsrun {
 
 [[noreturn]] void init_in_process(int argc, char** argv);
 
-// The byte nsrun sends a -t init's stage 2 (--await-go) on the init pipe
-// when the command may run (run.hpp's let_joined_init_go).
-inline constexpr char kAwaitedGo = 'g';
+// Stage 2's exit status when it did not run the command for a reason of
+// nsrun's (its -t target gone): nsrun's own failure, as env(1) says it.
+inline constexpr int kExitNotRun = 125;
 
 }  // namespace nsrun

@@ -181,9 +181,9 @@ inline nsenter::LaunchOptions launch_options(const RunRequest& req, const std::a
   // command runs as its child under a small init that forwards them.
   if (req.reaper && req.config.clone_flags && req.config.clone_flags->contains(NsKind::pid))
     opt.argv.push_back("--reaper");
-  // -t: stage 2 waits for our go, given once the target is known to have
-  // lived through the joins (run()).
-  if (req.target) opt.argv.push_back("--await-go");
+  // -t: stage 2 checks, once the joins are made, that the target pinned by
+  // the pidfd run() passes first among the extra fds still lives.
+  if (req.target) opt.argv.push_back(fmt::format("--target-pidfd={}", nsenter::kLogPipeFd + 1 + req.preserve_fds));
   opt.argv.push_back("--");
   for (const auto& a : req.command) opt.argv.push_back(a);
   opt.log_level = req.log_level;
@@ -355,7 +355,10 @@ class CommandRelay {
 
 // -t PID, pinned: a pidfd to the process whose namespaces were chosen, once
 // its namespaces are found to be the ones read then (a pid reused in
-// between names another process). Empty with the reason printed.
+// between names another process). Empty with the reason printed. The
+// init's stage 2 gets it (--target-pidfd) and checks the process still
+// lives once the joins are made: else PID could have named a newcomer
+// whose namespaces the init joined (init.cc).
 inline nsenter::UniqueFd pin_target(const RunRequest::Target& target) {
   nsenter::UniqueFd pidfd(nsenter::detail::pidfd_open(target.pid));
   if (!pidfd) {
@@ -372,38 +375,6 @@ inline nsenter::UniqueFd pin_target(const RunRequest::Target& target) {
     }
   }
   return pidfd;
-}
-
-// Lets a -t init's stage 2 go on (init.cc's --await-go) only if the pinned
-// target is still there now that the init has joined what /proc/PID
-// named: had it exited meanwhile, PID could have named a newcomer, whose
-// namespaces the init may have joined instead. True when the command may
-// run; else the init is killed and reaped, and why is printed.
-inline bool let_joined_init_go(nsenter::InitProcess& init, const RunRequest::Target& target, int pidfd) {
-  // A pidfd polls readable once its process has exited (a zombie too,
-  // whose namespaces no join could have opened anyway).
-  pollfd exited{pidfd, POLLIN, 0};
-  int n;
-  while ((n = ::poll(&exited, 1, 0)) < 0 && errno == EINTR) {
-  }
-  if (n == 0) {
-    const char go = kAwaitedGo;
-    if (nsenter::detail::write_all_no_sigpipe(init.init_pipe(), &go, 1) == 0) return true;
-  } else if (n > 0) {
-    std::fprintf(stderr,
-                 "nsrun: --target %d exited while the init joined its namespaces: pid %d may name another process "
-                 "now; the command was not run\n",
-                 static_cast<int>(target.pid), static_cast<int>(target.pid));
-  } else {
-    std::fprintf(stderr, "nsrun: --target %d: poll its pidfd: %s\n", static_cast<int>(target.pid),
-                 nsenter::detail::errno_text(errno));
-  }
-  // No go: stage 2 reads the end of the pipe and exits, whatever signals
-  // a sandbox lets us send.
-  ::shutdown(init.init_pipe(), SHUT_RDWR);
-  (void)init.signal(SIGKILL);
-  (void)init.wait();
-  return false;
 }
 
 // Runs the request; returns nsrun's exit status.
@@ -445,14 +416,14 @@ inline int run(const RunRequest& req) {
   if (req.target && !(target_pin = pin_target(*req.target))) return kExitFailure;
 
   std::vector<nsenter::LogRecord> fatal_records;
-  const nsenter::LaunchOptions opt = launch_options(req, stdio, std::move(preserved), pty, fatal_records);
+  nsenter::LaunchOptions opt = launch_options(req, stdio, std::move(preserved), pty, fatal_records);
+  if (target_pin) opt.extra_fds = {target_pin.get()};
   nsenter::Launcher launcher(launcher_config());
   auto init = launcher.launch(req.config, opt);
   if (!init) {
     std::fprintf(stderr, "nsrun: %s\n", describe_failure(init.error(), req, ::geteuid()).c_str());
     return kExitFailure;
   }
-  if (req.target && !let_joined_init_go(*init, *req.target, target_pin.get())) return kExitFailure;
   if (pty) pty->slave.reset();
   for (const auto& r : fatal_records) print_record(r);
   if (req.log_level >= nsenter::LogLevel::Debug) {
