@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter's side of bench/pipeline_bench: the default (runc-compatible)
 // pipeline in a constructor; in stage 2 main() exits, as runc_ref_init's
 // does after runc's nsexec().

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a program with the pipeline wired into its constructor
 // (NSENTER_INIT_CONSTRUCTOR) pays when it is started as anything but an
 // init or a pool's template: the constructor's whole body, run here a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The floor for the nsrun tool's benchmark: only the system calls each job
 // needs, in one static C program, so that a table can say how far nsrun
 // and util-linux are from what the kernel asks.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the whole-start benchmarks share: the container they start most
 // (user+pid+mnt+uts+ipc, 65536 ids mapped from 100000, as root runtimes
 // map them) and one start through a Launcher, ending in the exec of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Memory held by live inits: starts N inits that stay alive (a created,
 // not yet started container: stage 2 blocks on stdin), and reports the
 // shared memory (/proc/meminfo Shmem, where memfd pages live) they hold per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Whole-start benchmark of the binaries users run: an init started through
 // runc 1.1's protocol (socketpair on fd 3, handshake, bootstrap message,
 // pid line), ending in the exec of /bin/true, timed until all three stages

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Latency distributions of bench/run.sh's whole-start benchmarks, as SVG.
 
     bench/plot_latency.py SAMPLES OUT.svg

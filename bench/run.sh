@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Reproducible benchmark run, nsenter side by side with runc 1.1's C
 # nsexec (from Debian's runc source package) in the same run:
 #  1. //bench:wire_bench: reading+decoding bootstrap messages against runc's

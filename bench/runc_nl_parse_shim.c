@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Exposes runc 1.1's static nl_parse() to the benchmark. Includes the C file
  * that Debian's golang-github-opencontainers-runc-dev installs; nothing of
  * runc is copied here. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The reference side of bench/wire_bench.cc: runc 1.1's own message reader. */
 #pragma once
 #ifdef __cplusplus

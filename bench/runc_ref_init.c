@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The reference init for bench/pipeline_bench and bench/memory_bench:
  * runc 1.1's own nsexec() (compiled from Debian's
  * golang-github-opencontainers-runc-dev), run from a constructor exactly as

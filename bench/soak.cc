@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Soak: many launches through one Launcher (or, with --pool, one
 // InitPool), sequential and from many threads at once, each ending in the
 // exec of /bin/true. Clean when every

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Soak run of the Launcher with the shipped nsrun (-c opt), as root:
 # 10,000 sequential launches, then two passes of 32 threads x 200 launches,
 # each ending in the exec of /bin/true. Fails unless every launch succeeded

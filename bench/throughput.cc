@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Starts per second with 1, 2, 8 and 32 concurrent launchers: runc's
 // nsexec and the shipped nsrun, each started by nsenter's Launcher (the
 // same driver for both, each from its own sealed memfd made once), and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The nsrun tool against util-linux, whole commands as a user runs them:
 // each system is forked, exec'd and reaped, ending in the exec of
 // /bin/true, every system of a config once per round in an order shuffled

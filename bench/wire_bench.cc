@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bootstrap message benchmark: nsenter's read_message()+decode_view() against
 // runc 1.1's nl_parse() on the same bytes, from the same socketpair, in the
 // same process, rounds interleaved; plus nsenter's in-memory decode_view(),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Sets up the machine, builds nsrun and runs it. Without arguments nsrun
 # starts $SHELL in new user (you are root in it), pid, mount, uts and ipc
 # namespaces with a fresh /proc; that works without privileges.

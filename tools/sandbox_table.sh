@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the sandbox matrix (tests/integration/sandbox_matrix_test.cc) and
 # puts the table it writes into docs/requirements.md, between the
 # "sandbox-table" markers: the table there is the test's output, not

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Idempotent host setup for building/testing this project offline.
 # Only Debian apt is reachable, so everything comes from apt packages.
 set -euo pipefail

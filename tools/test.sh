@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole test suite, as a newcomer and CI run it: installs what is
 # missing, then runs every Bazel test plainly, under ASan+UBSan and with
 # clang and libc++, then the
@@ -24,10 +25,13 @@ echo "== fuzz (clang, libFuzzer + ASan + UBSan)"
 tests/fuzz/run.sh ${NSENTER_FUZZ_SECONDS:-45 15 15 30} 2>&1 | tee -a "$log"
 echo "== CMake install, find_package, add_subdirectory, pkg-config, plain cc"
 tests/cmake/run.sh 2>&1 | tee -a "$log"
+echo "== license: every source file says Apache-2.0 in an SPDX line"
+tools/check_spdx.sh 2>&1 | tee -a "$log"
 
 passed=$(grep -cE '^//.* PASSED' "$log" || true)
 fuzzed=$(grep -c '^fuzz: all targets passed' "$log" || true)
 consumed=$(grep -c '^cmake: all consumers passed' "$log" || true)
+licensed=$(grep -c '^license: every source file' "$log" || true)
 # Every step above exits non-zero on failure (set -e, pipefail), so reaching
 # this line means nothing failed.
-echo "tests: $((passed + fuzzed + consumed)) passed, 0 failed"
+echo "tests: $((passed + fuzzed + consumed + licensed)) passed, 0 failed"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A container runtime in one file: the program launches itself as the init
 // of new namespaces, the init says hello over the init pipe, the runtime
 // prints it and reaps the init. Works as root and as any user (the user

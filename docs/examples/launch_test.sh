@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The launcher example, run as root and as nobody: each must print the
 # init's hello from pid 1 as uid 0 with its own hostname, then its exit.
 set -uo pipefail

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the typed bootstrap config, one field per runc netlink attribute,
 // and the value rules that both encode() and decode() enforce.
 #pragma once

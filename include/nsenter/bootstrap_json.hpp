@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the bootstrap config as one JSON object, for people and scripts
 // (`nsrun decode`, `nsrun encode`, `--dry-run`). Absent attributes are
 // omitted; from_json() refuses unknown keys and values of the wrong type.

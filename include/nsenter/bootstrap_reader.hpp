@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: where the bootstrap comes from. InitPipeReader speaks runc's
 // protocol on the pipe the environment names; InMemoryReader serves an
 // embedder (or a test) that already holds the message.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the bootstrap config as views into the one message buffer, as
 // decode_view() produces it without touching the heap. This is what the
 // child side plans from; Bootstrap (bootstrap.hpp) is the owning form.

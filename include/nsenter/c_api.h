@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* nsenter: the runc-compatible pipeline for programs written in C, Go (cgo)
  * or Rust. Declarations only; the definition is compiled from
  * nsenter/c_api_impl.hpp in one C++ translation unit (Bazel: //:nsenter_c).

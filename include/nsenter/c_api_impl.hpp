@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the definition behind c_api.h. Include it in exactly one C++
 // translation unit of the program (//:nsenter_c does this for Bazel users).
 #pragma once

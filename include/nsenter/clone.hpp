@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: CloneParent, the fork-like way a stage makes the next one.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: every requirement Nsexec places on its policies, in one place.
 // Each concept lists exactly what the pipeline calls, no more and no less
 // (tests/unit/concepts_test.cc instantiates the pipeline with a minimal

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: wiring a pipeline into the embedding program's constructor.
 //
 // The library never defines a constructor itself; the program does, in one

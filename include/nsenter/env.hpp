@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the environment that tells a process it is an init, with the
 // variable names as a traits type (runc's _LIBCONTAINER_* by default) and a
 // strict decimal parser.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the one error type. Small and trivially copyable so that a child
 // stage can build, copy and render it without touching the heap.
 #pragma once

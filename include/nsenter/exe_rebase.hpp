@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: protecting the binary without an exec (CVE-2019-5736).
 //
 // Self-protection's classic move is to exec the program again from a view

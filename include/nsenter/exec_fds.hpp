@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: which fds a program exec'd into the container inherits. A
 // runtime that started the init with fds open and not close-on-exec (a
 // leaky parent, a shell's `exec 7<file`) would otherwise hand them to the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: UniqueFd, an owning file descriptor. Move-only; closing keeps
 // errno and never retries close(2) (a retry could close a reused number).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: writing a user namespace's uid/gid maps from outside it (stage 0
 // for stage 1). Direct writes to /proc/PID/{uid,gid}_map, the setuid
 // newuidmap/newgidmap helpers, and runc's composition of the two.

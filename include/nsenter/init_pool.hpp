@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: InitPool, starting inits without exec'ing the init binary each
 // time.
 //

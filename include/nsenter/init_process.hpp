@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the container's first process as a launcher holds it: stage 2,
 // with a pidfd, the init pipe still open for the embedder's protocol and
 // the log pipe; how it was started (ExecFrom); how it ended (ExitStatus).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the runtime's side of the init protocol. Launcher::launch()
 // starts an init binary (one built with Nsexec, or runc itself), speaks
 // runc 1.1's protocol to it and returns the container's first process:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: size limits of the bootstrap protocol, each with the reason for
 // its value, so that no length read from the wire is trusted unchecked.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: log records in runc's format. One JSON line per record on the
 // log pipe ({"level":"debug", "msg": "nsexec-1[1234]: text"}), or
 // "FATAL: text" on stderr when there is no pipe. Formatting happens in a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the runtime's side of the log pipe. Turns the init's JSON lines
 // ({"level":"debug", "msg": "nsexec-1[1234]: text"}) back into records, and
 // a fatal record back into an Error the caller can act on.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: reading one bootstrap message from the init pipe. Exact reads,
 // EINTR retried, and no allocation before the header's length is checked.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: passing bind-mount sources into the container (runc 1.1's
 // MOUNT_SOURCES). Stage 0, still privileged on the host, opens each source
 // from inside the container's new mount namespace and sends the fd over the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: namespace kinds as a typed enum and a typed set, with the mapping
 // to CLONE_NEW* flags and to the names used by /proc/PID/ns and runc.
 #pragma once

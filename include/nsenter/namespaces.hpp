@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: joining existing namespaces (stage 1). Every path is opened
 // before the first setns, and the user namespace is placed in the order the
 // kernel's ownership rules need.

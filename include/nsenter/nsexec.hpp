@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: Nsexec<...>, the pre-main pipeline of runc 1.1's init protocol.
 // Run it from a constructor function; it returns nothing (at the cost of one
 // getenv) in a process that is not an init, and an InitContext in stage 2.

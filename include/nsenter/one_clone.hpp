@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the one-clone plan, runc's start with stage 1 left out.
 //
 // runc's stage 1 exists for a container that both joins namespaces and

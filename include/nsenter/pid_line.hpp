@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the pid line, stage 0's report of the stage 1 and stage 2 pids
 // on the init pipe, exactly as runc 1.1's parent decodes it:
 // {"stage1_pid":N,"stage2_pid":M} and a newline. Both sides use this pair.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the template process of an InitPool (init_pool.hpp), and the
 // requests it serves.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: Result<T>, shaped like C++23 std::expected<T, Error> (GCC 12 has
 // none) so that code written against it ports by changing one alias.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: protecting the runtime's binary from the container
 // (CVE-2019-5736). A process in the container could open /proc/PID/exe of
 // the init while it joins the container and write through it to the host

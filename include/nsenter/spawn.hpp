@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: starting a program from a possibly multi-threaded process.
 //
 // fork() in a threaded program copies one thread and every lock the others

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: where the time of one init start goes. At log level debug the
 // pipeline stamps each step into a page shared by its three stages (made
 // before the first clone), and stage 0 ends with one debug record that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the sync messages between stages, runc 1.1's values on a
 // SOCK_STREAM socketpair: 32-bit integers in host order, a pid after
 // RECVPID_PLS. Every read is exact; EOF is Code::PeerClosed (the peer died),

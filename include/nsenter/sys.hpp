@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the system calls the stages make directly, as a policy, so that
 // tests can record them and fail any one of them without root
 // (FaultySys in tests/support), or kill the stage at any one of them

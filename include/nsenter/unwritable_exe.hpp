@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: when the binary an init runs from needs no protection at all.
 //
 // CVE-2019-5736 is a process in the container opening the init's binary

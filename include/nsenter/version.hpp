@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: version and namespace macros shared by every header.
 #pragma once
 

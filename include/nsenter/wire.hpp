@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the bootstrap message on the wire (runc 1.1's netlink encoding).
 // Pure: no system calls. decode() trusts no length it reads and reports every
 // malformed shape as its own Code with the byte offset of the culprit.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Assertions for the shell tests, sourced. Each counts into $passes or
 # $failures and prints one FAIL line naming what broke; finish() reports
 # the counts and sets the exit status.

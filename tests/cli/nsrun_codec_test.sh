@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end through the real nsrun binary: decode prints the expected JSON
 # for every captured runc message, encode reproduces the exact bytes, and bad
 # input exits 1 with one line naming the cause (2 for usage errors).

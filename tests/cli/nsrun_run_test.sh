@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end through the real nsrun binary, as root and as unprivileged
 # users: each flag does what unshare(1)/nsenter(1) would (checked through
 # /proc/*/ns, ids, maps, hostname, mounts), exit statuses and signals pass

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # nsenter as a CMake, pkg-config or plain-compiler user consumes it: builds
 # and installs it with CMake into a scratch prefix, then builds the launcher
 # example (docs/examples/launch.cc) three ways (find_package on the install,

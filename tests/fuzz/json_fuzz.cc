@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for from_json(): arbitrary text must parse or fail with
 // an offset inside the input; a parsed config must survive to_json().
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for what an init does with its input before the first
 // clone: the environment's values (_LIBCONTAINER_LOGLEVEL,
 // _LIBCONTAINER_MOUNT_FDS, _NSENTER_PARENT_DEATH) and the bootstrap message,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a
 # bounded time on a scratch copy of the seed corpus. Exits non-zero if any
 # input crashes, leaks, trips a sanitizer or breaks a round-trip check.

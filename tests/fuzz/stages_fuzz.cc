@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the stages themselves: one stage's work (stage 0
 // serving stage 1 then releasing stage 2, stage 1 entering its namespaces
 // and reporting stage 2, or stage 2 becoming the init) run in-process on a

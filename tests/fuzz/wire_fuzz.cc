@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for wire::decode(). Beyond "no crash, no leak, no UB"
 // (ASan + UBSan), it checks the decoder's contract: whatever decode()
 // accepts, encode() accepts too and reproduces as a message that decodes to

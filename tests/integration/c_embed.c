@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A C program embedding nsenter through its C API, the way runc's Go side
  * embeds nsexec(): the constructor runs the pipeline; main() runs as the
  * container init, reports what it sees, and uses the still-open init pipe. */

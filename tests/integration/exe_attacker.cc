@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The CVE-2019-5736 attack, for the exploit tests: a process that can see
 // an init tries to write the init's binary through /proc/PID/exe, at once
 // and again through an O_PATH handle reopened after the init has gone;

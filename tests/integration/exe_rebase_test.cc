@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // exe_rebase.hpp: this test binary moves itself, in a forked child each
 // time, onto a read-only view of its own file, and the child reports what
 // the kernel then shows; the parent checks the report. Root only: the view

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Stage 2 of the test inits: execute the command after "--".
 #pragma once
 

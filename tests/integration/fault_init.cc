@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An init with a fault injected where the test says: the default pipeline,
 // whose Sys policy, at the first call whose "name arg" starts with
 // NSENTER_TEST_FAULT's text, either kills its own process (action "kill":

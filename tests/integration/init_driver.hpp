@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A test parent that plays runc 1.1's side of the init protocol against a
 // real init binary (nsrun): socketpair on fd 3, log pipe on fd 4, the NUL
 // handshake, the bootstrap bytes (built with the test-only MessageBuilder,

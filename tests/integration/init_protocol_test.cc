@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The real nsrun binary driven as runc drives `runc init`, as root and as an
 // unprivileged user: namespaces created and joined (checked through
 // /proc/*/ns inodes and what the command sees), id maps, failures that must

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Launcher against real inits: nsrun (the library's own pipeline),
 // c_embed (the C API) and shell scripts that break the protocol on purpose.
 // Runs as root (cgroups, namespaces); one case drops to nobody to cover the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An init that joins namespaces with PidfdJoiner (one setns(pidfd, flags)).
 #include "exec_after_dashes.hpp"
 #include "nsenter/embed.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A program that moves itself onto a read-only view of its own binary
 // (exe_rebase.hpp) and says what happened, for exe_rebase_test's cases
 // that need a binary of their own shape:

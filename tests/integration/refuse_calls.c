@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs a program as a seccomp'd sandbox or an older kernel would (a
 // seccomp filter, kept across fork and exec), for the fallbacks a current
 // kernel without a filter never takes:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An init built with the runc >= 1.2 protocol profile (an embedder's
 // choice): runs the pipeline in its constructor, then executes the command
 // after "--", as nsrun does for the default profile.

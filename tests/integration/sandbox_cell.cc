@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One cell of the sandbox matrix (sandbox_matrix_test.cc) on the library's
 // parent side: this program launches itself as an init, through the
 // Launcher or an InitPool, usually under refuse_calls' seccomp filter, and

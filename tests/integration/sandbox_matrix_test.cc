@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sandbox matrix: every call the project makes that a seccomp'd sandbox
 // or an older kernel may refuse, with each answer such a sandbox gives
 // (ENOSYS, EPERM, and a kill where the call is optional), against every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test doubles for the pipeline's system-call policies. Every call is
 // recorded as one line "PID CALL ARGS\n" on a pipe (one write, so lines
 // from the three stage processes never mix), and the first call whose

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A test-only builder of raw bootstrap messages that, unlike wire::encode(),
 // can produce every malformed shape: wrong lengths, missing NULs, bad types.
 #pragma once

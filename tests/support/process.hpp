@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Process helpers the integration tests share: namespace links, this
 // process's children (to find and end whatever a test left behind), and
 // copies of binaries an unprivileged user can run.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A plain user with subordinate id ranges, as `useradd` and an admin would
 // set one up for rootless containers (newuidmap/newgidmap), for tests that
 // run as root. Created for the test and removed after it, /etc/subuid and

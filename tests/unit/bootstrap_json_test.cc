@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // to_json()/from_json(): the shape `nsrun decode` prints and `nsrun encode`
 // reads, and the errors for JSON that is not a bootstrap config.
 #include "nsenter/bootstrap_json.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // decode_view(): the allocation-free decode the child side plans from.
 #include "nsenter/bootstrap_view.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The message across the init's own self-protection re-exec
 // (self_protection.hpp): carry_message puts it in a memfd named in the
 // environment, take_carried_message takes it back, once, and refuses what

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The policy concepts accept every shipped policy, reject policies that
 // could throw or return the wrong type in a child stage, and are never
 // narrower than what the pipeline uses: a pipeline of minimal archetypes,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Error rendering: the one golden text, truncation and escaping of details.
 #include "nsenter/error.hpp"
 

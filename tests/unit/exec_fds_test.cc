@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cloexec_fds_from: which fds survive an exec, through close_range and
 // through the /proc/self/fd walk it falls back to on older kernels; and
 // close_fds_from, for a child that will not exec.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // detail/libc.hpp's fallbacks (musl, glibc < 2.32), built with them forced
 // on (NSENTER_LIBC_FALLBACKS), give what glibc's extensions give: an error
 // line reads the same on either libc, and nsrun takes the same signal names.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The launcher's reading of what an init says: log lines back into records
 // (what RuncLogger writes must parse to what it was given), fatal text back
 // into an errno, the pid line's strict shape, and line splitting across

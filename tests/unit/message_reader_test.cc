@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // read_message(): exact reads from a stream socket, EOF handling, and the
 // header checked before the body is allocated or read.
 #include "nsenter/message_reader.hpp"

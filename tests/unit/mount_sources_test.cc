@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // _LIBCONTAINER_MOUNT_FDS parsing and pairing, and fd passing over a
 // socketpair, without namespaces.
 #include "nsenter/mount_sources.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Nsexec before any clone: the not-an-init fast path, strict environment
 // parsing, and fatal errors that reach the log pipe or stderr with exit 1.
 // Cases that end in _exit run in a forked child; the parent asserts.

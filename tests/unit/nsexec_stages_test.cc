@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The stage logic of Nsexec, unprivileged: the stages are real processes
 // (real clone, real sync sockets), but every privileged call goes through
 // FaultySys, FakeJoiner and FakeMapWriter, which record it and can fail it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsrun's flags against a fake machine: what each turns into in the
 // Bootstrap, the defaults for root and for everyone else, --target's
 // choice of namespaces, and every usage error.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pool's template against a broken or vanished owner: it stops, says
 // why on its stderr and exits, and never clones for a request it could not
 // read whole. (Well-formed requests are launcher_pool_test's.)

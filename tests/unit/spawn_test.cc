@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // spawn() without privileges: fds moved onto targets that collide with
 // their sources, every other fd closed, signal state reset, a process
 // group of its own, the exec errno reported, and all of it from a process

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The start breakdown: stamps in a page the stages share, the record's text
 // and its parse back (what the Launcher does with it).
 #include "nsenter/start_clock.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sync channel between stages: a peer's death is Code::PeerClosed
 // however the kernel reports it (EOF, a reset when it died with our word
 // unread, EPIPE on a send), half a word is not a word, and a send to a dead

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // unwritable_exe.hpp: when a container cannot write the init's binary, or
 // reach a non-dumpable fork of it; for joins, read from the real /proc of
 // namespaces this test makes (a user namespace mapping only root, which

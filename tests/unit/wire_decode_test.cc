@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // wire::decode(): one case per malformed shape, asserting the error's code,
 // offset and (where it names the culprit) detail, plus the accepted edges.
 #include "nsenter/wire.hpp"

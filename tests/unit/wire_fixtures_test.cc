@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Byte-exact fixtures: real runc 1.1.5 traffic (tests/data/runc) and
 // messages written out by hand from the protocol facts.
 #include "nsenter/wire.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Randomized properties of the wire layer: encode -> decode -> encode is the
 // identity on valid configs, and no prefix or single-byte corruption of a
 // valid message makes decode crash, loop or accept something encode refuses.

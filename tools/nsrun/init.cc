@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsrun as an init: started with _LIBCONTAINER_INITPIPE set (by runc's
 // parent side, by the Launcher in this same binary, or by a test driver),
 // its constructor runs the pipeline before main(). Stage 2 then finishes

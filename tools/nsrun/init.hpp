@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsrun's init (init.cc), for the launch that forks it rather than exec'ing
 // the binary: LauncherConfig::in_process_init.
 #pragma once

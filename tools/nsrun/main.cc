@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsrun: command-line front end of the nsenter library.
 //
 //   nsrun [options] [--] [command...]   run a command in new/joined namespaces

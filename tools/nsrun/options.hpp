@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsrun's command line for running a command: unshare(1)- and
 // nsenter(1)-style flags turned into a Bootstrap plus what the init's stage
 // 2 and the parent loop need. Pure: the caller passes in the facts of the

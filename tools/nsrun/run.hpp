@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsrun's parent side: launch the init for a RunRequest, then stay with
 // the command until it exits: forward signals, relay a pseudo-terminal,
 // print the init's log records, and return the command's exit status.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A Go program that is both a container runtime and its container's init,
 // through nsenter's C entry point (as runc's Go code uses its nsexec).
 //

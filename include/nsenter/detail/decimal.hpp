@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the one decimal parser, for every number the library reads
 // (environment, message, fd lists, /proc names, log records, pid lines).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: a vector with its capacity inline, for data that must not touch
 // the heap (decoded views, plans carried across clone).
 #pragma once

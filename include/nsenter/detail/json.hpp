@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: a small JSON reader and string escaper for the tool-facing side
 // (bootstrap JSON, log records). Integers only; depth and size are bounded.
 #pragma once

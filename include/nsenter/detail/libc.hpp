@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: the few libc extensions the library uses, with a fallback for
 // a libc without them (musl; glibc before 2.32).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: every signal blocked in the calling thread for a scope.
 #pragma once
 

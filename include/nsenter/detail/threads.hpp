@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: numeric fields of /proc/self/stat, how many threads this
 // process has (one of them), and what capabilities it holds.
 #pragma once

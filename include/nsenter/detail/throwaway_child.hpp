@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nsenter: optional calls under a seccomp filter, asked by a throwaway
 // child first.
 //

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Offline stand-in for @rules_cc//cc:defs.bzl on Bazel 4.2.3.
 
 @bazel_tools loads these names from here; each just forwards to the native

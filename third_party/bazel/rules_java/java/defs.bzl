@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Offline stand-in for @rules_java//java:defs.bzl on Bazel 4.2.3.
 
 @bazel_tools//tools/jdk loads these names from here; each forwards to the
