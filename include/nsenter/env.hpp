@@ -65,9 +65,9 @@ struct RuncEnv {
   static constexpr const char* began_ns = "_NSENTER_BEGAN_NS";
   // Ours: which runc generation's protocol the runtime speaks, "runc-1.1"
   // (the NUL handshake, mount sources in attribute 27290) or "runc-1.2"
-  // (no handshake byte, time-namespace offsets in 27290). Set by the
-  // Launcher for LaunchOptions::profile; unset, the init tells the two
-  // apart by sync_pipe (bootstrap_reader.hpp).
+  // (no handshake byte, time-namespace offsets in 27290), overriding what
+  // sync_pipe says. Set by hand only: the Launcher's profile runc-1.2 sets
+  // sync_pipe, as runc's parent does (bootstrap_reader.hpp).
   static constexpr const char* profile = "_NSENTER_PROFILE";
   // Ours: "1" when the runtime found that the container cannot write the
   // binary the init runs from (see unwritable_exe.hpp); checked by the init.

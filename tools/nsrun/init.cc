@@ -20,10 +20,13 @@
 //   --preserve-fds=N  the command keeps fds 3 .. 3+N-1, as with
 //                  `runc run --preserve-fds=N`; every other fd above 2 is
 //                  closed at its exec, whatever the runtime left open
+//   --target-pidfd=N  nsrun -t: fd N is a pidfd of the target whose
+//                  namespaces were joined; the command runs only if the
+//                  target still lives (its pid may name a newcomer now)
 //
-// The protocol profile is runc 1.1's unless _NSENTER_PROFILE=runc-1.2 (the
-// Launcher sets it for LaunchOptions::profile, as nsrun's does to send
-// time-namespace offsets).
+// The protocol profile is runc 1.1's unless the runtime speaks runc 1.2+
+// (_LIBCONTAINER_SYNCPIPE set: the Launcher sets it for its profile
+// runc-1.2, as nsrun's does to send time-namespace offsets).
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
