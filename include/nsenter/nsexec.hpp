@@ -86,6 +86,11 @@ struct Plan {
 
   std::span<const NsTarget> join() const noexcept { return {targets.data(), target_count}; }
   bool joins() const noexcept { return target_count > 0; }
+  bool joins_user() const noexcept {
+    for (const NsTarget& t : join())
+      if (t.kind == NsKind::user) return true;
+    return false;
+  }
   // Who stages 1 and 2 become: root of the new user namespace, as runc
   // does, unless its uid map leaves 0 out and maps the runtime's own id
   // (`nsrun --map-user=1000`); then that id, as unshare(1) does.
@@ -319,6 +324,7 @@ class Nsexec {
         // Stage 1's joins, made here (one_clone.hpp says why stage 0 may).
         if (plan.joins())
           if (auto r = joiner_.join(plan.join()); !r) die(in_stage(r.error(), Stage::Parent));
+        if (auto r = become_root_of_joined_user_namespace(plan, Stage::Parent); !r) die(r.error());
         clock_.mark(StartStep::Joined);
         NsSet created = plan.create;
         created.erase(NsKind::cgroup);  // by stage 2, as in the three stages
@@ -701,6 +707,7 @@ class Nsexec {
     const SyncChannel parent(sync_fd, Stage::Child, sys_);
     if (plan.joins())
       if (auto r = joiner_.join(plan.join()); !r) return r.error();
+    if (auto r = become_root_of_joined_user_namespace(plan, Stage::Child); !r) return r.error();
     clock_.mark(StartStep::Joined);
     NsSet rest = plan.create;
     if (rest.contains(NsKind::user)) {
@@ -743,6 +750,23 @@ class Nsexec {
     auto stage2 = clone_.spawn(Stage::Child);
     if (stage2 && *stage2 > 0) kill_on_error_[0] = *stage2;
     return stage2;
+  }
+
+  // Root of a user namespace just joined, before any namespace is created:
+  // what is created next (a new IPC namespace's mqueue, say) is then owned
+  // by the namespace's root rather than by the id our host id maps to
+  // there, often none (runc 1.2.1 does the same, runc issue 4466). Under
+  // runc 1.1 too: its parent never sees the ids stages 0 and 1 hold, and
+  // stage 2 becomes 0 in that namespace anyway, so a namespace without a 0
+  // fails the same start, only earlier.
+  Result<void> become_root_of_joined_user_namespace(const Plan& plan, Stage stage) noexcept {
+    if (!plan.joins_user()) return {};
+    // setgid(2) sets all three ids with CAP_SETGID, which setns(2) gave us
+    // in the namespace.
+    if (int err = sys_.setgid_to(0)) return stage_error(Op::Setgid, err, "gid 0 of the joined user namespace", stage);
+    if (int err = sys_.setresuid_to(0))
+      return stage_error(Op::Setresuid, err, "uid 0 of the joined user namespace", stage);
+    return {};
   }
 
   // Stage 1 hands stage 2's pid to stage 0, which forwards it to the runtime.

@@ -238,6 +238,12 @@ struct StageHarness {
       if (rec.flags[static_cast<std::size_t>(i)] & CLONE_NEWCGROUP) std::abort();
     if (plan.create.contains(nsenter::NsKind::user) && user >= 0 && rec.flags[static_cast<std::size_t>(user)] != CLONE_NEWUSER)
       std::abort();
+    // Root of a joined user namespace (gid, then uid) before anything is
+    // created in it (runc 1.2.1).
+    if (plan.joins_user() && user >= 0) {
+      const long gid = rec.first(Call::Setgid), uid = rec.first(Call::Setresuid);
+      if (gid < 0 || uid < gid || uid > user) std::abort();
+    }
     const long clone = rec.first(Call::Clone);
     if (clone >= 0 && plan.create.contains(nsenter::NsKind::user) && rec.first(Call::Setresuid) > clone) std::abort();
     if (clone >= 0 && plan.create.contains(nsenter::NsKind::user) && rec.first(Call::Setresuid) < 0) std::abort();

@@ -680,6 +680,49 @@ TEST_CASE("runc 1.2+ parent: the C entry point, as runc's cgo constructor calls 
   CHECK(logged(r, "protocol runc-1.2: the runtime set _LIBCONTAINER_SYNCPIPE"));
 }
 
+// The owner of a new IPC namespace's mqueue as its namespace shows it:
+// the superblock is made with the namespace, owned by whoever made it.
+const std::vector<std::string> kMqueueOwner = {
+    "/bin/sh", "-c",
+    "echo uid=$(id -u); echo ns_ipc=$(readlink /proc/self/ns/ipc); echo ns_user=$(readlink /proc/self/ns/user);"
+    " echo mqueue=$(unshare -m sh -c 'mount -t mqueue mq /mnt && stat -c %u:%g /mnt' 2>&1)"};
+
+TEST_CASE("both generations: a new IPC namespace made after joining a user namespace belongs to the namespace's root (runc 1.2.1)") {
+  require_root();
+  WorldExecutable nsrun(kNsrun);
+  // Every generation, both plans (stage 1 joins; one clone: stage 0
+  // joins), root (the namespace maps 0 to 100000, the host's root nowhere)
+  // and rootless (nobody joins its own namespace).
+  for (const bool runc12 : {false, true})
+    for (const bool one_clone : {false, true})
+      for (const bool rootless : {false, true}) {
+        CAPTURE(runc12);
+        CAPTURE(one_clone);
+        CAPTURE(rootless);
+        InitOptions opt = joined_by(one_clone);
+        opt.runc12 = runc12;
+        if (rootless) opt.drop_to = {{kNobody, kNobody}};
+        const Target target(CLONE_NEWUSER, rootless ? std::optional<uid_t>(kNobody) : std::nullopt);
+        const InitResult r = run_init(nsrun.path(),
+                                      MessageBuilder()
+                                          .u32(kCloneFlags, CLONE_NEWIPC | CLONE_NEWPID)
+                                          .str(kNsPaths, "user:" + target.ns("user"))
+                                          .u32(kRootlessEuid, rootless ? 1 : 0)
+                                          .build(),
+                                      kMqueueOwner, opt);
+        INFO(r.describe());
+        REQUIRE(r.ok());
+        CHECK(r.one_clone() == one_clone);
+        auto v = r.values();
+        CHECK(v["ns_user"] == ns_link(target.proc(), "user"));
+        CHECK(v["ns_ipc"] != self_ns("ipc"));
+        CHECK(v["uid"] == "0");
+        // Made while stage 1 still held the host's root, which the root
+        // case's namespace does not map, it would show 65534:65534.
+        CHECK(v["mqueue"] == "0:0");
+      }
+}
+
 TEST_CASE("runc 1.1 parent: the NUL byte comes first, and the choice is logged") {
   require_root();
   const InitResult r = run_init(kNsrun, pid_message(), kReport);

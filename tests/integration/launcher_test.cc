@@ -2095,6 +2095,31 @@ TEST_CASE("launch: runc 1.2's protocol: no NUL byte waited for, the sync pipe ha
   check_nothing_left();
 }
 
+TEST_CASE("launch: both generations join a user namespace and become its root before making an IPC namespace, whose mqueue is then the namespace root's") {
+  require_root();
+  TestLauncher launcher({.init_binary = kNsrun});
+  {
+    // The namespace maps 0 to 100000: the host's root is nobody there.
+    const nsenter::test::Target target(CLONE_NEWUSER);
+    for (const wire::Profile profile : {wire::Profile::Runc12, wire::Profile::Runc11}) {
+      CAPTURE(wire::profile_name(profile));
+      Bootstrap joining;
+      joining.clone_flags = NsSet{NsKind::ipc, NsKind::pid};
+      joining.ns_paths = {{NsKind::user, target.ns("user")}};
+      LaunchOptions opt =
+          nsrun_running({"/bin/sh", "-c", "unshare -m sh -c 'mount -t mqueue mq /mnt && stat -c %u:%g /mnt'"}, -1);
+      opt.profile = profile;
+      Capture out;
+      opt.stdio[1] = out.writer();
+      auto init = launcher.launch(joining, opt);
+      REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+      CHECK(init->wait()->success());
+      CHECK(out.text() == "0:0\n");  // 65534:65534 had stage 1 made it as the host's root
+    }
+  }  // the target ended
+  check_nothing_left();
+}
+
 #ifdef NSENTER_TEST_THROUGH_POOL
 
 // The parent of `pid`, from /proc/PID/stat.

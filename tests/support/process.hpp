@@ -6,7 +6,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,6 +17,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -76,13 +79,29 @@ class Target {
  public:
   // `flags`: namespaces to create; with CLONE_NEWUSER, maps 0..65535 to
   // 100000.. from outside, as a runtime would.
-  explicit Target(int flags) {
+  // With `owner`: made by that unprivileged user (uid and gid), whose
+  // user namespace maps its root to the owner, as a rootless runtime's.
+  explicit Target(int flags, std::optional<uid_t> owner = std::nullopt) {
     int ready[2];
     if (::pipe2(ready, O_CLOEXEC) != 0) throw std::runtime_error("Target: pipe2");
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("Target: fork");
     if (pid_ == 0) {
+      if (owner && (::setgroups(0, nullptr) != 0 || ::setresgid(*owner, *owner, *owner) != 0 ||
+                    ::setresuid(*owner, *owner, *owner) != 0 || ::prctl(PR_SET_DUMPABLE, 1) != 0))
+        ::_exit(1);  // dumpable again after the id change: /proc/self is then ours to write the maps
       if (::unshare(flags) != 0) ::_exit(1);
+      if (owner) {
+        const std::string map = "0 " + std::to_string(*owner) + " 1\n";
+        auto put = [](const char* file, const std::string& text) {
+          const int fd = ::open(file, O_WRONLY | O_CLOEXEC);
+          const bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+          if (fd >= 0) ::close(fd);
+          return ok;
+        };
+        if (!put("/proc/self/setgroups", "deny") || !put("/proc/self/uid_map", map) || !put("/proc/self/gid_map", map))
+          ::_exit(1);
+      }
       (void)!::write(ready[1], "r", 1);
       ::pause();
       ::_exit(0);
@@ -95,7 +114,7 @@ class Target {
       ::waitpid(pid_, nullptr, 0);
       throw std::runtime_error("Target: unshare failed");
     }
-    if (flags & CLONE_NEWUSER) {
+    if ((flags & CLONE_NEWUSER) && !owner) {
       std::ofstream(proc() + "/uid_map") << "0 100000 65536\n";
       std::ofstream(proc() + "/gid_map") << "0 100000 65536\n";
     }

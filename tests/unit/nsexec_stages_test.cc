@@ -139,6 +139,34 @@ TEST_CASE("each stage makes its calls in runc's order") {
                                     run.pid_of.at("runc:[2:INIT]")));
 }
 
+TEST_CASE("after joining a user namespace, stage 1 becomes its root before it creates anything (runc 1.2.1)") {
+  // An exec-like start joining a container's user namespace, creating an
+  // IPC namespace: its mqueue is to be owned by the namespace's root.
+  const std::string joins_user = MessageBuilder()
+                                     .u32(kCloneFlags, CLONE_NEWIPC)
+                                     .str(kNsPaths, "user:/proc/1/ns/user,net:/proc/1/ns/net")
+                                     .build();
+  const StageRun run = run_stages(joins_user);
+  INFO(run.log);
+  CHECK(exited(run.stage0_status, 0));
+  CHECK(run.calls_of("runc:[1:CHILD]") == std::vector<std::string>{"set_name runc:[1:CHILD]", "setns user",
+                                                                    "setns net", "setgid 0", "setresuid 0",
+                                                                    "unshare 0x8000000"});
+  // Joining no user namespace: no id change before stage 2.
+  const StageRun plain = run_stages(MessageBuilder().u32(kCloneFlags, CLONE_NEWIPC).str(kNsPaths, "net:/proc/1/ns/net").build());
+  CHECK(plain.calls_of("runc:[1:CHILD]") ==
+        std::vector<std::string>{"set_name runc:[1:CHILD]", "setns net", "unshare 0x8000000"});
+  // Either id change failing ends the start in stage 1, naming it.
+  for (const char* fail : {"setgid 0", "setresuid 0"}) {
+    CAPTURE(fail);
+    const StageRun failed = run_stages(joins_user, fail);
+    CHECK(exited(failed.stage0_status, 1));
+    CHECK(failed.fatal().find("nsexec-1[") != std::string::npos);
+    CHECK(failed.fatal().find(" of the joined user namespace: Operation not permitted") != std::string::npos);
+    CHECK(failed.calls_of("runc:[2:INIT]").empty());
+  }
+}
+
 TEST_CASE("rootless without SETGROUP: stage 0 denies setgroups before the maps, stage 2 keeps its groups") {
   const StageRun run = run_stages(MessageBuilder()
                                       .u32(kCloneFlags, CLONE_NEWUSER)
