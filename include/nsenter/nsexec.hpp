@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -288,6 +289,7 @@ class Nsexec {
     clock_.mark(StartStep::Protected);
     if (auto r = read_message(source); !r) die(r.error());
     clock_.mark(StartStep::MessageRead);
+    if (source.profile.value_or(kProfile) == wire::Profile::Runc12) log_affinity();
     InitContext ctx;
     ctx.init_pipe = source.init_pipe;
     ctx.log_pipe = source.log_pipe;
@@ -372,6 +374,27 @@ class Nsexec {
     char text[256];
     const auto r = fmt::format_to_n(text, sizeof text, f, std::forward<Args>(args)...);
     logger_.log(LogLevel::Debug, stage, {text, std::min(r.size, sizeof text)});
+  }
+
+  // runc >= 1.3's record of the CPUs the init may run on, which its parent
+  // set before it wrote the message (execCPUAffinity; runc's tests read
+  // it): "affinity: 0x" and the mask in hex, CPU 0 the lowest bit.
+  void log_affinity() const noexcept {
+    if constexpr (requires(const Logger& l) { { l.enabled(LogLevel::Debug) } -> std::same_as<bool>; })
+      if (!logger_.enabled(LogLevel::Debug)) return;
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    if (::sched_getaffinity(0, sizeof cpus, &cpus) != 0) return debug(Stage::Setup, "affinity: unknown: {}", detail::errno_text(errno));
+    int top = CPU_SETSIZE - 1;
+    while (top > 0 && !CPU_ISSET(top, &cpus)) --top;
+    char hex[CPU_SETSIZE / 4 + 1];
+    std::size_t n = 0;
+    for (int nibble = top / 4; nibble >= 0; --nibble) {
+      unsigned digit = 0;
+      for (int bit = 3; bit >= 0; --bit) digit = digit << 1 | (CPU_ISSET(nibble * 4 + bit, &cpus) ? 1u : 0u);
+      hex[n++] = "0123456789abcdef"[digit];
+    }
+    debug(Stage::Setup, "affinity: 0x{}", std::string_view(hex, n));
   }
 
   // The stages' shared clock, from when the pipeline first began: before

@@ -353,6 +353,11 @@ struct RuncSelfProtection {
     // the file really is read-only or gone.
     const char* cloned = std::getenv(Env::cloned_binary);
     if ((cloned == nullptr || std::string_view(cloned) != "1") && !runtime_speaks_runc12<Env>()) return false;
+    // A memfd is unlinked too, but one that is not sealed (above) may be
+    // shared, as a launcher shares its copy, and written by anyone who
+    // holds it: never trusted.
+    char target[8] = {};
+    if (::readlink("/proc/self/exe", target, sizeof target) >= 7 && std::string_view(target, 7) == "/memfd:") return false;
     UniqueFd exe(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
     struct stat st {};
     struct statfs fs {};

@@ -53,6 +53,12 @@ inline std::string read_all(int fd) {
 // 2 is a session leader, out of reach of Bazel's process-group kill).
 inline constexpr int kHangGuardSeconds = 60;
 
+#ifdef NSENTER_TEST_RUNC12_PARENT
+inline constexpr bool kRunc12ParentByDefault = true;
+#else
+inline constexpr bool kRunc12ParentByDefault = false;
+#endif
+
 struct InitOptions {
   std::optional<std::pair<uid_t, gid_t>> drop_to;  // run the init as this user
   std::string log_level = "5";
@@ -68,7 +74,9 @@ struct InitOptions {
   // Play runc >= 1.2's parent: a second socketpair (SOCK_SEQPACKET) named
   // in _LIBCONTAINER_SYNCPIPE (on fd 5), no NUL byte waited for, and the
   // pid line's first byte must open it, as Go's json.Decoder reads it.
-  bool runc12 = false;
+  // By default in init_protocol_runc12_test, which runs every case of
+  // init_protocol_test that runc 1.2 still has this way.
+  bool runc12 = kRunc12ParentByDefault;
 };
 
 struct InitResult {

@@ -19,6 +19,7 @@
 #include <sys/utsname.h>
 
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -605,6 +606,11 @@ InitOptions as_runc12(InitOptions opt = {}) {
   opt.runc12 = true;
   return opt;
 }
+// For the cases that compare the two: a runc 1.1 parent in either build.
+InitOptions as_runc11(InitOptions opt = {}) {
+  opt.runc12 = false;
+  return opt;
+}
 }  // namespace
 
 TEST_CASE("runc 1.2+ parent: every namespace kind with time offsets in 27290, no NUL byte, the choice logged") {
@@ -723,9 +729,45 @@ TEST_CASE("both generations: a new IPC namespace made after joining a user names
       }
 }
 
+TEST_CASE("runc 1.2+ parent: the CPUs the init may run on are logged as runc 1.3 logs them; a runc 1.1 parent gets no such record") {
+  require_root();
+  cpu_set_t all;
+  REQUIRE(::sched_getaffinity(0, sizeof all, &all) == 0);
+  // The mask runc's cpu_affinity.bats builds: CPU N is bit N, in hex.
+  const auto mask_of = [](const cpu_set_t& set) {
+    unsigned long long mask = 0;
+    for (int cpu = 0; cpu < 64; ++cpu)
+      if (CPU_ISSET(cpu, &set)) mask |= 1ULL << cpu;
+    char text[40];
+    std::snprintf(text, sizeof text, "affinity: 0x%llx", mask);
+    return std::string(text);
+  };
+  REQUIRE(CPU_COUNT(&all) >= 1);
+  int last = CPU_SETSIZE - 1;
+  while (!CPU_ISSET(last, &all)) --last;
+  REQUIRE_MESSAGE(last < 64, "the mask is checked for CPUs 0-63");
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(last, &one);
+  for (const cpu_set_t* set : {&all, &one}) {
+    // runc's parent sets the init's affinity before it writes the message;
+    // inherited from this thread here, the same by then.
+    REQUIRE(::sched_setaffinity(0, sizeof *set, set) == 0);
+    const InitResult r12 = run_init(kNsrun, pid_message(), kReport, as_runc12());
+    const InitResult r11 = run_init(kNsrun, pid_message(), kReport, as_runc11());
+    REQUIRE(::sched_setaffinity(0, sizeof all, &all) == 0);
+    INFO(r12.describe());
+    REQUIRE(r12.ok());
+    REQUIRE(r11.ok());
+    CAPTURE(mask_of(*set));
+    CHECK(logged(r12, mask_of(*set) + "\"}"));  // the whole mask, the record's end
+    CHECK(!logged(r11, "affinity: "));
+  }
+}
+
 TEST_CASE("runc 1.1 parent: the NUL byte comes first, and the choice is logged") {
   require_root();
-  const InitResult r = run_init(kNsrun, pid_message(), kReport);
+  const InitResult r = run_init(kNsrun, pid_message(), kReport, as_runc11());
   INFO(r.describe());
   REQUIRE(r.ok());  // run_init waits for the NUL before it sends
   CHECK(logged(r, "protocol runc-1.1: no _LIBCONTAINER_SYNCPIPE (runc 1.1), the pipeline's own profile"));
@@ -744,7 +786,7 @@ TEST_CASE("runc 1.2+ parent: a binary its parent already protected (a read-only 
   REQUIRE(::mount(std::filesystem::canonical(kNsrun).c_str(), bound.c_str(), nullptr, MS_BIND, nullptr) == 0);
   REQUIRE(::mount(nullptr, bound.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0);
   const InitResult r12 = run_init(bound, pid_message(), kReport, as_runc12());
-  const InitResult r11 = run_init(bound, pid_message(), kReport);
+  const InitResult r11 = run_init(bound, pid_message(), kReport, as_runc11());
   ::umount2(bound.c_str(), MNT_DETACH);
   ::unlink(bound.c_str());
   ::rmdir(dir);
@@ -1065,10 +1107,16 @@ TEST_CASE("self-protection: a binary already run from a sealed memfd is neither 
 
 TEST_CASE("self-protection: a memfd missing any one seal is not trusted: the init protects itself") {
   require_root();
+  // Also where the environment claims our own re-exec made it (a forged
+  // _LIBCONTAINER_CLONED_BINARY), and from a runc 1.2+ parent, which trusts
+  // an unlinked copy: a memfd is unlinked, but one not sealed is not ours.
+  for (const bool forged : {false, true})
   for (int missing : {kAllSeals, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE}) {
+    CAPTURE(forged);
     CAPTURE(missing);
     const int memfd = memfd_of(kCEmbed, "launcher-unsealed-init", kAllSeals & ~missing);
     InitOptions opt;
+    if (forged) opt.env = {{"_LIBCONTAINER_CLONED_BINARY", "1"}};
     opt.exec_fd = memfd;
     const InitResult r = run_init(kCEmbed, user_pid_message(), {}, opt);
     ::close(memfd);
@@ -1083,6 +1131,7 @@ TEST_CASE("self-protection: a memfd missing any one seal is not trusted: the ini
   }
 }
 
+#ifndef NSENTER_TEST_RUNC12_PARENT  // mount sources: runc 1.1 only
 TEST_CASE("root: bind-mount sources reach the init on the fd numbers the runtime named") {
   require_root();
   char dir[] = "/tmp/nsenter-src.XXXXXX";
@@ -1108,6 +1157,7 @@ TEST_CASE("root: bind-mount sources reach the init on the fd numbers the runtime
   REQUIRE(r.ok());
   CHECK(r.values()["fd7"] == source);
 }
+#endif
 
 TEST_CASE("root: fds a careless runtime leaked never reach the command; --preserve-fds keeps 3..3+N-1") {
   require_root();
@@ -1156,6 +1206,7 @@ TEST_CASE("failure: a namespace of another kind than its entry says is refused b
   CHECK(fatal_of(r).find("not a namespace of that kind: net /proc/self/ns/ipc: a namespace of kind ipc") != std::string::npos);
 }
 
+#ifndef NSENTER_TEST_RUNC12_PARENT  // mount sources: runc 1.1 only
 TEST_CASE("root: mount sources on numbers the runtime named but did not reserve") {
   require_root();
   char dir[] = "/tmp/nsenter-src.XXXXXX";
@@ -1181,7 +1232,9 @@ TEST_CASE("root: mount sources on numbers the runtime named but did not reserve"
   CHECK(r.values()["fd5"] == a);
   CHECK(r.values()["fd6"] == b);
 }
+#endif
 
+#ifndef NSENTER_TEST_RUNC12_PARENT  // mount sources: runc 1.1 only
 TEST_CASE("failure: a mount-source fd number the init needs is refused, named") {
   require_root();
   for (const auto& [list, why] : std::vector<std::pair<std::string, std::string>>{
@@ -1202,6 +1255,7 @@ TEST_CASE("failure: a mount-source fd number the init needs is refused, named") 
           std::string::npos);
   }
 }
+#endif
 
 TEST_CASE("failure: a namespace path that does not exist") {
   require_root();
@@ -1264,6 +1318,7 @@ TEST_CASE("failure: the map helper does not exist") {
   CHECK(r.fatal().find("run id map helper: /nonexistent/newuidmap: No such file or directory") != std::string::npos);
 }
 
+#ifndef NSENTER_TEST_RUNC12_PARENT  // mount sources: runc 1.1 only
 TEST_CASE("failure: a mount source that does not exist") {
   require_root();
   InitOptions opt;
@@ -1282,6 +1337,7 @@ TEST_CASE("failure: a mount source that does not exist") {
   CHECK(r.fatal().find("nsexec-0[") != std::string::npos);
   CHECK(r.fatal().find("send mount sources: /nonexistent/volume: No such file or directory") != std::string::npos);
 }
+#endif
 
 TEST_CASE("failure: the parent closes the pipe in the middle of the message") {
   require_root();
@@ -1458,7 +1514,7 @@ TEST_CASE("no stage allocates after the first clone, on every path a start takes
   death.env = {{"_NSENTER_PARENT_DEATH", "9:" + std::to_string(::getpid())}};
   InitOptions nobody;
   nobody.drop_to = {{kNobody, kNobody}};
-  const std::vector<Case> cases = {
+  std::vector<Case> cases = {
       {"every kind created, maps, setgroups, oom_score_adj, at log level trace",
        MessageBuilder()
            .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID |
@@ -1477,15 +1533,6 @@ TEST_CASE("no stage allocates after the first clone, on every path a start takes
                               ",ipc:" + target.ns("ipc"))
            .build(),
        debug},
-      {"bind-mount sources",
-       MessageBuilder()
-           .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID)
-           .str(kUidMap, "0 100000 65536\n")
-           .str(kGidMap, "0 100000 65536\n")
-           .u32(kRootlessEuid, 0)
-           .str(kMountSources, std::string("\0", 1) + source + std::string("\0\0", 2))
-           .build(),
-       sources},
       {"a parent-death signal",
        MessageBuilder().u32(kCloneFlags, CLONE_NEWPID | CLONE_NEWUTS).u32(kRootlessEuid, 0).build(), death},
       {"rootless, as nobody, setgroups denied",
@@ -1497,6 +1544,26 @@ TEST_CASE("no stage allocates after the first clone, on every path a start takes
            .build(),
        nobody},
   };
+  // Attribute 27290: mount sources from a runc 1.1 parent, time offsets from 1.2's.
+  if (kRunc12ParentByDefault)
+    cases.push_back({"time offsets",
+                     MessageBuilder()
+                         .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWTIME | CLONE_NEWPID)
+                         .str(kUidMap, "0 100000 65536\n")
+                         .str(kGidMap, "0 100000 65536\n")
+                         .str(27290, "monotonic 86400 5\nboottime 1000000000 0\n")
+                         .build(),
+                     {}});
+  else
+    cases.push_back({"bind-mount sources",
+                     MessageBuilder()
+                         .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID)
+                         .str(kUidMap, "0 100000 65536\n")
+                         .str(kGidMap, "0 100000 65536\n")
+                         .u32(kRootlessEuid, 0)
+                         .str(kMountSources, std::string("\0", 1) + source + std::string("\0\0", 2))
+                         .build(),
+                     sources});
   WorldExecutable fault_init(kFaultInit);  // nobody cannot run Bazel's copy
   for (const Case& c : cases) {
     CAPTURE(c.what);

@@ -212,6 +212,12 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
   const char* shell = std::getenv("SHELL");
   char* fallback[] = {const_cast<char*>(shell != nullptr && *shell != '\0' ? shell : "/bin/sh"), nullptr};
   if (command == nullptr || *command == nullptr) command = fallback;
+  // runc >= 1.2's sync pipe is the runtime's, as the init and log pipes
+  // are: closed at the exec even where it lies among the preserved fds.
+  // Nothing here reads it, so a value that names no fd changes nothing.
+  int sync_pipe = -1;
+  if (const char* sync = std::getenv(nsenter::RuncEnv::sync_pipe); sync != nullptr && *sync != '\0')
+    if (const auto n = nsenter::parse_env_int(nsenter::RuncEnv::sync_pipe, sync); n && *n) sync_pipe = **n;
   for (const char* name : nsenter::RuncEnv::all) ::unsetenv(name);
   // Only stdio and the preserved fds reach the command (and, through the
   // reaper's fork, nothing more): not what a leaky runtime left open, nor
@@ -220,6 +226,7 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
     die(ctx, nsenter::Op::CloseInheritedFds, err, nsenter::detail::detail_text("from fd {}", 3 + preserved_fds), 1);
   ::fcntl(ctx.init_pipe, F_SETFD, FD_CLOEXEC);
   if (ctx.log_pipe >= 0) ::fcntl(ctx.log_pipe, F_SETFD, FD_CLOEXEC);
+  if (sync_pipe >= 0) ::fcntl(sync_pipe, F_SETFD, FD_CLOEXEC);
   // Without the reaper stage 2 is the session leader that takes the pty.
   if (tty && !reaper && ::ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
     die(ctx, nsenter::Op::ControllingTty, errno, "TIOCSCTTY", 1);
