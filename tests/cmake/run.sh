@@ -49,6 +49,17 @@ step "  run as root and nobody" docs/examples/launch_test.sh "$work/launch_pc"
 
 step "pkg-config nsenter_c with a plain cc" env PKG_CONFIG_PATH="$pcdir" sh -c \
   "cc -O2 \$(pkg-config --cflags nsenter_c) tests/integration/c_embed.c \$(pkg-config --libs nsenter_c) -o '$work/c_embed'"
+# The C++ runtime is linked in, not loaded at each exec (CMakeLists.txt:
+# NSENTER_C_STATIC_LIBSTDCXX).
+no_cxx_runtime_needed() {
+  local needed
+  needed=$(readelf -d "$1" | grep NEEDED || true)
+  if grep -Eq 'libstdc\+\+|libgcc_s' <<<"$needed"; then
+    echo "cmake: FAILED: $1 loads the C++ runtime at each exec: $needed"
+    exit 1
+  fi
+}
+no_cxx_runtime_needed "$work/c_embed"
 # Not an init: main() runs. A bad init pipe: the library refuses it, on stderr.
 step "  run as a plain program" "$work/c_embed"
 set +e
@@ -65,6 +76,7 @@ fi
 step "Go through cgo and nsenter_c.pc" env PKG_CONFIG_PATH="$pcdir" GOCACHE="$work/gocache" GOPATH="$work/gopath" \
   GOFLAGS=-mod=mod sh -c "cd docs/examples/go && CGO_CFLAGS=\"\$(pkg-config --cflags nsenter_c)\" \
   CGO_LDFLAGS=\"\$(pkg-config --libs nsenter_c)\" go build -o '$work/goinit' ."
+no_cxx_runtime_needed "$work/goinit"
 for who in root nobody; do
   set +e
   if [[ $who == root ]]; then said=$("$work/goinit" 2>&1); else

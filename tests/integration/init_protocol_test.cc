@@ -1387,6 +1387,8 @@ TEST_CASE("failure: stage 0 killed while stage 1 waits for its maps") {
     char buf[64] = {};
     REQUIRE(::read(marker[0], buf, sizeof buf - 1) > 0);
     helper_pid = std::atoi(buf);
+    // A pid of 0 would make the kill below end this test's process group.
+    REQUIRE_MESSAGE(helper_pid > 0, "the helper said: " << buf);
     // While blocked, the stages carry runc's names, visible to ps.
     std::ifstream comm0("/proc/" + std::to_string(stage0) + "/comm");
     std::string name0;
