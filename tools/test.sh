@@ -4,7 +4,8 @@
 # missing, then runs every Bazel test plainly, under ASan+UBSan and with
 # clang and libc++, then the
 # libFuzzer targets for a bounded time, then the CMake, pkg-config and plain
-# C consumers of an installed copy. Fails if anything fails.
+# C consumers of an installed copy, then each public header alone without
+# exceptions, then the license lines. Fails if anything fails.
 #
 #   tools/test.sh            (NSENTER_FUZZ_SECONDS="45 15 15 30" to change fuzz time)
 set -euo pipefail
@@ -25,6 +26,8 @@ echo "== fuzz (clang, libFuzzer + ASan + UBSan)"
 tests/fuzz/run.sh ${NSENTER_FUZZ_SECONDS:-45 15 15 30} 2>&1 | tee -a "$log"
 echo "== CMake install, find_package, add_subdirectory, pkg-config, plain cc"
 tests/cmake/run.sh 2>&1 | tee -a "$log"
+echo "== every public header alone, -fno-exceptions (GCC, clang/libc++)"
+tests/headers/run.sh 2>&1 | tee -a "$log"
 echo "== license: every source file says Apache-2.0 in an SPDX line"
 tools/check_spdx.sh 2>&1 | tee -a "$log"
 
@@ -32,6 +35,7 @@ passed=$(grep -cE '^//.* PASSED' "$log" || true)
 fuzzed=$(grep -c '^fuzz: all targets passed' "$log" || true)
 consumed=$(grep -c '^cmake: all consumers passed' "$log" || true)
 licensed=$(grep -c '^license: every source file' "$log" || true)
+headers=$(grep -c '^headers: .* compilations passed' "$log" || true)
 # Every step above exits non-zero on failure (set -e, pipefail), so reaching
 # this line means nothing failed.
-echo "tests: $((passed + fuzzed + consumed + licensed)) passed, 0 failed"
+echo "tests: $((passed + fuzzed + consumed + licensed + headers)) passed, 0 failed"
