@@ -26,13 +26,14 @@
 
 #include "nsenter/exe_rebase.hpp"
 #include "nsenter/self_protection.hpp"
+#include "support/root.hpp"
 #include "support/test_util.hpp"
 
 namespace {
 
 using nsenter::UniqueFd;
+using nsenter::test::require_root;
 
-void require_root() { REQUIRE_MESSAGE(::geteuid() == 0, "exe_rebase_test needs root (a mount of its own binary)"); }
 
 // Runs `body` in a forked child and returns what it printed (key=value
 // lines); "exit=N" ends the report.

@@ -27,6 +27,7 @@
 
 #include "init_driver.hpp"
 #include "support/message_builder.hpp"
+#include "support/root.hpp"
 #include "support/subid_user.hpp"
 
 using namespace nsenter::test;
@@ -56,9 +57,6 @@ const std::vector<std::string> kReport = {
 
 std::string self_ns(const char* kind) { return ns_link("/proc/self", kind); }
 
-void require_root() {
-  REQUIRE_MESSAGE(::geteuid() == 0, "integration tests need root (CAP_SYS_ADMIN); run them as root");
-}
 
 std::string fatal_of(const InitResult& r) { return r.fatal(); }
 

@@ -29,12 +29,14 @@
 #include "nsenter/exec_fds.hpp"
 #include "nsenter/init_pool.hpp"
 #include "nsenter/launcher.hpp"
+#include "support/root.hpp"
 #include "support/subid_user.hpp"
 #include "support/test_util.hpp"
 
 using namespace nsenter;
 using namespace std::chrono_literals;
 using nsenter::test::live_children;
+using nsenter::test::require_root;
 
 namespace {
 
@@ -150,9 +152,6 @@ constexpr const char* kReportingInit = kCEmbed;
 const std::vector<std::string> kReportingArgv = {"c_embed"};
 #endif
 
-void require_root() {
-  REQUIRE_MESSAGE(::geteuid() == 0, "launcher tests need root (cgroups, namespaces); run them as root");
-}
 
 std::string self_ns(const char* kind) { return nsenter::test::ns_link("/proc/self", kind); }
 

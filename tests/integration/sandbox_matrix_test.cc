@@ -37,6 +37,7 @@
 #include "init_driver.hpp"
 #include "support/message_builder.hpp"
 #include "support/process.hpp"
+#include "support/root.hpp"
 
 using namespace nsenter::test;
 
@@ -259,7 +260,7 @@ std::string mount_table() {
 }  // namespace
 
 TEST_CASE("sandbox matrix: each refused call, each answer, each way to start an init") {
-  REQUIRE_MESSAGE(::geteuid() == 0, "the sandbox matrix needs root (it runs cells as root and as nobody)");
+  require_root();  // it runs cells as root and as nobody
   const std::string nsrun = for_everyone(kNsrun);
   const std::string mounts_before = mount_table();
   const std::vector<pid_t> children_before = live_children();
