@@ -13,7 +13,9 @@
 // What it does, in order: encode the config; make the init pipe (a
 // socketpair, fd 3 in the init) and the log pipe (fd 4); spawn the init
 // without forking this process (see spawn.hpp), from a sealed memfd copy of
-// the binary made once per Launcher; place it in a cgroup if asked; send
+// the binary made once per Launcher (or from a read-only mount of it, or
+// its path: LauncherConfig), or, with in_process_init, fork this program
+// into it (how_to_start says which); place it in a cgroup if asked; send
 // the message while waiting for the NUL handshake (as runc's Go side does,
 // so the two overlap); read the pid line; reap stage 0 and stage 1 (both
 // are this process's children, stage 1 through CLONE_PARENT); return stage
@@ -95,10 +97,13 @@ struct LauncherConfig {
   // one-shot rootless launchers (nsrun), where the copy would be made
   // per run.
   bool skip_protection_when_unwritable = false;
-  // With skip_protection_when_unwritable and no init_binary: the function
-  // of this program that runs the init (NSENTER_INIT_ENTRY, embed.hpp). A
-  // launch that needs no protection then forks this process and calls it,
-  // instead of exec'ing the binary: one exec fewer per start. Only while
+  // With no init_binary: the function of this program that runs the init
+  // (NSENTER_INIT_ENTRY, embed.hpp). A launch then forks this process and
+  // calls it instead of exec'ing the binary (one exec fewer per start)
+  // where no protection is needed (skip_protection_when_unwritable, and
+  // containers_share_our_filesystem below), or where the init can protect
+  // itself by moving onto the read-only mount (prefer_read_only_mount with
+  // protect_forks_in_place, below); else it execs as usual. Only while
   // this process has a single thread (checked at each launch; with more,
   // the binary is exec'd as usual): a fork of a threaded process may find
   // any lock held, and the init runs far more than async-signal-safe code.

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// nsenter: Nsexec<...>, the pre-main pipeline of runc 1.1's init protocol.
+// nsenter: Nsexec<...>, the pre-main pipeline of runc's init protocol (1.1,
+// and 1.2 to 1.5, told apart by the sync pipe: bootstrap_reader.hpp).
 // Run it from a constructor function; it returns nothing (at the cost of one
 // getenv) in a process that is not an init, and an InitContext in stage 2.
+// One of three topologies, chosen in setup():
+//
+// Three stages (runc's; the only one runc's own parent asks for):
 //
 //  runtime ──init pipe──> setup ── plan everything, before any clone
 //                           │
@@ -13,6 +17,19 @@
 //                           │   clone(CLONE_PARENT) <──┘
 //                           └──────────────────────> stage 2 (runc:[2:INIT])
 //                                                       returns to the program
+//
+// One clone (_NSENTER_ONE_CLONE, a container that needs no stage 1;
+// one_clone.hpp): stage 0 makes the joins itself, then one
+// clone(CLONE_PARENT | every CLONE_NEW*) makes stage 2 in all its new
+// namespaces; the pid line names stage 2 twice.
+//
+//  runtime ──> setup ──> stage 0 ── clone(CLONE_PARENT|CLONE_NEW*) ──> stage 2
+//
+// Direct (_NSENTER_DIRECT, checked): the runtime cloned this process into
+// its namespaces and did stage 0's work; it is stage 2 from the start and
+// says it is ready with a second NUL byte.
+//
+//  runtime ── clone(CLONE_NEW*) ──> setup = stage 2 ──> the program
 //
 // Sync channels: stage 0 holds one socketpair with stage 1 ("child") and one
 // with stage 2 ("grandchild"), both created before the first clone. Each

@@ -365,8 +365,8 @@ struct RuncSelfProtection {
     return st.st_nlink == 0 || (fs.f_flags & ST_RDONLY) != 0;
   }
 
-  // runc's method (2 above), on its own so that tests can reach it on a
-  // kernel where method 1 works.
+  // runc's method (3 above), on its own so that tests can reach it on a
+  // kernel where method 2 works.
   static UniqueFd read_only_bind() noexcept {
     const char* dir = std::getenv(Env::state_dir);
     if (dir == nullptr || *dir != '/') return UniqueFd();
