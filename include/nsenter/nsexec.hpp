@@ -382,12 +382,20 @@ class Nsexec {
       return false;
   }
 
+  // Whether the logger says it drops debug records (one that cannot say is
+  // given them all).
+  bool drops_debug() const noexcept {
+    if constexpr (requires(const Logger& l) { { l.enabled(LogLevel::Debug) } -> std::same_as<bool>; })
+      return !logger_.enabled(LogLevel::Debug);
+    else
+      return false;
+  }
+
   // A formatted debug record, on the stack; not formatted at all when the
-  // logger says it drops debug records.
+  // logger drops debug records.
   template <class... Args>
   void debug(Stage stage, fmt::format_string<Args...> f, Args&&... args) const noexcept {
-    if constexpr (requires(const Logger& l) { { l.enabled(LogLevel::Debug) } -> std::same_as<bool>; })
-      if (!logger_.enabled(LogLevel::Debug)) return;
+    if (drops_debug()) return;
     char text[256];
     const auto r = fmt::format_to_n(text, sizeof text, f, std::forward<Args>(args)...);
     logger_.log(LogLevel::Debug, stage, {text, std::min(r.size, sizeof text)});
@@ -397,8 +405,7 @@ class Nsexec {
   // set before it wrote the message (execCPUAffinity; runc's tests read
   // it): "affinity: 0x" and the mask in hex, CPU 0 the lowest bit.
   void log_affinity() const noexcept {
-    if constexpr (requires(const Logger& l) { { l.enabled(LogLevel::Debug) } -> std::same_as<bool>; })
-      if (!logger_.enabled(LogLevel::Debug)) return;
+    if (drops_debug()) return;
     cpu_set_t cpus;
     CPU_ZERO(&cpus);
     if (::sched_getaffinity(0, sizeof cpus, &cpus) != 0) return debug(Stage::Setup, "affinity: unknown: {}", detail::errno_text(errno));
