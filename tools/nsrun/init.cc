@@ -214,10 +214,11 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
   if (command == nullptr || *command == nullptr) command = fallback;
   // runc >= 1.2's sync pipe is the runtime's, as the init and log pipes
   // are: closed at the exec even where it lies among the preserved fds.
-  // Nothing here reads it, so a value that names no fd changes nothing.
+  // Nothing here reads it, so a value that names no fd changes nothing,
+  // and one that names stdio is not the runtime's pipe.
   int sync_pipe = -1;
   if (const char* sync = std::getenv(nsenter::RuncEnv::sync_pipe); sync != nullptr && *sync != '\0')
-    if (const auto n = nsenter::parse_env_int(nsenter::RuncEnv::sync_pipe, sync); n && *n) sync_pipe = **n;
+    if (const auto n = nsenter::parse_env_int(nsenter::RuncEnv::sync_pipe, sync); n && *n && **n > 2) sync_pipe = **n;
   for (const char* name : nsenter::RuncEnv::all) ::unsetenv(name);
   // Only stdio and the preserved fds reach the command (and, through the
   // reaper's fork, nothing more): not what a leaky runtime left open, nor
