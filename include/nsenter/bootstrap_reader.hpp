@@ -17,6 +17,7 @@
 #include "nsenter/log.hpp"
 #include "nsenter/message_reader.hpp"
 #include "nsenter/result.hpp"
+#include "nsenter/start_plan.hpp"
 #include "nsenter/sync.hpp"
 #include "nsenter/version.hpp"
 #include "nsenter/wire.hpp"
@@ -61,10 +62,7 @@ struct BootstrapSource {
   std::uint64_t spawned_ns = 0;     // when the runtime spawned us, if it said (debug timings)
   std::optional<wire::Profile> profile;  // what the runtime speaks; unset: the pipeline's default
   std::string_view profile_reason;        // how that was told, for the debug log
-  bool exe_unwritable = false;            // the runtime says the container cannot write our binary (checked)
-  bool exe_unreachable = false;           // the runtime says it forked us unreachable from the container (checked)
-  bool one_clone = false;                 // the runtime takes a pid line without stage 1 (one_clone.hpp)
-  bool direct = false;                    // the runtime cloned us into our namespaces: stage 2 at once (checked)
+  StartPlan start;                        // how the runtime started us (start_plan.hpp); runc's by default
   wire::Bytes message;
 };
 
@@ -105,14 +103,9 @@ struct InitPipeReader {
     if (!death) return death.error();
     out.parent_death = *death;
     out.spawned_ns = env_ns(Env::spawned_ns);
-    for (auto [name, flag] : {std::pair{Env::exe_unwritable, &out.exe_unwritable},
-                              std::pair{Env::exe_unreachable, &out.exe_unreachable}, std::pair{Env::one_clone, &out.one_clone},
-                              std::pair{Env::direct, &out.direct}})
-      if (const char* v = std::getenv(name); v != nullptr && *v != '\0') {
-        if (std::string_view(v) != "1")
-          return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, detail::detail_text("{}={}: not 1", name, v));
-        *flag = true;
-      }
+    auto start = parse_start(Env::start, std::getenv(Env::start));
+    if (!start) return start.error();
+    out.start = *start;
     // Which runc generation the parent is: it never says, but every runc
     // from 1.2 on sets the sync pipe and 1.1 never does; ours may say.
     if (const char* p = std::getenv(Env::profile); p != nullptr && *p != '\0') {
@@ -181,6 +174,7 @@ struct InMemoryReader {
   LogLevel log_level = LogLevel::Debug;
   const char* mount_fds = nullptr;
   ParentDeath parent_death;
+  StartPlan start;  // a direct start's process was cloned into its namespaces by the embedder
 
   bool is_init() const noexcept { return true; }
   Result<void> read_env(BootstrapSource& out) const noexcept {
@@ -189,6 +183,7 @@ struct InMemoryReader {
     out.log_level = log_level;
     out.mount_fds = mount_fds;
     out.parent_death = parent_death;
+    out.start = start;
     return {};
   }
   Result<void> read(BootstrapSource& out) const noexcept {

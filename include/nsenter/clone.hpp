@@ -36,7 +36,7 @@ struct CloneParent {
   }
 
   // The same, the child made in the new namespaces `create` (the
-  // one-clone plan, one_clone.hpp). Not a time namespace: clone(2) takes
+  // one-clone plan, start_plan.hpp). Not a time namespace: clone(2) takes
   // CLONE_NEWTIME's bit for the exit signal's.
   Result<pid_t> spawn_into(Stage stage, NsSet create) const noexcept {
     const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD | create.clone_flags(), nullptr, nullptr, nullptr, nullptr);

@@ -38,16 +38,15 @@ concept BootstrapReader = requires(const T& r, BootstrapSource& out) {
 };
 
 // Protection: makes sure that what runs the stages is not the binary on
-// disk (CVE-2019-5736), before the handshake; may re-execute the program.
-// Given the pipeline's own logger, to say which method ran. Optional, used
-// instead when present: `Result<void> ensure_knowing(const Log&, const
-// BootstrapView&, std::span<const std::uint8_t> message) const noexcept`,
-// called once the message is read and planned, before anything else
-// changes the process; a re-exec from there carries the message
-// (detail::carry_message).
+// disk (CVE-2019-5736): `ensure_knowing`, called once the message is read
+// and planned, before anything else changes the process; may re-execute
+// the program, carrying the message (detail::carry_message). Given the
+// pipeline's own logger, to say which method ran, and the start plan (its
+// guard, and the runtime's view, whose fd Nsexec closes afterwards).
 template <class T, class Log>
-concept SelfProtection = requires(const T& p, const Log& log) {
-  { p.ensure(log) } noexcept -> std::same_as<Result<void>>;
+concept SelfProtection = requires(const T& p, const Log& log, const StartPlan& start, const BootstrapView& config,
+                                  std::span<const std::uint8_t> message) {
+  { p.ensure_knowing(log, start, config, message) } noexcept -> std::same_as<Result<void>>;
 };
 
 // Logger. Optional, used when present: `bool enabled(LogLevel) const
@@ -79,7 +78,7 @@ concept CloneStrategy = requires(const T& c, Stage s) {
 };
 
 // A Clone that can also make its child in new namespaces, for the
-// one-clone plan (one_clone.hpp); the pipeline runs three stages without.
+// one-clone plan (start_plan.hpp); the pipeline runs three stages without.
 template <class T>
 concept CloneIntoNamespaces = CloneStrategy<T> && requires(const T& c, Stage s, NsSet create) {
   { c.spawn_into(s, create) } noexcept -> std::same_as<Result<pid_t>>;

@@ -42,9 +42,39 @@ inline bool environment_is_the_runtimes(const char* variable) noexcept {
 
 }  // namespace detail
 
-// Variable names of runc 1.1's init protocol. An embedder with its own
-// names supplies a type with the same static members.
-struct RuncEnv {
+// The variables nsenter adds to runc's protocol, which runc's own parent
+// never sets: an init started by runc runs exactly runc's protocol.
+struct NsenterEnv {
+  // "SIGNAL:PID", the signal the init gets when the runtime, process PID,
+  // dies (LaunchOptions::parent_death_signal).
+  static constexpr const char* parent_death = "_NSENTER_PARENT_DEATH";
+  // At log level debug only (see start_clock.hpp): CLOCK_MONOTONIC
+  // nanoseconds when the runtime spawned the init, and when the pipeline
+  // began before self-protection re-executed it.
+  static constexpr const char* spawned_ns = "_NSENTER_SPAWNED_NS";
+  static constexpr const char* began_ns = "_NSENTER_BEGAN_NS";
+  // Which runc generation's protocol the runtime speaks, "runc-1.1" (the
+  // NUL handshake, mount sources in attribute 27290) or "runc-1.2" (no
+  // handshake byte, time-namespace offsets in 27290), overriding what
+  // sync_pipe says. Set by hand only: the Launcher's profile runc-1.2 sets
+  // sync_pipe, as runc's parent does (bootstrap_reader.hpp).
+  static constexpr const char* profile = "_NSENTER_PROFILE";
+  // The start plan (start_plan.hpp): "TOPOLOGY[:GUARD]", set by the
+  // Launcher and an InitPool where the plan is not runc's; checked by the
+  // init.
+  static constexpr const char* start = "_NSENTER_START";
+  // The fd of the message our own self-protection re-exec carries
+  // (self_protection.hpp); never set by a runtime.
+  static constexpr const char* carried_message = "_NSENTER_CARRIED_MESSAGE";
+  // The fd of an InitPool's request socket, in its template
+  // (pool_template.hpp); never set for an init.
+  static constexpr const char* pool_template = "_NSENTER_POOL_TEMPLATE";
+};
+
+// Variable names of runc's init protocol, and ours beside them (NsenterEnv).
+// An embedder with its own names supplies a type with the same static
+// members.
+struct RuncEnv : NsenterEnv {
   static constexpr const char* init_pipe = "_LIBCONTAINER_INITPIPE";
   static constexpr const char* log_pipe = "_LIBCONTAINER_LOGPIPE";
   static constexpr const char* log_level = "_LIBCONTAINER_LOGLEVEL";
@@ -55,49 +85,10 @@ struct RuncEnv {
   // by 1.1: the one sign on the wire of which generation the parent is.
   // The pipeline only looks at whether it is set.
   static constexpr const char* sync_pipe = "_LIBCONTAINER_SYNCPIPE";
-  // Ours, not runc's: "SIGNAL:PID", the signal the init gets when the
-  // runtime, process PID, dies (LaunchOptions::parent_death_signal).
-  static constexpr const char* parent_death = "_NSENTER_PARENT_DEATH";
-  // Ours too, at log level debug only (see start_clock.hpp): CLOCK_MONOTONIC
-  // nanoseconds when the runtime spawned the init, and when the pipeline
-  // began before self-protection re-executed it.
-  static constexpr const char* spawned_ns = "_NSENTER_SPAWNED_NS";
-  static constexpr const char* began_ns = "_NSENTER_BEGAN_NS";
-  // Ours: which runc generation's protocol the runtime speaks, "runc-1.1"
-  // (the NUL handshake, mount sources in attribute 27290) or "runc-1.2"
-  // (no handshake byte, time-namespace offsets in 27290), overriding what
-  // sync_pipe says. Set by hand only: the Launcher's profile runc-1.2 sets
-  // sync_pipe, as runc's parent does (bootstrap_reader.hpp).
-  static constexpr const char* profile = "_NSENTER_PROFILE";
-  // Ours: "1" when the runtime found that the container cannot write the
-  // binary the init runs from (see unwritable_exe.hpp); checked by the init.
-  static constexpr const char* exe_unwritable = "_NSENTER_EXE_UNWRITABLE";
-  // Ours: "1" when the runtime forked the init from its own process (no
-  // exec), non-dumpable, for a container that cannot reach a non-dumpable
-  // process of ours (see unwritable_exe.hpp); checked by the init.
-  static constexpr const char* exe_unreachable = "_NSENTER_EXE_UNREACHABLE";
-  // Ours: the fd of a read-only view of the binary (an O_PATH handle to the
-  // very file, on a read-only mount) for the init to move onto in place
-  // (exe_rebase.hpp). Set by the Launcher for the inits it forks where
-  // they need protecting; checked by the init.
-  static constexpr const char* exe_view = "_NSENTER_EXE_VIEW";
-  // Ours: the fd of the message our own self-protection re-exec carries
-  // (self_protection.hpp); never set by a runtime.
-  static constexpr const char* carried_message = "_NSENTER_CARRIED_MESSAGE";
-  // Ours: "1" when the runtime reads a pid line naming stage 2 twice, so
-  // that a container that needs no stage 1 may start with one clone
-  // (one_clone.hpp). Set by the Launcher; never by runc, whose parent needs
-  // a stage 1.
-  static constexpr const char* one_clone = "_NSENTER_ONE_CLONE";
-  // Ours: "1" when the runtime cloned the init straight into its new
-  // namespaces and wrote its maps: the init is stage 2 at once (the direct
-  // start, one_clone.hpp; checked). Set by the Launcher for the inits it
-  // forks and an InitPool's.
-  static constexpr const char* direct = "_NSENTER_DIRECT";
-  // Every name above, for code that must scrub them before an exec.
-  static constexpr const char* all[] = {init_pipe,    log_pipe,   log_level, state_dir, cloned_binary,  mount_fds,
-                                        sync_pipe,    parent_death, spawned_ns, began_ns,  profile,   exe_unwritable,
-                                        exe_unreachable, exe_view, carried_message, one_clone, direct};
+  // Every name, runc's and ours, for code that must scrub them before an
+  // exec.
+  static constexpr const char* all[] = {init_pipe,  log_pipe, log_level, state_dir, cloned_binary,   mount_fds,    sync_pipe,
+                                        parent_death, spawned_ns, began_ns, profile,  start, carried_message, pool_template};
 };
 
 // Whether the runtime speaks runc >= 1.2's protocol: what the project's

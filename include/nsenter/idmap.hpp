@@ -162,7 +162,7 @@ struct HelperIdMapWriter {
 };
 
 // The maps of the new user namespace `pid` is in, as stage 0 writes them
-// (or a runtime that cloned the init into it, one_clone.hpp): "deny" to
+// (or a runtime that cloned the init into it, start_plan.hpp): "deny" to
 // setgroups first for a rootless container that keeps setgroups off (an
 // unprivileged writer of gid_map must, user_namespaces(7); ENOENT means a
 // kernel older than 3.19, which needs none), then each map through

@@ -67,13 +67,14 @@ class InitPool {
   // Launcher::launch, with the init cloned by the template. Starts the
   // template on the first call (and after one was lost).
   Result<InitProcess> launch(const Bootstrap& config, const LaunchOptions& opt = {}) {
-    const Launcher::Starter starter = [this](const SpawnRequest& req, std::chrono::steady_clock::time_point deadline) {
+    const Launcher::StartFn starter = [this](const SpawnRequest& req, std::chrono::steady_clock::time_point deadline) {
       return ask_template(req, deadline);
     };
     // The template runs from the Launcher's sealed memfd unless told to
     // prefer a read-only mount (or to exec by path).
     const LauncherConfig& c = launcher_.config_;
-    return launcher_.launch_with(config, opt, &starter, c.exec_from_sealed_memfd && !c.prefer_read_only_mount);
+    return launcher_.launch_with(config, opt, &starter,
+                                 c.exec_from_sealed_memfd && !c.prefer_read_only_mount ? Starter::PoolSealed : Starter::PoolView);
   }
 
   // The template's pid, or -1 while none runs (for tests and monitoring).

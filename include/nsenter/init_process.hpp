@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // nsenter: the container's first process as a launcher holds it: stage 2,
 // with a pidfd, the init pipe still open for the embedder's protocol and
-// the log pipe; how it was started (ExecFrom); how it ended (ExitStatus).
+// the log pipe; how it was started (StartChoice); how it ended (ExitStatus).
 // Made by Launcher::launch (launcher.hpp).
 #pragma once
 
@@ -24,6 +24,7 @@
 #include "nsenter/fd.hpp"
 #include "nsenter/result.hpp"
 #include "nsenter/start_clock.hpp"
+#include "nsenter/start_plan.hpp"
 #include "nsenter/version.hpp"
 
 NSENTER_BEGIN_NAMESPACE
@@ -72,22 +73,6 @@ inline std::optional<ExitStatus> reap_pidfd(int pidfd, int options = 0) noexcept
 
 }  // namespace detail
 
-// What the init binary was exec'd from; Forked: not exec'd at all, a fork
-// of the launching program that called LauncherConfig::in_process_init.
-enum class ExecFrom : std::uint8_t { Path, SealedMemfd, ReadOnlyMount, Forked, ForkedOntoReadOnlyMount, PoolTemplate };
-
-inline std::string_view to_string(ExecFrom from) noexcept {
-  switch (from) {
-    case ExecFrom::Path: return "the binary's path";
-    case ExecFrom::SealedMemfd: return "a sealed memfd copy";
-    case ExecFrom::ReadOnlyMount: return "a read-only mount";
-    case ExecFrom::Forked: return "a fork of the launcher (no exec)";
-    case ExecFrom::ForkedOntoReadOnlyMount: return "a fork of the launcher, moved onto a read-only mount of the binary (no exec)";
-    case ExecFrom::PoolTemplate: return "a fork of the pool's template (no exec)";
-  }
-  return "?";
-}
-
 // The container's first process (stage 2), owned: unless released or
 // waited for, the destructor kills and reaps it, so a launch can never
 // leave a stray process behind.
@@ -103,10 +88,9 @@ class InitProcess {
       pidfd_ = std::move(other.pidfd_);
       init_pipe_ = std::move(other.init_pipe_);
       log_pipe_ = std::move(other.log_pipe_);
-      exec_from_ = other.exec_from_;
+      start_ = other.start_;
       cgroup_by_clone3_ = other.cgroup_by_clone3_;
       start_breakdown_ = other.start_breakdown_;
-      started_directly_ = other.started_directly_;
       sync_pipe_ = std::move(other.sync_pipe_);
     }
     return *this;
@@ -114,7 +98,7 @@ class InitProcess {
   ~InitProcess() { terminate(); }
 
   pid_t pid() const noexcept { return pid_; }       // in the launcher's pid namespace
-  // Already reaped; -1 when the init started without one (one_clone.hpp).
+  // Already reaped; -1 when the init started without one (start_plan.hpp).
   pid_t stage1_pid() const noexcept { return stage1_pid_; }
   int pidfd() const noexcept { return pidfd_.get(); }
   // Still open, blocking, close-on-exec: for the embedder's own protocol.
@@ -122,19 +106,22 @@ class InitProcess {
   // Non-blocking read end; stage 2 may still log (its exec failing, say).
   // Drain it with LogPipeReader; EOF means stage 2 closed or exec'd.
   int log_pipe() const noexcept { return log_pipe_.get(); }
-  bool from_sealed_memfd() const noexcept { return exec_from_ == ExecFrom::SealedMemfd; }
+  // How it started (start_plan.hpp): the plan the init was sent (who
+  // cloned whom, what guards the binary), where its code came from, and
+  // why not something cheaper.
+  const StartChoice& start() const noexcept { return start_; }
+  ExecFrom exec_from() const noexcept { return start_.image; }
+  bool from_sealed_memfd() const noexcept { return start_.image == ExecFrom::SealedMemfd; }
   bool from_read_only_mount() const noexcept {
-    return exec_from_ == ExecFrom::ReadOnlyMount || exec_from_ == ExecFrom::ForkedOntoReadOnlyMount;
+    return start_.image == ExecFrom::ReadOnlyMount || start_.image == ExecFrom::ForkedOntoReadOnlyMount;
   }
-  ExecFrom exec_from() const noexcept { return exec_from_; }
   // Where the start's time went, as the init's stage 0 reported it at log
   // level debug (nullopt below debug, or from an init that does not say).
   const std::optional<StartBreakdown>& start_breakdown() const noexcept { return start_breakdown_; }
   void set_start_breakdown(std::optional<StartBreakdown> b) noexcept { start_breakdown_ = b; }
-  // True when the launcher cloned the init into its namespaces itself and
-  // did stage 0's work (a direct start, one_clone.hpp): no stage 0 or 1 ran.
-  bool started_directly() const noexcept { return started_directly_; }
-  void set_started_directly(bool direct) noexcept { started_directly_ = direct; }
+  // start().plan.topology == Topology::Direct: the launcher cloned the
+  // init into its namespaces and did stage 0's work; no stage 0 or 1 ran.
+  bool started_directly() const noexcept { return start_.plan.topology == Topology::Direct; }
   // The runtime's end of runc >= 1.2's sync pipe (LaunchOptions::profile
   // Runc12), open and close-on-exec; -1 otherwise.
   int sync_pipe() const noexcept { return sync_pipe_.get(); }
@@ -182,10 +169,10 @@ class InitProcess {
     return pid_;
   }
 
-  InitProcess(pid_t pid, pid_t stage1, UniqueFd pidfd, UniqueFd init_pipe, UniqueFd log_pipe, ExecFrom from,
+  InitProcess(pid_t pid, pid_t stage1, UniqueFd pidfd, UniqueFd init_pipe, UniqueFd log_pipe, const StartChoice& start,
               bool clone3) noexcept
       : pid_(pid), stage1_pid_(stage1), pidfd_(std::move(pidfd)), init_pipe_(std::move(init_pipe)),
-        log_pipe_(std::move(log_pipe)), exec_from_(from), cgroup_by_clone3_(clone3) {}
+        log_pipe_(std::move(log_pipe)), start_(start), cgroup_by_clone3_(clone3) {}
 
  private:
   void terminate() noexcept {
@@ -200,10 +187,9 @@ class InitProcess {
   UniqueFd pidfd_;
   UniqueFd init_pipe_;
   UniqueFd log_pipe_;
-  ExecFrom exec_from_ = ExecFrom::Path;
+  StartChoice start_;
   bool cgroup_by_clone3_ = false;
   std::optional<StartBreakdown> start_breakdown_;
-  bool started_directly_ = false;
   UniqueFd sync_pipe_;
 };
 

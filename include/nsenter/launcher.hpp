@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -64,7 +65,7 @@
 #include "nsenter/idmap.hpp"
 #include "nsenter/init_process.hpp"
 #include "nsenter/log_reader.hpp"
-#include "nsenter/one_clone.hpp"
+#include "nsenter/start_plan.hpp"
 #include "nsenter/pid_line.hpp"
 #include "nsenter/result.hpp"
 #include "nsenter/self_protection.hpp"
@@ -122,7 +123,7 @@ struct LauncherConfig {
   // With in_process_init, exec_from_sealed_memfd and prefer_read_only_mount:
   // a launch whose init must be protected (none of the above applies: a
   // join, say) is forked too, and the init moves itself in place onto the
-  // read-only mount of the binary (RuncEnv::exe_view, exe_rebase.hpp)
+  // read-only mount of the binary (_NSENTER_START's view=FD, exe_rebase.hpp)
   // instead of being exec'd from it, where the kernel allows this process
   // the move (CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE; asked once). One
   // exec fewer per protected start.
@@ -168,13 +169,12 @@ struct LaunchOptions {
   wire::Profile profile = wire::Profile::Runc11;
   // A container that needs no stage 1 (no time namespace, no mount
   // sources, not both joins and a new user namespace) starts with one
-  // clone, stage 0 making any joins itself (one_clone.hpp):
-  // the init is told in _NSENTER_ONE_CLONE, and InitProcess::stage1_pid()
-  // is then -1. Where this process (in_process_init) or a pool's template
-  // on the sealed memfd clones the init itself, and no parent-death signal
-  // is asked for, it starts directly, without a stage 0 either
-  // (_NSENTER_DIRECT, InitProcess::started_directly()). false: runc's
-  // three stages always.
+  // clone, stage 0 making any joins itself (start_plan.hpp):
+  // InitProcess::stage1_pid() is then -1. Where this process
+  // (in_process_init) or a pool's template on the sealed memfd clones the
+  // init itself, and no parent-death signal is asked for, it starts
+  // directly, without a stage 0 either. InitProcess::start() says which
+  // (start_plan.hpp). false: runc's three stages always.
   bool one_clone = true;
 };
 
@@ -261,10 +261,10 @@ class Launcher {
   // an InitPool's template, which may clone it into its namespaces (a
   // direct start) only when it runs from a sealed memfd: its clone cannot
   // protect itself, and a read-only view proves nothing to it.
-  using Starter = std::function<Result<Spawned>(const SpawnRequest&, std::chrono::steady_clock::time_point deadline)>;
+  using StartFn = std::function<Result<Spawned>(const SpawnRequest&, std::chrono::steady_clock::time_point deadline)>;
 
-  Result<InitProcess> launch_with(const Bootstrap& config, const LaunchOptions& opt, const Starter* starter,
-                                  bool starter_runs_sealed = false) {
+  Result<InitProcess> launch_with(const Bootstrap& config, const LaunchOptions& opt, const StartFn* starter,
+                                  Starter starter_kind = Starter::Spawn) {
     using Clock = std::chrono::steady_clock;
     const auto deadline = Clock::now() + opt.timeout;
     auto fail = [](Error e) { return in_stage(e, e.stage == Stage::Setup ? Stage::Launcher : e.stage); };
@@ -281,16 +281,15 @@ class Launcher {
                                  "(runc 1.1 sends none for a rootless container)"));
     auto pipes = make_pipes(opt);
     if (!pipes) return fail(pipes.error());
-    // A pool's inits are forks of a template exec'd from our protected
-    // view: nothing to protect, nothing to decide.
-    auto how = starter != nullptr ? Result<HowToStart>(HowToStart{.exec_from = ExecFrom::PoolTemplate})
-                                  : how_to_start(*message, opt.profile);
+    auto how = how_to_start(config, opt, *message, starter_kind);
     if (!how) return fail(how.error());
-    // A fork that must still protect itself does so in setup(), which a
-    // direct start skips: not cloned into its namespaces.
-    const bool cloned_ready = (how->forked() && !how->in_place) || (starter != nullptr && starter_runs_sealed);
-    const Stages stages = stages_for(config, opt, cloned_ready);
-    InitArgs args = init_args(config, opt, *pipes, *how, stages);
+    if (how->choice.plan.guard == BinaryGuard::MoveOntoView) how->choice.plan.view_fd = view_fd_number(opt, *pipes);
+    const StartChoice& choice = how->choice;
+    const bool direct = choice.plan.topology == Topology::Direct;
+    if (opt.on_log && opt.log_level >= LogLevel::Debug)
+      opt.on_log(LogRecord{.level = LogLevel::Debug, .stage = Stage::Launcher, .pid = ::getpid(),
+                           .text = std::string(describe_start(choice).view()), .parsed = true});
+    InitArgs args = init_args(config, opt, *pipes, *how);
 
     SpawnRequest req;
     const std::string path = config_.init_binary.empty() ? "/proc/self/exe" : config_.init_binary;
@@ -300,7 +299,7 @@ class Launcher {
     req.envp = args.env_ptrs.data();
     req.fds = args.fds;
     req.cgroup_fd = pipes->cgroup_dir.get();
-    if (stages == Stages::Direct) {
+    if (direct) {
       NsSet created = config.clone_flags.value_or(NsSet{});
       created.erase(NsKind::cgroup);  // by the init, once it is in its cgroup
       req.clone_flags = created.clone_flags();
@@ -308,10 +307,10 @@ class Launcher {
       // cannot become; until then the pidfd reaches it.
       req.new_process_group = false;
     }
-    if (how->forked()) {
+    if (choice.forked()) {
       req.entry = config_.in_process_init;
       req.report_index = args.log_index;
-      req.non_dumpable = how->unprotected == Unprotected::UnreachableFork;
+      req.non_dumpable = choice.plan.guard == BinaryGuard::Unreachable;
     }
     auto spawned = starter != nullptr ? (*starter)(req, deadline) : spawn(req);
     if (!spawned) return fail(spawned.error());
@@ -331,7 +330,7 @@ class Launcher {
       if (auto r = write_cgroup_procs(opt.cgroup, spawned->pid); !r) return fail(r.error());
     }
     long long stage0_work_us = -1;  // a direct start's: ours, so the init's breakdown cannot tell it
-    if (stages == Stages::Direct) {
+    if (direct) {
       const std::uint64_t began = monotonic_ns();
       if (auto r = do_stage0_work(*message, opt.profile, spawned->pid); !r) return fail(r.error());
       stage0_work_us = static_cast<long long>((monotonic_ns() - began) / 1000);
@@ -339,7 +338,7 @@ class Launcher {
     if (::fcntl(init_pipe.get(), F_SETFL, O_NONBLOCK) != 0)
       return fail(make_sys_error(Op::SendBootstrap, errno, "fcntl O_NONBLOCK"));
 
-    Session s(opt, init_pipe.get(), log_pipe.get(), *message, stages);
+    Session s(opt, init_pipe.get(), log_pipe.get(), *message, choice.plan.topology);
     if (auto r = s.run(started, deadline); !r) {
       // A pid line may have arrived unread (the deadline passed, say): its
       // stage 2 may have left stage 0's process group by now, so it must be
@@ -356,14 +355,12 @@ class Launcher {
       return fail(make_sys_error(Op::ReadPidLine, errno, "fcntl blocking"));
     started.armed = false;
     // A direct start's stage 0 is the init itself.
-    const bool direct = stages == Stages::Direct;
     if (!direct) detail::reap_pidfd(started.stage0_pidfd.get());
     InitProcess init(direct ? started.stage0 : s.stage2, s.stage1,
                      std::move(direct ? started.stage0_pidfd : started.stage2_pidfd), std::move(init_pipe),
-                     std::move(log_pipe), how->exec_from, spawned->in_cgroup);
+                     std::move(log_pipe), choice, spawned->in_cgroup);
     if (direct && s.breakdown) s.breakdown->maps = stage0_work_us;
     init.set_start_breakdown(s.breakdown);
-    init.set_started_directly(direct);
     init.set_sync_pipe(std::move(pipes->sync_pipe));
     return init;
   }
@@ -406,56 +403,56 @@ class Launcher {
     return p;
   }
 
-  // Whether a start may go without a protected copy of the binary, and
-  // how: the container cannot write the binary (the init exec'd from disk,
-  // or forked where in_process_init allows); or, as root, for containers
-  // that share our filesystem, the init is forked non-dumpable where the
-  // container cannot reach it (unwritable_exe.hpp).
-  enum class Unprotected : std::uint8_t { No, UnwritableExec, UnwritableFork, UnreachableFork };
-
+  // How the init starts (start_plan.hpp), and the fds it needs: the facts
+  // gathered here, the choice made by choose_start alone.
   struct HowToStart {
-    Unprotected unprotected = Unprotected::No;
-    // The init is told so (exe_unwritable).
-    bool unwritable() const noexcept {
-      return unprotected == Unprotected::UnwritableExec || unprotected == Unprotected::UnwritableFork;
-    }
-    // Forked, to move itself onto `view_for_init` (protect_forks_in_place).
-    bool in_place = false;
-    // SpawnRequest::entry instead of an exec.
-    bool forked() const noexcept {
-      return in_place || unprotected == Unprotected::UnwritableFork || unprotected == Unprotected::UnreachableFork;
-    }
+    StartChoice choice;
     int exec_fd = -1;        // the protected view to exec, if any
-    int view_for_init = -1;  // the protected view the forked init moves onto
-    ExecFrom exec_from = ExecFrom::Path;
+    int view_for_init = -1;  // the protected view a forked init moves onto
   };
 
-  // How the init's stages go (one_clone.hpp): runc's three; one clone,
-  // stage 0 making stage 2; or a direct start, where the process that
-  // clones the init (this one, for a fork; an InitPool's template) makes
-  // it in its namespaces and we do stage 0's work.
-  enum class Stages : std::uint8_t { Three, OneClone, Direct };
-
-  Result<HowToStart> how_to_start(const wire::Bytes& message, wire::Profile profile) {
-    HowToStart how;
-    const bool forks = can_fork();  // one look at /proc/self/stat per launch
-    how.unprotected = unprotected_start(message, profile, forks);
-    if (how.forked()) {
-      how.exec_from = ExecFrom::Forked;
-    } else if (auto r = may_exec_init_binary(); !r) {
-      return r.error();
-    } else if (config_.exec_from_sealed_memfd && !how.unwritable()) {
-      auto view = protected_binary();
-      if (!view) return view.error();
-      if (view->second == ExecFrom::ReadOnlyMount && config_.protect_forks_in_place && forks && may_move_in_place()) {
-        how.in_place = true;
-        how.view_for_init = view->first;
-        how.exec_from = ExecFrom::ForkedOntoReadOnlyMount;
-      } else {
-        how.exec_fd = view->first;
-        how.exec_from = view->second;
+  Result<HowToStart> how_to_start(const Bootstrap& config, const LaunchOptions& opt, const wire::Bytes& message,
+                                  Starter starter) {
+    StartFacts f;
+    f.starter = starter;
+    f.one_clone_asked = opt.one_clone;
+    f.parent_death_signal = opt.parent_death_signal != 0;
+    f.why_not_one_clone = why_not_one_clone(config);
+    f.why_not_direct = why_not_direct(config);
+    if (starter == Starter::Spawn) {
+      f.forks = can_fork();  // one look at /proc/self/stat per launch
+      f.skip_protection_when_unwritable = config_.skip_protection_when_unwritable;
+      f.containers_share_our_filesystem = config_.containers_share_our_filesystem;
+      f.exec_from_sealed_memfd = config_.exec_from_sealed_memfd;
+      f.protect_forks_in_place = config_.protect_forks_in_place;
+      f.euid_root = ::geteuid() == 0;
+      if (f.skip_protection_when_unwritable) {
+        const std::string path = config_.init_binary.empty() ? "/proc/self/exe" : config_.init_binary;
+        auto view = wire::decode_view(message, opt.profile);
+        struct stat st {};
+        if (view && ::stat(path.c_str(), &st) == 0) {
+          f.container_can_write_exe = !why_container_could_write(*view, st).empty();
+          f.container_can_reach_init = !why_container_could_reach_init(*view).empty();
+        }
       }
     }
+    std::pair<int, ExecFrom> view{-1, ExecFrom::SealedMemfd};
+    if (needs_protected_view(f)) {
+      if (auto r = may_exec_init_binary(); !r) return r.error();
+      auto made = protected_binary();
+      if (!made) return made.error();
+      view = *made;
+      f.protected_view = view.second;
+      f.may_move_in_place =
+          view.second == ExecFrom::ReadOnlyMount && f.protect_forks_in_place && f.forks && may_move_in_place();
+    }
+    HowToStart how{.choice = choose_start(f)};
+    if (how.choice.image == ExecFrom::Path)
+      if (auto r = may_exec_init_binary(); !r) return r.error();
+    if (how.choice.plan.guard == BinaryGuard::MoveOntoView)
+      how.view_for_init = view.first;
+    else if (how.choice.image == ExecFrom::SealedMemfd || how.choice.image == ExecFrom::ReadOnlyMount)
+      how.exec_fd = view.first;
     return how;
   }
 
@@ -498,7 +495,7 @@ class Launcher {
   };
 
   static InitArgs init_args(const Bootstrap& config, const LaunchOptions& opt, const LaunchPipes& pipes,
-                            const HowToStart& how, Stages stages) {
+                            const HowToStart& how) {
     InitArgs a;
     a.argv = opt.argv.empty() ? std::vector<std::string>{"nsenter-init"} : opt.argv;
     auto keep = [](std::string_view var) {
@@ -519,14 +516,13 @@ class Launcher {
     if (!opt.state_dir.empty()) env.push_back(fmt::format("{}={}", RuncEnv::state_dir, opt.state_dir));
     // An init that protects itself trusts a read-only exe only when told it
     // is its protected copy (as after its own re-exec).
-    if (how.exec_from == ExecFrom::ReadOnlyMount) env.push_back(fmt::format("{}=1", RuncEnv::cloned_binary));
+    if (how.choice.image == ExecFrom::ReadOnlyMount) env.push_back(fmt::format("{}=1", RuncEnv::cloned_binary));
     if (opt.parent_death_signal != 0)
       env.push_back(fmt::format("{}={}:{}", RuncEnv::parent_death, opt.parent_death_signal, ::getpid()));
     // runc 1.2 and later say which they are only by the sync pipe (below).
-    if (how.unwritable()) env.push_back(fmt::format("{}=1", RuncEnv::exe_unwritable));
-    if (how.unprotected == Unprotected::UnreachableFork) env.push_back(fmt::format("{}=1", RuncEnv::exe_unreachable));
-    if (stages == Stages::OneClone) env.push_back(fmt::format("{}=1", RuncEnv::one_clone));
-    if (stages == Stages::Direct) env.push_back(fmt::format("{}=1", RuncEnv::direct));
+    // runc's plan is said by no variable, as runc's parent says it.
+    const StartPlan& plan = how.choice.plan;
+    if (!plan.is_runcs()) env.push_back(fmt::format("{}={}", RuncEnv::start, format_start(plan).view()));
     // At debug the init breaks its start down, from this moment on.
     if (opt.log_level >= LogLevel::Debug) env.push_back(fmt::format("{}={}", RuncEnv::spawned_ns, monotonic_ns()));
     a.fds = {detail::open_or_closed(opt.stdio[0]), detail::open_or_closed(opt.stdio[1]),
@@ -540,8 +536,8 @@ class Launcher {
       env.push_back(fmt::format("{}={}", RuncEnv::sync_pipe, a.fds.size()));
       a.fds.push_back(pipes.child_sync_pipe.get());
     }
-    if (how.in_place) {
-      env.push_back(fmt::format("{}={}", RuncEnv::exe_view, a.fds.size()));
+    if (plan.guard == BinaryGuard::MoveOntoView) {
+      assert(plan.view_fd == static_cast<int>(a.fds.size()));  // view_fd_number's layout
       a.fds.push_back(how.view_for_init);
     }
     if (config.mount_sources) {
@@ -559,10 +555,11 @@ class Launcher {
     return a;
   }
 
-  static Stages stages_for(const Bootstrap& config, const LaunchOptions& opt, bool cloned_by_us) noexcept {
-    if (!opt.one_clone || !why_not_one_clone(config).empty()) return Stages::Three;
-    if (cloned_by_us && opt.parent_death_signal == 0 && why_not_direct(config).empty()) return Stages::Direct;
-    return Stages::OneClone;
+  // Where the view a forked init moves onto lands in it: past stdio, the
+  // preserved fds, the init and log pipes, the extra fds and the sync pipe
+  // (init_args lays them out in that order).
+  static int view_fd_number(const LaunchOptions& opt, const LaunchPipes& pipes) noexcept {
+    return static_cast<int>(3 + opt.preserve_fds.size() + 2 + opt.extra_fds.size() + (pipes.child_sync_pipe ? 1 : 0));
   }
 
   // What stage 0 does before its clone goes on, for an init we cloned into
@@ -586,20 +583,20 @@ class Launcher {
   // The protocol after the spawn, as a small poll loop: every fd is
   // non-blocking, so no single read or write can outlast the deadline.
   struct Session {
-    Session(const LaunchOptions& o, int sock_fd, int log_fd, const wire::Bytes& msg, Stages how)
+    Session(const LaunchOptions& o, int sock_fd, int log_fd, const wire::Bytes& msg, Topology how)
         : opt(o),
           sock(sock_fd),
           log(log_fd),
           message(msg),
-          stages(how),
-          one_clone(how == Stages::OneClone),
+          direct(how == Topology::Direct),
+          one_clone(how == Topology::OneClone),
           hello(o.profile == wire::Profile::Runc12) {}
 
     const LaunchOptions& opt;
     int sock;
     int log;
     const wire::Bytes& message;
-    const Stages stages;
+    const bool direct;  // no pid line: the init says it is ready with a second NUL
     const bool one_clone;  // the init may name stage 2 twice (no stage 1)
     bool init_ready = false;   // a direct start's second NUL: the init is stage 2 and done
     std::size_t sent = 0;
@@ -626,14 +623,14 @@ class Launcher {
     Op waiting_for() const noexcept {
       if (!hello && sent == message.size()) return Op::ReadHandshake;
       if (sent < message.size()) return Op::SendBootstrap;
-      if (!reported()) return stages == Stages::Direct ? Op::ReadHandshake : Op::ReadPidLine;
+      if (!reported()) return direct ? Op::ReadHandshake : Op::ReadPidLine;
       return Op::WaitInit;
     }
 
     // The init said what it had to: the pid line, or a direct start's
     // ready byte.
-    bool reported() const noexcept { return stages == Stages::Direct ? init_ready : stage2 >= 0; }
-    bool done() const noexcept { return stages == Stages::Direct ? init_ready : stage0_status && stage1_done(); }
+    bool reported() const noexcept { return direct ? init_ready : stage2 >= 0; }
+    bool done() const noexcept { return direct ? init_ready : stage0_status && stage1_done(); }
 
     // Reaped, or named by the pid line as not there (the one-clone plan).
     bool stage1_done() const noexcept { return stage1_status || (stage2 >= 0 && stage1 < 0); }
@@ -645,7 +642,7 @@ class Launcher {
     // A direct start's init dies while we wait for it to say it is
     // ready; otherwise a stage dies while we wait for stages 0 and 1.
     Result<void> died(const char* who, const ExitStatus& status) const {
-      return in_stage(make_error(stages == Stages::Direct ? waiting_for() : Op::WaitInit, Code::InitDied, kNoOffset,
+      return in_stage(make_error(direct ? waiting_for() : Op::WaitInit, Code::InitDied, kNoOffset,
                                  fmt::format("{} {}", who, nsenter::to_string(status))),
                       Stage::Launcher);
     }
@@ -694,7 +691,7 @@ class Launcher {
           // at the socket just before they came and at the pidfd just after
           // the exit: read what stage 0 left before judging it.
           if (auto r = read_what_is_left(started); !r) return r;
-          if (stages == Stages::Direct) {
+          if (direct) {
             if (!init_ready) return died("stage 2", *stage0_status);  // there is no stage 0: this was the init
           } else if (stage2 < 0 || !stage0_status->success()) {
             return died("stage 0", *stage0_status);
@@ -756,7 +753,7 @@ class Launcher {
         return {};
       }
       if (sent < message.size() || reported()) return {};
-      if (stages == Stages::Direct) return read_ready();
+      if (direct) return read_ready();
       // The pid line, and not a byte past it: what follows belongs to the
       // embedder's protocol.
       char buf[64];
@@ -810,21 +807,6 @@ class Launcher {
     if (int err = kLinuxSys.write_file(procs.c_str(), std::to_string(pid)))
       return in_stage(make_sys_error(Op::PlaceInCgroup, err, procs), Stage::Launcher);
     return {};
-  }
-
-  Unprotected unprotected_start(const wire::Bytes& message, wire::Profile profile, bool forks) const noexcept {
-    if (!config_.skip_protection_when_unwritable) return Unprotected::No;
-    const std::string path = config_.init_binary.empty() ? "/proc/self/exe" : config_.init_binary;
-    auto view = wire::decode_view(message, profile);
-    struct stat st {};
-    if (!view || ::stat(path.c_str(), &st) != 0) return Unprotected::No;
-    if (why_container_could_write(*view, st).empty()) return forks ? Unprotected::UnwritableFork : Unprotected::UnwritableExec;
-    // Root only: a non-dumpable stage 0 of anyone else could not write the
-    // maps of its non-dumpable stage 1 (their /proc files are root's).
-    if (forks && config_.containers_share_our_filesystem && ::geteuid() == 0 &&
-        why_container_could_reach_init(*view).empty())
-      return Unprotected::UnreachableFork;
-    return Unprotected::No;
   }
 
   // What every init is exec'd from, made by the first launch that needs

@@ -18,14 +18,14 @@
 //                           └──────────────────────> stage 2 (runc:[2:INIT])
 //                                                       returns to the program
 //
-// One clone (_NSENTER_ONE_CLONE, a container that needs no stage 1;
-// one_clone.hpp): stage 0 makes the joins itself, then one
+// One clone (_NSENTER_START=one-clone, a container that needs no stage 1;
+// start_plan.hpp): stage 0 makes the joins itself, then one
 // clone(CLONE_PARENT | every CLONE_NEW*) makes stage 2 in all its new
 // namespaces; the pid line names stage 2 twice.
 //
 //  runtime ──> setup ──> stage 0 ── clone(CLONE_PARENT|CLONE_NEW*) ──> stage 2
 //
-// Direct (_NSENTER_DIRECT, checked): the runtime cloned this process into
+// Direct (_NSENTER_START=direct, checked): the runtime cloned this process into
 // its namespaces and did stage 0's work; it is stage 2 from the start and
 // says it is ready with a second NUL byte.
 //
@@ -56,7 +56,6 @@
 #include "nsenter/bootstrap_reader.hpp"
 #include "nsenter/bootstrap_view.hpp"
 #include "nsenter/clone.hpp"
-#include "nsenter/one_clone.hpp"
 #include "nsenter/concepts.hpp"
 #include "nsenter/detail/threads.hpp"
 #include "nsenter/env.hpp"
@@ -71,6 +70,7 @@
 #include "nsenter/result.hpp"
 #include "nsenter/self_protection.hpp"
 #include "nsenter/start_clock.hpp"
+#include "nsenter/start_plan.hpp"
 #include "nsenter/sync.hpp"
 #include "nsenter/sys.hpp"
 #include "nsenter/unwritable_exe.hpp"
@@ -115,12 +115,9 @@ struct Plan {
   std::uint32_t inside_uid = 0;
   std::uint32_t inside_gid = 0;
 
-  // Stage 0 clones stage 2 straight into the new namespaces; no stage 1
-  // (one_clone.hpp).
-  bool one_clone = false;
-  // The runtime cloned this process into its namespaces and wrote its
-  // maps: no stage 0 or 1 (one_clone.hpp).
-  bool direct = false;
+  // How this init starts (start_plan.hpp), as setup accepted it.
+  StartPlan start;
+  bool direct() const noexcept { return start.topology == Topology::Direct; }
 
   bool rootless() const noexcept { return config.rootless_euid.value_or(false); }
   bool setgroups() const noexcept { return config.setgroups.value_or(false); }
@@ -164,8 +161,9 @@ inline Result<void> make_plan(const BootstrapView& config, const BootstrapSource
   plan.config = config;
   plan.create = config.clone_flags.value_or(NsSet{});
   if (plan.create.contains(NsKind::user)) {
-    plan.inside_uid = source.direct ? inside_id_seen_inside(config.uid_map, ::geteuid()) : inside_id(config.uid_map, ::geteuid());
-    plan.inside_gid = source.direct ? inside_id_seen_inside(config.gid_map, ::getegid()) : inside_id(config.gid_map, ::getegid());
+    const bool direct = source.start.topology == Topology::Direct;
+    plan.inside_uid = direct ? inside_id_seen_inside(config.uid_map, ::geteuid()) : inside_id(config.uid_map, ::geteuid());
+    plan.inside_gid = direct ? inside_id_seen_inside(config.gid_map, ::getegid()) : inside_id(config.gid_map, ::getegid());
   }
   // Offsets can only be set on a namespace nobody has entered yet, i.e.
   // one we create (runc >= 1.2 refuses the same configuration).
@@ -180,8 +178,7 @@ inline Result<void> make_plan(const BootstrapView& config, const BootstrapSource
   }
   plan.parent_death = source.parent_death;
   plan.runtime = ::getppid();
-  plan.one_clone = source.one_clone && why_not_one_clone(config).empty();
-  plan.direct = source.direct;
+  plan.start = source.start;  // accepted by setup (accept_start)
   for (const NsPathView& p : config.ns_paths) {
     auto& buf = plan.paths[plan.target_count];
     std::memcpy(buf.data(), p.path.data(), p.path.size());  // size <= kMaxPathBytes, checked by decode
@@ -256,7 +253,8 @@ class Nsexec {
                 "Policies::Logger needs configure(int, LogLevel) noexcept, and log(LogLevel, Stage, string_view) and "
                 "fatal(const Error&), const noexcept (concepts.hpp)");
   static_assert(SelfProtection<Protection, Logger>,
-                "Policies::Protection needs ensure(const Logger&) const noexcept returning Result<void> (concepts.hpp)");
+                "Policies::Protection needs ensure_knowing(const Logger&, const StartPlan&, const BootstrapView&, "
+                "span<const uint8_t>) const noexcept returning Result<void> (concepts.hpp)");
   static_assert(NamespaceJoiner<Joiner>,
                 "Policies::Joiner needs join(span<const NsTarget>) const noexcept returning Result<void> (concepts.hpp)");
   static_assert(IdMapWriter<MapWriter>,
@@ -298,11 +296,6 @@ class Nsexec {
     logger_.log(LogLevel::Debug, Stage::Setup, "=> nsexec container setup");
     debug(Stage::Setup, "protocol {}: {}", wire::profile_name(source.profile.value_or(kProfile)),
           source.profile ? source.profile_reason : "no _LIBCONTAINER_SYNCPIPE (runc 1.1), the pipeline's own profile");
-    // Before the handshake, as in runc, for a policy that cannot wait for
-    // the message (this may re-execute the program); else in setup().
-    if constexpr (!kProtectsKnowingMessage)
-      if (!source.direct)  // a direct start never protects itself (check_direct_start)
-        if (auto r = protection_.ensure(logger_); !r) die(r.error());
     clock_.mark(StartStep::Protected);
     if (auto r = read_message(source); !r) die(r.error());
     clock_.mark(StartStep::MessageRead);
@@ -314,16 +307,56 @@ class Nsexec {
     Plan plan;
     if (auto r = setup(ctx, source, plan); !r) die(r.error());
     clock_.mark(StartStep::Planned);
-    if (plan.direct) {
-      stage_init_direct(plan, ctx.init_pipe, source.exe_unwritable);
-      return ctx;
+    switch (plan.start.topology) {
+      case Topology::Direct: run_direct(plan, ctx.init_pipe); break;
+      case Topology::OneClone: run_one_clone(plan, ctx.init_pipe); break;
+      case Topology::ThreeStages: run_three_stages(plan, ctx.init_pipe); break;
     }
+    return ctx;  // in stage 2 only: the others _exit
+  }
 
-    // Both sync socketpairs exist before the first clone, so that stage 2
-    // can inherit its end through stage 1.
-    int child_pair[2] = {-1, -1}, grandchild_pair[2];
-    if (!plan.one_clone)
-      if (int err = sys_.socketpair(child_pair)) die(stage_error(Op::Socketpair, err, "stage 1", Stage::Setup));
+ private:
+  // ---- the three topologies (start_plan.hpp) -------------------------------------
+  // Each returns only in stage 2.
+
+  // The runtime made this process stage 2.
+  void run_direct(const Plan& plan, int init_pipe) noexcept { stage_init_direct(plan, init_pipe); }
+
+  // Stage 0 makes stage 1's joins itself, then clones stage 2 into every
+  // new namespace (start_plan.hpp says why stage 0 may).
+  void run_one_clone(const Plan& plan, int init_pipe) noexcept {
+    if constexpr (CloneIntoNamespaces<Clone>) {
+      int grandchild_pair[2];
+      if (int err = sys_.socketpair(grandchild_pair)) die(stage_error(Op::Socketpair, err, "stage 2", Stage::Setup));
+      UniqueFd grandchild_parent_end(grandchild_pair[0]), grandchild_end(grandchild_pair[1]);
+      enter_stage0();
+      if (plan.joins())
+        if (auto r = joiner_.join(plan.join()); !r) die(in_stage(r.error(), Stage::Parent));
+      if (auto r = become_root_of_joined_user_namespace(plan, Stage::Parent); !r) die(r.error());
+      clock_.mark(StartStep::Joined);
+      NsSet created = plan.create;
+      created.erase(NsKind::cgroup);  // by stage 2, as in the three stages
+      auto stage2 = clone_.spawn_into(Stage::Parent, created);
+      if (!stage2) die(stage2.error());
+      if (*stage2 == 0) {
+        grandchild_parent_end.reset();
+        stage_init(plan, grandchild_end.get());
+        return;
+      }
+      grandchild_end.reset();
+      stage_parent_one_clone(plan, init_pipe, *stage2, grandchild_parent_end.get());
+    } else {
+      // accept_start never lets a policy without spawn_into get here.
+      die(make_error(Op::PlanBootstrap, Code::BadEnv, kNoOffset, "one clone, but the clone policy has no spawn_into"));
+    }
+  }
+
+  // runc's: stage 0 clones stage 1, which clones stage 2. Both sync
+  // socketpairs exist before the first clone, so that stage 2 can inherit
+  // its end through stage 1.
+  void run_three_stages(const Plan& plan, int init_pipe) noexcept {
+    int child_pair[2], grandchild_pair[2];
+    if (int err = sys_.socketpair(child_pair)) die(stage_error(Op::Socketpair, err, "stage 1", Stage::Setup));
     if (int err = sys_.socketpair(grandchild_pair)) die(stage_error(Op::Socketpair, err, "stage 2", Stage::Setup));
     UniqueFd child_parent_end(child_pair[0]), child_end(child_pair[1]);
     UniqueFd grandchild_parent_end(grandchild_pair[0]), grandchild_end(grandchild_pair[1]);
@@ -332,32 +365,9 @@ class Nsexec {
     if (!plan.mount_fds.empty()) {
       const int highest = highest_mount_fd(plan.mount_fds);
       for (UniqueFd* fd : {&child_parent_end, &child_end, &grandchild_parent_end, &grandchild_end})
-        if (*fd)
-          if (auto r = lift_above(*fd, highest); !r) die(r.error());
+        if (auto r = lift_above(*fd, highest); !r) die(r.error());
     }
-
-    (void)sys_.set_name(Names::parent);
-    logger_.log(LogLevel::Debug, Stage::Parent, "~> nsexec stage-0");
-    if constexpr (CloneIntoNamespaces<Clone>) {
-      if (plan.one_clone) {
-        // Stage 1's joins, made here (one_clone.hpp says why stage 0 may).
-        if (plan.joins())
-          if (auto r = joiner_.join(plan.join()); !r) die(in_stage(r.error(), Stage::Parent));
-        if (auto r = become_root_of_joined_user_namespace(plan, Stage::Parent); !r) die(r.error());
-        clock_.mark(StartStep::Joined);
-        NsSet created = plan.create;
-        created.erase(NsKind::cgroup);  // by stage 2, as in the three stages
-        auto stage2 = clone_.spawn_into(Stage::Parent, created);
-        if (!stage2) die(stage2.error());
-        if (*stage2 == 0) {
-          grandchild_parent_end.reset();
-          stage_init(plan, grandchild_end.get());
-          return ctx;
-        }
-        grandchild_end.reset();
-        stage_parent_one_clone(plan, ctx.init_pipe, *stage2, grandchild_parent_end.get());
-      }
-    }
+    enter_stage0();
     auto stage1 = clone_.spawn(Stage::Parent);
     if (!stage1) die(stage1.error());
     if (*stage1 == 0) {
@@ -366,14 +376,18 @@ class Nsexec {
       stage_child(plan, child_end.get(), grandchild_end);  // returns only in stage 2
       child_end.reset();
       stage_init(plan, grandchild_end.get());
-      return ctx;
+      return;
     }
     child_end.reset();
     grandchild_end.reset();
-    stage_parent(plan, ctx.init_pipe, *stage1, child_parent_end.get(), grandchild_parent_end.get());
+    stage_parent(plan, init_pipe, *stage1, child_parent_end.get(), grandchild_parent_end.get());
   }
 
- private:
+  void enter_stage0() const noexcept {
+    (void)sys_.set_name(Names::parent);
+    logger_.log(LogLevel::Debug, Stage::Parent, "~> nsexec stage-0");
+  }
+
   // ---- timings (log level debug only) -------------------------------------------
   bool debug_enabled() const noexcept {
     if constexpr (requires(const Logger& l) { { l.enabled(LogLevel::Debug) } -> std::same_as<bool>; })
@@ -444,12 +458,6 @@ class Nsexec {
     logger_.log(LogLevel::Debug, stage, {text, n});
   }
 
-  // A policy that decides once it knows the container (RuncSelfProtection).
-  static constexpr bool kProtectsKnowingMessage =
-      requires(const Protection& p, const Logger& l, const BootstrapView& c, std::span<const std::uint8_t> m) {
-        { p.ensure_knowing(l, c, m) } noexcept -> std::same_as<Result<void>>;
-      };
-
   // The message: the one our own re-exec carried, or the reader's.
   Result<void> read_message(BootstrapSource& source) const noexcept {
     auto carried = detail::take_carried_message(source.message);
@@ -466,19 +474,18 @@ class Nsexec {
     if (!config) return config.error();
     ctx.config = *config;
     if (auto r = make_plan(ctx.config, source, plan); !r) return r;
-    if constexpr (!CloneIntoNamespaces<Clone>) plan.one_clone = false;
-    if (source.one_clone && !plan.one_clone) {
-      const std::string_view why = why_not_one_clone(ctx.config);
-      debug(Stage::Parent, "three stages, not one clone: {}", why.empty() ? "the clone policy cannot" : why);
-    }
-    if (plan.direct) return check_direct_start(source, plan);
+    if (auto r = accept(plan); !r) return r;
+    if (plan.direct()) return check_direct_start(plan);
     // Nothing has changed this process yet: a re-exec starts it afresh.
-    if constexpr (kProtectsKnowingMessage)
-      if (auto r = protection_.ensure_knowing(logger_, ctx.config, ctx.message); !r) return r;
-    if (source.exe_unwritable)
-      if (auto r = check_exe_unwritable(ctx.config); !r) return r;
-    if (source.exe_unreachable)
-      if (auto r = check_exe_unreachable(ctx.config); !r) return r;
+    // The runtime's view is ours to close, whatever the policy did with it.
+    {
+      const UniqueFd view(plan.start.guard == BinaryGuard::MoveOntoView ? plan.start.view_fd : -1);
+      if (auto r = protection_.ensure_knowing(logger_, plan.start, ctx.config, ctx.message); !r) return r;
+    }
+    if (plan.start.guard == BinaryGuard::Unwritable)
+      if (auto r = check_exe_unwritable(plan); !r) return r;
+    if (plan.start.guard == BinaryGuard::Unreachable)
+      if (auto r = check_exe_unreachable(plan); !r) return r;
     // Stage 0 dies with the runtime; and if the runtime is already gone,
     // nobody would reap or supervise what we start.
     if (plan.parent_death.signal != 0) {
@@ -501,15 +508,38 @@ class Nsexec {
     return {};
   }
 
+  // The runtime's plan, accepted against the message (accept_start), and
+  // its one record: the plan, and why it is not the one asked for where it
+  // is not.
+  Result<void> accept(Plan& plan) const noexcept {
+    std::string_view why;
+    const StartPlan asked = plan.start;
+    auto accepted = accept_start(asked, plan.config, CloneIntoNamespaces<Clone>, RuncEnv::start, why);
+    if (!accepted) return accepted.error();
+    plan.start = *accepted;
+    if (why.empty())
+      debug(Stage::Setup, "start: {}{}", format_start(plan.start).view(),
+            asked.is_runcs() ? " (runc's; the runtime named none)" : "");
+    else
+      debug(Stage::Setup, "start: {} (asked for {}, but {})", format_start(plan.start).view(), format_start(asked).view(),
+            why);
+    return {};
+  }
+
+  // "_NSENTER_START=...", for the claims' refusals.
+  static detail::DetailText claim(const Plan& plan, std::string_view why) noexcept {
+    return detail::detail_text("{}={}, but {}", RuncEnv::start, format_start(plan.start).view(), why);
+  }
+
   // A runtime's claim that the container cannot write our binary, on which
   // self-protection skipped its copy: checked against what we will create
   // and the binary itself, before anything is created.
-  static Result<void> check_exe_unwritable(const BootstrapView& config) noexcept {
+  static Result<void> check_exe_unwritable(const Plan& plan) noexcept {
     struct stat exe {};
     if (::stat("/proc/self/exe", &exe) != 0) return make_sys_error(Op::SelfProtect, errno, "stat /proc/self/exe");
-    if (const std::string_view why = why_container_could_write(config, exe); !why.empty())
+    if (const std::string_view why = why_container_could_write(plan.config, exe); !why.empty())
       return make_error(Op::SelfProtect, Code::NotProtected, kNoOffset,
-                        detail::detail_text("{}=1, but the container could write the binary: {}", RuncEnv::exe_unwritable, why));
+                        claim(plan, detail::detail_text("the container could write the binary: {}", why)));
     return {};
   }
 
@@ -517,19 +547,19 @@ class Nsexec {
   // cannot reach a non-dumpable process of ours: checked the same way.
   // Nothing later makes us dumpable again: only joins do, and the claim
   // excludes them.
-  static Result<void> check_exe_unreachable(const BootstrapView& config) noexcept {
-    if (const std::string_view why = why_container_could_reach_init(config); !why.empty())
+  static Result<void> check_exe_unreachable(const Plan& plan) noexcept {
+    if (const std::string_view why = why_container_could_reach_init(plan.config); !why.empty())
       return make_error(Op::SelfProtect, Code::NotProtected, kNoOffset,
-                        detail::detail_text("{}=1, but the container could reach us: {}", RuncEnv::exe_unreachable, why));
+                        claim(plan, detail::detail_text("the container could reach us: {}", why)));
     if (const int dumpable = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0); dumpable != 0)
       return make_error(Op::SelfProtect, Code::NotProtected, kNoOffset,
-                        detail::detail_text("{}=1, but this process is dumpable ({})", RuncEnv::exe_unreachable, dumpable));
+                        claim(plan, detail::detail_text("this process is dumpable ({})", dumpable)));
     return {};
   }
 
   // The direct start's claim, checked before anything relies on it: a
   // container it cannot serve, or a process that was not born in the new
-  // namespaces its message names (a runtime that set RuncEnv::direct and
+  // namespaces its message names (a runtime that sent a direct plan and
   // forked it plainly would otherwise have it run in the runtime's own).
   // Self-protection cannot happen here: a re-exec would start a second
   // pipeline in namespaces this one is already in, and from inside them
@@ -538,16 +568,15 @@ class Nsexec {
   // InitPool's template) or the runtime must have said why it needs no
   // protection, which is checked as far as it can be from here (the
   // unwritable claim once we are the container's root, stage_init_direct).
-  Result<void> check_direct_start(const BootstrapSource& source, const Plan& plan) const noexcept {
-    auto refuse = [](std::string_view why) {
-      return make_error(Op::PlanBootstrap, Code::BadEnv, kNoOffset, detail::detail_text("{}=1, but {}", RuncEnv::direct, why));
+  Result<void> check_direct_start(const Plan& plan) const noexcept {
+    auto refuse = [&plan](std::string_view why) {
+      return make_error(Op::PlanBootstrap, Code::BadEnv, kNoOffset, claim(plan, why));
     };
-    if (const std::string_view why = why_not_direct(plan.config); !why.empty()) return refuse(why);
-    if (source.exe_unreachable) {
-      if (auto r = check_exe_unreachable(plan.config); !r) return r;
+    if (plan.start.guard == BinaryGuard::Unreachable) {
+      if (auto r = check_exe_unreachable(plan); !r) return r;
       logger_.log(LogLevel::Debug, Stage::Setup,
                   "no re-exec: the runtime forked us non-dumpable, out of the container's reach (0 bytes copied; checked)");
-    } else if (source.exe_unwritable) {
+    } else if (plan.start.guard == BinaryGuard::Unwritable) {
       logger_.log(LogLevel::Debug, Stage::Setup,
                   "no re-exec: the runtime says the container cannot write /proc/self/exe (0 bytes copied; checked as "
                   "the container's root)");
@@ -867,14 +896,14 @@ class Nsexec {
   // Stage 2 of the direct start: the runtime's clone, born in its
   // namespaces, its maps written before the message came. Becomes their
   // root and tells the runtime it is ready with a second NUL byte.
-  void stage_init_direct(const Plan& plan, int init_pipe, bool exe_unwritable_claimed) noexcept {
+  void stage_init_direct(const Plan& plan, int init_pipe) noexcept {
     (void)sys_.set_name(Names::init);
     logger_.log(LogLevel::Debug, Stage::Init, "~> nsexec stage-2, started directly by the runtime");
     clock_.mark(StartStep::Joined);  // nothing to join or create: the runtime's clone did
     clock_.mark(StartStep::Unshared);
     if (auto r = become_root_of_namespaces(plan); !r) die(r.error());
-    if (exe_unwritable_claimed)
-      if (auto r = check_exe_unwritable_as_container(); !r) die(r.error());
+    if (plan.start.guard == BinaryGuard::Unwritable)
+      if (auto r = check_exe_unwritable_as_container(plan); !r) die(r.error());
     clock_.mark(StartStep::Done);
     log_breakdown(Stage::Init);
     if (auto r = detail::write_exact(init_pipe, "", 1, Stage::Init, Op::Handshake, sys_); !r) die(r.error());
@@ -885,11 +914,10 @@ class Nsexec {
   // The runtime's word that the container cannot write our binary, asked
   // of the kernel as the container's root (which we now are, with its ids,
   // groups and capabilities): may it open the binary for writing?
-  static Result<void> check_exe_unwritable_as_container() noexcept {
+  static Result<void> check_exe_unwritable_as_container(const Plan& plan) noexcept {
     if (::faccessat(AT_FDCWD, "/proc/self/exe", W_OK, AT_EACCESS) == 0)
       return make_error(Op::SelfProtect, Code::NotProtected, kNoOffset,
-                        detail::detail_text("{}=1, but the container could write the binary: its root may open it for writing",
-                                            RuncEnv::exe_unwritable));
+                        claim(plan, "the container could write the binary: its root may open it for writing"));
     return {};
   }
 

@@ -44,7 +44,7 @@
 NSENTER_BEGIN_NAMESPACE
 namespace detail::pool {
 
-inline constexpr const char* kTemplateEnv = "_NSENTER_POOL_TEMPLATE";
+inline constexpr const char* kTemplateEnv = NsenterEnv::pool_template;
 // "nsp2": the header gained clone_flags; a template of an older build
 // stops at the first request (a malformed one to it) rather than misread it.
 inline constexpr std::uint32_t kRequestMagic = 0x6e737032;

@@ -38,6 +38,7 @@
 #include "nsenter/limits.hpp"
 #include "nsenter/log.hpp"
 #include "nsenter/result.hpp"
+#include "nsenter/start_plan.hpp"
 #include "nsenter/unwritable_exe.hpp"
 #include "nsenter/version.hpp"
 #include "nsenter/wire.hpp"
@@ -88,7 +89,8 @@ inline bool exe_is_sealed_memfd() noexcept {
 // container, or who protect it some other way.
 struct NoSelfProtection {
   template <class Log>
-  Result<void> ensure(const Log&) const noexcept {
+  Result<void> ensure_knowing(const Log&, const StartPlan&, const BootstrapView&,
+                              std::span<const std::uint8_t>) const noexcept {
     return {};
   }
 };
@@ -98,7 +100,8 @@ struct NoSelfProtection {
 // re-executes, and refuses to run unprotected.
 struct RequireSealedExe {
   template <class Log>
-  Result<void> ensure(const Log&) const noexcept {
+  Result<void> ensure_knowing(const Log&, const StartPlan&, const BootstrapView&,
+                              std::span<const std::uint8_t>) const noexcept {
     if (exe_is_sealed_memfd()) return {};
     return make_error(Op::SelfProtect, Code::NotProtected, kNoOffset, "/proc/self/exe is not a sealed memfd");
   }
@@ -218,9 +221,9 @@ inline Result<bool> take_carried_message(wire::Bytes& out) noexcept {
 // its re-exec where the kernel allows. Already protected (a sealed memfd;
 // or, after our own re-exec, a read-only or unlinked copy) -> nothing to
 // do. Otherwise a protected view of the binary, in order:
-//   1. a read-only view the runtime made and passed (Env::exe_view: the
-//      Launcher's, for the inits it forks), checked to be our very file on
-//      a read-only mount;
+//   1. a read-only view the runtime made and passed (StartPlan's view=FD:
+//      the Launcher's, for the inits it forks), checked to be our very file
+//      on a read-only mount;
 //   2. a detached read-only mount of the binary (see
 //      detail::detached_read_only_view): nothing copied, nothing left in any
 //      mount table, no state directory; needs mount privileges, Linux 5.12;
@@ -236,74 +239,59 @@ inline Result<bool> take_carried_message(wire::Bytes& out) noexcept {
 // then runs again from it.
 template <class Env = RuncEnv>
 struct RuncSelfProtection {
-  // runc's order: before the handshake, knowing nothing of the container.
-  template <class Log>
-  Result<void> ensure(const Log& log) const noexcept {
-    auto given = view_from_runtime();  // taken, and closed, whatever follows
-    if (!given) return given.error();
-    if (nothing_to_do(log)) return {};
-    return protect(log, std::move(*given), {});
-  }
-
-  // The pipeline's order (Nsexec calls this when a policy has it): once
-  // the message is read and planned. Where no process of the container it
-  // describes could write the binary (unwritable_exe.hpp: a user namespace
-  // of its own, the owner unmapped, no group or other write bit), there is
-  // nothing to protect: no copy, no re-exec. Else as ensure(), a re-exec
+  // Once the message is read and planned (Nsexec's setup). Where no
+  // process of the container it describes could write the binary
+  // (unwritable_exe.hpp: a user namespace of its own, the owner unmapped,
+  // no group or other write bit), there is nothing to protect: no copy, no
+  // re-exec. Else a view, moved onto or re-exec'd from, the re-exec
   // carrying `message`.
   template <class Log>
-  Result<void> ensure_knowing(const Log& log, const BootstrapView& config,
+  Result<void> ensure_knowing(const Log& log, const StartPlan& start, const BootstrapView& config,
                               std::span<const std::uint8_t> message) const noexcept {
-    auto given = view_from_runtime();  // taken, and closed, whatever follows
+    auto given = view_from_runtime(start);  // Nsexec closes it, whatever follows
     if (!given) return given.error();
-    if (nothing_to_do(log)) return {};
+    if (nothing_to_do(log, start)) return {};
     struct stat exe {};
     if (::stat("/proc/self/exe", &exe) == 0 && why_container_could_write(config, exe).empty()) {
       log.log(LogLevel::Debug, Stage::Setup, "no re-exec: the container cannot write /proc/self/exe (0 bytes copied)");
       return {};
     }
-    return protect(log, std::move(*given), message);
+    return protect(log, start, *given, message);
   }
 
  private:
-  // Already protected, or the runtime said why no protection is needed.
+  // Already protected, or the runtime said why no protection is needed
+  // (which Nsexec checks against the message and the binary before the
+  // first clone).
   template <class Log>
-  static bool nothing_to_do(const Log& log) noexcept {
+  static bool nothing_to_do(const Log& log, const StartPlan& start) noexcept {
     if (already_protected()) return true;
-    // The runtime found that the container cannot write our binary: no
-    // copy, no re-exec. Nsexec checks that against the message and the
-    // binary before the first clone (unwritable_exe.hpp).
-    if (const char* u = std::getenv(Env::exe_unwritable); u != nullptr && std::string_view(u) == "1") {
-      log.log(LogLevel::Debug, Stage::Setup, "no re-exec: the runtime says the container cannot write /proc/self/exe (0 bytes copied; checked after the message)");
+    if (start.guard == BinaryGuard::Unwritable) {
+      log.log(LogLevel::Debug, Stage::Setup, "no re-exec: the runtime says the container cannot write /proc/self/exe (0 bytes copied; checked)");
       return true;
     }
-    if (const char* u = std::getenv(Env::exe_unreachable); u != nullptr && std::string_view(u) == "1") {
-      log.log(LogLevel::Debug, Stage::Setup, "no re-exec: the runtime forked us non-dumpable, out of the container's reach (0 bytes copied; checked after the message)");
+    if (start.guard == BinaryGuard::Unreachable) {
+      log.log(LogLevel::Debug, Stage::Setup, "no re-exec: the runtime forked us non-dumpable, out of the container's reach (0 bytes copied; checked)");
       return true;
     }
     return false;
   }
 
-  // The view the runtime passed (Env::exe_view), taken out of the
-  // environment: an empty fd when it passed none; an error when the
-  // variable is malformed or its fd is not a read-only view of our binary
-  // (a runtime that meant to protect us and did not is not run past).
-  static Result<UniqueFd> view_from_runtime() noexcept {
-    const char* value = std::getenv(Env::exe_view);
-    if (value == nullptr) return UniqueFd();
-    auto fd = parse_env_int(Env::exe_view, value);
-    if (!fd) return fd.error();
-    if (!*fd) return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset, detail::detail_text("{}=: no fd", Env::exe_view));
-    UniqueFd view(**fd);
-    (void)::unsetenv(Env::exe_view);
+  // The view the runtime passed (the plan's view=FD; Nsexec owns it): -1
+  // when it passed none; an error when its fd is not a read-only view of
+  // our binary (a runtime that meant to protect us and did not is not run
+  // past).
+  static Result<int> view_from_runtime(const StartPlan& start) noexcept {
+    if (start.guard != BinaryGuard::MoveOntoView) return -1;
+    const int view = start.view_fd;
     struct stat exe {}, seen {};
     struct statfs fs {};
-    if (::stat("/proc/self/exe", &exe) != 0 || ::fstat(view.get(), &seen) != 0 || ::fstatfs(view.get(), &fs) != 0)
-      return make_sys_error(Op::ReadEnv, errno, detail::detail_text("{}={}", Env::exe_view, view.get()));
+    if (::stat("/proc/self/exe", &exe) != 0 || ::fstat(view, &seen) != 0 || ::fstatfs(view, &fs) != 0)
+      return make_sys_error(Op::ReadEnv, errno, detail::detail_text("{}={}", Env::start, format_start(start).view()));
     if (seen.st_dev != exe.st_dev || seen.st_ino != exe.st_ino || (fs.f_flags & ST_RDONLY) == 0)
       return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset,
-                        detail::detail_text("{}={}: not a read-only view of /proc/self/exe", Env::exe_view, view.get()));
-    (void)::fcntl(view.get(), F_SETFD, FD_CLOEXEC);  // a re-exec from it must not hand it on
+                        detail::detail_text("{}={}: not a read-only view of /proc/self/exe", Env::start, format_start(start).view()));
+    (void)::fcntl(view, F_SETFD, FD_CLOEXEC);  // a re-exec from it must not hand it on
     return view;
   }
 
@@ -311,12 +299,15 @@ struct RuncSelfProtection {
   // in order), moved onto in place, or exec'd (carrying `message`, when
   // there is one); returns only on failure, or protected.
   template <class Log>
-  static Result<void> protect(const Log& log, UniqueFd view, std::span<const std::uint8_t> message) noexcept {
+  static Result<void> protect(const Log& log, const StartPlan& start, int given,
+                              std::span<const std::uint8_t> message) noexcept {
     std::string_view what = "the runtime's read-only view";
-    if (!view && (view = detail::detached_read_only_view("/proc/self/exe"))) what = "a detached read-only mount";
-    if (!view && (view = read_only_bind())) what = "a read-only bind mount";
-    if (view) {
-      auto moved = rebase_exe_onto(view.get());
+    UniqueFd made;  // ours; the runtime's is Nsexec's to close
+    if (given < 0 && (made = detail::detached_read_only_view("/proc/self/exe"))) what = "a detached read-only mount";
+    if (given < 0 && !made && (made = read_only_bind())) what = "a read-only bind mount";
+    int view = given >= 0 ? given : made.get();
+    if (view >= 0) {
+      auto moved = rebase_exe_onto(view);
       if (moved) {
         log.log(LogLevel::Debug, Stage::Setup,
                 detail::detail_text("protected in place: /proc/self/exe moved onto {} of itself (0 bytes copied, no re-exec)", what));
@@ -328,9 +319,10 @@ struct RuncSelfProtection {
     } else {
       auto memfd = sealed_memfd_copy("/proc/self/exe", "nsenter_cloned:/proc/self/exe");
       if (!memfd) return memfd.error();
-      view = std::move(*memfd);
+      made = std::move(*memfd);
+      view = made.get();
       struct stat st {};
-      const long long copied = ::fstat(view.get(), &st) == 0 ? static_cast<long long>(st.st_size) : -1;
+      const long long copied = ::fstat(view, &st) == 0 ? static_cast<long long>(st.st_size) : -1;
       log.log(LogLevel::Debug, Stage::Setup,
               detail::detail_text("re-exec from a sealed memfd copy of /proc/self/exe ({} bytes copied)", copied));
     }
@@ -340,7 +332,12 @@ struct RuncSelfProtection {
       if (!c) return c.error();
       carried = std::move(*c);
     }
-    return reexec(view.get());
+    // The runtime's view does not survive the exec; the image exec'd is
+    // protected already.
+    if (start.guard == BinaryGuard::MoveOntoView)
+      if (::setenv(Env::start, format_start(StartPlan{.topology = start.topology}).data, 1) != 0)
+        return make_sys_error(Op::SelfProtect, errno, "setenv");
+    return reexec(view);
   }
 
  public:

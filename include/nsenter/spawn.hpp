@@ -79,7 +79,7 @@ struct SpawnRequest {
   // of a readable binary leaves it).
   bool non_dumpable = false;
   // With entry: CLONE_NEW* flags the child is born with, cloned straight
-  // into new namespaces (a direct start, one_clone.hpp). Not CLONE_NEWTIME,
+  // into new namespaces (a direct start, start_plan.hpp). Not CLONE_NEWTIME,
   // whose bit clone(2) reads as part of the exit signal.
   std::uint32_t clone_flags = 0;
 };

@@ -16,8 +16,9 @@
 // The rootless default (the caller mapped to root, the binary root's) is
 // such a case: no copy is needed. A runtime that finds it so (the Launcher
 // with LauncherConfig::skip_protection_when_unwritable) execs the binary
-// from disk and says so in RuncEnv::exe_unwritable; RuncSelfProtection
-// then defers, and the pipeline checks the claim against the message and
+// from disk and says so in its start plan (BinaryGuard::Unwritable,
+// start_plan.hpp); RuncSelfProtection then defers, and the pipeline
+// checks the claim against the message and
 // the binary before any clone, failing the start (Code::NotProtected) if
 // the claim is wrong.
 //
@@ -30,7 +31,7 @@
 // stage 2 and nsrun's reaper (only joins make a stage dumpable, and this
 // case joins nothing), and its memory belongs to the launcher's user
 // namespace, over which the container has no capability. It says so in
-// RuncEnv::exe_unreachable; the init checks that claim too.
+// its plan (BinaryGuard::Unreachable); the init checks that claim too.
 #pragma once
 
 #include <fcntl.h>

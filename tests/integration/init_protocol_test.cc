@@ -174,7 +174,7 @@ TEST_CASE("root: oom_score_adj is written before the stages") {
 // runtime reads a one-pid line, by stage 0 before its one clone.
 InitOptions joined_by(bool one_clone) {
   InitOptions opt;
-  if (one_clone) opt.env = {{"_NSENTER_ONE_CLONE", "1"}};
+  if (one_clone) opt.env = {{"_NSENTER_START", "one-clone"}};
   return opt;
 }
 
@@ -361,7 +361,7 @@ TEST_CASE("security: a process in a joined user namespace can neither ptrace the
   SUBCASE("one clone: stage 0 joins") {
     opt.env = {{"NSENTER_TEST_FAULT", "stop:write_all runc:[0:PARENT]"},
                {"SECRET_OF_THE_RUNTIME", "do-not-leak"},
-               {"_NSENTER_ONE_CLONE", "1"}};
+               {"_NSENTER_START", "one-clone"}};
     joiner_name = "runc:[0:PARENT]";
   }
   std::string ptrace_errno = "?", environ_errno = "?";
@@ -1023,13 +1023,14 @@ TEST_CASE("self-protection: a view the runtime names must be a read-only view of
     const char* why;
   };
   const std::string binary = std::filesystem::canonical(kCEmbed).string();
-  for (const Case& c : {Case{"x", nullptr, "_NSENTER_EXE_VIEW=x: not a non-negative decimal integer"},
-                        Case{"7", "/etc/hostname", "_NSENTER_EXE_VIEW=7: not a read-only view of /proc/self/exe"},
-                        Case{"7", binary.c_str(), "_NSENTER_EXE_VIEW=7: not a read-only view of /proc/self/exe"}}) {
+  for (const Case& c : {Case{"three-stages:view=x", nullptr, "_NSENTER_START=three-stages:view=x: view=FD: not a non-negative decimal fd"},
+                        Case{"three-stages:view=7", "/etc/hostname", "_NSENTER_START=three-stages:view=7: not a read-only view of /proc/self/exe"},
+                        Case{"one-clone:view=7", binary.c_str(), "_NSENTER_START=one-clone:view=7: not a read-only view of /proc/self/exe"},
+                        Case{"direct:view=7", binary.c_str(), "_NSENTER_START=direct:view=7: a direct start cannot move onto a view"}}) {
     CAPTURE(c.value);
     CAPTURE(c.leaked);
     InitOptions opt;
-    opt.env = {{"_NSENTER_EXE_VIEW", c.value}};
+    opt.env = {{"_NSENTER_START", c.value}};
     if (c.leaked) {
       opt.leaked_fds = {7};
       opt.leaked_file = c.leaked;
@@ -1062,7 +1063,7 @@ TEST_CASE("self-protection: a view the runtime names must be a read-only view of
     }
   } view(binary);
   InitOptions opt;
-  opt.env = {{"_NSENTER_EXE_VIEW", "7"}};
+  opt.env = {{"_NSENTER_START", "three-stages:view=7"}};
   opt.leaked_fds = {7};
   opt.leaked_file = view.path;
   const InitResult r = run_init(kCEmbed, user_pid_message(), {}, opt);
@@ -1576,14 +1577,14 @@ TEST_CASE("no stage allocates after the first clone, on every path a start takes
 }
 
 // ---- a runtime's claim that the container cannot write the binary ----------
-// With _NSENTER_EXE_UNWRITABLE=1 the init skips its copy, and checks the
+// With _NSENTER_START=three-stages:unwritable the init skips its copy, and checks the
 // claim against the message and the binary before anything is created.
 
 TEST_CASE("unwritable binary: the claim holds, nothing is copied; it does not, and nothing starts") {
   require_root();
   auto with_claim = [](const std::string& binary, const std::string& message) {
     InitOptions opt;
-    opt.env = {{"_NSENTER_EXE_UNWRITABLE", "1"}};
+    opt.env = {{"_NSENTER_START", "three-stages:unwritable"}};
     return run_init(binary, message, {"/bin/true"}, opt);
   };
   auto userns = [](const char* map) {
@@ -1620,7 +1621,7 @@ TEST_CASE("unwritable binary: the claim holds, nothing is copied; it does not, a
     const InitResult r = with_claim(nsrun.path(), c.first);
     INFO(r.describe());
     CHECK(r.exited(r.stage0_status, 1));
-    CHECK(fatal_of(r).find("_NSENTER_EXE_UNWRITABLE=1, but the container could write the binary: " + why) !=
+    CHECK(fatal_of(r).find("_NSENTER_START=three-stages:unwritable, but the container could write the binary: " + why) !=
           std::string::npos);
     CHECK(r.other_statuses.empty());  // nothing was cloned
     CHECK(r.leftover_children == 0);
@@ -1633,14 +1634,14 @@ TEST_CASE("unwritable binary: the claim holds, nothing is copied; it does not, a
   CHECK(fatal_of(r).find("the binary is writable by group or others") != std::string::npos);
 }
 
-// With _NSENTER_EXE_UNREACHABLE=1 (the Launcher forked us non-dumpable,
+// With _NSENTER_START=three-stages:unreachable (the Launcher forked us non-dumpable,
 // launcher_test covers the claim that holds) the init checks both halves:
 // a container that could reach us, and a process that is dumpable.
 TEST_CASE("unreachable init: an exec'd init is dumpable, and a container without its own user namespace could reach it") {
   require_root();
   auto with_claim = [](const std::string& message) {
     InitOptions opt;
-    opt.env = {{"_NSENTER_EXE_UNREACHABLE", "1"}};
+    opt.env = {{"_NSENTER_START", "three-stages:unreachable"}};
     return run_init(kNsrun, message, {"/bin/true"}, opt);
   };
   const std::pair<std::string, std::string> wrong[] = {
@@ -1649,9 +1650,9 @@ TEST_CASE("unreachable init: an exec'd init is dumpable, and a container without
            .str(kUidMap, "0 0 1\n")
            .str(kGidMap, "0 0 1\n")
            .build(),
-       "_NSENTER_EXE_UNREACHABLE=1, but this process is dumpable (1)"},
+       "_NSENTER_START=three-stages:unreachable, but this process is dumpable (1)"},
       {MessageBuilder().u32(kCloneFlags, CLONE_NEWPID).build(),
-       "_NSENTER_EXE_UNREACHABLE=1, but the container could reach us: no user namespace of its own"},
+       "_NSENTER_START=three-stages:unreachable, but the container could reach us: no user namespace of its own"},
   };
   for (const auto& c : wrong) {
     const std::string& why = c.second;
@@ -1746,12 +1747,12 @@ int main(int argc, char** argv) {
   return ctx.run();
 }
 
-// ---- the one-clone plan (one_clone.hpp): asked for by nsenter's parent side -----
+// ---- the one-clone plan (start_plan.hpp): asked for by nsenter's parent side -----
 
 TEST_CASE("one clone: asked for, stage 2 is made in every new namespace at once and the pid line names it twice") {
   require_root();
   InitOptions opt;
-  opt.env = {{"_NSENTER_ONE_CLONE", "1"}};
+  opt.env = {{"_NSENTER_START", "one-clone"}};
   std::string msg;
   std::string uid_map = " 0 100000 65536;", setgroups = "allow";
   SUBCASE("root, every namespace kind but time") {
@@ -1781,6 +1782,7 @@ TEST_CASE("one clone: asked for, stage 2 is made in every new namespace at once 
   REQUIRE(r.ok());
   CHECK(r.one_clone());
   CHECK(r.other_statuses.empty());  // no process but stage 0 and stage 2 (and the command it became)
+  CHECK(logged(r, "start: one-clone"));
   CHECK(logged(r, "one clone: stage-2 ("));
   CHECK_FALSE(logged(r, "nsexec-1"));
   auto v = r.values();
@@ -1802,7 +1804,7 @@ TEST_CASE("one clone: asked for, stage 2 is made in every new namespace at once 
 TEST_CASE("one clone: where the container needs stage 1, the init runs the three stages and says why") {
   require_root();
   InitOptions opt;
-  opt.env = {{"_NSENTER_ONE_CLONE", "1"}};
+  opt.env = {{"_NSENTER_START", "one-clone"}};
   std::string msg, why;
   SUBCASE("a join and a new user namespace") {
     // Stage 0 could make the join, but then write the maps through the
@@ -1823,16 +1825,16 @@ TEST_CASE("one clone: where the container needs stage 1, the init runs the three
   INFO(r.describe());
   REQUIRE(r.ok());
   CHECK_FALSE(r.one_clone());
-  CHECK(logged(r, "three stages, not one clone: " + why));
+  CHECK(logged(r, "start: three-stages (asked for one-clone, but " + why + ")"));
 }
 
-TEST_CASE("one clone: a value other than 1 is refused before anything starts") {
+TEST_CASE("start plan: a malformed one is refused before anything starts") {
   InitOptions opt;
-  opt.env = {{"_NSENTER_ONE_CLONE", "yes"}};
+  opt.env = {{"_NSENTER_START", "one-clone:yes"}};
   const InitResult r = run_init(kNsrun, MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS).build(), kReport, opt);
   INFO(r.describe());
   CHECK(r.exited(r.stage0_status, 1));
-  CHECK(fatal_of(r).find("_NSENTER_ONE_CLONE=yes: not 1") != std::string::npos);
+  CHECK(fatal_of(r).find("_NSENTER_START=one-clone:yes: not a guard") != std::string::npos);
   CHECK_FALSE(r.stage2_pid);
   CHECK(r.leftover_children == 0);
 }
@@ -1840,15 +1842,15 @@ TEST_CASE("one clone: a value other than 1 is refused before anything starts") {
 TEST_CASE("failure: one clone, stage 0 failing to write the maps kills stage 2, which waits for them") {
   require_root();
   InitOptions opt;
-  opt.env = {{"NSENTER_TEST_FAULT", "fail:write_map gid"}, {"_NSENTER_ONE_CLONE", "1"}};
+  opt.env = {{"NSENTER_TEST_FAULT", "fail:write_map gid"}, {"_NSENTER_START", "one-clone"}};
   check_killed_by_stage0(run_init(kFaultInit, root_userns_message(), kReport, opt), "gid_map");
 }
 
-// ---- the direct start (one_clone.hpp): a runtime that clones the init itself --
+// ---- the direct start (start_plan.hpp): a runtime that clones the init itself --
 
 TEST_CASE("direct start: an init not born in the namespaces its message names refuses to start") {
   require_root();
-  // A runtime that said _NSENTER_DIRECT=1 but spawned the init plainly:
+  // A runtime that said _NSENTER_START=direct but spawned the init plainly:
   // run, it would be the container in the runtime's own namespaces.
   struct Case {
     const char* name;
@@ -1858,22 +1860,22 @@ TEST_CASE("direct start: an init not born in the namespaces its message names re
   };
   const Case cases[] = {
       {"a new pid namespace", MessageBuilder().u32(kCloneFlags, CLONE_NEWPID | CLONE_NEWUTS).build(), true,
-       "_NSENTER_DIRECT=1, but this process is not pid 1 of a new pid namespace"},
+       "_NSENTER_START=direct, but this process is not pid 1 of a new pid namespace"},
       {"a new user namespace", MessageBuilder().u32(kCloneFlags, CLONE_NEWUSER).str(kUidMap, "0 100000 65536\n").str(kGidMap, "0 100000 65536\n").build(),
-       true, "_NSENTER_DIRECT=1, but this process is in the initial user namespace"},
+       true, "_NSENTER_START=direct, but this process is in the initial user namespace"},
       {"a binary neither sealed nor said to need no protection", MessageBuilder().u32(kCloneFlags, CLONE_NEWPID).build(), false,
-       "_NSENTER_DIRECT=1, but the binary is neither a sealed memfd nor said to need no protection"},
+       "_NSENTER_START=direct, but the binary is neither a sealed memfd nor said to need no protection"},
       {"a container that needs stage 1", MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS).str(kNsPaths, "net:/proc/self/ns/net").build(),
-       true, "_NSENTER_DIRECT=1, but it joins namespaces"},
+       true, "_NSENTER_START=direct, but it joins namespaces"},
       {"a container with no user or pid namespace to check", MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS).build(), true,
-       "_NSENTER_DIRECT=1, but it creates neither a user nor a pid namespace"},
+       "_NSENTER_START=direct, but it creates neither a user nor a pid namespace"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.name);
     const int memfd = c.sealed ? memfd_of(kNsrun, "direct-init", kAllSeals) : -1;
     InitOptions opt;
     opt.exec_fd = memfd;
-    opt.env = {{"_NSENTER_DIRECT", "1"}};
+    opt.env = {{"_NSENTER_START", "direct"}};
     const InitResult r = run_init(kNsrun, c.message, kReport, opt);
     if (memfd >= 0) ::close(memfd);
     INFO(r.describe());
@@ -1889,22 +1891,22 @@ TEST_CASE("direct start: an init not born in the namespaces its message names re
 TEST_CASE("direct start: a runtime that itself runs in a user namespace cannot pass its own off as the container's") {
   require_root();  // to become nobody
   // As rootless Podman or a CI sandbox runs: nobody, root of a user
-  // namespace of its own (unshare -U -r), says _NSENTER_DIRECT=1 and that the
-  // container cannot write the binary (true: root-owned, nobody's map), and
-  // execs the init plainly. The uid map is not the initial namespace's, so
+  // namespace of its own (unshare -U -r), says _NSENTER_START=direct:unwritable
+  // (a direct start whose container cannot write the binary: true, it is
+  // root-owned and nobody's map leaves root out), and execs the init plainly. The uid map is not the initial namespace's, so
   // only a comparison with the runtime's own tells.
   WorldExecutable nsrun(kNsrun);
   InitOptions opt;
   opt.drop_to = {{kNobody, kNobody}};
-  opt.env = {{"_NSENTER_DIRECT", "1"}, {"_NSENTER_EXE_UNWRITABLE", "1"}};
+  opt.env = {{"_NSENTER_START", "direct:unwritable"}};
   std::string message = MessageBuilder().u32(kCloneFlags, CLONE_NEWUSER).str(kUidMap, "0 0 1\n").str(kGidMap, "0 0 1\n").u32(kRootlessEuid, 1).build();
-  std::string says = "_NSENTER_DIRECT=1, but this process is in its runtime's user namespace";
+  std::string says = "_NSENTER_START=direct:unwritable, but this process is in its runtime's user namespace";
   SUBCASE("a user namespace alone") {
     opt.init_flags = {"-U", "-r", "-f", nsrun.path()};  // unshare -U -r -f nsrun -- ...: its parent is the runtime, in there
   }
   SUBCASE("the init short of a capability its runtime holds, which hides the runtime's namespace link from it") {
     opt.init_flags = {"-U", "-r", "-f", "/usr/bin/setpriv", "--bounding-set=-sys_ptrace", nsrun.path()};
-    says = "_NSENTER_DIRECT=1, but its runtime's user namespace is hidden from it, and without every capability";
+    says = "_NSENTER_START=direct:unwritable, but its runtime's user namespace is hidden from it, and without every capability";
   }
   SUBCASE("with a pid namespace, the init its pid 1") {
     opt.init_flags = {"-U", "-r", "-p", "-f", nsrun.path()};
@@ -1959,7 +1961,7 @@ TEST_CASE("unprivileged: a map that leaves 0 out makes the stages the caller's o
   InitOptions opt;
   opt.drop_to = {{kNobody, kNobody}};
   SUBCASE("three stages") {}
-  SUBCASE("one clone") { opt.env = {{"_NSENTER_ONE_CLONE", "1"}}; }
+  SUBCASE("one clone") { opt.env = {{"_NSENTER_START", "one-clone"}}; }
   const InitResult r = run_init(nsrun.path(),
                                 MessageBuilder()
                                     .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID)

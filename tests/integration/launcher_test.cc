@@ -378,8 +378,24 @@ TEST_CASE("launch: at log level debug the start comes back broken down; below it
   for (long long v : {t.protection, t.read, t.plan, t.joins, t.unshares, t.maps, t.stage2}) CHECK(v >= 0);
   CHECK(t.maps > 0);  // a user namespace: stage 0 wrote maps
   CHECK(t.total >= t.boot + t.joins);
-  for (const auto& r : records)
+  // One record of the Launcher's own, first: the plan it chose; the init's
+  // records carry their time, and one of them names the plan it was sent.
+  REQUIRE(!records.empty());
+  CHECK(records.front().stage == Stage::Launcher);
+  CHECK(records.front().text == describe_start(init->start()).view());
+  CHECK(init->start().plan.topology == (kThroughPool ? Topology::Direct : Topology::OneClone));
+  const std::string plan_record = "start: " + std::string(format_start(init->start().plan).view());
+  int launcher_records = 0, init_plan_records = 0;
+  for (const auto& r : records) {
+    if (r.stage == Stage::Launcher) {
+      ++launcher_records;
+      continue;
+    }
     if (r.level == LogLevel::Debug) CHECK_MESSAGE(r.text.starts_with("+"), r.text);
+    if (r.text.find(plan_record) != std::string::npos) ++init_plan_records;
+  }
+  CHECK(launcher_records == 1);
+  CHECK(init_plan_records == 1);
 
   LaunchOptions quiet = nsrun_running({"/bin/true"}, -1);
   records.clear();
@@ -398,7 +414,7 @@ TEST_CASE("launch: at log level debug the start comes back broken down; below it
 #if !defined(NSENTER_TEST_THROUGH_POOL) && !defined(__SANITIZE_ADDRESS__)
 TEST_CASE("launch: runc's own nsexec, asked for one clone, runs its three stages and the Launcher takes them") {
   require_root();
-  // runc 1.1 knows nothing of _NSENTER_ONE_CLONE: its pid line names a
+  // runc 1.1 knows nothing of _NSENTER_START: its pid line names a
   // stage 1, which the Launcher reaps as it reaps ours.
   Launcher launcher({.init_binary = kRuncInit});
   Capture out;
@@ -932,7 +948,7 @@ namespace {
 // itself (the Launcher's direct start, by hand): writes `map` as both id
 // maps, sends the message, and returns what the init said (its log) and
 // how it ended. The init says the container cannot write its binary
-// (_NSENTER_EXE_UNWRITABLE=1), whether or not that is so.
+// (_NSENTER_START=direct:unwritable), whether or not that is so.
 struct DirectRun {
   std::string log;
   bool ready = false;  // the second NUL came
@@ -944,8 +960,8 @@ DirectRun direct_start_claiming_unwritable(const IdMapEntry& map) {
   REQUIRE(::pipe2(lp, O_CLOEXEC) == 0);
   UniqueFd ours(sp[0]), theirs(sp[1]), log_read(lp[0]), log_write(lp[1]);
   std::string env[] = {"_LIBCONTAINER_INITPIPE=3", "_LIBCONTAINER_LOGPIPE=4", "_LIBCONTAINER_LOGLEVEL=5",
-                       "_NSENTER_DIRECT=1", "_NSENTER_EXE_UNWRITABLE=1"};
-  char* envp[] = {env[0].data(), env[1].data(), env[2].data(), env[3].data(), env[4].data(), nullptr};
+                       "_NSENTER_START=direct:unwritable"};
+  char* envp[] = {env[0].data(), env[1].data(), env[2].data(), env[3].data(), nullptr};
   std::string args[] = {"launcher_test", "--", "/bin/true"};
   char* argv[] = {args[0].data(), args[1].data(), args[2].data(), nullptr};
   const int fds[] = {-1, -1, 2, theirs.get(), log_write.get()};
@@ -991,7 +1007,7 @@ TEST_CASE("direct start: the init asks the kernel, as the container's root, whet
   INFO(forged.log);
   CHECK_FALSE(forged.ready);
   CHECK_FALSE(forged.status.success());
-  CHECK(forged.log.find("_NSENTER_EXE_UNWRITABLE=1, but the container could write the binary: its root may open it "
+  CHECK(forged.log.find("_NSENTER_START=direct:unwritable, but the container could write the binary: its root may open it "
                         "for writing") != std::string::npos);
   // Root unmapped (100000 is root inside): the word holds, and the init runs.
   const DirectRun honest = direct_start_claiming_unwritable({0, 100000, 65536});
@@ -1042,14 +1058,31 @@ auto with_second_thread(Body body) {
 }
 
 // How `launcher` started an init for `config` that ran to success.
-ExecFrom started_from(Launcher& launcher, const Bootstrap& config, const LaunchOptions& opt) {
+// How a launch started its init (InitProcess::start()), as "PLAN IMAGE":
+// the plan as _NSENTER_START spells it, without the view's fd number
+// ("one-clone:view"), and where the init's code came from.
+std::string started_from(Launcher& launcher, const Bootstrap& config, const LaunchOptions& opt) {
   auto init = launcher.launch(config, opt);
   REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
-  const ExecFrom from = init->exec_from();
+  const StartChoice how = init->start();
   auto status = init->wait();
   REQUIRE(status);
   CHECK(status->success());
-  return from;
+  // The old accessors read the same value.
+  CHECK(init->exec_from() == how.image);
+  CHECK(init->started_directly() == (how.plan.topology == Topology::Direct));
+  CHECK((how.plan.guard == BinaryGuard::MoveOntoView) == (how.plan.view_fd > 2));
+  std::string text(to_string(how.plan.topology));
+  if (how.plan.guard != BinaryGuard::SelfProtect) text += ":" + std::string(to_string(how.plan.guard));
+  switch (how.image) {
+    case ExecFrom::Path: return text + " path";
+    case ExecFrom::SealedMemfd: return text + " memfd";
+    case ExecFrom::ReadOnlyMount: return text + " mount";
+    case ExecFrom::Forked: return text + " fork";
+    case ExecFrom::ForkedOntoReadOnlyMount: return text + " fork-onto-mount";
+    case ExecFrom::PoolTemplate: return text + " pool";
+  }
+  return text + " ?";
 }
 
 TEST_CASE("launch: in_process_init is used only where no protection is needed and the launcher has one thread") {
@@ -1063,7 +1096,7 @@ TEST_CASE("launch: in_process_init is used only where no protection is needed an
   auto from = [&](const Bootstrap& config, Launcher* with = nullptr) {
     return started_from(with ? *with : launcher, config, nsrun_running({"/bin/true"}, -1));
   };
-  CHECK(from(own_userns_root_unmapped()) == ExecFrom::Forked);
+  CHECK(from(own_userns_root_unmapped()) == "direct:unwritable fork");
   // Root mapped to root: the container could write this binary, so the
   // init runs from the protected copy, unless the embedder says its
   // containers share our filesystem (then the path is as good a handle as
@@ -1072,19 +1105,19 @@ TEST_CASE("launch: in_process_init is used only where no protection is needed an
   Bootstrap mapped = own_userns_root_unmapped();
   mapped.uid_map = {{0, 0, 1}};
   mapped.gid_map = {{0, 0, 1}};
-  CHECK(from(mapped) == ExecFrom::SealedMemfd);
-  CHECK(from(mapped, &sharing) == ExecFrom::Forked);
+  CHECK(from(mapped) == "one-clone memfd");
+  CHECK(from(mapped, &sharing) == "direct:unreachable fork");
   // No user namespace of its own: the container's root is ours, so the
   // init runs from the protected copy.
-  CHECK(from(pid_uts_ipc_mnt(), &sharing) == ExecFrom::SealedMemfd);
+  CHECK(from(pid_uts_ipc_mnt(), &sharing) == "one-clone memfd");
   // Joining a namespace: the processes already there could reach us.
   Bootstrap joins = own_userns_root_unmapped();
   joins.ns_paths = {{NsKind::uts, "/proc/self/ns/uts"}};
-  CHECK(from(joins, &sharing) == ExecFrom::SealedMemfd);
+  CHECK(from(joins, &sharing) == "three-stages memfd");  // a join and a new user namespace need stage 1
   // A second thread: a fork could find any lock held, so the binary is
   // exec'd (from disk: nothing to protect).
-  CHECK(with_second_thread([&] { return from(own_userns_root_unmapped()); }) == ExecFrom::Path);
-  CHECK(from(own_userns_root_unmapped()) == ExecFrom::Forked);  // one thread again
+  CHECK(with_second_thread([&] { return from(own_userns_root_unmapped()); }) == "one-clone:unwritable path");
+  CHECK(from(own_userns_root_unmapped()) == "direct:unwritable fork");  // one thread again
   check_nothing_left();
 }
 
@@ -1113,23 +1146,26 @@ TEST_CASE("launch: with prefer_read_only_mount, an in_process_init that must be 
   // processes already there could reach us): both protected, in place.
   Bootstrap joins = own_userns_root_unmapped();
   joins.ns_paths = {{NsKind::uts, "/proc/self/ns/uts"}};
-  for (const Bootstrap& b : {pid_uts_ipc_mnt(), joins}) {
+  for (const auto& c : {std::pair{pid_uts_ipc_mnt(), std::string("one-clone")},
+                        std::pair{joins, std::string("three-stages")}}) {
+    const Bootstrap& b = c.first;
+    const std::string& topology = c.second;  // a join and a new user namespace need stage 1
     std::vector<std::string> said;
-    CHECK(from(in_place, b, &said) == ExecFrom::ForkedOntoReadOnlyMount);
+    CHECK(from(in_place, b, &said) == topology + ":view fork-onto-mount");
     CHECK(logged(said, "protected in place: /proc/self/exe moved onto the runtime's read-only view of itself"));
     CHECK_FALSE(logged(said, "re-exec from"));
-    CHECK(from(exec_only, b) == ExecFrom::ReadOnlyMount);
-    CHECK(from(sealed, b) == ExecFrom::SealedMemfd);
+    CHECK(from(exec_only, b) == topology + " mount");
+    CHECK(from(sealed, b) == topology + " memfd");
   }
   // A second thread: no fork, so the exec from the mount.
-  CHECK(with_second_thread([&] { return from(in_place, pid_uts_ipc_mnt()); }) == ExecFrom::ReadOnlyMount);
+  CHECK(with_second_thread([&] { return from(in_place, pid_uts_ipc_mnt()); }) == "one-clone mount");
   // Nothing to protect: forked as before, and given no view.
   std::vector<std::string> said;
   Launcher unwritable({.init_binary = "",
                        .prefer_read_only_mount = true,
                        .skip_protection_when_unwritable = true,
                        .in_process_init = test_init_in_process});
-  CHECK(from(unwritable, own_userns_root_unmapped(), &said) == ExecFrom::Forked);
+  CHECK(from(unwritable, own_userns_root_unmapped(), &said) == "direct:unwritable fork");
   CHECK_FALSE(logged(said, "protected in place"));
   check_nothing_left();
 }
@@ -1383,7 +1419,7 @@ struct FaultPoint {
 
 // Each point killed and failed in turn: a typed error, never a hang, and
 // nothing left behind.
-// `direct`: the inits start directly (one_clone.hpp: the pool's, for a
+// `direct`: the inits start directly (start_plan.hpp: the pool's, for a
 // container the one-clone plan fits), stage 2 the only stage.
 void check_fault_table(TestLauncher& launcher, const Bootstrap& b, std::span<const FaultPoint> points, bool direct) {
   {  // the sealed memfd, the one fd the launcher keeps, made before the baseline

@@ -47,6 +47,31 @@ static_assert(!ns::NamespaceJoiner<BoolJoiner>);
 static_assert(!ns::CloneStrategy<IntClone>);
 static_assert(!ns::BootstrapReader<ThrowingReader>);
 
+// Protection has one member, required: a policy that misspells it, or
+// still has only the old before-the-handshake ensure(), is refused at
+// compile time (Nsexec's static_assert names what is missing) instead of
+// silently protecting nothing.
+namespace {
+struct MisspeltProtection {
+  ns::Result<void> ensure_knowning(const ns::RuncLogger&, const ns::StartPlan&, const ns::BootstrapView&,
+                                   std::span<const std::uint8_t>) const noexcept {
+    return {};
+  }
+};
+struct OldProtection {
+  ns::Result<void> ensure(const ns::RuncLogger&) const noexcept { return {}; }
+};
+struct PlanlessProtection {  // the signature before start plans: no StartPlan
+  ns::Result<void> ensure_knowing(const ns::RuncLogger&, const ns::BootstrapView&,
+                                  std::span<const std::uint8_t>) const noexcept {
+    return {};
+  }
+};
+}  // namespace
+static_assert(!ns::SelfProtection<MisspeltProtection, ns::RuncLogger>);
+static_assert(!ns::SelfProtection<OldProtection, ns::RuncLogger>);
+static_assert(!ns::SelfProtection<PlanlessProtection, ns::RuncLogger>);
+
 namespace {
 // A reader written by an embedder: decides by itself that this process is
 // no init, and counts how often it was asked.
@@ -79,7 +104,10 @@ struct ArchLogger {  // no enabled(), no set_clock(), no debug()
   void fatal(const ns::Error&) const noexcept {}
 };
 struct ArchProtection {
-  ns::Result<void> ensure(const ArchLogger&) const noexcept { return {}; }
+  ns::Result<void> ensure_knowing(const ArchLogger&, const ns::StartPlan&, const ns::BootstrapView&,
+                                  std::span<const std::uint8_t>) const noexcept {
+    return {};
+  }
 };
 struct ArchJoiner {
   ns::Result<void> join(std::span<const ns::NsTarget>) const noexcept { return {}; }

@@ -124,19 +124,38 @@ TEST_CASE("a profile the init does not know is refused, the value quoted") {
         std::string::npos);
 }
 
-TEST_CASE("an unwritable- or unreachable-binary claim other than 1 is refused, the value quoted") {
-  for (const char* name : {"_NSENTER_EXE_UNWRITABLE", "_NSENTER_EXE_UNREACHABLE"}) {
-    CAPTURE(name);
-    const auto out = in_child([name](int log_fd) {
-      int sp[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) ::_exit(5);
+TEST_CASE("a start plan the init does not know is refused before the handshake, the value quoted") {
+  struct Case {
+    const char* value;
+    const char* why;
+  };
+  for (const Case& c : {Case{"three", "not a topology (three-stages, one-clone or direct)"},
+                        Case{"one-clone:", "not a guard (self, unwritable, unreachable or view=FD)"},
+                        Case{"one-clone:unwritable:unreachable", "not a guard (self, unwritable, unreachable or view=FD)"},
+                        Case{"three-stages:view=", "view=FD: not a non-negative decimal fd"},
+                        Case{"three-stages:view=-1", "view=FD: not a non-negative decimal fd"},
+                        Case{"three-stages:view=7x", "view=FD: not a non-negative decimal fd"},
+                        Case{"direct:view=7",
+                             "a direct start cannot move onto a view: it is born in the container's namespaces"},
+                        Case{"DIRECT", "not a topology (three-stages, one-clone or direct)"}}) {
+    CAPTURE(c.value);
+    int sp[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);
+    const auto out = in_child([&](int log_fd) {
       ::setenv("_LIBCONTAINER_INITPIPE", std::to_string(sp[0]).c_str(), 1);
       ::setenv("_LIBCONTAINER_LOGPIPE", std::to_string(log_fd).c_str(), 1);
-      ::setenv(name, "yes", 1);
+      ::setenv("_NSENTER_START", c.value, 1);
+      ::close(sp[1]);  // were the value taken, the message read would meet EOF, not hang
       (void)nsenter::RuncCompatNsexec{}.run();
     });
     CHECK(exited_with(out.status, 1));
-    CHECK(out.log.find(std::string("bad environment variable: ") + name + "=yes: not 1") != std::string::npos);
+    CHECK(out.log.find(std::string("bad environment variable: _NSENTER_START=") + c.value + ": " + c.why) !=
+          std::string::npos);
+    // Refused before the handshake: the runtime's end reads nothing.
+    ::close(sp[0]);
+    char byte;
+    CHECK(::read(sp[1], &byte, 1) == 0);
+    ::close(sp[1]);
   }
 }
 

@@ -59,7 +59,7 @@ inline std::string hint_for(const nsenter::Error& e, const RunRequest& req, uid_
     return "creating namespaces needs root, or a new user namespace: add -U (or -r)";
   // A map the kernel or its helper refused: written by the init's stage 0
   // (its fatal record names it), or by the launcher itself for an init it
-  // started directly (one_clone.hpp).
+  // started directly (start_plan.hpp).
   auto map_refused = [&](std::string_view file, std::string_view helper, nsenter::Op write_op) {
     const std::string_view d = e.detail_view();
     const bool named = d.find(file) != std::string_view::npos || d.find(helper) != std::string_view::npos;
