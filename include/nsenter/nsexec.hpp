@@ -330,10 +330,7 @@ class Nsexec {
       if (int err = sys_.socketpair(grandchild_pair)) die(stage_error(Op::Socketpair, err, "stage 2", Stage::Setup));
       UniqueFd grandchild_parent_end(grandchild_pair[0]), grandchild_end(grandchild_pair[1]);
       enter_stage0();
-      if (plan.joins())
-        if (auto r = joiner_.join(plan.join()); !r) die(in_stage(r.error(), Stage::Parent));
-      if (auto r = become_root_of_joined_user_namespace(plan, Stage::Parent); !r) die(r.error());
-      clock_.mark(StartStep::Joined);
+      if (auto r = make_joins(plan, Stage::Parent); !r) die(r.error());
       NsSet created = plan.create;
       created.erase(NsKind::cgroup);  // by stage 2, as in the three stages
       auto stage2 = clone_.spawn_into(Stage::Parent, created);
@@ -781,10 +778,7 @@ class Nsexec {
     (void)sys_.set_name(Names::child);
     logger_.log(LogLevel::Debug, Stage::Child, "~> nsexec stage-1");
     const SyncChannel parent(sync_fd, Stage::Child, sys_);
-    if (plan.joins())
-      if (auto r = joiner_.join(plan.join()); !r) return r.error();
-    if (auto r = become_root_of_joined_user_namespace(plan, Stage::Child); !r) return r.error();
-    clock_.mark(StartStep::Joined);
+    if (auto r = make_joins(plan, Stage::Child); !r) return r.error();
     NsSet rest = plan.create;
     if (rest.contains(NsKind::user)) {
       // Alone first: the remaining namespaces are then created owned by the
@@ -835,6 +829,16 @@ class Nsexec {
   // runc 1.1 too: its parent never sees the ids stages 0 and 1 hold, and
   // stage 2 becomes 0 in that namespace anyway, so a namespace without a 0
   // fails the same start, only earlier.
+  // The joins, by stage 1 or, in one clone, by stage 0; then root of a
+  // joined user namespace before anything is created in it.
+  Result<void> make_joins(const Plan& plan, Stage stage) noexcept {
+    if (plan.joins())
+      if (auto r = joiner_.join(plan.join()); !r) return in_stage(r.error(), stage);
+    if (auto r = become_root_of_joined_user_namespace(plan, stage); !r) return r;
+    clock_.mark(StartStep::Joined);
+    return {};
+  }
+
   Result<void> become_root_of_joined_user_namespace(const Plan& plan, Stage stage) noexcept {
     if (!plan.joins_user()) return {};
     // setgid(2) sets all three ids with CAP_SETGID, which setns(2) gave us

@@ -79,6 +79,12 @@ for f in tests/data/runc/*.bin; do
     # stage 2: stage 0 says go, and that the runtime is alive
     { byte 2; byte 0; byte 0; byte 5; byte $death; byte 0; u16 "$size"; cat "$f"
       u16 8; words 0x44 0x4a; } >"$work/stages-seeds/$name-2-$death"
+    # one clone's stage 0: stage 2 finishes, the runtime alive (messages that
+    # need stage 1 are declined and skipped)
+    { byte 3; byte 0; byte 0; byte 5; byte $death; byte 0; u16 "$size"; cat "$f"
+      u16 4; words 0x45; } >"$work/stages-seeds/$name-3-$death"
+    # a direct start's stage 2
+    { byte 4; byte 0; byte 0; byte 5; byte $death; byte 0; u16 "$size"; cat "$f"; u16 0; } >"$work/stages-seeds/$name-4-$death"
   done
 done
 # and regressions (seeds/stages: inputs that once failed).

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// libFuzzer target for the stages themselves: one stage's work (stage 0
-// serving stage 1 then releasing stage 2, stage 1 entering its namespaces
-// and reporting stage 2, or stage 2 becoming the init) run in-process on a
-// plan made from the input's message, against a scripted peer whose sync
-// bytes come from the input, with system calls faked (FuzzSys) and one of
-// them failed where the input says. Nothing privileged happens and no
-// process is made: the clone is faked too.
+// libFuzzer target for the stages themselves, in all three topologies: one
+// stage's work (stage 0 serving stage 1 then releasing stage 2, stage 1
+// entering its namespaces and reporting stage 2, stage 2 becoming the init;
+// the one-clone plan's stage 0 making the joins, writing stage 2's maps and
+// releasing it; a direct start's stage 2) run in-process on a plan made
+// from the input's message, against a scripted peer whose sync bytes come
+// from the input, with system calls faked (FuzzSys) and one of them failed
+// where the input says. Nothing privileged happens and no process is made:
+// the clone is faked too.
 //
 // Beyond "no crash, no leak, no UB, no hang": no fd is left open, an error
 // names a stage, a stage that succeeds said to its peer exactly what the
@@ -14,7 +16,7 @@
 // clones only after its setresuid; stage 2 is session leader before it
 // changes ids, and creates only the cgroup namespace).
 //
-// Input: stage (0-2), call to fail (0: none), errno index, log level,
+// Input: stage (0-2; 3 one clone's stage 0, 4 a direct start's stage 2), call to fail (0: none), errno index, log level,
 // parent-death byte, clone byte, then a 2-byte little-endian message
 // length, the message, a 2-byte length and the first script (stage 1's
 // bytes to stage 0, or the peer of the stage driven), and the rest: the
@@ -257,6 +259,47 @@ struct StageHarness {
     if (!said.ends_with(words({0x42, static_cast<std::uint32_t>(kStage2Pid), 0x45}))) std::abort();
   }
 
+  // The one-clone plan's stage 0, from its joins to stage 2's finish:
+  // stage 2 (kStage2Pid) is ours to kill once made; the maps are written
+  // exactly when a user namespace is created; nothing is unshared (the
+  // clone makes the namespaces); a joined user namespace's root is become
+  // after the joins.
+  static void one_clone_stage0(Pipeline& p, const Plan& plan, Record& rec, std::string_view grandchild_script) {
+    ScriptedPeer grandchild(grandchild_script);
+    auto j = p.make_joins(plan, Stage::Parent);
+    if (rec.first(Call::Unshare) >= 0) std::abort();
+    if (plan.joins_user() && j) {
+      const long gid = rec.first(Call::Setgid), uid = rec.first(Call::Setresuid);
+      if (gid < 0 || uid < gid) std::abort();
+      for (long i = rec.first(Call::Join); i >= 0; i = rec.first(Call::Join, static_cast<std::size_t>(i) + 1))
+        if (i > gid) std::abort();
+    }
+    if (!j) return check_error(j.error());
+    auto r = p.serve_one_clone(plan, -1, kStage2Pid);
+    if (p.kill_on_error_[1] != kStage2Pid || p.kill_on_error_[0] != -1) std::abort();
+    if (plan.create.contains(nsenter::NsKind::user) && rec.first(Call::Map) < 0) std::abort();
+    if (!plan.create.contains(nsenter::NsKind::user) && rec.first(Call::Map) >= 0) std::abort();
+    if (!r) return check_error(r.error());
+    auto g = p.release_stage2(plan, grandchild.stage_end);
+    const std::string said = grandchild.said();
+    if (!g) return check_error(g.error());
+    if (said != (plan.parent_death.signal != 0 ? words({0x44, 0x4a}) : words({0x44}))) std::abort();
+  }
+
+  // A direct start's stage 2: the same order as stage 2's, and nothing of
+  // stage 0's (no joins, no maps).
+  static void direct_stage2(Pipeline& p, const Plan& plan, Record& rec) {
+    auto r = p.become_root_of_namespaces(plan);
+    const long setsid = rec.first(Call::Setsid), setuid = rec.first(Call::Setuid);
+    if (setuid >= 0 && (setsid < 0 || setsid > setuid)) std::abort();
+    if (rec.first(Call::Join) >= 0 || rec.first(Call::Map) >= 0) std::abort();
+    for (long i = rec.first(Call::Unshare); i >= 0; i = rec.first(Call::Unshare, static_cast<std::size_t>(i) + 1))
+      if (rec.flags[static_cast<std::size_t>(i)] != CLONE_NEWCGROUP || !plan.create.contains(nsenter::NsKind::cgroup))
+        std::abort();
+    if (!r) return check_error(r.error());
+    if (p.kill_on_error_[0] != -1 || p.kill_on_error_[1] != -1) std::abort();
+  }
+
   static void stage2(Pipeline& p, const Plan& plan, Record& rec, std::string_view script) {
     ScriptedPeer parent(script);
     auto r = p.become_init(plan, parent.stage_end);
@@ -279,7 +322,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const int before = open_fds();
 
   Input in{data, size};
-  const int stage = in.byte() % 3;
+  const int stage = in.byte() % 5;
   Record rec;
   rec.fail_at = in.byte() % 24;
   rec.err = kErrnos[in.byte() % std::size(kErrnos)];
@@ -307,8 +350,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   mount_fds += ']';
   source.mount_fds = mount_fds.c_str();
   if (death & 0x7f) source.parent_death = {1 + (death & 0x7f) % 64, (death & 0x80) ? 1 : ::getppid()};
+  if (stage == 3) source.start.topology = nsenter::Topology::OneClone;
+  if (stage == 4) source.start = {.topology = nsenter::Topology::Direct, .guard = nsenter::BinaryGuard::Unreachable};
   nsenter::Plan plan;
   if (auto r = nsenter::make_plan(*config, source, plan); !r) return 0;  // plan_fuzz covers the plan
+  std::string_view declined;
+  if (!nsenter::accept_start(plan.start, *config, true, "_NSENTER_START", declined) || !declined.empty())
+    return 0;  // a plan the init would refuse or decline (start_plan_test covers accept_start)
 
   Pipeline p(nsenter::InMemoryReader{}, {}, {}, FuzzJoiner{&rec}, FuzzMapWriter{&rec},
              FuzzClone{&rec, (clone & 1) ? kStage2Pid : 0}, FuzzSys{{}, &rec});
@@ -316,7 +364,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   switch (stage) {
     case 0: nsenter::StageHarness::stage0(p, plan, rec, dev_null, first, second); break;
     case 1: nsenter::StageHarness::stage1(p, plan, rec, first); break;
-    default: nsenter::StageHarness::stage2(p, plan, rec, first); break;
+    case 2: nsenter::StageHarness::stage2(p, plan, rec, first); break;
+    case 3: nsenter::StageHarness::one_clone_stage0(p, plan, rec, first); break;
+    default: nsenter::StageHarness::direct_stage2(p, plan, rec); break;
   }
   for (int fd = kFirstMountFd; fd < kFirstMountFd + 64; ++fd) ::close(fd);
   if (open_fds() != before) std::abort();

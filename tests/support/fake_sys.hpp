@@ -86,6 +86,20 @@ struct FaultySys : LinuxSys {
   }
 };
 
+// The real CLONE_PARENT clone, and spawn_into recorded with its flags
+// ("spawn_into 0x..."), its child made in no new namespace: the one-clone
+// plan's stage 0, unprivileged.
+struct FakeClone : CloneParent {
+  CallLog log;
+  Result<pid_t> spawn_into(Stage stage, NsSet create) const noexcept {
+    char hex[16];
+    const auto r = fmt::format_to_n(hex, sizeof hex, "{:#x}", create.clone_flags());
+    if (int err = log.record("spawn_into", {hex, r.size}))
+      return in_stage(make_sys_error(Op::Clone, err, "CLONE_PARENT and new namespaces"), stage);
+    return spawn(stage);
+  }
+};
+
 struct FakeJoiner {
   CallLog log;
   Result<void> join(std::span<const NsTarget> targets) const noexcept {

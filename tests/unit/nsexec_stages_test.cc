@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// The stage logic of Nsexec, unprivileged: the stages are real processes
+// The stage logic of Nsexec, unprivileged, in all three topologies (runc's
+// three stages, one clone, the direct start): the stages are real processes
 // (real clone, real sync sockets), but every privileged call goes through
-// FaultySys, FakeJoiner and FakeMapWriter, which record it and can fail it.
-// One case shows the whole call sequence per stage; a table fails each call
-// in turn and checks the failing stage, the fatal record and that every
-// process ended.
+// FaultySys, FakeJoiner, FakeMapWriter and FakeClone, which record it and
+// can fail it. One case per topology shows the whole call sequence per
+// stage; a table per topology fails each call in turn and checks the
+// failing stage, the fatal record and that every process ended.
 #include "nsenter/nsexec.hpp"
 
 #include <doctest/doctest.h>
@@ -29,6 +30,7 @@ struct FakePolicies : nsenter::RuncPolicies {
   using Protection = nsenter::NoSelfProtection;
   using Joiner = FakeJoiner;
   using MapWriter = FakeMapWriter;
+  using Clone = FakeClone;
   using Sys = FaultySys;
 };
 using FakeNsexec = nsenter::Nsexec<FakePolicies>;
@@ -56,7 +58,8 @@ struct StageRun {
 // process; `parent_gone_after`: the runtime dies after that many looks at
 // it (see FaultySys::parent_pid).
 StageRun run_stages(const std::string& message, const char* fail = nullptr, int err = EPERM, int death = 0,
-                    int parent_gone_after = -1, int exit_at_look = -1) {
+                    int parent_gone_after = -1, int exit_at_look = -1, nsenter::StartPlan start = {},
+                    void (*before_run)() = nullptr) {
   const pid_t runtime = ::getpid();
   int calls[2], pids[2], logs[2];
   REQUIRE(::pipe(calls) == 0);
@@ -73,8 +76,11 @@ StageRun run_stages(const std::string& message, const char* fail = nullptr, int 
     reader.pid_fd = pids[1];
     reader.log_fd = logs[1];
     reader.parent_death = {death, runtime};
+    reader.start = start;
+    if (before_run) before_run();
     const CallLog log{calls[1], fail, err};
-    FakeNsexec pipeline(reader, {}, {}, FakeJoiner{log}, FakeMapWriter{log}, {}, FaultySys{{}, log, parent_gone_after, exit_at_look});
+    FakeNsexec pipeline(reader, {}, {}, FakeJoiner{log}, FakeMapWriter{log}, FakeClone{{}, log},
+                        FaultySys{{}, log, parent_gone_after, exit_at_look});
     if (auto ctx = pipeline.run()) {
       (void)log.record("returned");
       ::_exit(0);
@@ -313,4 +319,209 @@ TEST_CASE("a stage 0 that dies between stage 2's report and its own look leaves 
     for (const auto& call : calls) CHECK(call != "returned");
   CHECK(run.log.find("expected RUNTIME_ALIVE") == std::string::npos);  // an EOF, not a wrong message
   CHECK(run.log.find("nsexec-2[") != std::string::npos);
+}
+
+// ---- one clone -------------------------------------------------------------------
+
+namespace {
+
+StageRun run_one_clone(const std::string& message, const char* fail = nullptr, int death = 0) {
+  return run_stages(message, fail, EPERM, death, -1, -1, nsenter::StartPlan{.topology = nsenter::Topology::OneClone});
+}
+
+// The rootless sandbox nsrun makes: every namespace new, nothing joined.
+const std::string kOneCloneMessage = MessageBuilder()
+                                         .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS |
+                                                               CLONE_NEWIPC | CLONE_NEWCGROUP)
+                                         .str(kUidMap, "0 100000 65536\n")
+                                         .str(kGidMap, "0 100000 65536\n")
+                                         .u32(kSetGroup, 1)
+                                         .str(kOomScoreAdj, "100")
+                                         .u32(kRootlessEuid, 0)
+                                         .build();
+
+}  // namespace
+
+TEST_CASE("one clone: stage 0 clones stage 2 into its namespaces, writes its maps and names it twice") {
+  const StageRun run = run_one_clone(kOneCloneMessage);
+  INFO(run.log);
+  for (const auto& entry : run.statuses) CHECK_MESSAGE(exited(entry.second, 0), entry.first);  // clang 14 cannot capture a binding
+  CHECK(run.statuses.size() == 2);  // no stage 1
+  CHECK(run.calls_of("runc:[1:CHILD]").empty());
+  // One socketpair, one clone with every CLONE_NEW* but the cgroup one
+  // (stage 2's, after its release), the maps from outside.
+  CHECK(run.calls_of("runc:[0:PARENT]") ==
+        std::vector<std::string>{"write_file /proc/self/oom_score_adj", "socketpair", "set_name runc:[0:PARENT]",
+                                 "spawn_into 0x3c020000", "write_map uid", "write_map gid"});
+  CHECK(run.calls_of("runc:[2:INIT]") ==
+        std::vector<std::string>{"set_name runc:[2:INIT]", "setsid", "setuid 0", "setgid 0", "clear_groups",
+                                 "unshare 0x2000000", "returned"});
+  const pid_t stage2 = run.pid_of.at("runc:[2:INIT]");
+  CHECK(run.pid_line == fmt::format("{{\"stage1_pid\":{},\"stage2_pid\":{}}}\n", stage2, stage2));
+  CHECK(run.log.find("start: one-clone\"") != std::string::npos);
+}
+
+TEST_CASE("one clone: stage 0 makes the joins itself, and becomes root of a joined user namespace first") {
+  const StageRun run = run_one_clone(MessageBuilder()
+                                         .u32(kCloneFlags, CLONE_NEWIPC | CLONE_NEWUTS)
+                                         .str(kNsPaths, "user:/proc/1/ns/user,net:/proc/1/ns/net")
+                                         .build());
+  INFO(run.log);
+  CHECK(exited(run.stage0_status, 0));
+  CHECK(run.calls_of("runc:[0:PARENT]") ==
+        std::vector<std::string>{"set_dumpable 0", "socketpair", "set_name runc:[0:PARENT]", "setns user", "setns net",
+                                 "setgid 0", "setresuid 0", "spawn_into 0xc000000"});
+  CHECK(run.calls_of("runc:[2:INIT]") ==
+        std::vector<std::string>{"set_name runc:[2:INIT]", "setsid", "setuid 0", "setgid 0", "returned"});
+}
+
+TEST_CASE("one clone: where the container needs stage 1, the three stages run and the record says why") {
+  const StageRun run = run_one_clone(kMessage);  // a join and a new user namespace
+  INFO(run.log);
+  CHECK(exited(run.stage0_status, 0));
+  CHECK(run.statuses.size() == 3);
+  CHECK(run.log.find("start: three-stages (asked for one-clone, but it joins namespaces and creates a user namespace)") !=
+        std::string::npos);
+  CHECK(run.calls_of("runc:[0:PARENT]") ==
+        std::vector<std::string>{"write_file /proc/self/oom_score_adj", "set_dumpable 0", "socketpair", "socketpair",
+                                 "set_name runc:[0:PARENT]", "write_map uid", "write_map gid"});
+}
+
+TEST_CASE("one clone: every failing call ends its stage with a fatal record, and every process ends") {
+  struct Case {
+    const char* fail;
+    const char* label;
+    const char* text;
+  };
+  const Case cases[] = {
+      {"write_file /proc/self/oom_score_adj", "nsexec[", "write /proc/self/oom_score_adj: 100: "},
+      {"socketpair", "nsexec[", "socketpair: stage 2: "},
+      {"spawn_into", "nsexec-0[", "clone: CLONE_PARENT and new namespaces: "},
+      {"write_map uid", "nsexec-0[", "write uid_map: uid_map: "},
+      {"write_map gid", "nsexec-0[", "write gid_map: gid_map: "},
+      {"setsid", "nsexec-2[", "setsid: "},
+      {"setuid 0", "nsexec-2[", "setuid: uid 0: "},
+      {"setgid 0", "nsexec-2[", "setgid: gid 0: "},
+      {"clear_groups", "nsexec-2[", "setgroups(0, NULL): "},
+      {"unshare 0x2000000", "nsexec-2[", "unshare: cgroup: "},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.fail);
+    const StageRun run = run_one_clone(kOneCloneMessage, c.fail);
+    INFO(run.log);
+    CHECK(exited(run.stage0_status, 1));
+    const std::string fatal = run.fatal();
+    CHECK(fatal.find(c.label) != std::string::npos);
+    CHECK(fatal.find(std::string(c.text) + "Operation not permitted\"}") != std::string::npos);
+    for (const auto& [pid, calls] : run.calls)
+      for (const auto& call : calls) CHECK(call != "returned");
+  }
+  // The joins stage 0 makes fail in stage 0.
+  const StageRun join = run_one_clone(MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS).str(kNsPaths, "net:/proc/1/ns/net").build(), "setns net");
+  CHECK(exited(join.stage0_status, 1));
+  CHECK(join.fatal().find("nsexec-0[") != std::string::npos);
+  CHECK(join.fatal().find("setns: /proc/1/ns/net: Operation not permitted") != std::string::npos);
+  CHECK(join.statuses.size() == 1);  // nothing cloned
+}
+
+TEST_CASE("one clone: a parent-death signal is checked by stage 0 after stage 2 armed it") {
+  const StageRun run = run_one_clone(kOneCloneMessage, nullptr, SIGKILL);
+  INFO(run.log);
+  for (const auto& entry : run.statuses) CHECK_MESSAGE(exited(entry.second, 0), entry.first);  // clang 14 cannot capture a binding
+  const auto calls0 = run.calls_of("runc:[0:PARENT]");
+  REQUIRE(!calls0.empty());
+  CHECK(calls0.front() == "set_pdeathsig 9");
+  CHECK(run.calls_of("runc:[2:INIT]") ==
+        std::vector<std::string>{"set_name runc:[2:INIT]", "setsid", "setuid 0", "setgid 0", "clear_groups",
+                                 "unshare 0x2000000", "set_pdeathsig 9", "returned"});
+}
+
+// ---- the direct start ------------------------------------------------------------
+
+namespace {
+
+// What a runtime's clone gives a direct start: a user namespace of its own
+// (made here with unshare, unprivileged, the maps written from inside),
+// and a process that is not dumpable (the unreachable guard's claim).
+void become_a_direct_start() {
+  const uid_t uid = ::geteuid();
+  const gid_t gid = ::getegid();
+  if (::unshare(CLONE_NEWUSER) != 0) ::_exit(40);
+  auto write = [](const char* path, const std::string& text) {
+    const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+    const bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    if (fd >= 0) ::close(fd);
+    if (!ok) ::_exit(41);
+  };
+  write("/proc/self/setgroups", "deny");
+  write("/proc/self/uid_map", fmt::format("0 {} 1\n", uid));
+  write("/proc/self/gid_map", fmt::format("0 {} 1\n", gid));
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) ::_exit(42);
+}
+
+StageRun run_direct(const std::string& message, const char* fail = nullptr,
+                    nsenter::BinaryGuard guard = nsenter::BinaryGuard::Unreachable) {
+  return run_stages(message, fail, EPERM, 0, -1, -1,
+                    nsenter::StartPlan{.topology = nsenter::Topology::Direct, .guard = guard}, become_a_direct_start);
+}
+
+const std::string kDirectMessage = MessageBuilder()
+                                       .u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWCGROUP)
+                                       .str(kUidMap, "0 100000 65536\n")
+                                       .str(kGidMap, "0 100000 65536\n")
+                                       .u32(kRootlessEuid, 1)
+                                       .build();
+
+}  // namespace
+
+TEST_CASE("direct start: the runtime's clone is stage 2 from the start, and says it is ready with a second NUL") {
+  const StageRun run = run_direct(kDirectMessage);
+  INFO(run.log);
+  REQUIRE(run.statuses.size() == 1);  // no stage 0 or 1: the one process the runtime made
+  CHECK(exited(run.stage0_status, 0));
+  CHECK(run.calls_of("runc:[0:PARENT]").empty());
+  CHECK(run.calls_of("runc:[2:INIT]") ==
+        std::vector<std::string>{"set_name runc:[2:INIT]", "setsid", "setuid 0", "setgid 0", "unshare 0x2000000",
+                                 "returned"});
+  CHECK(run.pid_line == std::string(1, '\0'));  // no pid line: the ready byte
+  CHECK(run.log.find("start: direct:unreachable\"") != std::string::npos);
+}
+
+TEST_CASE("direct start: every failing call ends it with a fatal record, before the ready byte") {
+  for (const char* fail : {"setsid", "setuid 0", "setgid 0", "unshare 0x2000000"}) {
+    CAPTURE(fail);
+    const StageRun run = run_direct(kDirectMessage, fail);
+    INFO(run.log);
+    CHECK(exited(run.stage0_status, 1));
+    CHECK(run.fatal().find("nsexec-2[") != std::string::npos);
+    CHECK(run.pid_line.empty());
+    for (const auto& [pid, calls] : run.calls)
+      for (const auto& call : calls) CHECK(call != "returned");
+  }
+}
+
+TEST_CASE("direct start: refused before anything where the plan does not hold") {
+  struct Case {
+    const char* what;
+    std::string message;
+    nsenter::BinaryGuard guard;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"a join", MessageBuilder().u32(kCloneFlags, CLONE_NEWUSER).str(kNsPaths, "net:/proc/1/ns/net").str(kUidMap, "0 0 1\n").build(),
+       nsenter::BinaryGuard::Unreachable, "_NSENTER_START=direct:unreachable, but it joins namespaces"},
+      {"a pid namespace this process is not pid 1 of", MessageBuilder().u32(kCloneFlags, CLONE_NEWUSER | CLONE_NEWPID).str(kUidMap, "0 0 1\n").build(),
+       nsenter::BinaryGuard::Unreachable, "_NSENTER_START=direct:unreachable, but this process is not pid 1 of a new pid namespace"},
+      {"no guard a direct start can rely on", kDirectMessage, nsenter::BinaryGuard::SelfProtect,
+       "_NSENTER_START=direct, but the binary is neither a sealed memfd nor said to need no protection"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.what);
+    const StageRun run = run_direct(c.message, nullptr, c.guard);
+    INFO(run.log);
+    CHECK(exited(run.stage0_status, 1));
+    CHECK(run.fatal().find(c.says) != std::string::npos);
+    CHECK(run.calls_of("runc:[2:INIT]").empty());
+    CHECK(run.pid_line.empty());
+  }
 }
