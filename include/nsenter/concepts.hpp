@@ -22,6 +22,7 @@
 #include "nsenter/namespace_kind.hpp"
 #include "nsenter/namespaces.hpp"
 #include "nsenter/result.hpp"
+#include "nsenter/start_clock.hpp"
 #include "nsenter/version.hpp"
 
 NSENTER_BEGIN_NAMESPACE
@@ -51,7 +52,9 @@ concept SelfProtection = requires(const T& p, const Log& log, const StartPlan& s
 
 // Logger. Optional, used when present: `bool enabled(LogLevel) const
 // noexcept` (the per-step timings run only at debug) and `void
-// set_clock(const StartClock*) noexcept` (records then carry their time).
+// set_clock(const StartClock*) noexcept` (records then carry their time);
+// a member of either name with another signature is refused
+// (OptionalMembersFit below), not skipped.
 template <class T>
 concept LogSink = requires(T& l, const T& cl, int fd, LogLevel level, Stage s, std::string_view text, const Error& e) {
   { l.configure(fd, level) } noexcept;
@@ -83,6 +86,19 @@ template <class T>
 concept CloneIntoNamespaces = CloneStrategy<T> && requires(const T& c, Stage s, NsSet create) {
   { c.spawn_into(s, create) } noexcept -> std::same_as<Result<pid_t>>;
 };
+
+// The optional members, checked by full signature wherever the name is
+// present: a Logger whose enabled() returns int, or a Clone whose
+// spawn_into may throw, would otherwise be skipped in silence (the start
+// untimed, or three stages where one clone was meant). A name that is
+// overloaded or a template cannot be looked at this way and is taken as it
+// is used.
+template <class Logger, class Clone>
+concept OptionalMembersFit =
+    (!requires { &Logger::enabled; } ||
+     requires(const Logger& l) { { l.enabled(LogLevel::Debug) } noexcept -> std::same_as<bool>; }) &&
+    (!requires { &Logger::set_clock; } || requires(Logger& l, const StartClock* c) { { l.set_clock(c) } noexcept; }) &&
+    (!requires { &Clone::spawn_into; } || CloneIntoNamespaces<Clone>);
 
 // Sys: the stages' privileged and process calls, and their reads and
 // writes of the sync sockets, the pid line and the mount sources (see

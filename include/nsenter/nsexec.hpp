@@ -265,6 +265,10 @@ class Nsexec {
   static_assert(Sys<SysCalls>,
                 "Policies::Sys needs every call of concepts.hpp's Sys, each const noexcept returning an errno");
   static_assert(StageNames<Names>, "Policies::Names needs static parent, child and init names (concepts.hpp)");
+  static_assert(OptionalMembersFit<Logger, Clone>,
+                "an optional policy member has the wrong signature: Logger::enabled must be bool(LogLevel) const "
+                "noexcept, Logger::set_clock void(const StartClock*) noexcept, Clone::spawn_into "
+                "Result<pid_t>(Stage, NsSet) const noexcept (concepts.hpp)");
 
   Nsexec() = default;
   explicit Nsexec(Reader reader, Protection protection = {}, Logger logger = {}, Joiner joiner = {},

@@ -69,6 +69,32 @@ struct PlanlessProtection {  // the signature before start plans: no StartPlan
 };
 }  // namespace
 static_assert(!ns::SelfProtection<MisspeltProtection, ns::RuncLogger>);
+
+// The optional members: absent is fine, present with the wrong signature
+// is refused.
+namespace {
+struct IntEnabledLogger : ns::RuncLogger {
+  int enabled(ns::LogLevel) const noexcept { return 1; }
+};
+struct ThrowingEnabledLogger : ns::RuncLogger {
+  bool enabled(ns::LogLevel) const { return true; }
+};
+struct ClockByValueLogger : ns::RuncLogger {
+  void set_clock(ns::StartClock) noexcept {}
+};
+struct ThrowingSpawnInto : ns::CloneParent {
+  ns::Result<pid_t> spawn_into(ns::Stage, ns::NsSet) const { return pid_t{0}; }
+};
+struct NoSpawnInto {
+  ns::Result<pid_t> spawn(ns::Stage) const noexcept { return pid_t{0}; }
+};
+}  // namespace
+static_assert(ns::OptionalMembersFit<ns::RuncLogger, ns::CloneParent>);
+static_assert(ns::OptionalMembersFit<ns::SilentLogger, NoSpawnInto>);
+static_assert(!ns::OptionalMembersFit<IntEnabledLogger, ns::CloneParent>);
+static_assert(!ns::OptionalMembersFit<ThrowingEnabledLogger, ns::CloneParent>);
+static_assert(!ns::OptionalMembersFit<ClockByValueLogger, ns::CloneParent>);
+static_assert(!ns::OptionalMembersFit<ns::RuncLogger, ThrowingSpawnInto>);
 static_assert(!ns::SelfProtection<OldProtection, ns::RuncLogger>);
 static_assert(!ns::SelfProtection<PlanlessProtection, ns::RuncLogger>);
 

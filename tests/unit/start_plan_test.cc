@@ -226,6 +226,8 @@ std::vector<Leaf> leaves() {
        G::SelfProtect, E::ReadOnlyMount, kExecd},
       {"L13 exec'd from the read-only mount", read_only_mount(false, false), T::OneClone, G::SelfProtect,
        E::ReadOnlyMount, kExecd},
+      {"L13 the same where the kernel would allow the move: no fork (a second thread), no move",
+       read_only_mount(false, true), T::OneClone, G::SelfProtect, E::ReadOnlyMount, kExecd},
       {"L14 the same, one clone not asked for", with(read_only_mount(false, false), not_asked), T::ThreeStages,
        G::SelfProtect, E::ReadOnlyMount, kNotAsked},
       {"L15 exec'd from the sealed memfd (the default)", spawn(), T::OneClone, G::SelfProtect, E::SealedMemfd, kExecd},
