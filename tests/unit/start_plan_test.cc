@@ -127,12 +127,12 @@ constexpr std::string_view kJoins = "it joins namespaces";
 
 // The Launcher's defaults for a rootless sandbox: exec'd from the sealed
 // memfd, one clone asked for, nothing skipped.
-StartFacts spawn() {
+constexpr StartFacts spawn() {
   StartFacts f;
   f.protect_forks_in_place = true;
   return f;
 }
-StartFacts pool(Starter kind) {
+constexpr StartFacts pool(Starter kind) {
   StartFacts f = spawn();
   f.starter = kind;
   return f;
@@ -290,7 +290,7 @@ TEST_CASE("choose_start reads the protected view only where needs_protected_view
 }
 
 TEST_CASE("choose_start is a constant expression: the tree has no hidden input") {
-  constexpr StartChoice c = choose_start(StartFacts{.starter = Starter::PoolSealed});
+  constexpr StartChoice c = choose_start(pool(Starter::PoolSealed));
   static_assert(c.plan.topology == Topology::Direct && c.image == ExecFrom::PoolTemplate);
   CHECK(c.why_topology.empty());
 }
