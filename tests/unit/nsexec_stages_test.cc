@@ -112,6 +112,26 @@ StageRun run_stages(const std::string& message, const char* fail = nullptr, int 
 
 bool exited(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
 
+// A call failed on purpose (EPERM), the stage that reports it and the
+// rendered operation and detail it reports.
+struct FailingCall {
+  const char* fail;
+  const char* label;
+  const char* text;
+};
+
+// The init as a whole failed with that call's fatal record (stage 0 exits
+// 1, itself or on its peer's EOF), and stage 2 never reached the program.
+void check_failed_at(const StageRun& run, const FailingCall& c) {
+  INFO(run.log);
+  CHECK(exited(run.stage0_status, 1));
+  const std::string fatal = run.fatal();
+  CHECK(fatal.find(c.label) != std::string::npos);
+  CHECK(fatal.find(std::string(c.text) + "Operation not permitted\"}") != std::string::npos);
+  for (const auto& [pid, calls] : run.calls)
+    for (const auto& call : calls) CHECK(call != "returned");
+}
+
 // A root runtime's container: join a netns, create user (maps written by
 // stage 0), pid, mnt, uts, ipc and cgroup namespaces, oom_score_adj.
 const std::string kMessage = MessageBuilder()
@@ -190,12 +210,7 @@ TEST_CASE("rootless without SETGROUP: stage 0 denies setgroups before the maps, 
 }
 
 TEST_CASE("every failing call ends its stage with a fatal record, and every process ends") {
-  struct Case {
-    const char* fail;
-    const char* label;  // the stage that reports it
-    const char* text;   // rendered operation and detail
-  };
-  const Case cases[] = {
+  const FailingCall cases[] = {
       {"write_file /proc/self/oom_score_adj", "nsexec[", "write /proc/self/oom_score_adj: 100: "},
       {"set_dumpable 0", "nsexec[", "prctl(PR_SET_DUMPABLE): 0: "},
       {"socketpair", "nsexec[", "socketpair: stage 1: "},
@@ -212,18 +227,9 @@ TEST_CASE("every failing call ends its stage with a fatal record, and every proc
       {"clear_groups", "nsexec-2[", "setgroups(0, NULL): "},
       {"unshare 0x2000000", "nsexec-2[", "unshare: cgroup: "},
   };
-  for (const Case& c : cases) {
+  for (const FailingCall& c : cases) {
     CAPTURE(c.fail);
-    const StageRun run = run_stages(kMessage, c.fail);
-    INFO(run.log);
-    // The init as a whole fails: stage 0 exits 1 (itself, or on its peer's EOF).
-    CHECK(exited(run.stage0_status, 1));
-    const std::string fatal = run.fatal();
-    CHECK(fatal.find(c.label) != std::string::npos);
-    CHECK(fatal.find(std::string(c.text) + "Operation not permitted\"}") != std::string::npos);
-    // Stage 2 never reached the program.
-    for (const auto& [pid, calls] : run.calls)
-      for (const auto& call : calls) CHECK(call != "returned");
+    check_failed_at(run_stages(kMessage, c.fail), c);
   }
 }
 
@@ -388,12 +394,7 @@ TEST_CASE("one clone: where the container needs stage 1, the three stages run an
 }
 
 TEST_CASE("one clone: every failing call ends its stage with a fatal record, and every process ends") {
-  struct Case {
-    const char* fail;
-    const char* label;
-    const char* text;
-  };
-  const Case cases[] = {
+  const FailingCall cases[] = {
       {"write_file /proc/self/oom_score_adj", "nsexec[", "write /proc/self/oom_score_adj: 100: "},
       {"socketpair", "nsexec[", "socketpair: stage 2: "},
       {"spawn_into", "nsexec-0[", "clone: CLONE_PARENT and new namespaces: "},
@@ -405,16 +406,9 @@ TEST_CASE("one clone: every failing call ends its stage with a fatal record, and
       {"clear_groups", "nsexec-2[", "setgroups(0, NULL): "},
       {"unshare 0x2000000", "nsexec-2[", "unshare: cgroup: "},
   };
-  for (const Case& c : cases) {
+  for (const FailingCall& c : cases) {
     CAPTURE(c.fail);
-    const StageRun run = run_one_clone(kOneCloneMessage, c.fail);
-    INFO(run.log);
-    CHECK(exited(run.stage0_status, 1));
-    const std::string fatal = run.fatal();
-    CHECK(fatal.find(c.label) != std::string::npos);
-    CHECK(fatal.find(std::string(c.text) + "Operation not permitted\"}") != std::string::npos);
-    for (const auto& [pid, calls] : run.calls)
-      for (const auto& call : calls) CHECK(call != "returned");
+    check_failed_at(run_one_clone(kOneCloneMessage, c.fail), c);
   }
   // The joins stage 0 makes fail in stage 0.
   const StageRun join = run_one_clone(MessageBuilder().u32(kCloneFlags, CLONE_NEWUTS).str(kNsPaths, "net:/proc/1/ns/net").build(), "setns net");
