@@ -157,7 +157,9 @@ inline IdText id_text(const char* what, std::uint32_t id) noexcept {
   return t;
 }
 
-inline Result<void> make_plan(const BootstrapView& config, const BootstrapSource& source, Plan& plan) noexcept {
+// `Env`: the variable names (the mount-fd list's, in its errors).
+template <class Env = RuncEnv>
+Result<void> make_plan(const BootstrapView& config, const BootstrapSource& source, Plan& plan) noexcept {
   plan.config = config;
   plan.create = config.clone_flags.value_or(NsSet{});
   if (plan.create.contains(NsKind::user)) {
@@ -170,7 +172,7 @@ inline Result<void> make_plan(const BootstrapView& config, const BootstrapSource
   if (!config.time_offsets.empty() && !plan.create.contains(NsKind::time))
     return make_error(Op::PlanBootstrap, Code::NoTimeNamespace, kNoOffset, config.time_offsets.text);
   if (config.mount_sources) {
-    if (auto r = check_mount_fds(RuncEnv::mount_fds, source.mount_fds, *config.mount_sources, source.init_pipe,
+    if (auto r = check_mount_fds(Env::mount_fds, source.mount_fds, *config.mount_sources, source.init_pipe,
                                  source.log_pipe);
         !r)
       return r;
@@ -212,8 +214,9 @@ struct StageHarness;
 //
 // Policy objects with state are passed to Nsexec's constructor.
 struct RuncPolicies {
-  using Reader = InitPipeReader<>;
-  using Protection = RuncSelfProtection<>;
+  using Env = RuncEnv;  // every variable name the pipeline reads or writes
+  using Reader = InitPipeReader<Env>;
+  using Protection = RuncSelfProtection<Env>;
   using Logger = RuncLogger;
   using Joiner = SetnsJoiner;
   using MapWriter = RuncIdMapWriter;
@@ -234,6 +237,7 @@ class Nsexec {
   friend struct StageHarness;
 
  public:
+  using Env = typename Policies::Env;
   using Reader = typename Policies::Reader;
   using Protection = typename Policies::Protection;
   using Logger = typename Policies::Logger;
@@ -439,13 +443,13 @@ class Nsexec {
   // The stages' shared clock, from when the pipeline first began: before
   // self-protection's re-exec, which carries that time in the environment.
   void start_timing(std::uint64_t spawned, std::uint64_t began) noexcept {
-    if (const std::uint64_t carried = env_ns(RuncEnv::began_ns)) {
+    if (const std::uint64_t carried = env_ns(Env::began_ns)) {
       began = carried;
     } else {
       char text[24];
       const auto r = fmt::format_to_n(text, sizeof text - 1, "{}", began);
       *r.out = '\0';
-      (void)::setenv(RuncEnv::began_ns, text, 1);  // before any clone: may allocate
+      (void)::setenv(Env::began_ns, text, 1);  // before any clone: may allocate
     }
     clock_.enable(spawned, began);
     if constexpr (requires { logger_.set_clock(&clock_); }) logger_.set_clock(&clock_);
@@ -461,7 +465,7 @@ class Nsexec {
 
   // The message: the one our own re-exec carried, or the reader's.
   Result<void> read_message(BootstrapSource& source) const noexcept {
-    auto carried = detail::take_carried_message(source.message);
+    auto carried = detail::take_carried_message<Env>(source.message);
     if (!carried) return carried.error();
     if (*carried) return {};
     return reader_.read(source);
@@ -474,7 +478,7 @@ class Nsexec {
     auto config = wire::decode_view(ctx.message, source.profile.value_or(kProfile));
     if (!config) return config.error();
     ctx.config = *config;
-    if (auto r = make_plan(ctx.config, source, plan); !r) return r;
+    if (auto r = make_plan<Env>(ctx.config, source, plan); !r) return r;
     if (auto r = accept(plan); !r) return r;
     if (plan.direct()) return check_direct_start(plan);
     // Nothing has changed this process yet: a re-exec starts it afresh.
@@ -515,7 +519,7 @@ class Nsexec {
   Result<void> accept(Plan& plan) const noexcept {
     std::string_view why;
     const StartPlan asked = plan.start;
-    auto accepted = accept_start(asked, plan.config, CloneIntoNamespaces<Clone>, RuncEnv::start, why);
+    auto accepted = accept_start(asked, plan.config, CloneIntoNamespaces<Clone>, Env::start, why);
     if (!accepted) return accepted.error();
     plan.start = *accepted;
     if (why.empty())
@@ -529,7 +533,7 @@ class Nsexec {
 
   // "_NSENTER_START=...", for the claims' refusals.
   static detail::DetailText claim(const Plan& plan, std::string_view why) noexcept {
-    return detail::detail_text("{}={}, but {}", RuncEnv::start, format_start(plan.start).view(), why);
+    return detail::detail_text("{}={}, but {}", Env::start, format_start(plan.start).view(), why);
   }
 
   // A runtime's claim that the container cannot write our binary, on which

@@ -171,39 +171,41 @@ namespace detail {
 // The message, across our own re-exec: once the handshake is sent and the
 // message read, neither can happen again, so the protected image takes the
 // bytes from a memfd the re-exec keeps open, named in
-// RuncEnv::carried_message. The fd is not close-on-exec for that one exec;
+// Env::carried_message. The fd is not close-on-exec for that one exec;
 // take_carried_message closes it before anything else runs.
-inline Result<UniqueFd> carry_message(std::span<const std::uint8_t> message) noexcept {
+template <class Env = RuncEnv>
+Result<UniqueFd> carry_message(std::span<const std::uint8_t> message) noexcept {
   UniqueFd memfd(::memfd_create("nsenter-message", 0));
   if (!memfd) return make_sys_error(Op::SelfProtect, errno, "memfd_create for the message");
   if (auto r = write_all_no_sigpipe(memfd.get(), message.data(), message.size()); r != 0)
     return make_sys_error(Op::SelfProtect, r, "write the message to carry");
   char number[16];
   *fmt::format_to_n(number, sizeof number - 1, "{}", memfd.get()).out = '\0';
-  if (::setenv(RuncEnv::carried_message, number, 1) != 0) return make_sys_error(Op::SelfProtect, errno, "setenv");
+  if (::setenv(Env::carried_message, number, 1) != 0) return make_sys_error(Op::SelfProtect, errno, "setenv");
   return memfd;
 }
 
 // True with `out` filled when our own re-exec carried the message; false
 // when there is none to take (read it from the runtime). Only after our
-// re-exec (RuncEnv::cloned_binary): anyone else's fd named there is an
+// re-exec (Env::cloned_binary): anyone else's fd named there is an
 // error, as any other malformed variable is.
-inline Result<bool> take_carried_message(wire::Bytes& out) noexcept {
-  const char* value = std::getenv(RuncEnv::carried_message);
+template <class Env = RuncEnv>
+Result<bool> take_carried_message(wire::Bytes& out) noexcept {
+  const char* value = std::getenv(Env::carried_message);
   if (value == nullptr) return false;
-  auto fd = parse_env_int(RuncEnv::carried_message, value);
+  auto fd = parse_env_int(Env::carried_message, value);
   if (!fd) return fd.error();
-  const char* cloned = std::getenv(RuncEnv::cloned_binary);
+  const char* cloned = std::getenv(Env::cloned_binary);
   if (!*fd || cloned == nullptr || std::string_view(cloned) != "1")
     return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset,
-                      detail_text("{}={}: set only by the init's own re-exec", RuncEnv::carried_message, value));
+                      detail_text("{}={}: set only by the init's own re-exec", Env::carried_message, value));
   UniqueFd memfd(**fd);
-  (void)::unsetenv(RuncEnv::carried_message);
+  (void)::unsetenv(Env::carried_message);
   struct stat st {};
-  if (::fstat(memfd.get(), &st) != 0) return make_sys_error(Op::ReadEnv, errno, detail_text("{}={}", RuncEnv::carried_message, **fd));
+  if (::fstat(memfd.get(), &st) != 0) return make_sys_error(Op::ReadEnv, errno, detail_text("{}={}", Env::carried_message, **fd));
   if (!S_ISREG(st.st_mode) || st.st_size <= 0 || static_cast<std::uint64_t>(st.st_size) > kMaxMessageBytes)
     return make_error(Op::ReadEnv, Code::BadEnv, kNoOffset,
-                      detail_text("{}={}: not a carried message ({} bytes)", RuncEnv::carried_message, **fd,
+                      detail_text("{}={}: not a carried message ({} bytes)", Env::carried_message, **fd,
                                   static_cast<long long>(st.st_size)));
   out.resize(static_cast<std::size_t>(st.st_size));
   for (std::size_t done = 0; done < out.size();) {
@@ -328,7 +330,7 @@ struct RuncSelfProtection {
     }
     UniqueFd carried;  // open across the exec
     if (!message.empty()) {
-      auto c = detail::carry_message(message);
+      auto c = detail::carry_message<Env>(message);
       if (!c) return c.error();
       carried = std::move(*c);
     }

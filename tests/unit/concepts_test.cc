@@ -172,6 +172,7 @@ struct ArchNames {
   static constexpr const char* init = "i";
 };
 struct ArchetypePolicies {
+  using Env = ns::RuncEnv;
   using Reader = ArchReader;
   using Protection = ArchProtection;
   using Logger = ArchLogger;
