@@ -192,7 +192,8 @@ struct StartChoice {
   std::string_view why_topology;  // why not a cheaper topology; empty for direct
   std::string_view why_guard;     // why the binary needs this guard
 
-  // The init is a fork of ours, or a clone of the pool's template: no exec.
+  // The init is a fork of this program (SpawnRequest::entry), not an exec;
+  // a pool's clone is not: the template, not this process, makes it.
   bool forked() const noexcept { return image == ExecFrom::Forked || image == ExecFrom::ForkedOntoReadOnlyMount; }
 };
 
