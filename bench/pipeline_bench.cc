@@ -13,6 +13,12 @@
 //                 (this process is root: the launchers skip the rootless config)
 //   launcher-3    the same, with the one-clone plan turned off (runc's
 //                 three stages; LaunchOptions::one_clone = false)
+//   launcher-path the Launcher exec'ing nsrun by path
+//                 (exec_from_sealed_memfd = false): the init protects
+//                 itself, copying only where the container could write it
+//   launcher-unwritable  the Launcher with skip_protection_when_unwritable:
+//                 it checks the binary itself (the sealed memfd otherwise);
+//                 an exec'd init then runs the plan launcher-path does
 //   pool          nsrun started by an InitPool: forks of one template
 //                 exec'd once from the pool's sealed memfd
 //   floor         no init at all: this process clones a child into the new
@@ -307,11 +313,15 @@ int main(int argc, char** argv) {
     b.rootless_euid = true;
     configs.push_back({"rootless: user+pid+mnt+uts+ipc, nobody as root", b, true});
   }
-  const char* systems[] = {"runc", "runc-sealed", "nsrun", "nsrun-sealed", "launcher", "launcher-3", "pool", "floor"};
-  constexpr int kSystems = 8;
+  const char* systems[] = {"runc",       "runc-sealed",   "nsrun",
+                           "nsrun-sealed", "launcher",   "launcher-3",
+                           "launcher-path", "launcher-unwritable", "pool", "floor"};
+  constexpr int kSystems = 10;
   constexpr int kRunsAsNobody = 4;  // the first four; the rest start from this process, as root
   const int ref_sealed = sealed_copy(ref), nsrun_sealed = sealed_copy(nsrun);
   nsenter::Launcher launcher({.init_binary = nsrun});
+  nsenter::Launcher by_path({.init_binary = nsrun, .exec_from_sealed_memfd = false});
+  nsenter::Launcher unwritable({.init_binary = nsrun, .skip_protection_when_unwritable = true});
   nsenter::InitPool pool({.init_binary = nsrun});
   std::vector<nsenter::wire::Bytes> messages;
   for (const Config& c : configs) messages.push_back(*nsenter::wire::encode(c.bootstrap));
@@ -335,7 +345,9 @@ int main(int argc, char** argv) {
                        : s == 3 ? start_once(nsrun, msg, nsrun_sealed, nobody)
                        : s == 4 ? launch_once(launcher, configs[c].bootstrap)
                        : s == 5 ? launch_once(launcher, configs[c].bootstrap, false)
-                       : s == 6 ? launch_once(pool, configs[c].bootstrap)
+                       : s == 6 ? launch_once(by_path, configs[c].bootstrap)
+                       : s == 7 ? launch_once(unwritable, configs[c].bootstrap)
+                       : s == 8 ? launch_once(pool, configs[c].bootstrap)
                                 : floor_once(configs[c].bootstrap);
       if (t < 0) {
         std::fprintf(stderr, "%s failed on '%s'\n", systems[s], configs[c].name);

@@ -94,8 +94,9 @@ struct LauncherConfig {
   // Exec the init from disk, copying and mounting nothing, for a launch
   // whose container cannot write the binary (unwritable_exe.hpp: a user
   // namespace of its own, nothing joined, the binary's owner unmapped,
-  // no group or other write bit); the init is told, and checks it. For
-  // one-shot rootless launchers (nsrun), where the copy would be made
+  // no group or other write bit); a forked init is told (the claim lets it
+  // start direct) and checks it, one exec'd by path finds it so itself.
+  // For one-shot rootless launchers (nsrun), where the copy would be made
   // per run.
   bool skip_protection_when_unwritable = false;
   // With no init_binary: the function of this program that runs the init

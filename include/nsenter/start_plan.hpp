@@ -217,9 +217,15 @@ constexpr StartChoice choose_start(const StartFacts& f) noexcept {
     c.why_guard = f.starter == Starter::PoolSealed ? "the pool's template runs from a sealed memfd"
                                                    : "the pool's template runs from a read-only view or the path";
   } else if (f.skip_protection_when_unwritable && !f.container_can_write_exe) {
-    c.plan.guard = BinaryGuard::Unwritable;
+    // Only a fork needs the claim: it lets it start direct. An init exec'd
+    // by path makes the same check itself and copies nothing (the guard
+    // self), and a start sent no guard is runc's wire where it is three
+    // stages; the claim would cost the same (measured: docs/benchmarks.md).
     c.image = f.forks ? ExecFrom::Forked : ExecFrom::Path;
-    c.why_guard = "no process of the container could write the binary";
+    if (f.forks) c.plan.guard = BinaryGuard::Unwritable;
+    c.why_guard = f.forks ? "no process of the container could write the binary"
+                          : "no process of the container could write the binary: exec'd by path, the init finds "
+                            "so itself";
   } else if (f.skip_protection_when_unwritable && f.forks && f.containers_share_our_filesystem && f.euid_root &&
              !f.container_can_reach_init) {
     c.plan.guard = BinaryGuard::Unreachable;

@@ -195,9 +195,12 @@ std::vector<Leaf> leaves() {
       {"L2 unwritable, forked, a join", with(unwritable(true), joins), T::OneClone, G::Unwritable, E::Forked, kJoins},
       {"L3 unwritable, forked, mount sources", with(unwritable(true), no_one_clone), T::ThreeStages, G::Unwritable,
        E::Forked, kMountSources},
-      {"L4 unwritable, exec'd by path", unwritable(false), T::OneClone, G::Unwritable, E::Path, kExecd},
-      {"L5 unwritable, exec'd by path, one clone not asked for", with(unwritable(false), not_asked), T::ThreeStages,
-       G::Unwritable, E::Path, kNotAsked},
+      // Merged with L9/L10: the init exec'd by path finds the binary
+      // unwritable itself; no claim is sent, so three stages is runc's wire.
+      {"L4 unwritable, exec'd by path: no claim, the init checks", unwritable(false), T::OneClone, G::SelfProtect,
+       E::Path, kExecd},
+      {"L5 unwritable, exec'd by path, one clone not asked for: runc's plan", with(unwritable(false), not_asked),
+       T::ThreeStages, G::SelfProtect, E::Path, kNotAsked},
       {"L6 unreachable: a non-dumpable fork of root's, direct", unreachable(true), T::Direct, G::Unreachable, E::Forked,
        ""},
       {"L7 unreachable, a parent-death signal", with(unreachable(true), death_signal), T::OneClone, G::Unreachable,
@@ -287,6 +290,14 @@ TEST_CASE("choose_start reads the protected view only where needs_protected_view
         CHECK(d.image == c.image);
       }
   }
+}
+
+TEST_CASE("choose_start: an init exec'd by path claims nothing, so three stages by path is runc's wire") {
+  // The init finds an unwritable binary itself; only a fork is sent the
+  // claim, which lets it start direct.
+  CHECK(choose_start(with(unwritable(false), not_asked)).plan.is_runcs());
+  CHECK(choose_start(with(unwritable(false), no_one_clone)).plan.is_runcs());
+  CHECK(choose_start(with(unwritable(true), not_asked)).plan.guard == BinaryGuard::Unwritable);
 }
 
 TEST_CASE("choose_start is a constant expression: the tree has no hidden input") {
