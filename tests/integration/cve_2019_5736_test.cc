@@ -56,31 +56,21 @@ TEST_CASE("self-protection: runc's bind mount in the state directory (the fallba
 
 TEST_CASE("CVE-2019-5736: an init exec'd from the Launcher's sealed memfd cannot be written through /proc/PID/exe") {
   require_root();
-  nsenter::test::WorldExecutable copy(kCEmbed);
-  const std::string before = file_bytes(copy.path());
+  const AttackTarget copy(kCEmbed);
   Launcher launcher({.init_binary = copy.path()});
-  auto [in, release] = hold_pipe();
-  auto init = launcher.launch(pid_uts_ipc_mnt(), running({"c_embed", "hold"}, {in.get(), -1, 2}));
-  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
-  in.reset();
-  const std::string verdict = attack(init->pid(), copy.path(), std::move(release), [&] { CHECK(init->wait()->success()); });
-  check_attack_failed(verdict, "memfd", before, copy.path());
+  const std::string verdict = attack_held_init(launcher, copy, running({"c_embed", "hold"}, {-1, -1, 2})).verdict;
+  copy.check_failed(verdict, "memfd");
   CHECK(verdict.find("reopen=opened, EPERM") != std::string::npos);  // sealed against writes
   check_nothing_left();
 }
 
 TEST_CASE("CVE-2019-5736: an init that protects itself as root runs from a mount nobody can write") {
   require_root();
-  nsenter::test::WorldExecutable copy(kCEmbed);
-  const std::string before = file_bytes(copy.path());
+  const AttackTarget copy(kCEmbed);
   Launcher launcher({.init_binary = copy.path(), .exec_from_sealed_memfd = false});
-  auto [in, release] = hold_pipe();
-  auto init = launcher.launch(pid_uts_ipc_mnt(), running({"c_embed", "hold"}, {in.get(), -1, 2}));
-  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
-  in.reset();
-  const std::string verdict = attack(init->pid(), copy.path(), std::move(release), [&] { CHECK(init->wait()->success()); });
+  const std::string verdict = attack_held_init(launcher, copy, running({"c_embed", "hold"}, {-1, -1, 2})).verdict;
   // The very file, on its detached read-only mount.
-  check_attack_failed(verdict, "copy", before, copy.path());
+  copy.check_failed(verdict, "copy");
   CHECK(verdict.find("reopen=EROFS") != std::string::npos);
   CHECK(verdict.find("remount=mount_setattr EINVAL") != std::string::npos);  // mounted nowhere: out of mount_setattr's reach
   check_nothing_left();
@@ -88,19 +78,15 @@ TEST_CASE("CVE-2019-5736: an init that protects itself as root runs from a mount
 
 TEST_CASE("CVE-2019-5736: the Launcher's read-only mount of the binary cannot be made writable while the Launcher holds it") {
   require_root();
-  nsenter::test::WorldExecutable copy(kCEmbed);
-  const std::string before = file_bytes(copy.path());
+  const AttackTarget copy(kCEmbed);
   // As nsrun runs: one mount for every init, kept by the Launcher for its
   // life, here past the init's exit, when the attacker reopens its handle
   // (a joined container's processes outlive the init that joined them).
   Launcher launcher({.init_binary = copy.path(), .prefer_read_only_mount = true});
-  auto [in, release] = hold_pipe();
-  auto init = launcher.launch(pid_uts_ipc_mnt(), running({"c_embed", "hold"}, {in.get(), -1, 2}));
-  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
-  REQUIRE(init->from_read_only_mount());
-  in.reset();
-  const std::string verdict = attack(init->pid(), copy.path(), std::move(release), [&] { CHECK(init->wait()->success()); });
-  check_attack_failed(verdict, "copy", before, copy.path());
+  const HeldAttack seen = attack_held_init(launcher, copy, running({"c_embed", "hold"}, {-1, -1, 2}));
+  const std::string& verdict = seen.verdict;
+  CHECK(seen.start.image == ExecFrom::ReadOnlyMount);
+  copy.check_failed(verdict, "copy");
   CHECK(verdict.find("reopen=EROFS") != std::string::npos);
   // The attacker's own user and mount namespace gave it CAP_SYS_ADMIN
   // over a mount namespace; the mount it holds a handle to must not be
@@ -111,28 +97,23 @@ TEST_CASE("CVE-2019-5736: the Launcher's read-only mount of the binary cannot be
 
 TEST_CASE("CVE-2019-5736: on a kernel without open_tree, an init protects itself in place onto runc's bind mount in the state directory") {
   require_root();
-  nsenter::test::WorldExecutable copy(kCEmbed);
-  const std::string before = file_bytes(copy.path());
+  const AttackTarget copy(kCEmbed);
   char state[] = "/tmp/nsenter-state.XXXXXX";
   REQUIRE(::mkdtemp(state) != nullptr);
   const std::string mounts_before = mount_table();
   // The init binary is the wrapper; it execs the copy with open_tree and
   // mount_setattr failing as on Linux < 5.2.
   Launcher launcher({.init_binary = kRefuseCalls, .exec_from_sealed_memfd = false});
-  auto [in, release] = hold_pipe();
-  LaunchOptions opt = running({"c_embed", "hold"}, {in.get(), -1, 2});
+  LaunchOptions opt = running({"c_embed", "hold"}, {-1, -1, 2});
   opt.state_dir = state;
   opt.env = std::vector<std::string>{"NSENTER_TEST_EXEC=" + copy.path(), "NSENTER_TEST_REFUSE=mount_api"};
   opt.log_level = LogLevel::Debug;
   std::vector<std::string> said;
   opt.on_log = [&](const LogRecord& r) { said.push_back(r.text); };
-  auto init = launcher.launch(pid_uts_ipc_mnt(), opt);
-  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
-  in.reset();
-  const std::string verdict = attack(init->pid(), copy.path(), std::move(release), [&] { CHECK(init->wait()->success()); });
+  const std::string verdict = attack_held_init(launcher, copy, opt).verdict;
   // The very file, seen through a bind mount that is read-only and was
   // detached before the init ran anything.
-  check_attack_failed(verdict, "copy", before, copy.path());
+  copy.check_failed(verdict, "copy");
   CHECK(verdict.find("reopen=EROFS") != std::string::npos);
   CHECK(verdict.find("remount=mount_setattr EINVAL") != std::string::npos);  // detached by umount2(MNT_DETACH)
   const auto method = std::find_if(said.begin(), said.end(),
@@ -146,15 +127,13 @@ TEST_CASE("CVE-2019-5736: on a kernel without open_tree, an init protects itself
 
 TEST_CASE("CVE-2019-5736: a rootless init whose container could write its binary protects itself with a sealed memfd copy") {
   require_root();
-  nsenter::test::WorldExecutable copy(kCEmbed);
+  const AttackTarget copy(kCEmbed);
   // nobody's own binary, and nobody is root in the container: the kernel
   // would let the container write it.
   REQUIRE(::chown(copy.path().c_str(), kNobody, kNobody) == 0);
-  const std::string before = file_bytes(copy.path());
   // The runtime is nobody; the attacker (root) waits for its init's pid.
-  int pid_pipe[2], go_pipe[2];
+  int pid_pipe[2];
   REQUIRE(::pipe2(pid_pipe, O_CLOEXEC) == 0);
-  REQUIRE(::pipe2(go_pipe, O_CLOEXEC) == 0);
   auto [in, release] = hold_pipe();
   const pid_t runtime = ::fork();
   REQUIRE(runtime >= 0);
@@ -175,38 +154,30 @@ TEST_CASE("CVE-2019-5736: a rootless init whose container could write its binary
     ::_exit(status && status->success() ? 0 : 12);
   }
   ::close(pid_pipe[1]);
-  ::close(go_pipe[0]);
-  ::close(go_pipe[1]);
   in.reset();
   pid_t pid = -1;
   REQUIRE(::read(pid_pipe[0], &pid, sizeof pid) == sizeof pid);
   ::close(pid_pipe[0]);
   REQUIRE(pid > 0);
-  int status = -1;
-  const std::string verdict = attack(pid, copy.path(), std::move(release), [&] { ::waitpid(runtime, &status, 0); });
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
-  check_attack_failed(verdict, "memfd", before, copy.path());
+  int code = -1;
+  const std::string verdict = attack(pid, copy.path(), std::move(release), [&] { code = exit_code_of(runtime); });
+  CHECK(code == 0);
+  copy.check_failed(verdict, "memfd");
   check_nothing_left();
 }
 
 TEST_CASE("CVE-2019-5736: a rootless init whose container cannot write its binary runs it from disk, and the container still cannot write it") {
   require_root();  // to become nobody
-  nsenter::test::WorldExecutable nsrun_copy(kNsrun);  // root's: mapped nowhere in the container
+  const AttackTarget nsrun_copy(kNsrun);  // root's: mapped nowhere in the container
   nsenter::test::WorldExecutable attacker_copy(kAttacker);
-  const std::string before = file_bytes(nsrun_copy.path());
   // The init decides by itself, from the message (no word from the
   // runtime): exec'd from disk, it copies nothing and does not re-execute.
   // Inside, a process runs the binary from disk (what a #!/proc/self/exe
   // command would start) and the attacker goes for it. The shell is pid 1
   // of the container's pid namespace, with a /proc of its own: what it
   // leaves running dies with it.
-  const std::string attack = fmt::format(
-      "mount -t proc proc /proc || exit 30; "
-      "sleep 100 2>/dev/null | {0} encode >/dev/null 2>&1 & victim=$!; "
-      "n=0; while [ \"$(readlink /proc/$victim/exe)\" != {0} ] && [ $n -lt 1000 ]; do sleep 0.01; n=$((n+1)); done; "
-      "{1} $victim {0} --now; kill $victim",
-      nsrun_copy.path(), attacker_copy.path());
+  const std::string attack =
+      "mount -t proc proc /proc || exit 30; " + attack_a_process_running(attacker_copy.path(), nsrun_copy.path());
   const auto run = as_nobody([&](int report) {
     Launcher launcher({.init_binary = nsrun_copy.path(), .exec_from_sealed_memfd = false});
     Bootstrap b = rootless_config();
@@ -233,22 +204,16 @@ TEST_CASE("CVE-2019-5736: a rootless init whose container cannot write its binar
   CHECK(said.find("no re-exec: the container cannot write /proc/self/exe (0 bytes copied)") != std::string::npos);
   CHECK(said.find("memfd copy") == std::string::npos);
   CHECK(verdict_in(said) == "target=copy direct=EACCES reopen=EACCES remount=none");
-  CHECK(file_bytes(nsrun_copy.path()) == before);
+  CHECK(nsrun_copy.unchanged());
   check_nothing_left();
 }
 
 TEST_CASE("CVE-2019-5736: the nsrun tool's pid-1 reaper runs from a read-only mount of its binary, as root") {
   require_root();
-  nsenter::test::WorldExecutable copy(kNsrun);
-  const std::string before = file_bytes(copy.path());
+  const AttackTarget copy(kNsrun);
   auto [in, release] = hold_pipe();
-  const pid_t tool = ::fork();
+  const pid_t tool = start_command(copy.path(), {"nsrun", "--no-tty", "-p", "--", "sh", "-c", "cat >/dev/null"}, in.get(), -1, -1);
   REQUIRE(tool >= 0);
-  if (tool == 0) {
-    ::dup2(in.get(), 0);
-    ::execl(copy.path().c_str(), "nsrun", "--no-tty", "-p", "--", "sh", "-c", "cat >/dev/null", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
   in.reset();
   // The reaper is the tool's child once the launch is done: stage 2, pid 1
   // of the new pid namespace, named runc:[2:INIT].
@@ -260,13 +225,12 @@ TEST_CASE("CVE-2019-5736: the nsrun tool's pid-1 reaper runs from a read-only mo
     if (reaper < 0) ::usleep(5000);
   }
   REQUIRE(reaper > 0);
-  int status = -1;
-  const std::string verdict = attack(reaper, copy.path(), std::move(release), [&] { ::waitpid(tool, &status, 0); });
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  int code = -1;
+  const std::string verdict = attack(reaper, copy.path(), std::move(release), [&] { code = exit_code_of(tool); });
+  CHECK(code == 0);
   // The very file (nsrun's Launcher prefers the mount, which copies
   // nothing), on a mount nobody can write.
-  check_attack_failed(verdict, "copy", before, copy.path());
+  copy.check_failed(verdict, "copy");
   CHECK(verdict.find("reopen=EROFS") != std::string::npos);
   check_nothing_left();
 }
@@ -274,18 +238,12 @@ TEST_CASE("CVE-2019-5736: the nsrun tool's pid-1 reaper runs from a read-only mo
 TEST_CASE("CVE-2019-5736: a forked init that must be protected moves onto the Launcher's read-only mount, and nothing writes the binary") {
   require_root();
   // A copy of this program is both the launcher and, forked, the init.
-  nsenter::test::WorldExecutable copy("/proc/self/exe");
-  const std::string before = file_bytes(copy.path());
+  const AttackTarget copy("/proc/self/exe");
   auto [in, release] = hold_pipe();
   int out[2];
   REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-  const pid_t tool = ::fork();
+  const pid_t tool = start_command(copy.path(), {"launcher_test", "--launch-forked-holding"}, in.get(), out[1], -1);
   REQUIRE(tool >= 0);
-  if (tool == 0) {
-    if (::dup2(in.get(), 0) < 0 || ::dup2(out[1], 1) < 0) ::_exit(21);
-    ::execl(copy.path().c_str(), "launcher_test", "--launch-forked-holding", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
   in.reset();
   ::close(out[1]);
   std::string said;
@@ -297,16 +255,15 @@ TEST_CASE("CVE-2019-5736: a forked init that must be protected moves onto the La
   const auto at = said.find("init=");
   REQUIRE_MESSAGE(at != std::string::npos, said);
   const pid_t init = std::stoi(said.substr(at + 5));
-  int status = -1;
-  const std::string verdict = attack(init, copy.path(), std::move(release), [&] { ::waitpid(tool, &status, 0); });
+  int code = -1;
+  const std::string verdict = attack(init, copy.path(), std::move(release), [&] { code = exit_code_of(tool); });
   said += nsenter::test::read_to_end_and_close(out[0]);
   INFO(said);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(code == 0);
   CHECK(said.find("from=a fork of the launcher, moved onto a read-only mount of the binary (no exec)") != std::string::npos);
   CHECK(said.find("protected in place: /proc/self/exe moved onto the runtime's read-only view of itself") != std::string::npos);
   // The very file, on the Launcher's mount: read-only, mounted nowhere.
-  check_attack_failed(verdict, "copy", before, copy.path());
+  copy.check_failed(verdict, "copy");
   CHECK(verdict.find("direct=ETXTBSY") != std::string::npos);
   CHECK(verdict.find("reopen=EROFS") != std::string::npos);
   CHECK(verdict.find("remount=mount_setattr EINVAL") != std::string::npos);
@@ -315,55 +272,31 @@ TEST_CASE("CVE-2019-5736: a forked init that must be protected moves onto the La
 
 TEST_CASE("CVE-2019-5736: as root, the nsrun tool forks its init non-dumpable, and its container reaches no handle to the binary") {
   require_root();
-  nsenter::test::WorldExecutable nsrun_copy(kNsrun);
+  const AttackTarget nsrun_copy(kNsrun);
   nsenter::test::WorldExecutable attacker_copy(kAttacker);
-  const std::string before = file_bytes(nsrun_copy.path());
   // Root mapped to root: the container could write the binary, had it a
   // handle. The attacker is the container's command and goes for pid 1
   // (the reaper, a fork of the tool: the binary on disk); without a pid
   // namespace, for its parent: the tool itself, in the host's.
-  auto attack_from_inside = [&](std::vector<std::string> flags, const char* victim) {
-    Capture out;
-    const pid_t tool = ::fork();
-    REQUIRE(tool >= 0);
-    if (tool == 0) {
-      const int null = ::open("/dev/null", O_RDONLY);
-      if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out.writer(), 1) < 0 || ::dup2(out.writer(), 2) < 0) ::_exit(21);
-      std::vector<std::string> args = {"nsrun", "--no-tty", "--log-level=debug"};
-      args.insert(args.end(), flags.begin(), flags.end());
-      const std::string command = fmt::format("exec {} {} {} --now", attacker_copy.path(), victim, nsrun_copy.path());
-      for (const char* a : {"--", "/bin/sh", "-c", command.c_str()}) args.emplace_back(a);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(nsrun_copy.path().c_str(), argv.data());
-      ::_exit(127);
-    }
-    const std::string said = out.text();
-    int status = -1;
-    ::waitpid(tool, &status, 0);
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
-    return said;
-  };
   for (const auto& [flags, victim] : {std::pair{std::vector<std::string>{}, "1"},
                                       std::pair{std::vector<std::string>{"-U", "-r", "-m", "-u", "-i"}, "$PPID"}}) {
-    const std::string said = attack_from_inside(flags, victim);
-    INFO(said);
-    CHECK(said.find("runs from a fork of the launcher (no exec)") != std::string::npos);
-    CHECK(said.find("forked us non-dumpable, out of the container's reach") != std::string::npos);
+    Capture out;
+    std::vector<std::string> args = flags;
+    for (const std::string a : {"--", "/bin/sh", "-c"}) args.push_back(a);
+    args.push_back("exec " + attack_at_once(attacker_copy.path(), victim, nsrun_copy.path()));
+    const int code = run_tool(nsrun_copy.path(), args, out.writer());
+    const std::string said = out.text();
     // Not even a handle to look at: /proc/PID/exe is refused outright.
-    CHECK(verdict_in(said) == "target=none direct=EACCES reopen=none");
+    nsrun_copy.check_tool_attack(code, said, "forked us non-dumpable, out of the container's reach",
+                                 "target=none direct=EACCES reopen=none");
   }
-  CHECK(file_bytes(nsrun_copy.path()) == before);
   check_nothing_left();
 }
 
 TEST_CASE("CVE-2019-5736: rootless, the nsrun tool copies nothing, and its container still cannot write the binary") {
   require_root();  // to become nobody
-  nsenter::test::WorldExecutable nsrun_copy(kNsrun);
+  const AttackTarget nsrun_copy(kNsrun);
   nsenter::test::WorldExecutable attacker_copy(kAttacker);
-  const std::string before = file_bytes(nsrun_copy.path());
   // The default sandbox as nobody: its own user namespace, nobody mapped to
   // root there, the binary's owner (root) mapped nowhere. The attacker is
   // the container's command; pid 1 is the tool's reaper, a fork of the tool
@@ -371,55 +304,26 @@ TEST_CASE("CVE-2019-5736: rootless, the nsrun tool copies nothing, and its conta
   // the container outlives the reaper (the pid namespace dies with it), so
   // there is no later moment to wait for.
   const auto run = as_nobody([&](int report) {
-    const pid_t tool = ::fork();
-    if (tool < 0) return 20;
-    if (tool == 0) {
-      const int null = ::open("/dev/null", O_RDONLY);  // the attacker's stdin: EOF at once, so it reopens now
-      if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(report, 1) < 0 || ::dup2(report, 2) < 0) ::_exit(21);
-      ::execl(nsrun_copy.path().c_str(), "nsrun", "--no-tty", "--log-level=debug", "--", attacker_copy.path().c_str(),
-              "1", nsrun_copy.path().c_str(), "--now", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(report);
-    int status = 0;
-    ::waitpid(tool, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return run_tool(nsrun_copy.path(), {"--", attacker_copy.path(), "1", nsrun_copy.path(), "--now"}, report);
   });
-  const int code = run.first;
-  const std::string& said = run.second;
-  INFO(said);
-  CHECK(code == 0);
-  // Nothing copied, nothing mounted: the init ran from the file itself.
-  CHECK(said.find("no re-exec: the runtime says the container cannot write /proc/self/exe") != std::string::npos);
-  CHECK(said.find("memfd copy") == std::string::npos);
-  // Not even an exec: the init is a fork of the tool.
-  CHECK(said.find("runs from a fork of the launcher (no exec)") != std::string::npos);
-  // The reaper's /proc/1/exe is the very file, and every write is refused.
-  CHECK(verdict_in(said) == "target=copy direct=EACCES reopen=EACCES remount=none");
-  CHECK(file_bytes(nsrun_copy.path()) == before);
+  // Nothing copied, nothing mounted, not even an exec: the init ran from
+  // the file itself, a fork of the tool. The reaper's /proc/1/exe is the
+  // very file, and every write is refused.
+  nsrun_copy.check_tool_attack(run.first, run.second, "no re-exec: the runtime says the container cannot write /proc/self/exe",
+                               "target=copy direct=EACCES reopen=EACCES remount=none");
   check_nothing_left();
 }
 
 TEST_CASE("CVE-2019-5736: rootless, nsrun -t joins a rootless container copying nothing, and the container still cannot write the binary") {
   require_root();  // to become nobody
-  nsenter::test::WorldExecutable nsrun_copy(kNsrun);
+  const AttackTarget nsrun_copy(kNsrun);
   nsenter::test::WorldExecutable attacker_copy(kAttacker);
-  const std::string before = file_bytes(nsrun_copy.path());
   // nobody's container: its own user namespace (root there is nobody
   // outside; the binary's owner, root, is mapped nowhere), pid, mnt (with
   // its own /proc), uts and ipc. nsrun -t joins all five. Inside, a process runs the binary
   // from disk (what a #!/proc/self/exe command of a forked stage 2 would
   // start) and the attacker goes for it.
-  const std::string attack = fmt::format(
-      // The victim reads a pipe nobody writes; the sleep behind it is left
-      // to die with the container's pid namespace.
-      // It is attacked once it runs the binary, not while it is still the
-      // forked shell.
-      "sleep 100 2>/dev/null | {0} encode >/dev/null 2>&1 & victim=$!; "
-      "n=0; while [ \"$(readlink /proc/$victim/exe)\" != {0} ] && [ $n -lt 1000 ]; do sleep 0.01; n=$((n+1)); done; "
-      "{1} $victim {0} --now; kill $victim",
-      nsrun_copy.path(),
-      attacker_copy.path());
+  const std::string attack = attack_a_process_running(attacker_copy.path(), nsrun_copy.path());
   const auto run = as_nobody([&](int report) {
     int ready[2];
     if (::pipe(ready) != 0) return 20;
@@ -443,33 +347,14 @@ TEST_CASE("CVE-2019-5736: rootless, nsrun -t joins a rootless container copying 
       if (!(children >> target)) ::usleep(2000);
     }
     if (target < 0) return 24;
-    const pid_t tool = ::fork();
-    if (tool < 0) return 25;
-    if (tool == 0) {
-      const int null = ::open("/dev/null", O_RDONLY);
-      if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(report, 1) < 0 || ::dup2(report, 2) < 0) ::_exit(26);
-      const std::string pid = std::to_string(target);
-      ::execl(nsrun_copy.path().c_str(), "nsrun", "--no-tty", "--log-level=debug", "-t", pid.c_str(), "--", "/bin/sh",
-              "-c", attack.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(report);
-    int status = 0;
-    ::waitpid(tool, &status, 0);
+    const int code = run_tool(nsrun_copy.path(), {"-t", std::to_string(target), "--", "/bin/sh", "-c", attack}, report);
     ::kill(target, SIGKILL);
     ::waitpid(holder, nullptr, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return code;
   });
-  const int code = run.first;
-  const std::string& said = run.second;
-  INFO(said);
-  CHECK(code == 0);
   // No copy, no mount, not even an exec of the init: its container cannot
   // write the binary (unwritable_exe.hpp, for joins).
-  CHECK(said.find("no re-exec: the runtime says the container cannot write /proc/self/exe") != std::string::npos);
-  CHECK(said.find("runs from a fork of the launcher (no exec)") != std::string::npos);
-  CHECK(said.find("memfd copy") == std::string::npos);
-  CHECK(verdict_in(said) == "target=copy direct=EACCES reopen=EACCES remount=none");
-  CHECK(file_bytes(nsrun_copy.path()) == before);
+  nsrun_copy.check_tool_attack(run.first, run.second, "no re-exec: the runtime says the container cannot write /proc/self/exe",
+                               "target=copy direct=EACCES reopen=EACCES remount=none");
   check_nothing_left();
 }

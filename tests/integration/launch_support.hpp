@@ -645,13 +645,127 @@ std::pair<UniqueFd, UniqueFd> hold_pipe() {
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-void check_attack_failed(const std::string& verdict, const std::string& target, const std::string& before,
-                         const std::string& copy) {
-  INFO(verdict);
-  CHECK(verdict.find("target=" + target + " ") == 0);
-  CHECK(verdict.find("written") == std::string::npos);
-  CHECK(verdict.find("skipped") == std::string::npos);
-  CHECK(file_bytes(copy) == before);  // the binary on disk is unchanged
+// The file an attack case may write: a copy of `source` this test made
+// (what the attacker's handle leads to is checked against it, so a handle
+// to a system file is never written), its bytes before, and the checks
+// after.
+class AttackTarget {
+ public:
+  explicit AttackTarget(const std::string& source) : copy_(source), before_(file_bytes(copy_.path())) {}
+  const std::string& path() const { return copy_.path(); }
+  bool unchanged() const { return file_bytes(copy_.path()) == before_; }
+  // The attack on `pid` failed where it reached `target` (copy, memfd):
+  // nothing written, nothing skipped, the file unchanged.
+  void check_failed(const std::string& verdict, const std::string& target) const {
+    INFO(verdict);
+    CHECK(verdict.find("target=" + target + " ") == 0);
+    CHECK(verdict.find("written") == std::string::npos);
+    CHECK(verdict.find("skipped") == std::string::npos);
+    CHECK(unchanged());
+  }
+  // The nsrun tool's attack from inside its container (`said`: the tool's
+  // debug records and the attacker's line) met `verdict`: the tool exited
+  // with `code` 0, its init a fork of it that copied nothing because `why`,
+  // and the file is unchanged.
+  void check_tool_attack(int code, const std::string& said, std::string_view why, const std::string& verdict) const {
+    INFO(said);
+    CHECK(code == 0);
+    CHECK(said.find(why) != std::string::npos);
+    CHECK(said.find("runs from a fork of the launcher (no exec)") != std::string::npos);
+    CHECK(said.find("memfd copy") == std::string::npos);
+    CHECK(verdict_in(said) == verdict);
+    CHECK(unchanged());
+  }
+
+ private:
+  nsenter::test::WorldExecutable copy_;
+  std::string before_;
+};
+
+// What attack_held_init saw: the attacker's verdict, and how the init was
+// started.
+struct HeldAttack {
+  std::string verdict;
+  StartChoice start;
+};
+
+// `starter` (a Launcher or an InitPool) launches `opt` (its argv a command
+// that holds until its stdin closes) into `config`; the attacker goes for
+// the init while it holds, the init is released and must succeed, then
+// `after_wait` runs (what else must go before the attacker reopens its
+// handle) and the attacker reopens.
+template <class Starter>
+HeldAttack attack_held_init(Starter& starter, const AttackTarget& target, LaunchOptions opt,
+                            const Bootstrap& config = pid_uts_ipc_mnt(), const std::function<void()>& after_wait = [] {}) {
+  auto [in, release] = hold_pipe();
+  opt.stdio[0] = in.get();
+  auto init = starter.launch(config, opt);
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  in.reset();
+  HeldAttack seen{.verdict = "", .start = init->start()};
+  seen.verdict = attack(init->pid(), target.path(), std::move(release), [&] {
+    CHECK(init->wait()->success());
+    after_wait();
+  });
+  return seen;
+}
+
+// A command run by a forked child of this test, stdin, stdout and stderr
+// placed: its pid (the caller waits for it with exit_code_of).
+pid_t start_command(const std::string& path, const std::vector<std::string>& args, int in, int out, int err) {
+  std::vector<char*> argv;
+  std::vector<std::string> own(args);
+  for (auto& a : own) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if ((in >= 0 && ::dup2(in, 0) < 0) || (out >= 0 && ::dup2(out, 1) < 0) || (err >= 0 && ::dup2(err, 2) < 0))
+      ::_exit(126);
+    ::execv(path.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Its exit code, 128 + the signal that ended it, or -1 when it cannot be
+// waited for.
+int exit_code_of(pid_t pid) {
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// The nsrun tool at `nsrun` run with `args` (after "nsrun --no-tty
+// --log-level=debug"), its stdin /dev/null (an attacker inside reopens its
+// handle at once), its stdout and stderr `out`: its exit code.
+int run_tool(const std::string& nsrun, const std::vector<std::string>& args, int out) {
+  std::vector<std::string> argv = {"nsrun", "--no-tty", "--log-level=debug"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null < 0) return -1;
+  const pid_t tool = start_command(nsrun, argv, null, out, out);
+  ::close(null);
+  return exit_code_of(tool);
+}
+
+// The shell command by which the container's attacker (`attacker`, a copy
+// of exe_attacker) goes for `victim`'s /proc/PID/exe at once, `target`
+// being the copy it may write.
+std::string attack_at_once(const std::string& attacker, const std::string& victim, const std::string& target) {
+  return fmt::format("{} {} {} --now", attacker, victim, target);
+}
+
+// The shell command by which a process of the container runs `target`
+// from disk (what a #!/proc/self/exe command would start) and the
+// attacker goes for it, once it runs the binary rather than the forked
+// shell. The victim reads a pipe nobody writes; the sleep behind it is
+// left to die with the container's pid namespace.
+std::string attack_a_process_running(const std::string& attacker, const std::string& target) {
+  return fmt::format(
+      "sleep 100 2>/dev/null | {0} encode >/dev/null 2>&1 & victim=$!; "
+      "n=0; while [ \"$(readlink /proc/$victim/exe)\" != {0} ] && [ $n -lt 1000 ]; do sleep 0.01; n=$((n+1)); done; "
+      "{1}; kill $victim",
+      target, attack_at_once(attacker, "$victim", target));
 }
 
 #ifdef NSENTER_TEST_THROUGH_POOL

@@ -340,22 +340,17 @@ TEST_CASE("pool: what the launcher writes for a direct start, refused, is its ty
 
 TEST_CASE("CVE-2019-5736: an init from the pool runs from the sealed memfd and cannot be written through /proc/PID/exe") {
   require_root();
-  nsenter::test::WorldExecutable copy("/proc/self/exe");  // this test program, an init too
-  const std::string before = file_bytes(copy.path());
+  const AttackTarget copy("/proc/self/exe");  // this test program, an init too
   std::optional<TestLauncher> pool;
   pool.emplace(LauncherConfig{.init_binary = copy.path()});
-  auto [in, release] = hold_pipe();
-  auto init = pool->launch(pid_uts_ipc_mnt(), running({"launcher_pool_test", "hold", "--", "/bin/true"}, {in.get(), -1, 2}));
-  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
-  in.reset();
   // While the template runs from the memfd too, a write is ETXTBSY; the
   // handle is reopened once the init and the template (the pool) are gone,
   // where only the seals stand in the way.
-  const std::string verdict = attack(init->pid(), copy.path(), std::move(release), [&] {
-    CHECK(init->wait()->success());
-    pool.reset();
-  });
-  check_attack_failed(verdict, "memfd", before, copy.path());
+  const std::string verdict =
+      attack_held_init(*pool, copy, running({"launcher_pool_test", "hold", "--", "/bin/true"}, {-1, -1, 2}),
+                       pid_uts_ipc_mnt(), [&] { pool.reset(); })
+          .verdict;
+  copy.check_failed(verdict, "memfd");
   CHECK_MESSAGE(verdict.find("reopen=opened, EPERM") != std::string::npos, verdict);  // sealed against writes
   check_nothing_left();
 }
