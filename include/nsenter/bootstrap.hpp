@@ -26,6 +26,28 @@ struct NsPath {
   bool operator==(const NsPath&) const = default;
 };
 
+// One namespace to join that the runtime holds open: `fd` refers to it (a
+// /proc/PID/ns/<kind> it opened, a bind mount of one, or an fd received
+// over a socket). Only a Launcher or an InitPool carries it, since the wire
+// names paths: it passes the fd to the init at a number it chooses and
+// names that number's /proc/self/fd path (held_namespaces.hpp). The fd
+// stays the caller's.
+struct NsFd {
+  NsKind kind;
+  int fd = -1;
+  bool operator==(const NsFd&) const = default;
+};
+
+// The namespaces of `kinds` of the process `pidfd` refers to, joined
+// race-free: the Launcher opens them and checks the process still lives
+// (no reused pid's namespaces), then carries them as NsFd joins. The pidfd
+// stays the caller's.
+struct NsOfProcess {
+  int pidfd = -1;
+  NsSet kinds;
+  bool operator==(const NsOfProcess&) const = default;
+};
+
 // One line of /proc/PID/{uid,gid}_map: ids [inside, inside+count) in the
 // new user namespace are ids [outside, outside+count) in its parent.
 struct IdMapEntry {
@@ -73,6 +95,10 @@ struct Bootstrap {
   std::string gid_map_helper;                  // GIDMAPPATH_ATTR (newgidmap)
   std::optional<std::vector<std::string>> mount_sources;  // MOUNT_SOURCES_ATTR (runc 1.1); "" = no fd
   std::vector<TimeOffset> time_offsets;  // TIMENSOFFSET_ATTR (runc >= 1.2 profile)
+  // Joins the runtime holds as fds: not on the wire themselves (wire::encode
+  // refuses them); a Launcher or an InitPool names them there as paths.
+  std::vector<NsFd> ns_fds;
+  std::optional<NsOfProcess> ns_of_process;
 
   bool operator==(const Bootstrap&) const = default;
 };

@@ -58,6 +58,12 @@ namespace detail {
 // A pidfd for `pid` (Linux 5.3), close-on-exec; -1 with errno on failure.
 inline int pidfd_open(pid_t pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
+// Sends `sig` (0: only asks whether the process lives) to the process
+// behind `pidfd` (Linux 5.1); -1 with errno (ESRCH once it is reaped).
+inline int pidfd_send_signal(int pidfd, int sig) noexcept {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
 // What st_mode says a file is, for errors about an fd or path of the
 // wrong kind.
 constexpr const char* file_type_name(mode_t mode) noexcept {

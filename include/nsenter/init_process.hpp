@@ -57,10 +57,6 @@ inline bool is_unreaped_child(pid_t pid) noexcept {
   return r == 0;
 }
 
-inline int pidfd_send_signal(int pidfd, int sig) noexcept {
-  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
-}
-
 // Reaps the process behind `pidfd` (blocking). nullopt if it was not ours.
 inline std::optional<ExitStatus> reap_pidfd(int pidfd, int options = 0) noexcept {
   siginfo_t info{};

@@ -11,15 +11,23 @@
 //   else auto status = init->wait();
 //
 // What it does, in order: encode the config; make the init pipe (a
-// socketpair, fd 3 in the init) and the log pipe (fd 4); spawn the init
-// without forking this process (see spawn.hpp), from a sealed memfd copy of
-// the binary made once per Launcher (or from a read-only mount of it, or
-// its path: LauncherConfig), or, with in_process_init, fork this program
-// into it (how_to_start says which); place it in a cgroup if asked; send
-// the message while waiting for the NUL handshake (as runc's Go side does,
-// so the two overlap); read the pid line; reap stage 0 and stage 1 (both
-// are this process's children, stage 1 through CLONE_PARENT); return stage
-// 2 with a pidfd and the still-open init pipe.
+// socketpair, fd 3 in the init) and the log pipe (fd 4); choose the start
+// plan (how_to_start gathers the facts, choose_start in start_plan.hpp
+// decides); spawn the init without forking this process (see spawn.hpp),
+// from a sealed memfd copy of the binary made once per Launcher (or from a
+// read-only mount of it, or its path: LauncherConfig), or, with
+// in_process_init, fork this program into it; place it in a cgroup if
+// asked; send the message while waiting for the NUL handshake (as runc's
+// Go side does, so the two overlap); then, by the plan's topology:
+//   three stages (runc's): read the pid line, reap stage 0 and stage 1
+//     (both this process's children, stage 1 through CLONE_PARENT);
+//   one clone: the same, the pid line naming stage 2 twice (stage 0
+//     cloned it, no stage 1);
+//   direct: the spawn itself was cloned into the new namespaces; this
+//     process writes its maps (stage 0's work) and reads a second NUL,
+//     the init saying it is stage 2 and ready (no pid line, nothing to
+//     reap).
+// It returns stage 2 with a pidfd and the still-open init pipe.
 //
 // Every wait shares one deadline. On any failure everything started is
 // killed and reaped before the error returns: stage 0 leads a process group
@@ -52,6 +60,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -62,6 +71,7 @@
 #include "nsenter/error.hpp"
 #include "nsenter/exe_rebase.hpp"
 #include "nsenter/fd.hpp"
+#include "nsenter/held_namespaces.hpp"
 #include "nsenter/idmap.hpp"
 #include "nsenter/init_process.hpp"
 #include "nsenter/log_reader.hpp"
@@ -270,8 +280,6 @@ class Launcher {
     const auto deadline = Clock::now() + opt.timeout;
     auto fail = [](Error e) { return in_stage(e, e.stage == Stage::Setup ? Stage::Launcher : e.stage); };
 
-    auto message = wire::encode(config, {.profile = opt.profile});
-    if (!message) return fail(message.error());
     if (opt.parent_death_signal < 0 || opt.parent_death_signal > 64)
       return fail(make_sys_error(Op::SpawnInit, EINVAL, fmt::format("parent_death_signal {}", opt.parent_death_signal)));
     if (config.mount_sources && !detail::has_effective_cap(CAP_SYS_ADMIN))
@@ -282,15 +290,25 @@ class Launcher {
                                  "(runc 1.1 sends none for a rootless container)"));
     auto pipes = make_pipes(opt);
     if (!pipes) return fail(pipes.error());
-    auto how = how_to_start(config, opt, *message, starter_kind);
+    // Joins held as fds go on the wire as paths to the numbers the init
+    // gets them at (held_namespaces.hpp); from here on the config is the
+    // wire's.
+    auto held = carry_held_namespaces(config, held_fd_number(opt, *pipes));
+    if (!held) return fail(held.error());
+    const Bootstrap& wired = *held ? (*held)->wire : config;
+    const std::span<const int> held_fds = *held ? std::span<const int>((*held)->fds) : std::span<const int>();
+    auto message = wire::encode(wired, {.profile = opt.profile});
+    if (!message) return fail(message.error());
+    auto how = how_to_start(wired, opt, *message, starter_kind);
     if (!how) return fail(how.error());
-    if (how->choice.plan.guard == BinaryGuard::MoveOntoView) how->choice.plan.view_fd = view_fd_number(opt, *pipes);
+    if (how->choice.plan.guard == BinaryGuard::MoveOntoView)
+      how->choice.plan.view_fd = held_fd_number(opt, *pipes) + static_cast<int>(held_fds.size());
     const StartChoice& choice = how->choice;
     const bool direct = choice.plan.topology == Topology::Direct;
     if (opt.on_log && opt.log_level >= LogLevel::Debug)
       opt.on_log(LogRecord{.level = LogLevel::Debug, .stage = Stage::Launcher, .pid = ::getpid(),
                            .text = std::string(describe_start(choice).view()), .parsed = true});
-    InitArgs args = init_args(config, opt, *pipes, *how);
+    InitArgs args = init_args(wired, opt, *pipes, *how, held_fds);
 
     SpawnRequest req;
     const std::string path = config_.init_binary.empty() ? "/proc/self/exe" : config_.init_binary;
@@ -301,7 +319,7 @@ class Launcher {
     req.fds = args.fds;
     req.cgroup_fd = pipes->cgroup_dir.get();
     if (direct) {
-      NsSet created = config.clone_flags.value_or(NsSet{});
+      NsSet created = wired.clone_flags.value_or(NsSet{});
       created.erase(NsKind::cgroup);  // by the init, once it is in its cgroup
       req.clone_flags = created.clone_flags();
       // Its setsid makes it a session leader, which a process-group leader
@@ -496,7 +514,7 @@ class Launcher {
   };
 
   static InitArgs init_args(const Bootstrap& config, const LaunchOptions& opt, const LaunchPipes& pipes,
-                            const HowToStart& how) {
+                            const HowToStart& how, std::span<const int> held_ns) {
     InitArgs a;
     a.argv = opt.argv.empty() ? std::vector<std::string>{"nsenter-init"} : opt.argv;
     auto keep = [](std::string_view var) {
@@ -537,8 +555,11 @@ class Launcher {
       env.push_back(fmt::format("{}={}", RuncEnv::sync_pipe, a.fds.size()));
       a.fds.push_back(pipes.child_sync_pipe.get());
     }
+    // Namespaces the runtime holds, at the numbers their wire paths name.
+    assert(held_ns.empty() || held_fd_number(opt, pipes) == static_cast<int>(a.fds.size()));
+    a.fds.insert(a.fds.end(), held_ns.begin(), held_ns.end());
     if (plan.guard == BinaryGuard::MoveOntoView) {
-      assert(plan.view_fd == static_cast<int>(a.fds.size()));  // view_fd_number's layout
+      assert(plan.view_fd == static_cast<int>(a.fds.size()));  // held_fd_number's layout
       a.fds.push_back(how.view_for_init);
     }
     if (config.mount_sources) {
@@ -556,10 +577,11 @@ class Launcher {
     return a;
   }
 
-  // Where the view a forked init moves onto lands in it: past stdio, the
-  // preserved fds, the init and log pipes, the extra fds and the sync pipe
-  // (init_args lays them out in that order).
-  static int view_fd_number(const LaunchOptions& opt, const LaunchPipes& pipes) noexcept {
+  // Where the namespaces the runtime holds land in the init, then the view a
+  // forked init moves onto: past stdio, the preserved fds, the init and log
+  // pipes, the extra fds and the sync pipe (init_args lays them out in that
+  // order).
+  static int held_fd_number(const LaunchOptions& opt, const LaunchPipes& pipes) noexcept {
     return static_cast<int>(3 + opt.preserve_fds.size() + 2 + opt.extra_fds.size() + (pipes.child_sync_pipe ? 1 : 0));
   }
 

@@ -43,6 +43,30 @@ inline Error join_error(Op op, int err, NsKind kind, const char* path) noexcept 
   return in_stage(make_sys_error(op, err, detail_text("{} {}", name(kind), path)), Stage::Child);
 }
 
+// Whether `fd` is a namespace of `kind` (in nsfs; NS_GET_NSTYPE, Linux
+// 4.11: without it setns(2) still checks the kind); the error names `kind`
+// and `what` (the path or the fd it came from).
+inline Result<void> check_namespace(int fd, NsKind kind, std::string_view what, Stage stage) noexcept {
+  struct statfs fs {};
+  if (::fstatfs(fd, &fs) != 0) return in_stage(make_sys_error(Op::OpenNsPath, errno, detail_text("{} {}", name(kind), what)), stage);
+  if (fs.f_type != NSFS_MAGIC) {
+    struct stat st {};
+    const char* type = ::fstat(fd, &st) == 0 ? file_type_name(st.st_mode) : "not in nsfs";
+    return in_stage(make_error(Op::OpenNsPath, Code::NotANamespace, kNoOffset,
+                               detail_text("{} {}: {}", name(kind), what, type)),
+                    stage);
+  }
+  const int type = ::ioctl(fd, NS_GET_NSTYPE);
+  if (type >= 0 && static_cast<std::uint32_t>(type) != clone_flag(kind)) {
+    const auto actual = ns_kind_from_clone_flag(static_cast<std::uint32_t>(type));
+    return in_stage(make_error(Op::OpenNsPath, Code::NotANamespace, kNoOffset,
+                               detail_text("{} {}: a namespace of kind {}", name(kind), what,
+                                           actual ? name(*actual) : std::string_view("unknown"))),
+                    stage);
+  }
+  return {};
+}
+
 // Opens a namespace path for setns and checks, before anyone joins
 // anything, that it is a namespace of the expected kind. Non-blocking, so
 // that a FIFO given by mistake cannot hang the stage in open(2); O_NOCTTY,
@@ -50,24 +74,7 @@ inline Error join_error(Op op, int err, NsKind kind, const char* path) noexcept 
 inline Result<UniqueFd> open_namespace(const NsTarget& t) noexcept {
   UniqueFd fd(::open(t.path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   if (!fd) return join_error(Op::OpenNsPath, errno, t.kind, t.path);
-  struct statfs fs {};
-  if (::fstatfs(fd.get(), &fs) != 0) return join_error(Op::OpenNsPath, errno, t.kind, t.path);
-  if (fs.f_type != NSFS_MAGIC) {
-    struct stat st {};
-    const char* what = ::fstat(fd.get(), &st) == 0 ? file_type_name(st.st_mode) : "not in nsfs";
-    return in_stage(make_error(Op::OpenNsPath, Code::NotANamespace, kNoOffset,
-                               detail_text("{} {}: {}", name(t.kind), t.path, what)),
-                    Stage::Child);
-  }
-  // NS_GET_NSTYPE: Linux 4.11. Without it setns(2) still checks the kind.
-  const int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
-  if (type >= 0 && static_cast<std::uint32_t>(type) != clone_flag(t.kind)) {
-    const auto actual = ns_kind_from_clone_flag(static_cast<std::uint32_t>(type));
-    return in_stage(make_error(Op::OpenNsPath, Code::NotANamespace, kNoOffset,
-                               detail_text("{} {}: a namespace of kind {}", name(t.kind), t.path,
-                                           actual ? name(*actual) : std::string_view("unknown"))),
-                    Stage::Child);
-  }
+  if (auto r = check_namespace(fd.get(), t.kind, t.path, Stage::Child); !r) return r.error();
   return fd;
 }
 

@@ -412,6 +412,14 @@ class Encoder {
     out_.resize(kNlMsgHeaderBytes);
     // Attribute order and shapes follow runc 1.1's bootstrapData(), so a
     // config runc would send encodes to the same bytes.
+    if (!b.ns_fds.empty())
+      return fail(Code::BadNsPath, fmt::format("ns_fds[0]: {} fd {}: a join by fd goes through a Launcher or an "
+                                               "InitPool, which names it on the wire as a path",
+                                               name(b.ns_fds[0].kind), b.ns_fds[0].fd));
+    if (b.ns_of_process)
+      return fail(Code::BadNsPath, fmt::format("ns_of_process: pidfd {}: a join by pidfd goes through a Launcher or an "
+                                               "InitPool, which names it on the wire as paths",
+                                               b.ns_of_process->pidfd));
     if (b.clone_flags) put_u32(Attr::CloneFlags, b.clone_flags->clone_flags());
     if (!b.ns_paths.empty()) {
       NsSet kinds;

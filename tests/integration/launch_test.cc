@@ -815,3 +815,169 @@ TEST_CASE("launch: both generations join a user namespace and become its root be
   }  // the target ended
   check_nothing_left();
 }
+
+// What the command says of its namespaces and of the namespaces its own fds
+// hold (none, if the held joins' fds were closed at its exec).
+const char* const kNsAndFds =
+    "for k in uts ipc net user; do echo $k=$(readlink /proc/self/ns/$k); done; "
+    "for f in /proc/$$/fd/*; do readlink $f; done | grep -c ':\\[' | sed 's/^/ns_fds=/'";
+
+TEST_CASE("launch: namespaces held as fds or through a pidfd are joined, and their fds do not reach the command") {
+  require_root();
+  TestLauncher launcher({.init_binary = kNsrun});
+  {
+    auto warm = launcher.launch(Bootstrap{}, nsrun_running({"/bin/true"}, -1));  // the memfd, made once
+    REQUIRE(warm);
+    REQUIRE(warm->wait()->success());
+  }
+  const nsenter::test::Target target(CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET);
+  for (const wire::Profile profile : {wire::Profile::Runc11, wire::Profile::Runc12})
+    for (const bool by_pidfd : {false, true}) {
+      CAPTURE(wire::profile_name(profile));
+      CAPTURE(by_pidfd);
+      UniqueFd uts(::open(target.ns("uts").c_str(), O_RDONLY | O_CLOEXEC));
+      UniqueFd net(::open(target.ns("net").c_str(), O_RDONLY | O_CLOEXEC));
+      UniqueFd pidfd(nsenter::detail::pidfd_open(target.pid()));
+      REQUIRE((uts && net && pidfd));
+      Bootstrap b;
+      b.clone_flags = NsSet{NsKind::pid, NsKind::mnt};
+      if (by_pidfd) {
+        b.ns_of_process = nsenter::NsOfProcess{.pidfd = pidfd.get(), .kinds = NsSet{NsKind::uts, NsKind::ipc, NsKind::net}};
+      } else {
+        b.ns_fds = {{NsKind::uts, uts.get()}, {NsKind::net, net.get()}};
+        b.ns_paths = {{NsKind::ipc, target.ns("ipc")}};  // by path, beside the fds
+      }
+      const int fds_before = count_fds();
+      Capture out;
+      LaunchOptions opt = nsrun_running({"/bin/sh", "-c", kNsAndFds}, out.writer());
+      opt.profile = profile;
+      std::string text;
+      {
+        auto init = launcher.launch(b, opt);
+        REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+        text = out.text();
+        CHECK(init->wait()->success());
+      }
+      CHECK(text == "uts=" + nsenter::test::ns_link(target.proc(), "uts") + "\nipc=" +
+                        nsenter::test::ns_link(target.proc(), "ipc") + "\nnet=" +
+                        nsenter::test::ns_link(target.proc(), "net") + "\nuser=" + self_ns("user") + "\nns_fds=0\n");
+      CHECK(count_fds() == fds_before);  // the Launcher kept none of them, nor of the pidfd's
+      CHECK(launched_children() == std::vector<pid_t>{target.pid()});
+    }
+}
+
+TEST_CASE("launch: a held join that is no namespace, of another kind, twice, or of a process gone is refused before anything starts") {
+  require_root();
+  TestLauncher launcher({.init_binary = kNsrun});
+  const nsenter::test::Target target(CLONE_NEWUTS);
+  UniqueFd uts(::open(target.ns("uts").c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd file(::open("/etc/hostname", O_RDONLY | O_CLOEXEC));
+  auto [pipe_r, pipe_w] = hold_pipe();
+  REQUIRE((uts && file));
+  // A pidfd of a process that has exited and been reaped.
+  const pid_t gone = ::fork();
+  if (gone == 0) ::_exit(0);
+  UniqueFd gone_pidfd(nsenter::detail::pidfd_open(gone));
+  REQUIRE(gone_pidfd);
+  ::waitpid(gone, nullptr, 0);
+  struct Bad {
+    const char* what;
+    Bootstrap config;
+    Code code;
+    std::string detail;
+  };
+  auto with_fds = [](std::vector<nsenter::NsFd> fds, std::vector<NsPath> paths = {}) {
+    Bootstrap b;
+    b.ns_fds = std::move(fds);
+    b.ns_paths = std::move(paths);
+    return b;
+  };
+  auto of_process = [](int pidfd, NsSet kinds) {
+    Bootstrap b;
+    b.ns_of_process = nsenter::NsOfProcess{.pidfd = pidfd, .kinds = kinds};
+    return b;
+  };
+  const std::string file_fd = std::to_string(file.get()), uts_fd = std::to_string(uts.get());
+  const Bad bad[] = {
+      {"a regular file", with_fds({{NsKind::net, file.get()}}), Code::NotANamespace,
+       "net ns_fds[0] (fd " + file_fd + "): a regular file"},
+      {"a uts namespace given as net", with_fds({{NsKind::net, uts.get()}}), Code::NotANamespace,
+       "net ns_fds[0] (fd " + uts_fd + "): a namespace of kind uts"},
+      {"a closed fd", with_fds({{NsKind::net, 1000}}), Code::SystemError, "net ns_fds[0] (fd 1000)"},
+      {"uts by path and by fd", with_fds({{NsKind::uts, uts.get()}}, {{NsKind::uts, target.ns("uts")}}),
+       Code::DuplicateNsKind, "uts ns_fds[0] (fd " + uts_fd + "): uts is joined twice"},
+      {"a process gone", of_process(gone_pidfd.get(), NsSet{NsKind::net}), Code::NoProcess,
+       "ns_of_process: pidfd " + std::to_string(gone_pidfd.get()) + ": its process has exited"},
+      {"a pipe as a pidfd", of_process(pipe_r.get(), NsSet{NsKind::net}), Code::SystemError,
+       "ns_of_process: pidfd " + std::to_string(pipe_r.get()) + ": not a pidfd"},
+      {"no kinds", of_process(gone_pidfd.get(), NsSet{}), Code::BadNsPath,
+       "ns_of_process: pidfd " + std::to_string(gone_pidfd.get()) + ": no namespace kinds named"},
+  };
+  const int fds_before = count_fds();
+  for (const Bad& b : bad) {
+    CAPTURE(b.what);
+    auto init = launcher.launch(b.config, nsrun_running({"/bin/true"}, -1));
+    REQUIRE(!init);
+    CHECK(init.error().code == b.code);
+    CHECK(init.error().op == Op::OpenNsPath);
+    CHECK(init.error().stage == Stage::Launcher);
+    CHECK(init.error().detail_view() == b.detail);
+    CHECK(launched_children() == std::vector<pid_t>{target.pid()});  // nothing started
+  }
+  CHECK(count_fds() == fds_before);
+}
+
+TEST_CASE("launch: rootless, as nobody, joins the user and uts namespaces it holds as fds") {
+  require_root();  // to become nobody
+  nsenter::test::WorldExecutable nsrun_copy(kNsrun);  // nobody cannot read Bazel's runfiles under /root
+  // nobody's container: a user namespace mapping its root to nobody, and
+  // a uts namespace it owns (which only a process in that user namespace
+  // may join: the init joins the user namespace first).
+  const nsenter::test::Target target(CLONE_NEWUSER | CLONE_NEWUTS, kNobody);
+  const auto run = as_nobody([&](int report) {
+    TestLauncher launcher({.init_binary = nsrun_copy.path()});
+    UniqueFd user(::open(target.ns("user").c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd uts(::open(target.ns("uts").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!user || !uts) return 20;
+    Bootstrap b;
+    b.ns_fds = {{NsKind::uts, uts.get()}, {NsKind::user, user.get()}};
+    b.clone_flags = NsSet{NsKind::pid, NsKind::mnt};
+    auto init = launcher.launch(b, nsrun_running({"/bin/sh", "-c", std::string("echo uid=$(id -u); ") + kNsAndFds}, report));
+    if (!init) return launch_failed(report, init.error());
+    auto status = init->wait();
+    return status && status->success() ? 0 : 12;
+  });
+  const int code = run.first;
+  const std::string& text = run.second;
+  CHECK(launched_children() == std::vector<pid_t>{target.pid()});
+  CHECK_MESSAGE(code == 0, text);
+  CHECK(text == "uid=0\nuts=" + nsenter::test::ns_link(target.proc(), "uts") + "\nipc=" + self_ns("ipc") + "\nnet=" +
+                    self_ns("net") + "\nuser=" + nsenter::test::ns_link(target.proc(), "user") + "\nns_fds=0\n");
+}
+
+// The Launcher run only: runc's init cannot be a template. Not under the
+// sanitizers, whose runtime runc's nsexec hangs in (start_paths_test).
+#if !defined(NSENTER_TEST_THROUGH_POOL) && !defined(__SANITIZE_ADDRESS__)
+TEST_CASE("launch: runc's own nsexec joins a namespace the Launcher holds as an fd, by the path the Launcher names") {
+  require_root();
+  const nsenter::test::Target target(CLONE_NEWUTS | CLONE_NEWNET);
+  UniqueFd net(::open(target.ns("net").c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd pidfd(nsenter::detail::pidfd_open(target.pid()));
+  REQUIRE((net && pidfd));
+  Launcher launcher({.init_binary = kRuncInit});
+  Bootstrap b;
+  b.clone_flags = NsSet{NsKind::pid};
+  b.ns_fds = {{NsKind::net, net.get()}};
+  b.ns_of_process = nsenter::NsOfProcess{.pidfd = pidfd.get(), .kinds = NsSet{NsKind::uts}};
+  Capture out;
+  LaunchOptions opt;
+  opt.argv = {"runc_ref_init", "--", "/bin/sh", "-c", "readlink /proc/self/ns/uts /proc/self/ns/net"};
+  opt.stdio = {-1, out.writer(), 2};
+  auto init = launcher.launch(b, opt);
+  REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+  const std::string text = out.text();
+  CHECK(init->wait()->success());
+  CHECK(text == nsenter::test::ns_link(target.proc(), "uts") + "\n" + nsenter::test::ns_link(target.proc(), "net") + "\n");
+  CHECK(launched_children() == std::vector<pid_t>{target.pid()});
+}
+#endif

@@ -132,6 +132,17 @@ TEST_CASE("encode refuses what decode would refuse, naming the field") {
   refuse(b, nsenter::Code::BadNsPath, "ns_paths[0]: /a,b");
   b.ns_paths = {{NsKind::net, "relative"}};
   refuse(b, nsenter::Code::BadNsPath, "ns_paths[0]: relative");
+  // A join held as an fd means nothing to another process: a Launcher or
+  // an InitPool carries it and names its number (held_namespaces.hpp).
+  b = {};
+  b.ns_fds = {{NsKind::net, 7}};
+  refuse(b, nsenter::Code::BadNsPath,
+         "ns_fds[0]: net fd 7: a join by fd goes through a Launcher or an InitPool, which names it on the wire as a path");
+  b = {};
+  b.ns_of_process = nsenter::NsOfProcess{.pidfd = 9, .kinds = nsenter::NsSet{NsKind::net}};
+  refuse(b, nsenter::Code::BadNsPath,
+         "ns_of_process: pidfd 9: a join by pidfd goes through a Launcher or an InitPool, which names it on the wire as "
+         "paths");
   b = {};
   b.uid_map = {{0, 0, 0}};
   refuse(b, nsenter::Code::IdMapZeroCount, "UIDMAP line 1: 0 0 0");
