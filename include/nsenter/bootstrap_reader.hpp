@@ -17,6 +17,7 @@
 #include "nsenter/log.hpp"
 #include "nsenter/message_reader.hpp"
 #include "nsenter/result.hpp"
+#include "nsenter/stage_names.hpp"
 #include "nsenter/start_plan.hpp"
 #include "nsenter/sync.hpp"
 #include "nsenter/version.hpp"
@@ -63,6 +64,7 @@ struct BootstrapSource {
   std::optional<wire::Profile> profile;  // what the runtime speaks; unset: the pipeline's default
   std::string_view profile_reason;        // how that was told, for the debug log
   StartPlan start;                        // how the runtime started us (start_plan.hpp); runc's by default
+  StageNameTexts stage_names;             // the runtime's names for our stages, if it gave any
   wire::Bytes message;
 };
 
@@ -106,6 +108,9 @@ struct InitPipeReader {
     auto start = parse_start(Env::start, std::getenv(Env::start));
     if (!start) return start.error();
     out.start = *start;
+    auto names = parse_stage_names(Env::stage_names, std::getenv(Env::stage_names));
+    if (!names) return names.error();
+    out.stage_names = *names;
     // Which runc generation the parent is: it never says, but every runc
     // from 1.2 on sets the sync pipe and 1.1 never does; ours may say.
     if (const char* p = std::getenv(Env::profile); p != nullptr && *p != '\0') {
@@ -175,6 +180,7 @@ struct InMemoryReader {
   const char* mount_fds = nullptr;
   ParentDeath parent_death;
   StartPlan start;  // a direct start's process was cloned into its namespaces by the embedder
+  StageNameTexts stage_names;  // given: these instead of the pipeline's Names policy
 
   bool is_init() const noexcept { return true; }
   Result<void> read_env(BootstrapSource& out) const noexcept {
@@ -184,6 +190,7 @@ struct InMemoryReader {
     out.mount_fds = mount_fds;
     out.parent_death = parent_death;
     out.start = start;
+    out.stage_names = stage_names;
     return {};
   }
   Result<void> read(BootstrapSource& out) const noexcept {

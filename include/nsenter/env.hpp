@@ -63,6 +63,9 @@ struct NsenterEnv {
   // Launcher and an InitPool where the plan is not runc's; checked by the
   // init.
   static constexpr const char* start = "_NSENTER_START";
+  // What ps shows for the stages, "PARENT,CHILD,INIT" (stage_names.hpp;
+  // LaunchOptions::stage_names); unset: the pipeline's Names policy.
+  static constexpr const char* stage_names = "_NSENTER_STAGE_NAMES";
   // The fd of the message our own self-protection re-exec carries
   // (self_protection.hpp); never set by a runtime.
   static constexpr const char* carried_message = "_NSENTER_CARRIED_MESSAGE";
@@ -88,7 +91,8 @@ struct RuncEnv : NsenterEnv {
   // Every name, runc's and ours, for code that must scrub them before an
   // exec.
   static constexpr const char* all[] = {init_pipe,  log_pipe, log_level, state_dir, cloned_binary,   mount_fds,    sync_pipe,
-                                        parent_death, spawned_ns, began_ns, profile,  start, carried_message, pool_template};
+                                        parent_death, spawned_ns, began_ns, profile,  start, stage_names,
+                                        carried_message, pool_template};
 };
 
 // Whether the runtime speaks runc >= 1.2's protocol: what the project's

@@ -80,6 +80,7 @@
 #include "nsenter/result.hpp"
 #include "nsenter/self_protection.hpp"
 #include "nsenter/spawn.hpp"
+#include "nsenter/stage_names.hpp"
 #include "nsenter/start_clock.hpp"
 #include "nsenter/sys.hpp"
 #include "nsenter/unwritable_exe.hpp"
@@ -170,6 +171,11 @@ struct LaunchOptions {
   // or RuncSelfProtection) may place a read-only bind mount of its binary
   // instead of copying it. Unused by inits exec'd from the sealed memfd.
   std::string state_dir;
+  // What ps shows for the init's stages (parent, child, init; each 1 to 15
+  // printable bytes, no space or comma): a tool's own name instead of
+  // runc's, which an init keeps where this is unset (stage_names.hpp). Our
+  // inits take them from _NSENTER_STAGE_NAMES; runc's ignores it.
+  std::optional<std::array<std::string, 3>> stage_names;
   // Which runc generation's protocol to speak. Runc11: the init writes a
   // NUL byte before it reads the message, attribute 27290 is mount
   // sources. Runc12 (runc 1.2 to 1.5): no NUL byte (the first byte is the
@@ -282,6 +288,11 @@ class Launcher {
 
     if (opt.parent_death_signal < 0 || opt.parent_death_signal > 64)
       return fail(make_sys_error(Op::SpawnInit, EINVAL, fmt::format("parent_death_signal {}", opt.parent_death_signal)));
+    if (opt.stage_names)
+      for (std::size_t i = 0; i < 3; ++i)
+        if (const std::string_view why = why_not_a_stage_name((*opt.stage_names)[i]); !why.empty())
+          return fail(make_error(Op::SpawnInit, Code::BadEnv, kNoOffset,
+                                 fmt::format("stage_names[{}] \"{}\": {}", i, (*opt.stage_names)[i], why)));
     if (config.mount_sources && !detail::has_effective_cap(CAP_SYS_ADMIN))
       // Said once, before anything starts; else stage 0 meets it at its
       // first setns and the init dies mid-start.
@@ -542,6 +553,9 @@ class Launcher {
     // runc's plan is said by no variable, as runc's parent says it.
     const StartPlan& plan = how.choice.plan;
     if (!plan.is_runcs()) env.push_back(fmt::format("{}={}", RuncEnv::start, format_start(plan).view()));
+    if (opt.stage_names)
+      env.push_back(fmt::format("{}={},{},{}", RuncEnv::stage_names, (*opt.stage_names)[0], (*opt.stage_names)[1],
+                                (*opt.stage_names)[2]));
     // At debug the init breaks its start down, from this moment on.
     if (opt.log_level >= LogLevel::Debug) env.push_back(fmt::format("{}={}", RuncEnv::spawned_ns, monotonic_ns()));
     a.fds = {detail::open_or_closed(opt.stdio[0]), detail::open_or_closed(opt.stdio[1]),

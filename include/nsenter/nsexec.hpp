@@ -69,6 +69,7 @@
 #include "nsenter/pid_line.hpp"
 #include "nsenter/result.hpp"
 #include "nsenter/self_protection.hpp"
+#include "nsenter/stage_names.hpp"
 #include "nsenter/start_clock.hpp"
 #include "nsenter/start_plan.hpp"
 #include "nsenter/sync.hpp"
@@ -78,13 +79,6 @@
 #include "nsenter/wire.hpp"
 
 NSENTER_BEGIN_NAMESPACE
-
-// Process names shown by ps for each stage; runc's by default.
-struct RuncStageNames {
-  static constexpr const char* parent = "runc:[0:PARENT]";
-  static constexpr const char* child = "runc:[1:CHILD]";
-  static constexpr const char* init = "runc:[2:INIT]";
-};
 
 // ---- the plan ----------------------------------------------------------------
 
@@ -388,8 +382,10 @@ class Nsexec {
     stage_parent(plan, init_pipe, *stage1, child_parent_end.get(), grandchild_parent_end.get());
   }
 
+  const char* init_name() const noexcept { return names_.given ? names_.init.data() : Names::init; }
+
   void enter_stage0() const noexcept {
-    (void)sys_.set_name(Names::parent);
+    (void)sys_.set_name(names_.given ? names_.parent.data() : Names::parent);
     logger_.log(LogLevel::Debug, Stage::Parent, "~> nsexec stage-0");
   }
 
@@ -475,6 +471,7 @@ class Nsexec {
   // Decodes and plans the message the reader delivered.
   Result<void> setup(InitContext& ctx, const BootstrapSource& source, Plan& plan) noexcept {
     if (auto r = check_single_threaded(); !r) return r;
+    names_ = source.stage_names;
     auto config = wire::decode_view(ctx.message, source.profile.value_or(kProfile));
     if (!config) return config.error();
     ctx.config = *config;
@@ -783,7 +780,7 @@ class Nsexec {
   // the cgroup namespace, then clones stage 2 (a new pid namespace is
   // entered only by a new process). Returns the clone's result: 0 in stage 2.
   Result<pid_t> enter_namespaces(const Plan& plan, int sync_fd) noexcept {
-    (void)sys_.set_name(Names::child);
+    (void)sys_.set_name(names_.given ? names_.child.data() : Names::child);
     logger_.log(LogLevel::Debug, Stage::Child, "~> nsexec stage-1");
     const SyncChannel parent(sync_fd, Stage::Child, sys_);
     if (auto r = make_joins(plan, Stage::Child); !r) return r.error();
@@ -888,7 +885,7 @@ class Nsexec {
   }
 
   Result<void> become_init(const Plan& plan, int sync_fd) noexcept {
-    (void)sys_.set_name(Names::init);
+    (void)sys_.set_name(init_name());
     kill_on_error_ = {-1, -1};
     logger_.log(LogLevel::Debug, Stage::Init, "~> nsexec stage-2");
     const SyncChannel parent(sync_fd, Stage::Init, sys_);
@@ -909,7 +906,7 @@ class Nsexec {
   // namespaces, its maps written before the message came. Becomes their
   // root and tells the runtime it is ready with a second NUL byte.
   void stage_init_direct(const Plan& plan, int init_pipe) noexcept {
-    (void)sys_.set_name(Names::init);
+    (void)sys_.set_name(init_name());
     logger_.log(LogLevel::Debug, Stage::Init, "~> nsexec stage-2, started directly by the runtime");
     clock_.mark(StartStep::Joined);  // nothing to join or create: the runtime's clone did
     clock_.mark(StartStep::Unshared);
@@ -986,7 +983,8 @@ class Nsexec {
   [[no_unique_address]] Clone clone_{};
   [[no_unique_address]] SysCalls sys_{};
   std::array<pid_t, 2> kill_on_error_{-1, -1};
-  StartClock clock_;  // enabled at log level debug only
+  StartClock clock_;      // enabled at log level debug only
+  StageNameTexts names_;  // the runtime's names for the stages, if it gave any (else Names)
 };
 
 // The common case in one line: runc 1.1's protocol, names and behaviour.

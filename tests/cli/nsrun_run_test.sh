@@ -66,6 +66,10 @@ for who in root nobody; do
   # (Not through /proc/1: as root, pid 1 is a non-dumpable fork of nsrun,
   # whose ns links the container cannot read.)
   eq "default as $who: fresh /proc" "2" "$(field procpid "$out")"
+  # ps shows the reaper by nsrun's name, not runc's (comm is readable even
+  # where the ns links are not).
+  if [ $who = root ]; then out=$(run -- cat /proc/1/comm); else out=$(as_nobody "$nsrun" --no-tty -- cat /proc/1/comm 2>"$tmp/err" </dev/null); fi
+  eq "default as $who: pid 1 is nsrun:init" "nsrun:init" "$out"
 done
 eq "default as root: map" " 0 0 1" "$(field uid_map "$(run -- sh -c "$report")")"
 out=$(as_nobody "$nsrun" --no-tty -- sh -c "$report" 2>/dev/null </dev/null)
@@ -280,7 +284,7 @@ ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 tracer=$!
 started+=("$tracer")
 # The init has begun its joins once its stage 0 carries its name.
-for _ in $(seq 400); do grep -qx 'runc:\[0:PARENT\]' /proc/[0-9]*/comm 2>/dev/null && break; sleep 0.01; done
+for _ in $(seq 400); do grep -qx 'nsrun:parent' /proc/[0-9]*/comm 2>/dev/null && break; sleep 0.01; done
 kill -KILL "$victim"; wait "$victim" 2>/dev/null
 newcomer=
 for _ in 1 2 3 4 5; do

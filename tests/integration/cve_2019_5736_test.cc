@@ -216,12 +216,12 @@ TEST_CASE("CVE-2019-5736: the nsrun tool's pid-1 reaper runs from a read-only mo
   REQUIRE(tool >= 0);
   in.reset();
   // The reaper is the tool's child once the launch is done: stage 2, pid 1
-  // of the new pid namespace, named runc:[2:INIT].
+  // of the new pid namespace, named nsrun:init.
   pid_t reaper = -1;
   for (int i = 0; i < 2000 && reaper < 0; ++i) {
     std::ifstream children("/proc/" + std::to_string(tool) + "/task/" + std::to_string(tool) + "/children");
     for (pid_t child; children >> child;)
-      if (file_bytes("/proc/" + std::to_string(child) + "/comm") == "runc:[2:INIT]\n") reaper = child;
+      if (file_bytes("/proc/" + std::to_string(child) + "/comm") == "nsrun:init\n") reaper = child;
     if (reaper < 0) ::usleep(5000);
   }
   REQUIRE(reaper > 0);

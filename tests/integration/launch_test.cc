@@ -981,3 +981,42 @@ TEST_CASE("launch: runc's own nsexec joins a namespace the Launcher holds as an 
   CHECK(launched_children() == std::vector<pid_t>{target.pid()});
 }
 #endif
+
+TEST_CASE("launch: the stages carry the names the runtime gives them, runc's otherwise; bad names start nothing") {
+  require_root();
+  TestLauncher launcher({.init_binary = kNsrun});
+  Bootstrap b;
+  b.clone_flags = NsSet{NsKind::pid, NsKind::mnt};
+  // nsrun's reaper is stage 2 kept as pid 1, its command its child.
+  auto pid1_name = [&](std::optional<std::array<std::string, 3>> names) {
+    Capture out;
+    LaunchOptions opt;
+    opt.argv = {"nsrun", "--reaper", "--", "/bin/sh", "-c", "mount -t proc proc /proc && cat /proc/1/comm"};
+    opt.stdio = {-1, out.writer(), 2};
+    opt.stage_names = std::move(names);
+    auto init = launcher.launch(b, opt);
+    REQUIRE_MESSAGE(init, (init ? "" : to_string(init.error())));
+    const std::string text = out.text();
+    CHECK(init->wait()->success());
+    return text;
+  };
+  CHECK(pid1_name(std::array<std::string, 3>{"rt:parent", "rt:child", "rt:init"}) == "rt:init\n");
+  CHECK(pid1_name(std::nullopt) == "runc:[2:INIT]\n");
+  struct Bad {
+    std::array<std::string, 3> names;
+    std::string why;
+  };
+  for (const Bad& bad :
+       {Bad{{"a b", "c", "d"}, "stage_names[0] \"a b\": not printable ASCII without spaces or commas"},
+        Bad{{"a", "", "d"}, "stage_names[1] \"\": empty"},
+        Bad{{"a", "b", "0123456789abcdef"}, "stage_names[2] \"0123456789abcdef\": longer than 15 bytes"}}) {
+    LaunchOptions opt = nsrun_running({"/bin/true"}, -1);
+    opt.stage_names = bad.names;
+    auto init = launcher.launch(b, opt);
+    REQUIRE(!init);
+    CHECK(init.error().code == Code::BadEnv);
+    CHECK(init.error().detail_view() == bad.why);
+    CHECK(launched_children().empty());
+  }
+  check_nothing_left();
+}

@@ -124,39 +124,57 @@ TEST_CASE("a profile the init does not know is refused, the value quoted") {
         std::string::npos);
 }
 
+namespace {
+
+// A value of `var` the init must refuse before anything else: exit 1, the
+// fatal record quoting the value and `why`, no handshake byte written.
+struct BadValue {
+  const char* value;
+  const char* why;
+};
+void check_refused_before_handshake(const char* var, const BadValue& c) {
+  CAPTURE(c.value);
+  int sp[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);
+  const auto out = in_child([&](int log_fd) {
+    ::setenv("_LIBCONTAINER_INITPIPE", std::to_string(sp[0]).c_str(), 1);
+    ::setenv("_LIBCONTAINER_LOGPIPE", std::to_string(log_fd).c_str(), 1);
+    ::setenv(var, c.value, 1);
+    ::close(sp[1]);  // were the value taken, the message read would meet EOF, not hang
+    (void)nsenter::RuncCompatNsexec{}.run();
+  });
+  CHECK(exited_with(out.status, 1));
+  CHECK(out.log.find(fmt::format("bad environment variable: {}={}: {}", var, c.value, c.why)) != std::string::npos);
+  // Refused before the handshake: the runtime's end reads nothing.
+  ::close(sp[0]);
+  char byte;
+  CHECK(::read(sp[1], &byte, 1) == 0);
+  ::close(sp[1]);
+}
+
+}  // namespace
+
 TEST_CASE("a start plan the init does not know is refused before the handshake, the value quoted") {
-  struct Case {
-    const char* value;
-    const char* why;
-  };
-  for (const Case& c : {Case{"three", "not a topology (three-stages, one-clone or direct)"},
-                        Case{"one-clone:", "not a guard (self, unwritable, unreachable or view=FD)"},
-                        Case{"one-clone:unwritable:unreachable", "not a guard (self, unwritable, unreachable or view=FD)"},
-                        Case{"three-stages:view=", "view=FD: not a non-negative decimal fd"},
-                        Case{"three-stages:view=-1", "view=FD: not a non-negative decimal fd"},
-                        Case{"three-stages:view=7x", "view=FD: not a non-negative decimal fd"},
-                        Case{"direct:view=7",
-                             "a direct start cannot move onto a view: it is born in the container's namespaces"},
-                        Case{"DIRECT", "not a topology (three-stages, one-clone or direct)"}}) {
-    CAPTURE(c.value);
-    int sp[2];
-    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);
-    const auto out = in_child([&](int log_fd) {
-      ::setenv("_LIBCONTAINER_INITPIPE", std::to_string(sp[0]).c_str(), 1);
-      ::setenv("_LIBCONTAINER_LOGPIPE", std::to_string(log_fd).c_str(), 1);
-      ::setenv("_NSENTER_START", c.value, 1);
-      ::close(sp[1]);  // were the value taken, the message read would meet EOF, not hang
-      (void)nsenter::RuncCompatNsexec{}.run();
-    });
-    CHECK(exited_with(out.status, 1));
-    CHECK(out.log.find(std::string("bad environment variable: _NSENTER_START=") + c.value + ": " + c.why) !=
-          std::string::npos);
-    // Refused before the handshake: the runtime's end reads nothing.
-    ::close(sp[0]);
-    char byte;
-    CHECK(::read(sp[1], &byte, 1) == 0);
-    ::close(sp[1]);
-  }
+  for (const BadValue& c :
+       {BadValue{"three", "not a topology (three-stages, one-clone or direct)"},
+        BadValue{"one-clone:", "not a guard (self, unwritable, unreachable or view=FD)"},
+        BadValue{"one-clone:unwritable:unreachable", "not a guard (self, unwritable, unreachable or view=FD)"},
+        BadValue{"three-stages:view=", "view=FD: not a non-negative decimal fd"},
+        BadValue{"three-stages:view=-1", "view=FD: not a non-negative decimal fd"},
+        BadValue{"three-stages:view=7x", "view=FD: not a non-negative decimal fd"},
+        BadValue{"direct:view=7", "a direct start cannot move onto a view: it is born in the container's namespaces"},
+        BadValue{"DIRECT", "not a topology (three-stages, one-clone or direct)"}})
+    check_refused_before_handshake("_NSENTER_START", c);
+}
+
+TEST_CASE("bad _NSENTER_STAGE_NAMES values are refused before the handshake, the value quoted") {
+  for (const BadValue& c : {BadValue{"a,b", "not three names PARENT,CHILD,INIT"},
+                            BadValue{"a,b,c,d", "not three names PARENT,CHILD,INIT"},
+                            BadValue{"a,,c", "name 2 is empty"},
+                            BadValue{"a,b,", "name 3 is empty"},
+                            BadValue{"a,b,0123456789abcdef", "name 3 is longer than 15 bytes"},
+                            BadValue{"a b,c,d", "name 1 is not printable ASCII without spaces or commas"}})
+    check_refused_before_handshake("_NSENTER_STAGE_NAMES", c);
 }
 
 TEST_CASE("the profile the runtime names decides how the message is read") {

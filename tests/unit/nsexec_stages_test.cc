@@ -59,7 +59,7 @@ struct StageRun {
 // it (see FaultySys::parent_pid).
 StageRun run_stages(const std::string& message, const char* fail = nullptr, int err = EPERM, int death = 0,
                     int parent_gone_after = -1, int exit_at_look = -1, nsenter::StartPlan start = {},
-                    void (*before_run)() = nullptr) {
+                    void (*before_run)() = nullptr, const nsenter::StageNameTexts& names = {}) {
   const pid_t runtime = ::getpid();
   int calls[2], pids[2], logs[2];
   REQUIRE(::pipe(calls) == 0);
@@ -77,6 +77,7 @@ StageRun run_stages(const std::string& message, const char* fail = nullptr, int 
     reader.log_fd = logs[1];
     reader.parent_death = {death, runtime};
     reader.start = start;
+    reader.stage_names = names;
     if (before_run) before_run();
     const CallLog log{calls[1], fail, err};
     FakeNsexec pipeline(reader, {}, {}, FakeJoiner{log}, FakeMapWriter{log}, FakeClone{{}, log},
@@ -518,4 +519,28 @@ TEST_CASE("direct start: refused before anything where the plan does not hold") 
     CHECK(run.calls_of("runc:[2:INIT]").empty());
     CHECK(run.pid_line.empty());
   }
+}
+
+TEST_CASE("a runtime's names for the stages replace runc's, in every topology") {
+  auto names = nsenter::parse_stage_names("_NSENTER_STAGE_NAMES", "tool:parent,tool:child,tool:init");
+  REQUIRE(names);
+  const nsenter::StartPlan one_clone{.topology = nsenter::Topology::OneClone};
+  const nsenter::StartPlan direct{.topology = nsenter::Topology::Direct, .guard = nsenter::BinaryGuard::Unreachable};
+  const StageRun three = run_stages(kMessage, nullptr, EPERM, 0, -1, -1, {}, nullptr, *names);
+  const StageRun one = run_stages(kOneCloneMessage, nullptr, EPERM, 0, -1, -1, one_clone, nullptr, *names);
+  const StageRun alone = run_stages(kDirectMessage, nullptr, EPERM, 0, -1, -1, direct, become_a_direct_start, *names);
+  for (const StageRun* run : {&three, &one, &alone}) {
+    INFO(run->log);
+    for (const auto& entry : run->statuses) CHECK_MESSAGE(exited(entry.second, 0), entry.first);
+    for (const auto& entry : run->pid_of) CHECK_MESSAGE(entry.first.rfind("tool:", 0) == 0, entry.first);  // no runc name
+    CHECK(run->calls_of("tool:init").front() == "set_name tool:init");
+    CHECK(run->calls_of("tool:init").back() == "returned");
+  }
+  CHECK(three.pid_of.size() == 3);
+  CHECK(three.calls_of("tool:child").front() == "set_name tool:child");
+  CHECK(one.pid_of.size() == 2);  // stage 0 and stage 2
+  CHECK(one.calls_of("tool:parent").size() > 1);
+  CHECK(alone.pid_of.size() == 1);
+  CHECK(three.pid_line == fmt::format("{{\"stage1_pid\":{},\"stage2_pid\":{}}}\n", three.pid_of.at("tool:child"),
+                                      three.pid_of.at("tool:init")));
 }

@@ -189,6 +189,9 @@ inline nsenter::LaunchOptions launch_options(const RunRequest& req, const std::a
   for (const auto& a : req.command) opt.argv.push_back(a);
   opt.log_level = req.log_level;
   opt.profile = req.profile;
+  // ps shows the tool's processes as its own, not as runc's (whose names
+  // the init keeps for a runc parent, which sets none).
+  opt.stage_names = std::array<std::string, 3>{"nsrun:parent", "nsrun:child", "nsrun:init"};
   // A fatal record during the launch becomes the launch's error, printed
   // once by run(); one that arrives after stage 2 took over (its exec
   // failed before stage 0 was reaped) is the command's, printed when the
