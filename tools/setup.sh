@@ -13,6 +13,7 @@ PKGS=(
   libc++-dev           # libc++ and libc++abi: the suite also runs with clang + libc++
   libc++abi-dev
   uidmap               # newuidmap/newgidmap for user-namespace tests
+  iproute2             # ip: the hook example moves a veth end into a container (docs/examples/hooks.cc)
   runc                 # reference container runtime for comparisons
   strace
   busybox-static       # static rootfs binary for namespace tests

@@ -136,11 +136,14 @@ void check_refused_before_handshake(const char* var, const BadValue& c) {
   CAPTURE(c.value);
   int sp[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);
+  // Were the value taken, the message read would meet EOF, not hang: the
+  // runtime's end sends nothing, and can still read a handshake byte.
+  REQUIRE(::shutdown(sp[1], SHUT_WR) == 0);
   const auto out = in_child([&](int log_fd) {
     ::setenv("_LIBCONTAINER_INITPIPE", std::to_string(sp[0]).c_str(), 1);
     ::setenv("_LIBCONTAINER_LOGPIPE", std::to_string(log_fd).c_str(), 1);
     ::setenv(var, c.value, 1);
-    ::close(sp[1]);  // were the value taken, the message read would meet EOF, not hang
+    ::close(sp[1]);
     (void)nsenter::RuncCompatNsexec{}.run();
   });
   CHECK(exited_with(out.status, 1));
