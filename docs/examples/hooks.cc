@@ -102,13 +102,21 @@ bool write_file(const std::string& path, std::string_view text) {
   return ok;
 }
 
+bool lists(const std::string& path, const std::string& word) {
+  std::ifstream in(path);
+  for (std::string w; in >> w;)
+    if (w == word) return true;
+  return false;
+}
+
 // The pids controller's hierarchy: cgroup v2's root where it has the
-// controller, else v1's pids hierarchy (a hybrid machine).
+// controller (enabled for its children if it was not), else v1's pids
+// hierarchy (a hybrid machine).
 std::string pids_hierarchy() {
-  std::ifstream controllers("/sys/fs/cgroup/cgroup.controllers");
-  for (std::string c; controllers >> c;)
-    if (c == "pids") return "/sys/fs/cgroup";
-  return "/sys/fs/cgroup/pids";
+  if (!lists("/sys/fs/cgroup/cgroup.controllers", "pids")) return "/sys/fs/cgroup/pids";
+  if (!lists("/sys/fs/cgroup/cgroup.subtree_control", "pids"))
+    (void)write_file("/sys/fs/cgroup/cgroup.subtree_control", "+pids");
+  return "/sys/fs/cgroup";
 }
 
 // What the hooks made, undone however the run ends: the host's end of the
