@@ -75,6 +75,8 @@ enum class Op : std::uint8_t {
   ControllingTty,
   MountProc,
   CloseInheritedFds,
+  ChangeRoot,
+  ChangeDir,
 };
 
 // Why it failed, for causes that are not just an errno.
@@ -240,6 +242,8 @@ constexpr std::string_view describe(Op op) noexcept {
     case Op::ControllingTty: return "make fd 0 the controlling terminal";
     case Op::MountProc: return "mount /proc";
     case Op::CloseInheritedFds: return "mark inherited fds close-on-exec";
+    case Op::ChangeRoot: return "change the root directory";
+    case Op::ChangeDir: return "change the working directory";
   }
   return "?";
 }

@@ -163,6 +163,47 @@ mount --bind "/proc/$target/ns/net" "$tmp/netns"
 eq "--net=bind mount" "$(ns $target net)" "$(run --net="$tmp/netns" -- readlink /proc/self/ns/net)"
 umount "$tmp/netns"
 
+# --- the command's root, directory, ids; the mount propagation ---------------------
+# A root of its own: a directory holding a copy of nsrun (static), which
+# exists only inside it.
+mkdir -p "$tmp/root/sub" && cp "$nsrun" "$tmp/root/nsrun-inside" && chmod -R 755 "$tmp/root"
+for who in root nobody; do
+  if [ $who = root ]; then
+    in_root=$(run -R "$tmp/root" -w /sub -- /nsrun-inside --version)
+    wd=$(run -w /etc -- pwd)
+  else
+    in_root=$(as_nobody "$nsrun" --no-tty -R "$tmp/root" -w /sub -- /nsrun-inside --version 2>"$tmp/err" </dev/null)
+    wd=$(as_nobody "$nsrun" --no-tty -w /etc -- pwd 2>"$tmp/err" </dev/null)
+  fi
+  contains "-R as $who: the command runs in the new root" "nsrun " "$in_root"
+  eq "-w as $who: the command's directory" /etc "$wd"
+done
+run -R "$tmp/no-such-root" -- true
+eq "-R to a missing directory: nsrun failed, the command not run" 125 $?
+contains "-R to a missing directory: says which" "change the root directory: $tmp/no-such-root" "$(cat "$tmp/err")"
+run -w /no-such-dir -- true
+contains "-w to a missing directory: says which" "change the working directory: /no-such-dir" "$(cat "$tmp/err")"
+# Ids: as root without a user namespace, any; nobody's sandbox maps only
+# its root.
+eq "-S -G as root: the command's ids, no other groups" "65534 65534 65534" \
+  "$(run -n -S nobody -G 65534 -- sh -c 'echo $(id -u) $(id -g) $(id -G)')"
+eq "-S -G as nobody: root of its sandbox" "0 0" "$(as_nobody "$nsrun" --no-tty -S 0 -G 0 -- sh -c 'echo $(id -u) $(id -g)' 2>/dev/null </dev/null)"
+as_nobody "$nsrun" --no-tty -S 1 -- true 2>"$tmp/err" </dev/null
+eq "-S to an unmapped uid: nsrun failed, the command not run" 125 $?
+contains "-S to an unmapped uid: says which" "--setuid 1" "$(cat "$tmp/err")"
+# Propagation: seen from inside, in a mount namespace of the test's own
+# whose / is shared (the host's may be private): private has no tag, slave
+# a master, shared a peer group of its own.
+for prop in private slave shared; do
+  line=$(unshare -m --propagation unchanged sh -c \
+    "mount --make-rshared / && '$nsrun' --no-tty -m --propagation=$prop -- grep ' / / ' /proc/self/mountinfo" </dev/null)
+  case $prop in
+    private) check "--propagation=private: no peers" test -z "$(grep -oE '(shared|master):' <<<"$line")" ;;
+    slave) contains "--propagation=slave: a slave" "master:" "$line" ;;
+    shared) contains "--propagation=shared: shared" "shared:" "$line" ;;
+  esac
+done
+
 # --- exit status and signals ---------------------------------------------------
 run -- sh -c 'exit 7'
 eq "exit status passes through" 7 $?

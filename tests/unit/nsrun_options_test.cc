@@ -64,7 +64,7 @@ TEST_CASE("no namespace flags: rootless user+pid+mnt+uts+ipc with a fresh /proc"
   CHECK(r.request->config.uid_map == std::vector<IdMapEntry>{{0, 1000, 1}});
   CHECK(r.request->config.gid_map == std::vector<IdMapEntry>{{0, 1001, 1}});
   CHECK(r.request->config.rootless_euid == true);
-  CHECK(r.request->init_flags == std::vector<std::string>{"--mount-proc"});
+  CHECK(r.request->init_flags == std::vector<std::string>{"--propagation=private", "--mount-proc"});
   CHECK(r.request->command.empty());
   // Root gets the same namespaces, written directly, not marked rootless.
   const Bootstrap root = config_of({}, fake_host(0));
@@ -81,7 +81,7 @@ TEST_CASE("creation flags, short and long, and the command after them") {
   CHECK(r.request->config.uid_map.empty());  // no user namespace, no map
   CHECK(r.request->init_flags.empty());      // no mount namespace: nothing to make private
   CHECK(config_of({"-m", "--", "-x"}, fake_host(0)).clone_flags == NsSet{NsKind::mnt});
-  CHECK(parse({"-m"}, fake_host(0)).request->init_flags == std::vector<std::string>{"--private-mounts"});
+  CHECK(parse({"-m"}, fake_host(0)).request->init_flags == std::vector<std::string>{"--propagation=private"});
   CHECK(config_of({"-C", "-i", "-T"}, fake_host(0)).clone_flags == NsSet{NsKind::cgroup, NsKind::ipc, NsKind::time});
 }
 
@@ -236,4 +236,35 @@ TEST_CASE("other options and usage errors") {
   CHECK(error_of({"--map-user=no-such-user-here"}, fake_host(0)).find("no such user") != std::string::npos);
   // Parsing twice in one process works (getopt's globals are reset).
   CHECK(parse({"-n"}, fake_host(0)).request->config.clone_flags == NsSet{NsKind::net});
+}
+
+TEST_CASE("the command's root, directory and ids, and the propagation of a new mount namespace, as unshare and nsenter take them") {
+  auto flags = [](std::vector<std::string> args) {
+    const ParseResult r = parse(std::move(args), fake_host(0));
+    REQUIRE_MESSAGE(r.request, r.error);
+    return r.request->init_flags;
+  };
+  // Stage 2 applies them in this order: propagation, /proc, root, directory, gid, uid.
+  CHECK(flags({"-m", "-R", "/srv/root", "-w", "/work", "-S", "1000", "-G", "100", "--", "id"}) ==
+        std::vector<std::string>{"--propagation=private", "--root=/srv/root", "--wd=/work", "--setgid=100",
+                                 "--setuid=1000"});
+  CHECK(flags({"-n", "--root=/r", "--wd=rel", "--setuid=0", "--setgid=0"}) ==
+        std::vector<std::string>{"--root=/r", "--wd=rel", "--setgid=0", "--setuid=0"});
+  CHECK(flags({"-m", "--propagation=slave"}) == std::vector<std::string>{"--propagation=slave"});
+  CHECK(flags({"-m", "--propagation", "unchanged"}) == std::vector<std::string>{"--propagation=unchanged"});
+  CHECK(flags({"-pm", "--mount-proc", "--propagation=slave"}) ==
+        std::vector<std::string>{"--propagation=slave", "--mount-proc"});
+  CHECK(flags({"-S", "root", "-G", "root"}).back() == "--setuid=0");  // names from /etc/passwd and /etc/group
+  CHECK(error_of({"--propagation=rshared"}, fake_host(0)) ==
+        "--propagation takes private, slave, shared or unchanged, got 'rshared'");
+  CHECK(error_of({"-n", "--propagation=slave"}, fake_host(0)) == "--propagation needs a new mount namespace (-m)");
+  CHECK(error_of({"-pm", "--mount-proc", "--propagation=shared"}, fake_host(0)) ==
+        "--mount-proc needs --propagation private or slave: with shared the new /proc would cover the host's");
+  CHECK(error_of({"-pm", "--mount-proc", "--propagation=unchanged"}, fake_host(0)).find("with unchanged") !=
+        std::string::npos);
+  CHECK(error_of({"-S", "no-such-user-here"}, fake_host(0)) == "--setuid: no such user 'no-such-user-here'");
+  CHECK(error_of({"-G", "no-such-group-here"}, fake_host(0)) == "--setgid: no such group 'no-such-group-here'");
+  CHECK(error_of({"-R"}, fake_host(0)) == "-R needs a value");
+  CHECK(error_of({"-w"}, fake_host(0)) == "-w needs a value");
+  CHECK(error_of({"--wd="}, fake_host(0)) == "--wd needs a directory");
 }

@@ -6,11 +6,17 @@
 // the command after "--" (or $SHELL, or /bin/sh).
 //
 // Between argv[0] and "--", the parent may pass init flags of its own:
-//   --private-mounts  make / private (recursively), so that mounts made in
-//                  the new mount namespace do not propagate back to the
-//                  host's: what `unshare -m` does by default
-//   --mount-proc   and mount a fresh /proc for the new pid namespace, as
-//                  `unshare --mount-proc`
+//   --propagation=private|slave|shared|unchanged  the propagation of /
+//                  (recursively) in a new mount namespace: private, what
+//                  `unshare -m` does by default, keeps mounts made inside
+//                  from propagating back to the host's
+//   --mount-proc   mount a fresh /proc for the new pid namespace, as
+//                  `unshare --mount-proc` (after the propagation)
+//   --root=DIR, --wd=DIR  chroot to DIR, then chdir to DIR (or to / after
+//                  a chroot), as `unshare --root --wd`
+//   --setgid=GID, --setuid=UID  become GID (no supplementary groups where
+//                  the user namespace allows dropping them) and UID, last,
+//                  as `nsenter -G -S`
 //   --tty          fd 0 is a pseudo-terminal made for this init: make it
 //                  the controlling terminal (stage 2 leads a new session)
 //   --reaper       stage 2 is pid 1 of a new pid namespace, which the
@@ -29,6 +35,7 @@
 // runc-1.2, as nsrun's does to send time-namespace offsets).
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <signal.h>
@@ -40,8 +47,10 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string_view>
 
+#include "nsenter/detail/decimal.hpp"
 #include "nsenter/embed.hpp"
 #include "nsenter/env.hpp"
 #include "nsenter/exec_fds.hpp"
@@ -127,7 +136,7 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
   pid_t child = tty ? -1 : spawn_command(ctx, command);
   if (child < 0) {
     child = ::fork();
-    if (child < 0) die(ctx, nsenter::Op::ForkCommand, errno, "under the pid-1 reaper", 1);
+    if (child < 0) die(ctx, nsenter::Op::ForkCommand, errno, "under the pid-1 reaper", nsrun::kExitNotRun);
   }
   if (child == 0) {
     // A session of its own, with the pty as its controlling terminal:
@@ -136,7 +145,7 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
     // discarded as it is without the reaper, instead of stopping the
     // command where nothing would ever resume it.
     ::setsid();
-    if (tty && ::ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0) die(ctx, nsenter::Op::ControllingTty, errno, "TIOCSCTTY", 1);
+    if (tty && ::ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0) die(ctx, nsenter::Op::ControllingTty, errno, "TIOCSCTTY", nsrun::kExitNotRun);
     sa.sa_handler = SIG_DFL;
     for (int sig : kForwardedSignals) ::sigaction(sig, &sa, nullptr);
     ::sigaction(SIGCHLD, &sa, nullptr);
@@ -164,7 +173,12 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
 // so the command (another nsrun, say) is not an init again.
 [[noreturn]] void exec_command(nsenter::InitContext& ctx, int argc, char** argv) {
   char** command = nullptr;
-  bool private_mounts = false, mount_proc = false, tty = false, reaper = false;
+  bool mount_proc = false, tty = false, reaper = false;
+  unsigned long propagation = 0;  // MS_PRIVATE, MS_SLAVE or MS_SHARED; 0: leave / as it is
+  const char* root = nullptr;
+  const char* wd = nullptr;
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
   int target_pidfd = -1;
   int preserved_fds = 0;
   for (int i = 1; i < argc; ++i) {
@@ -173,18 +187,28 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
       command = argv + i + 1;
       break;
     }
-    if (arg == "--private-mounts") private_mounts = true;
-    if (arg == "--mount-proc") mount_proc = private_mounts = true;
+    if (arg == "--propagation=private") propagation = MS_PRIVATE;
+    if (arg == "--propagation=slave") propagation = MS_SLAVE;
+    if (arg == "--propagation=shared") propagation = MS_SHARED;
+    if (arg == "--mount-proc") mount_proc = true;
+    if (arg.starts_with("--root=")) root = argv[i] + 7;
+    if (arg.starts_with("--wd=")) wd = argv[i] + 5;
+    if (arg.starts_with("--setuid=") || arg.starts_with("--setgid=")) {
+      const auto n = nsenter::detail::parse_decimal<std::uint32_t>(arg.substr(9));
+      if (!n) die(ctx, nsenter::Op::Exec, EINVAL, argv[i], nsrun::kExitNotRun);
+      if (arg[5] == 'u') uid = *n;
+      else gid = *n;
+    }
     if (arg == "--tty") tty = true;
     if (arg == "--reaper") reaper = true;
     if (arg.starts_with("--target-pidfd=")) {
       const auto n = nsenter::parse_env_int("--target-pidfd", argv[i] + 15);
-      if (!n || !*n) die(ctx, nsenter::Op::Exec, EINVAL, argv[i], 1);
+      if (!n || !*n) die(ctx, nsenter::Op::Exec, EINVAL, argv[i], nsrun::kExitNotRun);
       target_pidfd = **n;
     }
     if (arg.starts_with("--preserve-fds=")) {
       const auto n = nsenter::parse_env_int("--preserve-fds", argv[i] + 15);
-      if (!n || !*n) die(ctx, nsenter::Op::Exec, EINVAL, argv[i], 1);
+      if (!n || !*n) die(ctx, nsenter::Op::Exec, EINVAL, argv[i], nsrun::kExitNotRun);
       preserved_fds = **n;
     }
   }
@@ -224,21 +248,39 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
   // reaper's fork, nothing more): not what a leaky runtime left open, nor
   // the mount-source fds, which this init does not use.
   if (int err = nsenter::cloexec_fds_from(3 + preserved_fds))
-    die(ctx, nsenter::Op::CloseInheritedFds, err, nsenter::detail::detail_text("from fd {}", 3 + preserved_fds), 1);
+    die(ctx, nsenter::Op::CloseInheritedFds, err, nsenter::detail::detail_text("from fd {}", 3 + preserved_fds), nsrun::kExitNotRun);
   ::fcntl(ctx.init_pipe, F_SETFD, FD_CLOEXEC);
   if (ctx.log_pipe >= 0) ::fcntl(ctx.log_pipe, F_SETFD, FD_CLOEXEC);
   if (sync_pipe >= 0) ::fcntl(sync_pipe, F_SETFD, FD_CLOEXEC);
   // Without the reaper stage 2 is the session leader that takes the pty.
   if (tty && !reaper && ::ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
-    die(ctx, nsenter::Op::ControllingTty, errno, "TIOCSCTTY", 1);
-  // Private first, so the new /proc does not propagate to the host's mount
-  // namespace through a shared /.
-  if (private_mounts && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-    die(ctx, nsenter::Op::MountProc, errno, "make / private (mount --make-rprivate /)", 1);
+    die(ctx, nsenter::Op::ControllingTty, errno, "TIOCSCTTY", nsrun::kExitNotRun);
+  // The propagation first, so the new /proc does not propagate to the
+  // host's mount namespace through a shared /.
+  if (propagation != 0 && ::mount(nullptr, "/", nullptr, MS_REC | propagation, nullptr) != 0)
+    die(ctx, nsenter::Op::MountProc, errno,
+        propagation == MS_PRIVATE ? "make / private (mount --make-rprivate /)"
+        : propagation == MS_SLAVE ? "make / a slave (mount --make-rslave /)"
+                                  : "make / shared (mount --make-rshared /)",
+        1);
   if (mount_proc) {
     if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
-      die(ctx, nsenter::Op::MountProc, errno, "proc on /proc", 1);
+      die(ctx, nsenter::Op::MountProc, errno, "proc on /proc", nsrun::kExitNotRun);
   }
+  // Root and working directory while still root of the namespaces; the
+  // ids last, as unshare and nsenter order them.
+  if (root != nullptr && ::chroot(root) != 0) die(ctx, nsenter::Op::ChangeRoot, errno, root, nsrun::kExitNotRun);
+  if ((wd != nullptr || root != nullptr) && ::chdir(wd != nullptr ? wd : "/") != 0)
+    die(ctx, nsenter::Op::ChangeDir, errno, wd != nullptr ? wd : "/", nsrun::kExitNotRun);
+  if (gid) {
+    // Dropping the supplementary groups is refused where the user namespace
+    // denies setgroups (a rootless one): those stay, as with nsenter -G.
+    if (::setgroups(0, nullptr) != 0 && errno != EPERM) die(ctx, nsenter::Op::Setgroups, errno, "none", nsrun::kExitNotRun);
+    if (::setresgid(*gid, *gid, *gid) != 0)
+      die(ctx, nsenter::Op::Setgid, errno, nsenter::detail::detail_text("--setgid {}", *gid), nsrun::kExitNotRun);
+  }
+  if (uid && ::setresuid(*uid, *uid, *uid) != 0)
+    die(ctx, nsenter::Op::Setuid, errno, nsenter::detail::detail_text("--setuid {}", *uid), nsrun::kExitNotRun);
   if (reaper) run_as_reaper(ctx, tty, command);
   ::sigprocmask(SIG_SETMASK, &g_start_mask, nullptr);
   ::execvp(command[0], command);

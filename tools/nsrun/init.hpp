@@ -8,7 +8,8 @@ namespace nsrun {
 [[noreturn]] void init_in_process(int argc, char** argv);
 
 // Stage 2's exit status when it did not run the command for a reason of
-// nsrun's (its -t target gone): nsrun's own failure, as env(1) says it.
+// nsrun's (its -t target gone, a mount, --root, --wd or an id it could not
+// set up): nsrun's own failure, as env(1) says it.
 inline constexpr int kExitNotRun = 125;
 
 }  // namespace nsrun

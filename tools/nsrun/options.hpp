@@ -119,12 +119,20 @@ inline constexpr std::string_view kRunUsage =
     "                        only the signals it handles)\n"
     "      --kill-child[=SIGNAL]  when nsrun dies, send SIGNAL (default KILL) to\n"
     "                        the command's first process (as unshare)\n"
+    "      --propagation=private|slave|shared|unchanged  the propagation of / in\n"
+    "                        a new mount namespace (default private, as unshare)\n"
     "\n"
     "Joined namespaces (as nsenter):\n"
     "  -t, --target=PID      join all of PID's namespaces that differ from ours;\n"
     "                        with kind options, only those kinds of PID's\n"
     "  --KIND=PATH           join the namespace at PATH; KIND is one of user pid\n"
     "                        mount uts ipc net cgroup time (e.g. --net=/run/netns/x)\n"
+    "\n"
+    "The command (as unshare and nsenter):\n"
+    "  -R, --root=DIR        run it with DIR as its root directory (chroot)\n"
+    "  -w, --wd=DIR          run it in DIR (inside --root, if given)\n"
+    "  -S, --setuid=UID      run it as UID (name or number, inside its namespaces)\n"
+    "  -G, --setgid=GID      run it as GID, no supplementary groups\n"
     "\n"
     "Other:\n"
     "      --oom-score-adj=N set the init's oom_score_adj (-1000..1000)\n"
@@ -251,6 +259,10 @@ struct RunFlags {
   std::optional<std::uint32_t> map_user, map_group;
   std::vector<nsenter::IdMapEntry> uid_ranges, gid_ranges;
   bool mount_proc = false;
+  std::string propagation = "private";
+  bool propagation_given = false;
+  std::string root, wd;
+  std::optional<std::uint32_t> setuid, setgid;
   bool help = false, version = false;
 
   bool maps_given() const {
@@ -262,7 +274,7 @@ struct RunFlags {
 
     enum : int {
       kMapUser = 1000, kMapGroup, kMapUsers, kMapGroups, kMountProc, kMonotonic, kBoottime,
-      kOom, kLogLevel, kTty, kNoTty, kDryRun, kNoReaper, kKillChild, kPreserveFds,
+      kOom, kLogLevel, kTty, kNoTty, kDryRun, kNoReaper, kKillChild, kPreserveFds, kPropagation,
     };
     // Long kind options take an optional =PATH (join instead of create);
     // short ones take nothing, so clusters like -Ur and -pm work as in
@@ -281,6 +293,9 @@ struct RunFlags {
         {"no-tty", no_argument, nullptr, kNoTty},             {"dry-run", no_argument, nullptr, kDryRun},
         {"no-reaper", no_argument, nullptr, kNoReaper},
         {"kill-child", optional_argument, nullptr, kKillChild}, {"preserve-fds", required_argument, nullptr, kPreserveFds},
+        {"propagation", required_argument, nullptr, kPropagation}, {"root", required_argument, nullptr, 'R'},
+        {"wd", required_argument, nullptr, 'w'},              {"setuid", required_argument, nullptr, 'S'},
+        {"setgid", required_argument, nullptr, 'G'},
         {"help", no_argument, nullptr, 'h'},                  {"version", no_argument, nullptr, 'V'},
         {nullptr, 0, nullptr, 0},
     };
@@ -306,7 +321,7 @@ struct RunFlags {
     args.push_back(nullptr);
     const int n = static_cast<int>(args.size()) - 1;
     int c;
-    while ((c = ::getopt_long(n, args.data(), "+UpmuinCTrt:hV", longopts, nullptr)) != -1) {
+    while ((c = ::getopt_long(n, args.data(), "+UpmuinCTrt:R:w:S:G:hV", longopts, nullptr)) != -1) {
       const std::string_view arg = optarg != nullptr ? optarg : "";
       if (auto kind = kind_of_flag(c)) {
         if (optarg != nullptr) {
@@ -378,10 +393,30 @@ struct RunFlags {
           if (!detail::parse_int(arg, req.preserve_fds) || req.preserve_fds < 0 || req.preserve_fds > 1000)
             return usage("--preserve-fds takes a count of fds (0..1000), got '" + std::string(arg) + "'");
           break;
+        case kPropagation:
+          if (arg != "private" && arg != "slave" && arg != "shared" && arg != "unchanged")
+            return usage("--propagation takes private, slave, shared or unchanged, got '" + std::string(arg) + "'");
+          propagation = arg;
+          propagation_given = true;
+          break;
+        case 'R':
+        case 'w':
+          if (arg.empty() || arg.find('\0') != std::string_view::npos)
+            return usage(std::string(c == 'R' ? "--root" : "--wd") + " needs a directory");
+          (c == 'R' ? root : wd) = arg;
+          break;
+        case 'S':
+          if (!(setuid = detail::user_id(arg, false))) return usage("--setuid: no such user '" + std::string(arg) + "'");
+          break;
+        case 'G':
+          if (!(setgid = detail::user_id(arg, true))) return usage("--setgid: no such group '" + std::string(arg) + "'");
+          break;
         case 'h': help = true; return {};
         case 'V': version = true; return {};
         default:
           if (optopt == 't') return usage("-t/--target needs a pid");
+          if (optopt == 'R' || optopt == 'w' || optopt == 'S' || optopt == 'G')
+            return usage(std::string("-") + static_cast<char>(optopt) + " needs a value");
           if (optopt != 0 && optopt < 256) return usage(std::string("unknown option '-") + static_cast<char>(optopt) + "'");
           return usage("unknown option '" + std::string(optind > 0 && optind <= n ? args[static_cast<std::size_t>(optind - 1)] : "?") + "'");
       }
@@ -437,6 +472,13 @@ struct RunFlags {
     }
     if (mount_proc && !(create.contains(NsKind::mnt) && create.contains(NsKind::pid)))
       return usage("--mount-proc needs new pid and mount namespaces (-p -m)");
+    if (propagation_given && !create.contains(NsKind::mnt))
+      return usage("--propagation needs a new mount namespace (-m)");
+    // A fresh /proc mounted where / is shared (or left as it was, shared on
+    // most hosts) would cover the host's own /proc.
+    if (mount_proc && propagation != "private" && propagation != "slave")
+      return usage("--mount-proc needs --propagation private or slave: with " + propagation +
+                   " the new /proc would cover the host's");
 
     // User first, as runc orders NS_PATHS; the joiner orders the rest.
     std::stable_partition(joins.begin(), joins.end(), [](const auto& j) { return j.kind == NsKind::user; });
@@ -496,7 +538,14 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
   out.version = f.version;
   if (out.help || out.version) return out;
   RunRequest& req = f.req;
-  if (f.create.contains(NsKind::mnt)) req.init_flags.push_back(f.mount_proc ? "--mount-proc" : "--private-mounts");
+  if (f.create.contains(NsKind::mnt)) req.init_flags.push_back("--propagation=" + f.propagation);
+  if (f.mount_proc) req.init_flags.push_back("--mount-proc");
+  // What the command runs in and as, applied by stage 2 in this order
+  // (init.cc): the root, the working directory, then the ids.
+  if (!f.root.empty()) req.init_flags.push_back("--root=" + f.root);
+  if (!f.wd.empty()) req.init_flags.push_back("--wd=" + f.wd);
+  if (f.setgid) req.init_flags.push_back(fmt::format("--setgid={}", *f.setgid));
+  if (f.setuid) req.init_flags.push_back(fmt::format("--setuid={}", *f.setuid));
   if (!req.config.time_offsets.empty()) req.profile = nsenter::wire::Profile::Runc12;
   out.request = std::move(req);
   return out;
