@@ -352,6 +352,20 @@ for k in user pid mnt uts ipc net; do
   eq "-t of a process sharing ours: same $k" "$(ns self $k)" "$(field $k "$out")"
 done
 
+# --- -t PID:INODE: the process itself, not whoever has its pid ----------------------
+# The inode of a pidfd (pidfs) names one process for the life of the system.
+unshare -u sh -c 'hostname nsrun-pinned; exec sleep 600' &
+pinned=$!
+started+=("$pinned")
+for _ in $(seq 100); do [ "$(ns $pinned uts)" != "$(ns self uts)" ] && break; sleep 0.05; done
+inode=$(python3 -c "import os, sys; print(os.fstat(os.pidfd_open(int(sys.argv[1]))).st_ino)" "$pinned")
+eq "-t PID:INODE: joins the process" nsrun-pinned "$(run -t "$pinned:$inode" -- hostname)"
+run -t "$pinned:$((inode + 1))" -- hostname
+eq "-t PID:INODE of another process: nsrun fails" 125 $?
+contains "-t PID:INODE of another process: says so" "pid $pinned is another process (its pidfd's inode is $inode)" "$(cat "$tmp/err")"
+eq "-t PID:INODE where nothing is joined: checked too" 125 "$(run -t "$$:1" -- true; echo $?)"
+kill -KILL "$pinned"; wait "$pinned" 2>/dev/null
+
 # --- fds: only stdio and --preserve-fds reach the command ---------------------------
 fds='echo $(ls /proc/self/fd | sort -n)'
 eq "fds the caller leaked stay out" "0 1 2 3" "$(run -- sh -c "$fds" 7</etc/hostname 9</etc/hostname)"

@@ -164,6 +164,30 @@ TEST_CASE("--target of a process that shares every namespace of ours creates non
   CHECK(r.request->init_flags.empty());  // no --mount-proc: no new mount namespace
 }
 
+TEST_CASE("--target PID:INODE pins the process by its pidfd's inode, even where nothing is joined") {
+  std::map<std::string, ino_t> inodes;
+  for (const auto& k : kNsKinds) {
+    inodes["/proc/self/ns/" + std::string(k.name)] = 100;
+    inodes["/proc/42/ns/" + std::string(k.name)] = k.kind == NsKind::net ? 200 : 100;
+  }
+  const ParseResult joining = parse({"-t", "42:123456789012", "--", "true"}, fake_host(0, inodes));
+  REQUIRE(joining.request);
+  REQUIRE(joining.request->target);
+  CHECK(joining.request->target->pid == 42);
+  CHECK(joining.request->target->pidfd_inode == 123456789012u);
+  CHECK(joining.request->config.ns_paths == std::vector<NsPath>{{NsKind::net, "/proc/42/ns/net"}});
+  inodes["/proc/42/ns/net"] = 100;  // now it shares every namespace of ours
+  const ParseResult sharing = parse({"--target=42:7", "--", "true"}, fake_host(0, inodes));
+  REQUIRE(sharing.request);
+  REQUIRE(sharing.request->target);
+  CHECK(sharing.request->target->pidfd_inode == 7u);
+  CHECK(sharing.request->config.ns_paths.empty());
+  CHECK_FALSE(parse({"-t", "42", "--", "true"}, fake_host(0, inodes)).request->target);  // no inode, nothing joined
+  CHECK(error_of({"-t", "42:"}, fake_host(0, inodes)) == "--target PID:INODE needs the inode as a number, got '42:'");
+  CHECK(error_of({"-t", "42:x"}, fake_host(0, inodes)) == "--target PID:INODE needs the inode as a number, got '42:x'");
+  CHECK(error_of({"-t", ":7"}, fake_host(0, inodes)) == "--target needs a pid, got ':7'");
+}
+
 TEST_CASE("id maps the kernel would refuse are usage errors naming the flag") {
   CHECK(error_of({"--map-users=0:100000:10", "--map-users=5:200000:10"}, fake_host(0)) ==
         "--map-user/--map-users: '5:200000:10' overlaps another range");

@@ -57,6 +57,9 @@ struct RunRequest {
   struct Target {
     pid_t pid = 0;
     std::vector<std::pair<std::string, ino_t>> joined;
+    // -t PID:INODE (util-linux 2.41): the inode of the process's pidfd
+    // (pidfs, Linux 6.9), which names that process and no later one.
+    std::optional<std::uint64_t> pidfd_inode;
   };
   std::optional<Target> target;
 };
@@ -123,7 +126,9 @@ inline constexpr std::string_view kRunUsage =
     "                        a new mount namespace (default private, as unshare)\n"
     "\n"
     "Joined namespaces (as nsenter):\n"
-    "  -t, --target=PID      join all of PID's namespaces that differ from ours;\n"
+    "  -t, --target=PID[:INODE]  join all of PID's namespaces that differ from\n"
+    "                        ours; INODE, its pidfd's inode (Linux 6.9), names the\n"
+    "                        process itself, not whoever has its pid;\n"
     "                        with kind options, only those kinds of PID's\n"
     "  --KIND=PATH           join the namespace at PATH; KIND is one of user pid\n"
     "                        mount uts ipc net cgroup time (e.g. --net=/run/netns/x)\n"
@@ -255,6 +260,7 @@ struct RunFlags {
   NsSet create;
   std::vector<nsenter::NsPath> joins;
   std::optional<pid_t> target;
+  std::optional<std::uint64_t> target_inode;
   bool map_root = false;
   std::optional<std::uint32_t> map_user, map_group;
   std::vector<nsenter::IdMapEntry> uid_ranges, gid_ranges;
@@ -338,8 +344,16 @@ struct RunFlags {
         case 'r': map_root = true; break;
         case 't': {
           pid_t pid = 0;
-          if (!detail::parse_int(arg, pid) || pid <= 0) return usage("--target needs a pid, got '" + std::string(arg) + "'");
+          const auto colon = arg.find(':');
+          if (!detail::parse_int(arg.substr(0, colon), pid) || pid <= 0)
+            return usage("--target needs a pid, got '" + std::string(arg) + "'");
           target = pid;
+          if (colon != std::string_view::npos) {
+            std::uint64_t inode = 0;
+            if (!detail::parse_int(arg.substr(colon + 1), inode) || inode == 0)
+              return usage("--target PID:INODE needs the inode as a number, got '" + std::string(arg) + "'");
+            target_inode = inode;
+          }
           break;
         }
         case kMapUser:
@@ -448,8 +462,14 @@ struct RunFlags {
         // namespace would fail anyway.
         if (target_kinds.empty() && host.ns_inode("/proc/self/ns/" + std::string(k.name)) == theirs) continue;
         joins.push_back({k.kind, path});
-        if (!req.target) req.target = RunRequest::Target{*target, {}};
+        if (!req.target) req.target = RunRequest::Target{*target, {}, {}};
         req.target->joined.emplace_back(path, *theirs);
+      }
+      // The inode is checked even where nothing is joined: a stranger on
+      // the pid is an error, not a command run in our own namespaces.
+      if (target_inode) {
+        if (!req.target) req.target = RunRequest::Target{*target, {}, {}};
+        req.target->pidfd_inode = target_inode;
       }
     }
     for (std::size_t i = 0; i < joins.size(); ++i)

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -357,6 +359,9 @@ class CommandRelay {
   std::string to_master_, to_stdout_;
 };
 
+// PIDFS_MAGIC from <linux/magic.h>, which Debian's 6.1 headers predate.
+inline constexpr unsigned long kPidfsMagic = 0x50494446;
+
 // -t PID, pinned: a pidfd to the process whose namespaces were chosen, once
 // its namespaces are found to be the ones read then (a pid reused in
 // between names another process). Empty with the reason printed. The
@@ -369,6 +374,23 @@ inline nsenter::UniqueFd pin_target(const RunRequest::Target& target) {
     std::fprintf(stderr, "nsrun: --target %d: pidfd_open: %s\n", static_cast<int>(target.pid),
                  nsenter::detail::errno_text(errno));
     return pidfd;
+  }
+  if (target.pidfd_inode) {
+    // Every pidfd of a process shares its pidfs inode; before pidfs (Linux
+    // 6.9) every pidfd had the same anonymous one, which names nothing.
+    struct statfs fs {};
+    struct stat st {};
+    if (::fstatfs(pidfd.get(), &fs) != 0 || fs.f_type != kPidfsMagic || ::fstat(pidfd.get(), &st) != 0) {
+      std::fprintf(stderr, "nsrun: --target %d:%llu: this kernel's pidfds have no inode of their own (pidfs, Linux 6.9)\n",
+                   static_cast<int>(target.pid), static_cast<unsigned long long>(*target.pidfd_inode));
+      return nsenter::UniqueFd();
+    }
+    if (st.st_ino != *target.pidfd_inode) {
+      std::fprintf(stderr, "nsrun: --target %d:%llu: pid %d is another process (its pidfd's inode is %llu)\n",
+                   static_cast<int>(target.pid), static_cast<unsigned long long>(*target.pidfd_inode),
+                   static_cast<int>(target.pid), static_cast<unsigned long long>(st.st_ino));
+      return nsenter::UniqueFd();
+    }
   }
   for (const auto& [path, inode] : target.joined) {
     struct stat st {};
