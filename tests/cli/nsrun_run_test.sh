@@ -141,6 +141,26 @@ out=$(setpriv --reuid="$uid" --regid="$gid" --clear-groups --reset-env \
   "$nsrun" --no-tty --map-users=0:500000:10 -- true 2>&1 </dev/null)
 eq "--map-users outside /etc/subuid: nsrun fails" 125 $?
 contains "--map-users outside /etc/subuid: says the helper failed" "newuidmap" "$out"
+# The caller's own ranges, read from /etc/subuid and /etc/subgid.
+as_user() { setpriv --reuid="$uid" --regid="$gid" --clear-groups --reset-env "$nsrun" --no-tty "$@" 2>"$tmp/err" </dev/null; }
+# (useradd may have given the user a range before the one added above: the
+# first is the one these use.)
+read -r sub_start sub_count < <(awk -F: -v u="$user" '$1==u {print $2, $3; exit}' /etc/subuid)
+read -r subg_start subg_count < <(awk -F: -v u="$user" '$1==u {print $2, $3; exit}' /etc/subgid)
+out=$(as_user --map-auto -- sh -c "$report")
+eq "--map-auto: exit" 0 $?
+eq "--map-auto: uid map, the first range from 0" " 0 $sub_start $sub_count" "$(field uid_map "$out")"
+eq "--map-auto: gid map" " 0 $subg_start $subg_count" "$(field gid_map "$out")"
+out=$(as_user -r --map-auto -- sh -c "$report")
+eq "-r --map-auto: you at 0, a hole there" " 0 $uid 1 1 $((sub_start + 1)) $((sub_count - 1))" "$(field uid_map "$out")"
+out=$(as_user --map-subids -- sh -c "$report")
+eq "--map-subids: the range onto itself, you as yourself" " $uid $uid 1 $sub_start $sub_start $sub_count" "$(field uid_map "$out")"
+eq "--map-subids: the command runs as you" "uid=$uid" "$(head -1 <<<"$out" | cut -d' ' -f1)"
+out=$(as_user --map-users=400000,1,65536 -r -- sh -c "$report")
+eq "unshare's OUTSIDE,INSIDE,COUNT: read in its order" " 0 $uid 1 1 400000 65536" "$(field uid_map "$out")"
+as_nobody "$nsrun" --no-tty --map-auto -- true 2>"$tmp/err" </dev/null
+eq "--map-auto without a range: a usage error" 2 $?
+contains "--map-auto without a range: says whose" "/etc/subuid has no range for nobody, uid 65534" "$(cat "$tmp/err")"
 
 # --- joining -------------------------------------------------------------------
 unshare --uts --net --ipc sleep 1000 &

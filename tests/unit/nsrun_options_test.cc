@@ -29,6 +29,17 @@ Host fake_host(uid_t euid, std::map<std::string, ino_t> inodes = {}, std::vector
   h.executable = [missing](const std::string& path) {
     return std::find(missing.begin(), missing.end(), path) == missing.end();
   };
+  h.read_text = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  return h;
+}
+
+// A host whose files say `files` (path -> text).
+Host with_files(Host h, std::map<std::string, std::string> files) {
+  h.read_text = [files](const std::string& path) -> std::optional<std::string> {
+    auto it = files.find(path);
+    if (it == files.end()) return std::nullopt;
+    return it->second;
+  };
   return h;
 }
 
@@ -291,4 +302,49 @@ TEST_CASE("the command's root, directory and ids, and the propagation of a new m
   CHECK(error_of({"-R"}, fake_host(0)) == "-R needs a value");
   CHECK(error_of({"-w"}, fake_host(0)) == "-w needs a value");
   CHECK(error_of({"--wd="}, fake_host(0)) == "--wd needs a directory");
+}
+
+TEST_CASE("subordinate ids: auto, subids and all, from /etc/subuid and /etc/subgid, and unshare's older order") {
+  const std::map<std::string, std::string> files = {
+      {"/etc/passwd", "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n"},
+      {"/etc/subuid", "# comment\nbob:200000:65536\nalice:100000:65536\nalice:300000:10\n"},
+      {"/etc/subgid", "1000:500000:1000\n"},  // by uid, as shadow allows
+      {"/proc/self/uid_map", "         0          0 4294967295\n"},
+      {"/proc/self/gid_map", "         0          0 4294967295\n"},
+  };
+  const Host alice = with_files(fake_host(1000), files);
+  // auto: the first range, from 0; newuidmap/newgidmap write it.
+  Bootstrap b = config_of({"--map-auto"}, alice);
+  CHECK(b.uid_map == std::vector<IdMapEntry>{{0, 100000, 65536}});
+  CHECK(b.gid_map == std::vector<IdMapEntry>{{0, 500000, 1000}});
+  CHECK(b.uid_map_helper == "/usr/bin/newuidmap");
+  CHECK(b.gid_map_helper == "/usr/bin/newgidmap");
+  // -r with auto: you at 0, a hole there in the block, as unshare carves it.
+  b = config_of({"-r", "--map-users=auto"}, alice);
+  CHECK(b.uid_map == std::vector<IdMapEntry>{{0, 1000, 1}, {1, 100001, 65535}});
+  b = config_of({"--map-user=5", "--map-users=auto"}, alice);
+  CHECK(b.uid_map == std::vector<IdMapEntry>{{5, 1000, 1}, {0, 100000, 5}, {6, 100006, 65530}});
+  // subids: the block onto itself, and you as yourself (the stages need an id).
+  b = config_of({"--map-subids"}, alice);
+  CHECK(b.uid_map == std::vector<IdMapEntry>{{1000, 1000, 1}, {100000, 100000, 65536}});
+  CHECK(b.gid_map == std::vector<IdMapEntry>{{1001, 1001, 1}, {500000, 500000, 1000}});
+  // all: every id of ours onto itself; root only.
+  b = config_of({"--map-users=all", "--map-groups=all"}, with_files(fake_host(0), files));
+  CHECK(b.uid_map == std::vector<IdMapEntry>{{0, 0, 4294967295u}});
+  CHECK(error_of({"--map-users=all"}, alice) == "--map-users=all needs root: newuidmap maps only your own ranges");
+  // unshare before 2.39: OUTSIDE,INSIDE,COUNT, taken in its own order.
+  CHECK(config_of({"--map-users=100000,1,65536", "-r"}, alice).uid_map ==
+        std::vector<IdMapEntry>{{0, 1000, 1}, {1, 100000, 65536}});
+  // No range for the caller, or ranges nsrun cannot read: said, not guessed.
+  CHECK(error_of({"--map-auto"}, with_files(fake_host(1001), files)) == "--map-users: /etc/subuid has no range for uid 1001");
+  std::map<std::string, std::string> sss = files;
+  sss["/etc/nsswitch.conf"] = "passwd: files\nsubid:   sss\n";
+  CHECK(error_of({"--map-auto"}, with_files(fake_host(1000), sss)) ==
+        "--map-users: /etc/nsswitch.conf takes subordinate ids from 'sss', which nsrun (a static binary) cannot ask; "
+        "give the range as INSIDE:OUTSIDE:COUNT");
+  sss["/etc/nsswitch.conf"] = "subid: files\n";
+  CHECK(config_of({"--map-auto"}, with_files(fake_host(1000), sss)).uid_map == std::vector<IdMapEntry>{{0, 100000, 65536}});
+  CHECK(error_of({"--map-users=some"}, alice).find("auto, subids or all, got 'some'") != std::string::npos);
+  CHECK(error_of({"--map-users=1,2"}, alice).find("OUTSIDE,INSIDE,COUNT") != std::string::npos);
+  CHECK(error_of({"-t", "1", "--map-auto"}, alice) == "id maps cannot be combined with --target (its user namespace has its maps)");
 }

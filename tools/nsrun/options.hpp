@@ -18,6 +18,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +72,9 @@ struct Host {
   // The inode of /proc/<pid>/ns/<kind>, nullopt if it cannot be read.
   std::function<std::optional<ino_t>(const std::string& path)> ns_inode;
   std::function<bool(const std::string& path)> executable;
+  // A small text file whole (/etc/subuid, /etc/passwd, /proc/self/uid_map,
+  // ...); nullopt if it cannot be read.
+  std::function<std::optional<std::string>(const std::string& path)> read_text;
 };
 
 inline Host real_host() {
@@ -83,6 +87,15 @@ inline Host real_host() {
     return st.st_ino;
   };
   h.executable = [](const std::string& path) { return ::access(path.c_str(), X_OK) == 0; };
+  h.read_text = [](const std::string& path) -> std::optional<std::string> {
+    std::FILE* f = std::fopen(path.c_str(), "re");
+    if (f == nullptr) return std::nullopt;
+    std::string text;
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+    std::fclose(f);
+    return text;
+  };
   return h;
 }
 
@@ -115,6 +128,12 @@ inline constexpr std::string_view kRunUsage =
     "      --map-users=INSIDE:OUTSIDE:COUNT   add a uid range (repeatable; uses\n"
     "                        newuidmap when not root; implies -U)\n"
     "      --map-groups=INSIDE:OUTSIDE:COUNT  the same for gids (newgidmap)\n"
+    "                        (unshare's older OUTSIDE,INSIDE,COUNT is taken too)\n"
+    "      --map-users=auto|subids|all, --map-groups=auto|subids|all\n"
+    "                        your first /etc/subuid (subgid) range from 0 (auto), or\n"
+    "                        onto itself with you as yourself (subids); every id\n"
+    "                        of ours, onto itself (all; root only)\n"
+    "      --map-auto, --map-subids  both --map-users and --map-groups so\n"
     "      --mount-proc      mount a fresh /proc (needs new pid and mount namespaces)\n"
     "      --no-reaper       in a new pid namespace, run the command itself as pid 1\n"
     "                        (default: pid 1 is a small init that forwards signals to\n"
@@ -190,14 +209,78 @@ inline std::optional<std::uint32_t> user_id(std::string_view text, bool is_group
   return found;
 }
 
+// unshare before util-linux 2.39 took OUTSIDE,INSIDE,COUNT (commas); the
+// colon form is /proc/PID/uid_map's order, INSIDE:OUTSIDE:COUNT. Both are
+// taken, each in its own order, never one read as the other.
 inline std::optional<nsenter::IdMapEntry> id_range(std::string_view text) {
   nsenter::IdMapEntry e;
+  if (text.find(',') != std::string_view::npos) {
+    const auto a = text.find(',');
+    const auto b = text.find(',', a + 1);
+    if (b == std::string_view::npos || !parse_int(text.substr(0, a), e.outside) ||
+        !parse_int(text.substr(a + 1, b - a - 1), e.inside) || !parse_int(text.substr(b + 1), e.count))
+      return std::nullopt;
+    return e;
+  }
   const auto a = text.find(':');
   const auto b = a == std::string_view::npos ? a : text.find(':', a + 1);
   if (b == std::string_view::npos || !parse_int(text.substr(0, a), e.inside) ||
       !parse_int(text.substr(a + 1, b - a - 1), e.outside) || !parse_int(text.substr(b + 1), e.count))
     return std::nullopt;
   return e;
+}
+
+// The first range /etc/subuid (`text`) gives the user named `name` or
+// numbered `id`: {start, count}. Lines are NAME_OR_ID:START:COUNT.
+inline std::optional<std::pair<std::uint32_t, std::uint32_t>> first_subid_range(std::string_view text,
+                                                                                std::string_view name,
+                                                                                std::uint32_t id) {
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    const auto a = line.find(':');
+    const auto b = a == std::string_view::npos ? a : line.find(':', a + 1);
+    if (b == std::string_view::npos || line.starts_with('#')) continue;
+    const std::string_view who = line.substr(0, a);
+    std::uint32_t who_id = 0, start = 0, count = 0;
+    if (who != name && !(parse_int(who, who_id) && who_id == id)) continue;
+    if (parse_int(line.substr(a + 1, b - a - 1), start) && parse_int(line.substr(b + 1), count) && count > 0)
+      return std::pair{start, count};
+  }
+  return std::nullopt;
+}
+
+// The login name /etc/passwd (`text`) gives `uid`, or "".
+inline std::string login_name(std::string_view text, std::uint32_t uid) {
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    const std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    const auto a = line.find(':');
+    const auto b = a == std::string_view::npos ? a : line.find(':', a + 1);
+    const auto c = b == std::string_view::npos ? b : line.find(':', b + 1);
+    std::uint32_t id = 0;
+    if (c != std::string_view::npos && parse_int(line.substr(b + 1, c - b - 1), id) && id == uid)
+      return std::string(line.substr(0, a));
+  }
+  return {};
+}
+
+// Where /etc/nsswitch.conf (`text`) takes subordinate ids from, if not from
+// the files: "" for the files (or no subid line).
+inline std::string subid_source_elsewhere(std::string_view text) {
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    if (!line.starts_with("subid:")) continue;
+    line.remove_prefix(6);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    const std::string_view source = line.substr(0, line.find_first_of(" \t#"));
+    return source.empty() || source == "files" ? std::string() : std::string(source);
+  }
+  return {};
 }
 
 // "SECS" or "SECS.FRACTION", negative allowed (the clock runs behind).
@@ -264,6 +347,9 @@ struct RunFlags {
   bool map_root = false;
   std::optional<std::uint32_t> map_user, map_group;
   std::vector<nsenter::IdMapEntry> uid_ranges, gid_ranges;
+  // --map-users/--map-groups=auto|subids|all (util-linux 2.39-2.41).
+  enum class Special { None, Auto, Subids, All };
+  Special users_special = Special::None, groups_special = Special::None;
   bool mount_proc = false;
   std::string propagation = "private";
   bool propagation_given = false;
@@ -272,7 +358,8 @@ struct RunFlags {
   bool help = false, version = false;
 
   bool maps_given() const {
-    return map_root || map_user || map_group || !uid_ranges.empty() || !gid_ranges.empty();
+    return map_root || map_user || map_group || !uid_ranges.empty() || !gid_ranges.empty() ||
+           users_special != Special::None || groups_special != Special::None;
   }
 
   // Then help or version may end the parse.
@@ -281,6 +368,7 @@ struct RunFlags {
     enum : int {
       kMapUser = 1000, kMapGroup, kMapUsers, kMapGroups, kMountProc, kMonotonic, kBoottime,
       kOom, kLogLevel, kTty, kNoTty, kDryRun, kNoReaper, kKillChild, kPreserveFds, kPropagation,
+      kMapAuto, kMapSubids,
     };
     // Long kind options take an optional =PATH (join instead of create);
     // short ones take nothing, so clusters like -Ur and -pm work as in
@@ -301,7 +389,8 @@ struct RunFlags {
         {"kill-child", optional_argument, nullptr, kKillChild}, {"preserve-fds", required_argument, nullptr, kPreserveFds},
         {"propagation", required_argument, nullptr, kPropagation}, {"root", required_argument, nullptr, 'R'},
         {"wd", required_argument, nullptr, 'w'},              {"setuid", required_argument, nullptr, 'S'},
-        {"setgid", required_argument, nullptr, 'G'},
+        {"setgid", required_argument, nullptr, 'G'},        {"map-auto", no_argument, nullptr, kMapAuto},
+        {"map-subids", no_argument, nullptr, kMapSubids},
         {"help", no_argument, nullptr, 'h'},                  {"version", no_argument, nullptr, 'V'},
         {nullptr, 0, nullptr, 0},
     };
@@ -362,11 +451,20 @@ struct RunFlags {
         case kMapGroup:
           if (!(map_group = detail::user_id(arg, true))) return usage("--map-group: no such group '" + std::string(arg) + "'");
           break;
+        case kMapAuto: users_special = groups_special = Special::Auto; break;
+        case kMapSubids: users_special = groups_special = Special::Subids; break;
         case kMapUsers:
         case kMapGroups: {
+          const Special special = arg == "auto" ? Special::Auto : arg == "subids" ? Special::Subids
+                                  : arg == "all" ? Special::All : Special::None;
+          if (special != Special::None) {
+            (c == kMapUsers ? users_special : groups_special) = special;
+            break;
+          }
           auto range = detail::id_range(arg);
           if (!range) return usage(std::string(c == kMapUsers ? "--map-users" : "--map-groups") +
-                                   " takes INSIDE:OUTSIDE:COUNT, got '" + std::string(arg) + "'");
+                                   " takes INSIDE:OUTSIDE:COUNT (or unshare's older OUTSIDE,INSIDE,COUNT), auto, "
+                                   "subids or all, got '" + std::string(arg) + "'");
           (c == kMapUsers ? uid_ranges : gid_ranges).push_back(*range);
           break;
         }
@@ -508,7 +606,61 @@ struct RunFlags {
     return {};
   }
 
+  // The ranges auto, subids and all stand for, added to the explicit ones.
+  std::string resolve_special_maps(const Host& host) {
+    for (const bool groups : {false, true}) {
+      const Special special = groups ? groups_special : users_special;
+      if (special == Special::None) continue;
+      const char* flag = groups ? "--map-groups" : "--map-users";
+      auto& ranges = groups ? gid_ranges : uid_ranges;
+      const std::uint32_t own = groups ? host.egid : host.euid;
+      if (special == Special::All) {
+        // Every id of ours onto itself: what /proc/self/uid_map says we have.
+        if (host.euid != 0) return usage(std::string(flag) + "=all needs root: newuidmap maps only your own ranges");
+        const auto map = host.read_text(groups ? "/proc/self/gid_map" : "/proc/self/uid_map");
+        std::istringstream lines(map.value_or(""));
+        for (std::uint32_t inside, outside, count; lines >> inside >> outside >> count;)
+          ranges.push_back({inside, inside, count});
+        if (ranges.empty()) return usage(std::string(flag) + "=all: cannot read our own id map");
+        continue;
+      }
+      const char* file = groups ? "/etc/subgid" : "/etc/subuid";
+      if (const std::string elsewhere = detail::subid_source_elsewhere(host.read_text("/etc/nsswitch.conf").value_or(""));
+          !elsewhere.empty())
+        return usage(std::string(flag) + ": /etc/nsswitch.conf takes subordinate ids from '" + elsewhere +
+                     "', which nsrun (a static binary) cannot ask; give the range as INSIDE:OUTSIDE:COUNT");
+      const std::string name = detail::login_name(host.read_text("/etc/passwd").value_or(""), host.euid);
+      const auto range = detail::first_subid_range(host.read_text(file).value_or(""), name, host.euid);
+      if (!range)
+        return usage(std::string(flag) + ": " + file + " has no range for " + (name.empty() ? "uid" : name + ", uid") +
+                     " " + std::to_string(host.euid));
+      if (special == Special::Auto) {
+        // From 0; the id --map-user or -r puts at 0 (or elsewhere in the
+        // block) leaves a hole there, as unshare carves one.
+        const std::optional<std::uint32_t> single =
+            (groups ? (map_root || map_group) : (map_root || map_user))
+                ? std::optional<std::uint32_t>((groups ? map_group : map_user).value_or(0))
+                : std::nullopt;
+        const std::uint32_t count = range->second;
+        if (single && *single < count) {
+          if (*single > 0) ranges.push_back({0, range->first, *single});
+          if (*single + 1 < count) ranges.push_back({*single + 1, range->first + *single + 1, count - *single - 1});
+        } else {
+          ranges.push_back({0, range->first, count});
+        }
+      } else {
+        // Onto itself, and you as yourself, so the stages have an id
+        // (unless -r or --map-user/--map-group says where you are).
+        ranges.push_back({range->first, range->first, range->second});
+        const bool placed = groups ? (map_root || map_group.has_value()) : (map_root || map_user.has_value());
+        if (!placed) (groups ? map_group : map_user) = own;
+      }
+    }
+    return {};
+  }
+
   std::string build_id_maps(const Host& host) {
+    if (auto bad = resolve_special_maps(host); !bad.empty()) return bad;
     if (create.contains(NsKind::user)) {
       const bool root = host.euid == 0;
       // The stages need a mapped uid and gid to become: an id nobody asked
