@@ -27,6 +27,7 @@ cleanup() {
     flock /etc sh -c "/usr/sbin/userdel '$user' 2>/dev/null; sed -i '/^$user:/d' /etc/subuid /etc/subgid"
   fi
   umount "$tmp/netns" 2>/dev/null
+  for d in /sys/fs/cgroup/nsrun-test-$$ /sys/fs/cgroup/unified/nsrun-test-$$; do [ -d "$d" ] && rmdir "$d"; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -385,6 +386,28 @@ eq "-t PID:INODE of another process: nsrun fails" 125 $?
 contains "-t PID:INODE of another process: says so" "pid $pinned is another process (its pidfd's inode is $inode)" "$(cat "$tmp/err")"
 eq "-t PID:INODE where nothing is joined: checked too" 125 "$(run -t "$$:1" -- true; echo $?)"
 kill -KILL "$pinned"; wait "$pinned" 2>/dev/null
+
+# --- -t --env, -t --join-cgroup, --setgroups ------------------------------------------
+# (the filesystem type is the field after the "-" that ends the optional ones)
+v2=$(awk '{for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break }}' /proc/self/mountinfo)
+check "a cgroup v2 hierarchy is mounted" test -n "$v2"
+cg="$v2/nsrun-test-$$"
+mkdir "$cg"
+env -i FROM_TARGET=yes PATH=/usr/bin:/bin sh -c "echo \$\$ >'$cg/cgroup.procs'; exec unshare -u sleep 600" &
+holder=$!
+started+=("$holder")
+for _ in $(seq 100); do [ "$(ns $holder uts)" != "$(ns self uts)" ] && break; sleep 0.05; done
+out=$(run -t "$holder" -e -- sh -c 'echo "$FROM_TARGET ${HOME:-unset}"')
+eq "-t --env: the target's environment, not ours" "yes unset" "$out"
+out=$(run -t "$holder" -c -- sh -c 'grep "^0::" /proc/self/cgroup')
+eq "-t --join-cgroup: the target's cgroup" "0::/nsrun-test-$$" "$out"
+eq "-t without --join-cgroup: ours" "$(grep '^0::' /proc/self/cgroup)" "$(run -t "$holder" -- grep '^0::' /proc/self/cgroup)"
+kill -KILL "$holder"; wait "$holder" 2>/dev/null
+rmdir "$cg"
+eq "--setgroups=deny as root" deny "$(run -U --setgroups=deny -- cat /proc/self/setgroups)"
+eq "-U as root: setgroups allowed" allow "$(run -U -- cat /proc/self/setgroups)"
+as_nobody "$nsrun" --no-tty -U --setgroups=allow -- true 2>"$tmp/err" </dev/null
+eq "--setgroups=allow as nobody without a gid range: a usage error" 2 $?
 
 # --- fds: only stdio and --preserve-fds reach the command ---------------------------
 fds='echo $(ls /proc/self/fd | sort -n)'

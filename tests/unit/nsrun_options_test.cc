@@ -348,3 +348,27 @@ TEST_CASE("subordinate ids: auto, subids and all, from /etc/subuid and /etc/subg
   CHECK(error_of({"--map-users=1,2"}, alice).find("OUTSIDE,INSIDE,COUNT") != std::string::npos);
   CHECK(error_of({"-t", "1", "--map-auto"}, alice) == "id maps cannot be combined with --target (its user namespace has its maps)");
 }
+
+TEST_CASE("--setgroups in a new user namespace; --env and --join-cgroup take the --target process's") {
+  // deny: stage 0 writes it before the maps, as for a rootless container.
+  Bootstrap b = config_of({"-U", "--setgroups=deny"}, fake_host(0));
+  CHECK(b.setgroups == false);
+  CHECK(b.rootless_euid == true);
+  CHECK(config_of({"-U", "--setgroups=allow"}, fake_host(0)).setgroups == true);
+  CHECK_FALSE(config_of({"-U"}, fake_host(0)).setgroups.has_value());  // root: the kernel's default, allow
+  CHECK(error_of({"-U", "--setgroups=allow"}, fake_host(1000)) ==
+        "--setgroups=allow without root needs a gid range (--map-groups): the kernel lets an unprivileged process "
+        "write its gid map only with setgroups denied");
+  CHECK(config_of({"-r", "--map-groups=1:100000:10", "--setgroups=allow"}, fake_host(1000)).setgroups == true);
+  CHECK(error_of({"-n", "--setgroups=deny"}, fake_host(0)) == "--setgroups needs a new user namespace (-U)");
+  CHECK(error_of({"-U", "--setgroups=maybe"}, fake_host(0)) == "--setgroups takes allow or deny, got 'maybe'");
+  std::map<std::string, ino_t> inodes;
+  for (const auto& k : kNsKinds) inodes["/proc/self/ns/" + std::string(k.name)] = inodes["/proc/42/ns/" + std::string(k.name)] = 100;
+  const ParseResult r = parse({"-t", "42", "-e", "-c", "--", "env"}, fake_host(0, inodes));
+  REQUIRE(r.request);
+  REQUIRE(r.request->target);  // pinned though nothing is joined: its environment and cgroup are read
+  CHECK(r.request->target->take_env);
+  CHECK(r.request->target->join_cgroup);
+  CHECK(error_of({"--env"}, fake_host(0)) == "--env takes what the --target process has: give -t PID");
+  CHECK(error_of({"-c"}, fake_host(0)) == "--join-cgroup takes what the --target process has: give -t PID");
+}

@@ -61,6 +61,8 @@ struct RunRequest {
     // -t PID:INODE (util-linux 2.41): the inode of the process's pidfd
     // (pidfs, Linux 6.9), which names that process and no later one.
     std::optional<std::uint64_t> pidfd_inode;
+    bool take_env = false;     // --env: the command gets the target's environment
+    bool join_cgroup = false;  // --join-cgroup: the init starts in the target's cgroup (v2)
   };
   std::optional<Target> target;
 };
@@ -141,6 +143,8 @@ inline constexpr std::string_view kRunUsage =
     "                        only the signals it handles)\n"
     "      --kill-child[=SIGNAL]  when nsrun dies, send SIGNAL (default KILL) to\n"
     "                        the command's first process (as unshare)\n"
+    "      --setgroups=allow|deny  setgroups(2) in a new user namespace (default:\n"
+    "                        allow as root, deny otherwise, as the kernel needs)\n"
     "      --propagation=private|slave|shared|unchanged  the propagation of / in\n"
     "                        a new mount namespace (default private, as unshare)\n"
     "\n"
@@ -149,6 +153,8 @@ inline constexpr std::string_view kRunUsage =
     "                        ours; INODE, its pidfd's inode (Linux 6.9), names the\n"
     "                        process itself, not whoever has its pid;\n"
     "                        with kind options, only those kinds of PID's\n"
+    "  -e, --env             with -t, the command gets PID's environment\n"
+    "  -c, --join-cgroup     with -t, start in PID's cgroup (cgroup v2)\n"
     "  --KIND=PATH           join the namespace at PATH; KIND is one of user pid\n"
     "                        mount uts ipc net cgroup time (e.g. --net=/run/netns/x)\n"
     "\n"
@@ -344,6 +350,8 @@ struct RunFlags {
   std::vector<nsenter::NsPath> joins;
   std::optional<pid_t> target;
   std::optional<std::uint64_t> target_inode;
+  bool take_env = false, join_cgroup = false;
+  std::optional<bool> setgroups_allowed;  // --setgroups
   bool map_root = false;
   std::optional<std::uint32_t> map_user, map_group;
   std::vector<nsenter::IdMapEntry> uid_ranges, gid_ranges;
@@ -368,7 +376,7 @@ struct RunFlags {
     enum : int {
       kMapUser = 1000, kMapGroup, kMapUsers, kMapGroups, kMountProc, kMonotonic, kBoottime,
       kOom, kLogLevel, kTty, kNoTty, kDryRun, kNoReaper, kKillChild, kPreserveFds, kPropagation,
-      kMapAuto, kMapSubids,
+      kMapAuto, kMapSubids, kSetgroups,
     };
     // Long kind options take an optional =PATH (join instead of create);
     // short ones take nothing, so clusters like -Ur and -pm work as in
@@ -390,7 +398,8 @@ struct RunFlags {
         {"propagation", required_argument, nullptr, kPropagation}, {"root", required_argument, nullptr, 'R'},
         {"wd", required_argument, nullptr, 'w'},              {"setuid", required_argument, nullptr, 'S'},
         {"setgid", required_argument, nullptr, 'G'},        {"map-auto", no_argument, nullptr, kMapAuto},
-        {"map-subids", no_argument, nullptr, kMapSubids},
+        {"map-subids", no_argument, nullptr, kMapSubids},   {"env", no_argument, nullptr, 'e'},
+        {"join-cgroup", no_argument, nullptr, 'c'},          {"setgroups", required_argument, nullptr, kSetgroups},
         {"help", no_argument, nullptr, 'h'},                  {"version", no_argument, nullptr, 'V'},
         {nullptr, 0, nullptr, 0},
     };
@@ -416,7 +425,7 @@ struct RunFlags {
     args.push_back(nullptr);
     const int n = static_cast<int>(args.size()) - 1;
     int c;
-    while ((c = ::getopt_long(n, args.data(), "+UpmuinCTrt:R:w:S:G:hV", longopts, nullptr)) != -1) {
+    while ((c = ::getopt_long(n, args.data(), "+UpmuinCTrt:R:w:S:G:echV", longopts, nullptr)) != -1) {
       const std::string_view arg = optarg != nullptr ? optarg : "";
       if (auto kind = kind_of_flag(c)) {
         if (optarg != nullptr) {
@@ -450,6 +459,12 @@ struct RunFlags {
           break;
         case kMapGroup:
           if (!(map_group = detail::user_id(arg, true))) return usage("--map-group: no such group '" + std::string(arg) + "'");
+          break;
+        case 'e': take_env = true; break;
+        case 'c': join_cgroup = true; break;
+        case kSetgroups:
+          if (arg != "allow" && arg != "deny") return usage("--setgroups takes allow or deny, got '" + std::string(arg) + "'");
+          setgroups_allowed = arg == "allow";
           break;
         case kMapAuto: users_special = groups_special = Special::Auto; break;
         case kMapSubids: users_special = groups_special = Special::Subids; break;
@@ -564,11 +579,16 @@ struct RunFlags {
         req.target->joined.emplace_back(path, *theirs);
       }
       // The inode is checked even where nothing is joined: a stranger on
-      // the pid is an error, not a command run in our own namespaces.
-      if (target_inode) {
+      // the pid is an error, not a command run in our own namespaces. So is
+      // the process whose environment or cgroup is taken pinned.
+      if (target_inode || take_env || join_cgroup) {
         if (!req.target) req.target = RunRequest::Target{*target, {}, {}};
         req.target->pidfd_inode = target_inode;
+        req.target->take_env = take_env;
+        req.target->join_cgroup = join_cgroup;
       }
+    } else if (take_env || join_cgroup) {
+      return usage(std::string(take_env ? "--env" : "--join-cgroup") + " takes what the --target process has: give -t PID");
     }
     for (std::size_t i = 0; i < joins.size(); ++i)
       for (std::size_t j = 0; j < i; ++j)
@@ -661,6 +681,7 @@ struct RunFlags {
 
   std::string build_id_maps(const Host& host) {
     if (auto bad = resolve_special_maps(host); !bad.empty()) return bad;
+    if (setgroups_allowed && !create.contains(NsKind::user)) return usage("--setgroups needs a new user namespace (-U)");
     if (create.contains(NsKind::user)) {
       const bool root = host.euid == 0;
       // The stages need a mapped uid and gid to become: an id nobody asked
@@ -684,7 +705,17 @@ struct RunFlags {
         for (const auto* helper : {&req.config.uid_map_helper, &req.config.gid_map_helper})
           if (!helper->empty() && !host.executable(*helper))
             return usage(*helper + " is missing: install the 'uidmap' package to map id ranges without root");
+        if (setgroups_allowed == true && req.config.gid_map_helper.empty())
+          return usage("--setgroups=allow without root needs a gid range (--map-groups): the kernel lets an "
+                       "unprivileged process write its gid map only with setgroups denied");
       }
+      // Deny is written by stage 0 before the maps where the container is
+      // marked rootless and setgroups is off (runc's rule), as root too.
+      if (setgroups_allowed == false) {
+        req.config.setgroups = false;
+        req.config.rootless_euid = true;
+      }
+      if (setgroups_allowed == true) req.config.setgroups = true;
     }
     return {};
   }

@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "nsenter/bootstrap_json.hpp"
@@ -403,6 +404,74 @@ inline nsenter::UniqueFd pin_target(const RunRequest::Target& target) {
   return pidfd;
 }
 
+// What -t --env and --join-cgroup take from the pinned target: its
+// environment (/proc/PID/environ) and its cgroup v2 directory (its
+// /proc/PID/cgroup "0::" line under our cgroup2 mount), read while the
+// pidfd says it lives, so that they are its own and not a newcomer's on
+// its pid. Empty with the reason printed.
+struct TakenFromTarget {
+  std::optional<std::vector<std::string>> env;
+  std::string cgroup;
+};
+
+inline std::optional<std::string> read_whole(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "re");
+  if (f == nullptr) return std::nullopt;
+  std::string text;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  const bool ok = !std::ferror(f);
+  std::fclose(f);
+  return ok ? std::optional<std::string>(text) : std::nullopt;
+}
+
+// Where cgroup2 is mounted here (/sys/fs/cgroup, or .../unified on a
+// hybrid machine); "" if nowhere.
+inline std::string cgroup2_mount() {
+  std::istringstream lines(read_whole("/proc/self/mountinfo").value_or(""));
+  for (std::string line; std::getline(lines, line);) {
+    const auto dash = line.find(" - ");
+    if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0) continue;
+    std::istringstream fields(line.substr(0, dash));
+    std::string id, parent, dev, root, mount_point;
+    if (fields >> id >> parent >> dev >> root >> mount_point) return mount_point;
+  }
+  return {};
+}
+
+inline std::optional<TakenFromTarget> take_from_target(const RunRequest::Target& target, int pidfd) {
+  TakenFromTarget taken;
+  const std::string proc = "/proc/" + std::to_string(target.pid);
+  auto fail = [&](const std::string& why) {
+    std::fprintf(stderr, "nsrun: --target %d: %s\n", static_cast<int>(target.pid), why.c_str());
+    return std::optional<TakenFromTarget>();
+  };
+  if (target.take_env) {
+    const auto environ_text = read_whole(proc + "/environ");
+    if (!environ_text) return fail("cannot read its environment (" + proc + "/environ: " + nsenter::detail::errno_text(errno) + ")");
+    std::vector<std::string> env;
+    for (std::size_t at = 0; at < environ_text->size();) {
+      const std::size_t end = environ_text->find('\0', at);
+      env.push_back(environ_text->substr(at, end == std::string::npos ? std::string::npos : end - at));
+      at = end == std::string::npos ? environ_text->size() : end + 1;
+    }
+    taken.env = std::move(env);
+  }
+  if (target.join_cgroup) {
+    std::istringstream lines(read_whole(proc + "/cgroup").value_or(""));
+    std::string path;
+    for (std::string line; std::getline(lines, line);)
+      if (line.starts_with("0::")) path = line.substr(3);
+    const std::string mount = cgroup2_mount();
+    if (path.empty() || mount.empty())
+      return fail("no cgroup v2 hierarchy to join (" + proc + "/cgroup has no 0:: line, or cgroup2 is not mounted)");
+    taken.cgroup = path == "/" ? mount : mount + path;
+  }
+  if (nsenter::detail::pidfd_send_signal(pidfd, 0) != 0)
+    return fail("it exited as nsrun read what --env/--join-cgroup take: its pid may name another process now");
+  return taken;
+}
+
 // Runs the request; returns nsrun's exit status.
 inline int run(const RunRequest& req) {
   // Which of our stdio fds are open, before nsrun opens anything that could
@@ -444,6 +513,12 @@ inline int run(const RunRequest& req) {
   std::vector<nsenter::LogRecord> fatal_records;
   nsenter::LaunchOptions opt = launch_options(req, stdio, std::move(preserved), pty, fatal_records);
   if (target_pin) opt.extra_fds = {target_pin.get()};
+  if (req.target && (req.target->take_env || req.target->join_cgroup)) {
+    auto taken = take_from_target(*req.target, target_pin.get());
+    if (!taken) return kExitFailure;
+    if (taken->env) opt.env = std::move(*taken->env);
+    if (!taken->cgroup.empty()) opt.cgroup = std::move(taken->cgroup);
+  }
   nsenter::Launcher launcher(launcher_config());
   auto init = launcher.launch(req.config, opt);
   if (!init) {
