@@ -115,6 +115,8 @@ check "--boottime: uptime moved a day ahead" test "$up" -ge 86400
 eq "--oom-score-adj" 512 "$(run -p --oom-score-adj=512 -- cat /proc/self/oom_score_adj)"
 
 # --- id maps ----------------------------------------------------------------
+eq "--map-current-user as nobody: yourself inside" "65534 65534 1" \
+  "$(as_nobody "$nsrun" --no-tty --map-current-user -- sh -c 'tr -s " " </proc/self/uid_map | sed "s/^ //"' 2>/dev/null </dev/null)"
 eq "--map-user/--map-group as nobody" "1000 2000" \
   "$(as_nobody "$nsrun" --no-tty --map-user=1000 --map-group=2000 -- sh -c 'echo $(id -u) $(id -g)' 2>/dev/null </dev/null)"
 # A range nobody has no /etc/subuid entry for: newuidmap refuses it, and

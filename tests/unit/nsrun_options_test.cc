@@ -372,3 +372,11 @@ TEST_CASE("--setgroups in a new user namespace; --env and --join-cgroup take the
   CHECK(error_of({"--env"}, fake_host(0)) == "--env takes what the --target process has: give -t PID");
   CHECK(error_of({"-c"}, fake_host(0)) == "--join-cgroup takes what the --target process has: give -t PID");
 }
+
+TEST_CASE("--map-current-user maps you to yourself, as unshare -c (nsrun's -c is nsenter's --join-cgroup)") {
+  const Bootstrap b = config_of({"--map-current-user"}, fake_host(1000));
+  CHECK(b.clone_flags == NsSet{NsKind::user});
+  CHECK(b.uid_map == std::vector<IdMapEntry>{{1000, 1000, 1}});
+  CHECK(b.gid_map == std::vector<IdMapEntry>{{1001, 1001, 1}});
+  CHECK(config_of({"--map-current-user", "--map-user=5"}, fake_host(1000)).uid_map == std::vector<IdMapEntry>{{5, 1000, 1}});
+}

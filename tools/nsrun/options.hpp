@@ -136,6 +136,7 @@ inline constexpr std::string_view kRunUsage =
     "                        onto itself with you as yourself (subids); every id\n"
     "                        of ours, onto itself (all; root only)\n"
     "      --map-auto, --map-subids  both --map-users and --map-groups so\n"
+    "      --map-current-user  map your uid and gid to themselves (implies -U)\n"
     "      --mount-proc      mount a fresh /proc (needs new pid and mount namespaces)\n"
     "      --no-reaper       in a new pid namespace, run the command itself as pid 1\n"
     "                        (default: pid 1 is a small init that forwards signals to\n"
@@ -351,6 +352,7 @@ struct RunFlags {
   std::optional<pid_t> target;
   std::optional<std::uint64_t> target_inode;
   bool take_env = false, join_cgroup = false;
+  bool map_current = false;  // --map-current-user
   std::optional<bool> setgroups_allowed;  // --setgroups
   bool map_root = false;
   std::optional<std::uint32_t> map_user, map_group;
@@ -366,7 +368,7 @@ struct RunFlags {
   bool help = false, version = false;
 
   bool maps_given() const {
-    return map_root || map_user || map_group || !uid_ranges.empty() || !gid_ranges.empty() ||
+    return map_root || map_user || map_group || map_current || !uid_ranges.empty() || !gid_ranges.empty() ||
            users_special != Special::None || groups_special != Special::None;
   }
 
@@ -376,7 +378,7 @@ struct RunFlags {
     enum : int {
       kMapUser = 1000, kMapGroup, kMapUsers, kMapGroups, kMountProc, kMonotonic, kBoottime,
       kOom, kLogLevel, kTty, kNoTty, kDryRun, kNoReaper, kKillChild, kPreserveFds, kPropagation,
-      kMapAuto, kMapSubids, kSetgroups,
+      kMapAuto, kMapSubids, kSetgroups, kMapCurrentUser,
     };
     // Long kind options take an optional =PATH (join instead of create);
     // short ones take nothing, so clusters like -Ur and -pm work as in
@@ -399,7 +401,7 @@ struct RunFlags {
         {"wd", required_argument, nullptr, 'w'},              {"setuid", required_argument, nullptr, 'S'},
         {"setgid", required_argument, nullptr, 'G'},        {"map-auto", no_argument, nullptr, kMapAuto},
         {"map-subids", no_argument, nullptr, kMapSubids},   {"env", no_argument, nullptr, 'e'},
-        {"join-cgroup", no_argument, nullptr, 'c'},          {"setgroups", required_argument, nullptr, kSetgroups},
+        {"join-cgroup", no_argument, nullptr, 'c'},          {"map-current-user", no_argument, nullptr, kMapCurrentUser},          {"setgroups", required_argument, nullptr, kSetgroups},
         {"help", no_argument, nullptr, 'h'},                  {"version", no_argument, nullptr, 'V'},
         {nullptr, 0, nullptr, 0},
     };
@@ -467,6 +469,8 @@ struct RunFlags {
           setgroups_allowed = arg == "allow";
           break;
         case kMapAuto: users_special = groups_special = Special::Auto; break;
+        // unshare's -c; nsrun's -c is nsenter's (--join-cgroup).
+        case kMapCurrentUser: map_current = true; break;
         case kMapSubids: users_special = groups_special = Special::Subids; break;
         case kMapUsers:
         case kMapGroups: {
@@ -628,6 +632,10 @@ struct RunFlags {
 
   // The ranges auto, subids and all stand for, added to the explicit ones.
   std::string resolve_special_maps(const Host& host) {
+    if (map_current) {
+      if (!map_user) map_user = host.euid;
+      if (!map_group) map_group = host.egid;
+    }
     for (const bool groups : {false, true}) {
       const Special special = groups ? groups_special : users_special;
       if (special == Special::None) continue;
