@@ -27,6 +27,7 @@ cleanup() {
     flock /etc sh -c "/usr/sbin/userdel '$user' 2>/dev/null; sed -i '/^$user:/d' /etc/subuid /etc/subgid"
   fi
   umount "$tmp/netns" 2>/dev/null
+  for d in usr bin lib lib64 sbin; do mountpoint -q "$tmp/root/$d" 2>/dev/null && umount "$tmp/root/$d"; done
   for d in /sys/fs/cgroup/nsrun-test-$$ /sys/fs/cgroup/unified/nsrun-test-$$; do [ -d "$d" ] && rmdir "$d"; done
   rm -rf "$tmp"
 }
@@ -187,20 +188,29 @@ eq "--net=bind mount" "$(ns $target net)" "$(run --net="$tmp/netns" -- readlink 
 umount "$tmp/netns"
 
 # --- the command's root, directory, ids; the mount propagation ---------------------
-# A root of its own: a directory holding a copy of nsrun (static), which
-# exists only inside it.
-mkdir -p "$tmp/root/sub" && cp "$nsrun" "$tmp/root/nsrun-inside" && chmod -R 755 "$tmp/root"
+# A root of its own: the host's /usr bound read-only (and /bin, /lib, ...
+# as they are here, links into it or binds), and a marker found only there.
+mkdir -p "$tmp/root/sub" "$tmp/root/usr"
+echo inside >"$tmp/root/marker"
+mount --bind /usr "$tmp/root/usr" && mount -o remount,bind,ro "$tmp/root/usr"
+for d in bin lib lib64 sbin; do
+  if [ -L "/$d" ]; then ln -s "$(readlink "/$d")" "$tmp/root/$d"
+  elif [ -d "/$d" ]; then mkdir "$tmp/root/$d" && mount --bind "/$d" "$tmp/root/$d" && mount -o remount,bind,ro "$tmp/root/$d"; fi
+done
+chmod 755 "$tmp/root" "$tmp/root/sub"
 for who in root nobody; do
   if [ $who = root ]; then
-    in_root=$(run -R "$tmp/root" -w /sub -- /nsrun-inside --version)
+    in_root=$(run -R "$tmp/root" -w /sub -- /bin/sh -c 'cat /marker; pwd')
     wd=$(run -w /etc -- pwd)
   else
-    in_root=$(as_nobody "$nsrun" --no-tty -R "$tmp/root" -w /sub -- /nsrun-inside --version 2>"$tmp/err" </dev/null)
+    in_root=$(as_nobody "$nsrun" --no-tty -R "$tmp/root" -w /sub -- /bin/sh -c 'cat /marker; pwd' 2>"$tmp/err" </dev/null)
     wd=$(as_nobody "$nsrun" --no-tty -w /etc -- pwd 2>"$tmp/err" </dev/null)
   fi
-  contains "-R as $who: the command runs in the new root" "nsrun " "$in_root"
+  eq "-R -w as $who: the command runs in the new root, in its directory" "inside
+/sub" "$in_root"
   eq "-w as $who: the command's directory" /etc "$wd"
 done
+for d in usr bin lib lib64 sbin; do mountpoint -q "$tmp/root/$d" && umount "$tmp/root/$d"; done
 run -R "$tmp/no-such-root" -- true
 eq "-R to a missing directory: nsrun failed, the command not run" 125 $?
 contains "-R to a missing directory: says which" "change the root directory: $tmp/no-such-root" "$(cat "$tmp/err")"
@@ -214,6 +224,16 @@ eq "-S -G as nobody: root of its sandbox" "0 0" "$(as_nobody "$nsrun" --no-tty -
 as_nobody "$nsrun" --no-tty -S 1 -- true 2>"$tmp/err" </dev/null
 eq "-S to an unmapped uid: nsrun failed, the command not run" 125 $?
 contains "-S to an unmapped uid: says which" "--setuid 1" "$(cat "$tmp/err")"
+# --keep-caps: a command that is not uid 0 in its user namespace keeps what
+# the namespace gives (ambient), through --map-user and through -S alike.
+caps() { grep '^CapEff' | awk '{print $2}'; }
+eq "--map-user without --keep-caps: no capabilities" 0000000000000000 "$(run --map-user=1000 -- cat /proc/self/status | caps)"
+check "--map-user --keep-caps: capabilities kept" test "$(run --map-user=1000 --keep-caps -- cat /proc/self/status | caps)" != 0000000000000000
+check "--map-user --keep-caps as nobody: kept" test \
+  "$(as_nobody "$nsrun" --no-tty --map-user=1000 --keep-caps -- cat /proc/self/status 2>/dev/null </dev/null | caps)" != 0000000000000000
+eq "-S 1 without --keep-caps: none" 0000000000000000 "$(run -U --map-users=0:100000:65536 -S 1 -- cat /proc/self/status | caps)"
+check "-S 1 --keep-caps: kept across the setuid" test \
+  "$(run -U --map-users=0:100000:65536 -S 1 --keep-caps -- cat /proc/self/status | caps)" != 0000000000000000
 # Propagation: seen from inside, in a mount namespace of the test's own
 # whose / is shared (the host's may be private): private has no tag, slave
 # a master, shared a peer group of its own.

@@ -286,6 +286,7 @@ TEST_CASE("the command's root, directory and ids, and the propagation of a new m
   CHECK(flags({"-n", "--root=/r", "--wd=rel", "--setuid=0", "--setgid=0"}) ==
         std::vector<std::string>{"--root=/r", "--wd=rel", "--setgid=0", "--setuid=0"});
   CHECK(flags({"-m", "--propagation=slave"}) == std::vector<std::string>{"--propagation=slave"});
+  CHECK(flags({"-n", "-S", "1", "--keep-caps"}) == std::vector<std::string>{"--setuid=1", "--keep-caps"});
   CHECK(flags({"-m", "--propagation", "unchanged"}) == std::vector<std::string>{"--propagation=unchanged"});
   CHECK(flags({"-pm", "--mount-proc", "--propagation=slave"}) ==
         std::vector<std::string>{"--propagation=slave", "--mount-proc"});

@@ -17,6 +17,10 @@
 //   --setgid=GID, --setuid=UID  become GID (no supplementary groups where
 //                  the user namespace allows dropping them) and UID, last,
 //                  as `nsenter -G -S`
+//   --keep-caps    the command keeps the capabilities stage 2 holds in its
+//                  user namespace, though its uid there is not 0: they are
+//                  kept across --setuid and made ambient, as with
+//                  `unshare --keep-caps`
 //   --tty          fd 0 is a pseudo-terminal made for this init: make it
 //                  the controlling terminal (stage 2 leads a new session)
 //   --reaper       stage 2 is pid 1 of a new pid namespace, which the
@@ -40,7 +44,10 @@
 #include <sys/ioctl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <linux/capability.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -167,6 +174,22 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
   }
 }
 
+// What this process may do in its user namespace, kept by the command it
+// execs: an exec as any uid but 0 would drop it, except the ambient
+// capabilities, which must be inheritable and permitted.
+void keep_capabilities_across_exec(nsenter::InitContext& ctx) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) die(ctx, nsenter::Op::Exec, errno, "capget", nsrun::kExitNotRun);
+  for (auto& d : data) d.effective = d.inheritable = d.permitted;
+  if (::syscall(SYS_capset, &header, data) != 0) die(ctx, nsenter::Op::Exec, errno, "capset (--keep-caps)", nsrun::kExitNotRun);
+  for (unsigned cap = 0; cap < 32 * _LINUX_CAPABILITY_U32S_3; ++cap)
+    if ((data[cap / 32].permitted & (1u << (cap % 32))) != 0 &&
+        ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0 && errno != EINVAL)
+      die(ctx, nsenter::Op::Exec, errno, nsenter::detail::detail_text("PR_CAP_AMBIENT_RAISE {} (--keep-caps)", cap),
+          nsrun::kExitNotRun);
+}
+
 // Stage 2: hand the process over to the command. The init and log pipes
 // become close-on-exec rather than closed, so that an exec failure can
 // still be reported on the log pipe; the protocol's variables are removed
@@ -179,6 +202,7 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
   const char* wd = nullptr;
   std::optional<uid_t> uid;
   std::optional<gid_t> gid;
+  bool keep_caps = false;
   int target_pidfd = -1;
   int preserved_fds = 0;
   for (int i = 1; i < argc; ++i) {
@@ -191,6 +215,7 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
     if (arg == "--propagation=slave") propagation = MS_SLAVE;
     if (arg == "--propagation=shared") propagation = MS_SHARED;
     if (arg == "--mount-proc") mount_proc = true;
+    if (arg == "--keep-caps") keep_caps = true;
     if (arg.starts_with("--root=")) root = argv[i] + 7;
     if (arg.starts_with("--wd=")) wd = argv[i] + 5;
     if (arg.starts_with("--setuid=") || arg.starts_with("--setgid=")) {
@@ -279,8 +304,13 @@ void run_as_reaper(nsenter::InitContext& ctx, bool tty, char** command) {
     if (::setresgid(*gid, *gid, *gid) != 0)
       die(ctx, nsenter::Op::Setgid, errno, nsenter::detail::detail_text("--setgid {}", *gid), nsrun::kExitNotRun);
   }
+  // A change of uid away from 0 clears the capabilities, unless asked to
+  // keep the permitted ones (the effective ones are raised again below).
+  if (uid && keep_caps && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+    die(ctx, nsenter::Op::Setuid, errno, "PR_SET_KEEPCAPS", nsrun::kExitNotRun);
   if (uid && ::setresuid(*uid, *uid, *uid) != 0)
     die(ctx, nsenter::Op::Setuid, errno, nsenter::detail::detail_text("--setuid {}", *uid), nsrun::kExitNotRun);
+  if (keep_caps) keep_capabilities_across_exec(ctx);
   if (reaper) run_as_reaper(ctx, tty, command);
   ::sigprocmask(SIG_SETMASK, &g_start_mask, nullptr);
   ::execvp(command[0], command);

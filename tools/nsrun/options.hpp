@@ -164,6 +164,8 @@ inline constexpr std::string_view kRunUsage =
     "  -w, --wd=DIR          run it in DIR (inside --root, if given)\n"
     "  -S, --setuid=UID      run it as UID (name or number, inside its namespaces)\n"
     "  -G, --setgid=GID      run it as GID, no supplementary groups\n"
+    "      --keep-caps       it keeps the capabilities its namespaces give the\n"
+    "                        init, though it runs as another uid than 0 there\n"
     "\n"
     "Other:\n"
     "      --oom-score-adj=N set the init's oom_score_adj (-1000..1000)\n"
@@ -353,6 +355,7 @@ struct RunFlags {
   std::optional<std::uint64_t> target_inode;
   bool take_env = false, join_cgroup = false;
   bool map_current = false;  // --map-current-user
+  bool keep_caps = false;    // --keep-caps
   std::optional<bool> setgroups_allowed;  // --setgroups
   bool map_root = false;
   std::optional<std::uint32_t> map_user, map_group;
@@ -378,7 +381,7 @@ struct RunFlags {
     enum : int {
       kMapUser = 1000, kMapGroup, kMapUsers, kMapGroups, kMountProc, kMonotonic, kBoottime,
       kOom, kLogLevel, kTty, kNoTty, kDryRun, kNoReaper, kKillChild, kPreserveFds, kPropagation,
-      kMapAuto, kMapSubids, kSetgroups, kMapCurrentUser,
+      kMapAuto, kMapSubids, kSetgroups, kMapCurrentUser, kKeepCaps,
     };
     // Long kind options take an optional =PATH (join instead of create);
     // short ones take nothing, so clusters like -Ur and -pm work as in
@@ -401,7 +404,8 @@ struct RunFlags {
         {"wd", required_argument, nullptr, 'w'},              {"setuid", required_argument, nullptr, 'S'},
         {"setgid", required_argument, nullptr, 'G'},        {"map-auto", no_argument, nullptr, kMapAuto},
         {"map-subids", no_argument, nullptr, kMapSubids},   {"env", no_argument, nullptr, 'e'},
-        {"join-cgroup", no_argument, nullptr, 'c'},          {"map-current-user", no_argument, nullptr, kMapCurrentUser},          {"setgroups", required_argument, nullptr, kSetgroups},
+        {"join-cgroup", no_argument, nullptr, 'c'},          {"map-current-user", no_argument, nullptr, kMapCurrentUser},
+        {"keep-caps", no_argument, nullptr, kKeepCaps},          {"setgroups", required_argument, nullptr, kSetgroups},
         {"help", no_argument, nullptr, 'h'},                  {"version", no_argument, nullptr, 'V'},
         {nullptr, 0, nullptr, 0},
     };
@@ -471,6 +475,7 @@ struct RunFlags {
         case kMapAuto: users_special = groups_special = Special::Auto; break;
         // unshare's -c; nsrun's -c is nsenter's (--join-cgroup).
         case kMapCurrentUser: map_current = true; break;
+        case kKeepCaps: keep_caps = true; break;
         case kMapSubids: users_special = groups_special = Special::Subids; break;
         case kMapUsers:
         case kMapGroups: {
@@ -757,6 +762,7 @@ inline ParseResult parse_run_args(int argc, char** argv, int first, const Host& 
   if (!f.wd.empty()) req.init_flags.push_back("--wd=" + f.wd);
   if (f.setgid) req.init_flags.push_back(fmt::format("--setgid={}", *f.setgid));
   if (f.setuid) req.init_flags.push_back(fmt::format("--setuid={}", *f.setuid));
+  if (f.keep_caps) req.init_flags.push_back("--keep-caps");
   if (!req.config.time_offsets.empty()) req.profile = nsenter::wire::Profile::Runc12;
   out.request = std::move(req);
   return out;
