@@ -14,13 +14,17 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <algorithm>
+#include <cstring>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "nsenter/bootstrap.hpp"
+#include "nsenter/detail/decimal.hpp"
 #include "nsenter/error.hpp"
 #include "nsenter/fd.hpp"
 #include "nsenter/namespaces.hpp"
@@ -33,21 +37,22 @@ namespace detail {
 
 // The pid the pidfd refers to, in our pid namespace (its fdinfo's Pid:
 // line, Linux 5.4): -1 once it has been reaped, 0 outside our pid
-// namespace; nullopt when `pidfd` is no pidfd.
-inline std::optional<pid_t> pid_of_pidfd(int pidfd) {
-  const std::string path = fmt::format("/proc/self/fdinfo/{}", pidfd);
-  std::FILE* f = std::fopen(path.c_str(), "re");
-  if (f == nullptr) return std::nullopt;
-  std::optional<pid_t> pid;
-  char line[128];
-  int value = 0;
-  while (std::fgets(line, sizeof line, f) != nullptr)
-    if (std::sscanf(line, "Pid:\t%d", &value) == 1) {
-      pid = value;
-      break;
-    }
-  std::fclose(f);
-  return pid;
+// namespace; nullopt when `pidfd` is no pidfd. Plain reads: no stdio.
+inline std::optional<pid_t> pid_of_pidfd(int pidfd) noexcept {
+  const auto path = detail_text("/proc/self/fdinfo/{}", pidfd);
+  char name[64] = {};
+  std::memcpy(name, path.data, std::min(path.size, sizeof name - 1));
+  UniqueFd fd(::open(name, O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  char buf[1024];
+  std::size_t got = 0;
+  for (ssize_t n; got < sizeof buf && (n = ::read(fd.get(), buf + got, sizeof buf - got)) > 0;)
+    got += static_cast<std::size_t>(n);
+  const std::string_view text(buf, got);
+  const auto at = text.find("\nPid:\t");
+  if (at == std::string_view::npos) return std::nullopt;
+  const std::string_view rest = text.substr(at + 6);
+  return parse_decimal<pid_t>(rest.substr(0, rest.find('\n')));
 }
 
 }  // namespace detail

@@ -22,7 +22,6 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "nsenter/bootstrap_json.hpp"
@@ -428,15 +427,14 @@ inline std::optional<std::string> read_whole(const std::string& path) {
 // Where cgroup2 is mounted here (/sys/fs/cgroup, or .../unified on a
 // hybrid machine); "" if nowhere.
 inline std::string cgroup2_mount() {
-  std::istringstream lines(read_whole("/proc/self/mountinfo").value_or(""));
-  for (std::string line; std::getline(lines, line);) {
+  std::string mount_point;
+  detail::for_each_line(read_whole("/proc/self/mountinfo").value_or(""), [&](std::string_view line) {
     const auto dash = line.find(" - ");
-    if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0) continue;
-    std::istringstream fields(line.substr(0, dash));
-    std::string id, parent, dev, root, mount_point;
-    if (fields >> id >> parent >> dev >> root >> mount_point) return mount_point;
-  }
-  return {};
+    if (!mount_point.empty() || dash == std::string_view::npos || !line.substr(dash + 3).starts_with("cgroup2 ")) return;
+    const auto fields = detail::words(line.substr(0, dash));  // ID PARENT DEV ROOT MOUNT ...
+    if (fields.size() >= 5) mount_point = fields[4];
+  });
+  return mount_point;
 }
 
 inline std::optional<TakenFromTarget> take_from_target(const RunRequest::Target& target, int pidfd) {
@@ -458,10 +456,10 @@ inline std::optional<TakenFromTarget> take_from_target(const RunRequest::Target&
     taken.env = std::move(env);
   }
   if (target.join_cgroup) {
-    std::istringstream lines(read_whole(proc + "/cgroup").value_or(""));
     std::string path;
-    for (std::string line; std::getline(lines, line);)
+    detail::for_each_line(read_whole(proc + "/cgroup").value_or(""), [&](std::string_view line) {
       if (line.starts_with("0::")) path = line.substr(3);
+    });
     const std::string mount = cgroup2_mount();
     if (path.empty() || mount.empty())
       return fail("no cgroup v2 hierarchy to join (" + proc + "/cgroup has no 0:: line, or cgroup2 is not mounted)");
