@@ -78,6 +78,18 @@ struct Host {
   std::function<std::optional<std::string>(const std::string& path)> read_text;
 };
 
+// A small file whole (/etc, /proc); nullopt if it cannot be opened or read.
+inline std::optional<std::string> read_whole(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "re");
+  if (f == nullptr) return std::nullopt;
+  std::string text;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  const bool ok = !std::ferror(f);
+  std::fclose(f);
+  return ok ? std::optional<std::string>(text) : std::nullopt;
+}
+
 inline Host real_host() {
   Host h;
   h.euid = ::geteuid();
@@ -88,15 +100,7 @@ inline Host real_host() {
     return st.st_ino;
   };
   h.executable = [](const std::string& path) { return ::access(path.c_str(), X_OK) == 0; };
-  h.read_text = [](const std::string& path) -> std::optional<std::string> {
-    std::FILE* f = std::fopen(path.c_str(), "re");
-    if (f == nullptr) return std::nullopt;
-    std::string text;
-    char buf[4096];
-    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
-    std::fclose(f);
-    return text;
-  };
+  h.read_text = read_whole;
   return h;
 }
 

@@ -413,17 +413,6 @@ struct TakenFromTarget {
   std::string cgroup;
 };
 
-inline std::optional<std::string> read_whole(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "re");
-  if (f == nullptr) return std::nullopt;
-  std::string text;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
-  const bool ok = !std::ferror(f);
-  std::fclose(f);
-  return ok ? std::optional<std::string>(text) : std::nullopt;
-}
-
 // Where cgroup2 is mounted here (/sys/fs/cgroup, or .../unified on a
 // hybrid machine); "" if nowhere.
 inline std::string cgroup2_mount() {
