@@ -178,6 +178,32 @@ eq "-t: keeps our mnt" "$(ns self mnt)" "$(field mnt "$out")"
 out=$(run -t "$target" -u -- sh -c "$report")
 eq "-t -u: joins only uts" "$(ns $target uts)" "$(field uts "$out")"
 eq "-t -u: net not joined" "$(ns self net)" "$(field net "$out")"
+# The joins are one setns(2) on a pidfd of the target, every kind at once:
+# all or none. (strace: LeakSanitizer cannot run under ptrace.)
+trace() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -y -qq -o "$tmp/trace" -e trace=setns "$@"; }
+trace "$nsrun" --no-tty -t "$target" -- true </dev/null 2>"$tmp/err"
+eq "-t: exit under strace" 0 $?
+eq "-t: one setns ($(cat "$tmp/trace"))" 1 "$(grep -c 'setns(' "$tmp/trace")"
+contains "-t: on a pidfd, every kind" "setns(N<anon_inode:[pidfd]>, CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNET) = 0" \
+  "$(sed -E 's/setns\([0-9]+</setns(N</' "$tmp/trace")"
+# Rootless: nobody joins its own sandbox the same way, and, its binary
+# unwritable there (nobody's user namespace maps no root of ours), without
+# a copy of nsrun.
+setpriv --reuid=65534 --regid=65534 --clear-groups --reset-env unshare -U -r -u sh -c 'hostname nsrun-nobody; exec sleep 600' &
+nobody_target=$!
+started+=("$nobody_target")
+for _ in $(seq 100); do [ "$(ns $nobody_target uts)" != "$(ns self uts)" ] && break; sleep 0.05; done
+# (nobody's strace writes its trace to a pipe, the file being root's)
+out=$(as_nobody env ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0} strace -f -y -qq -o '|cat >&3' -e trace=setns \
+  "$nsrun" --no-tty --log-level=debug -t "$nobody_target" -- hostname 2>"$tmp/err" </dev/null 3>"$tmp/trace")
+eq "-t as nobody: joins its sandbox ($(cat "$tmp/err"))" nsrun-nobody "$out"
+# (strace cannot name the fd of nsrun's non-dumpable init for nobody; a
+# namespace fd takes one kind, only a pidfd takes two in one call)
+contains "-t as nobody: one setns on a pidfd" "setns(N, CLONE_NEWUTS|CLONE_NEWUSER) = 0" \
+  "$(sed -E 's/setns\([0-9]+,/setns(N,/' "$tmp/trace")"
+eq "-t as nobody: one setns" 1 "$(grep -c 'setns(' "$tmp/trace")"
+contains "-t as nobody: no copy of nsrun" "the runtime says the container cannot write /proc/self/exe (0 bytes copied; checked)" "$(cat "$tmp/err")"
+kill -KILL "$nobody_target"; wait "$nobody_target" 2>/dev/null
 out=$(run --net=/proc/$target/ns/net -u -- sh -c "$report")
 eq "--net=PATH: joins that net" "$(ns $target net)" "$(field net "$out")"
 check "--net=PATH -u: and creates a uts" test "$(field uts "$out")" != "$(ns $target uts)"
@@ -349,12 +375,13 @@ run --kill-child=NOSUCH -- true
 eq "--kill-child with a bad signal: 2" 2 $?
 
 # --- -t whose pid is reused while the init joins ------------------------------------
-# The init opens /proc/PID/ns/* while it joins; a target that exits in
-# between and a newcomer on its pid would have the command run in the
+# The init opens its own pidfd from the PID to join; a target that exits
+# in between and a newcomer on its pid would have the command run in the
 # newcomer's namespaces. nsrun pins the target (a pidfd) and lets the
 # command go only if the target lived through the joins. The window is
-# stretched by strace delaying the init's open of the uts link; the
-# newcomer is put on the pid through ns_last_pid.
+# stretched by strace delaying every pidfd_open (the init's, and nsrun's
+# own, which only slows nsrun); the newcomer is put on the pid through
+# ns_last_pid.
 command -v strace >/dev/null || fail "-t reuse: strace is not installed (tools/setup.sh installs it)"
 unshare -u sh -c 'hostname nsrun-target; exec sleep 600' &
 victim=$!
@@ -363,7 +390,7 @@ for _ in $(seq 100); do [ "$(ns $victim uts)" != "$(ns self uts)" ] && break; sl
 # (LeakSanitizer cannot run under ptrace: off for this one run in the
 # sanitizer build, meaningless elsewhere.)
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-  strace -f -o /dev/null -P "/proc/$victim/ns/uts" -e trace=openat -e inject=openat:delay_enter=3000000 \
+  strace -f -o /dev/null -e trace=pidfd_open -e inject=pidfd_open:delay_enter=3000000 \
   "$nsrun" --no-tty -t "$victim" -- hostname >"$tmp/reuse.out" 2>&1 </dev/null &
 tracer=$!
 started+=("$tracer")

@@ -335,10 +335,19 @@ static void block_forwarded_signals(int, char**) {
     for (int sig : kForwardedSignals) ::sigdelset(&g_start_mask, sig);
 }
 
+// runc's pipeline, but -t's joins (every path /proc/PID/ns/<kind> of the
+// target) are one setns(pidfd, flags): all or none, as nsenter -t does.
+// The init opens that pidfd from the PID; nsrun's own pin (run.hpp) and
+// stage 2's --target-pidfd check make sure the PID still named the target.
+struct NsrunPolicies : nsenter::RuncPolicies {
+  using Joiner = nsenter::PidfdJoiner;
+};
+using NsrunNsexec = nsenter::Nsexec<NsrunPolicies>;
+
 // Not an init (nsrun run as a command): one getenv, nothing else.
-NSENTER_INIT_CONSTRUCTOR_AFTER(nsrun_init, 200, nsenter::RuncCompatNsexec, block_forwarded_signals, exec_command)
+NSENTER_INIT_CONSTRUCTOR_AFTER(nsrun_init, 200, NsrunNsexec, block_forwarded_signals, exec_command)
 
 // The same init, forked from nsrun's own launch instead of exec'd (run.hpp).
 namespace nsrun {
-NSENTER_INIT_ENTRY(init_in_process, nsenter::RuncCompatNsexec, block_forwarded_signals, exec_command)
+NSENTER_INIT_ENTRY(init_in_process, NsrunNsexec, block_forwarded_signals, exec_command)
 }  // namespace nsrun
