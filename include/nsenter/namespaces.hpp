@@ -159,6 +159,20 @@ struct PidfdJoiner {
     return pid;
   }
 
+  // Joins `targets`, every one /proc/`pid`/ns/<kind>, through `pidfd`, a
+  // pidfd of that process: one setns for all their kinds. A runtime that
+  // pinned the process itself (nsrun -t) passes its own pidfd here, so
+  // that the PID cannot name another process by the time of the join.
+  static Result<void> join_through(int pidfd, pid_t pid, std::span<const NsTarget> targets) noexcept {
+    std::uint32_t flags = 0;
+    for (const NsTarget& t : targets) flags |= clone_flag(t.kind);
+    if (::setns(pidfd, static_cast<int>(flags)) == 0) return {};
+    // EINVAL: a kernel before 5.8 that takes only namespace fds.
+    if (errno == EINVAL) return SetnsJoiner{}.join(targets);
+    return in_stage(make_sys_error(Op::Setns, errno, detail::detail_text("pidfd of {} (flags {:#x})", pid, flags)),
+                    Stage::Child);
+  }
+
   Result<void> join(std::span<const NsTarget> targets) const noexcept {
     const auto pid = common_pid(targets);
     if (!pid) return SetnsJoiner{}.join(targets);
@@ -167,13 +181,7 @@ struct PidfdJoiner {
       if (errno == ENOSYS) return SetnsJoiner{}.join(targets);
       return detail::join_error(Op::OpenNsPath, errno, targets.front().kind, targets.front().path);
     }
-    std::uint32_t flags = 0;
-    for (const NsTarget& t : targets) flags |= clone_flag(t.kind);
-    if (::setns(pidfd.get(), static_cast<int>(flags)) == 0) return {};
-    // EINVAL: a kernel before 5.8 that takes only namespace fds.
-    if (errno == EINVAL) return SetnsJoiner{}.join(targets);
-    return in_stage(make_sys_error(Op::Setns, errno, detail::detail_text("pidfd of {} (flags {:#x})", *pid, flags)),
-                    Stage::Child);
+    return join_through(pidfd.get(), *pid, targets);
   }
 };
 

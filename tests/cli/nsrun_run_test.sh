@@ -179,11 +179,14 @@ out=$(run -t "$target" -u -- sh -c "$report")
 eq "-t -u: joins only uts" "$(ns $target uts)" "$(field uts "$out")"
 eq "-t -u: net not joined" "$(ns self net)" "$(field net "$out")"
 # The joins are one setns(2) on a pidfd of the target, every kind at once:
-# all or none. (strace: LeakSanitizer cannot run under ptrace.)
-trace() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -y -qq -o "$tmp/trace" -e trace=setns "$@"; }
+# all or none; and on nsrun's own pidfd, the one that pinned the target,
+# not one the init would open from the pid later. (strace: LeakSanitizer
+# cannot run under ptrace.)
+trace() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -y -qq -o "$tmp/trace" -e trace=setns,pidfd_open "$@"; }
 trace "$nsrun" --no-tty -t "$target" -- true </dev/null 2>"$tmp/err"
 eq "-t: exit under strace" 0 $?
 eq "-t: one setns ($(cat "$tmp/trace"))" 1 "$(grep -c 'setns(' "$tmp/trace")"
+eq "-t: one pidfd of the target, nsrun's" 1 "$(grep -c "pidfd_open($target," "$tmp/trace")"
 contains "-t: on a pidfd, every kind" "setns(N<anon_inode:[pidfd]>, CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNET) = 0" \
   "$(sed -E 's/setns\([0-9]+</setns(N</' "$tmp/trace")"
 # Rootless: nobody joins its own sandbox the same way, and, its binary
@@ -374,14 +377,13 @@ done
 run --kill-child=NOSUCH -- true
 eq "--kill-child with a bad signal: 2" 2 $?
 
-# --- -t whose pid is reused while the init joins ------------------------------------
-# The init opens its own pidfd from the PID to join; a target that exits
-# in between and a newcomer on its pid would have the command run in the
-# newcomer's namespaces. nsrun pins the target (a pidfd) and lets the
-# command go only if the target lived through the joins. The window is
-# stretched by strace delaying every pidfd_open (the init's, and nsrun's
-# own, which only slows nsrun); the newcomer is put on the pid through
-# ns_last_pid.
+# --- -t whose pid is reused before the init joins ------------------------------------
+# A target that exits between nsrun's look at it and the init's join, a
+# newcomer on its pid, must not have the command run in the newcomer's
+# namespaces. nsrun pins the target (a pidfd) and the init joins through
+# that pidfd, which names the target and nothing else: the join fails.
+# The window is stretched by strace delaying the init's setns; the
+# newcomer is put on the pid through ns_last_pid.
 command -v strace >/dev/null || fail "-t reuse: strace is not installed (tools/setup.sh installs it)"
 unshare -u sh -c 'hostname nsrun-target; exec sleep 600' &
 victim=$!
@@ -390,7 +392,7 @@ for _ in $(seq 100); do [ "$(ns $victim uts)" != "$(ns self uts)" ] && break; sl
 # (LeakSanitizer cannot run under ptrace: off for this one run in the
 # sanitizer build, meaningless elsewhere.)
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-  strace -f -o /dev/null -e trace=pidfd_open -e inject=pidfd_open:delay_enter=3000000 \
+  strace -f -o /dev/null -e trace=setns -e inject=setns:delay_enter=3000000 \
   "$nsrun" --no-tty -t "$victim" -- hostname >"$tmp/reuse.out" 2>&1 </dev/null &
 tracer=$!
 started+=("$tracer")
@@ -409,7 +411,7 @@ eq "-t reuse: a newcomer on the target's pid" "$victim" "$newcomer"
 wait "$tracer"
 eq "-t reuse: nsrun fails" 125 $?
 out=$(cat "$tmp/reuse.out")
-contains "-t reuse: says why" "the --target process exited while the init joined its namespaces" "$out"
+contains "-t reuse: says why" "the --target process $victim exited before the init joined its namespaces" "$out"
 check "-t reuse: the command never ran in the newcomer's namespaces ($out)" test "${out/nsrun-newcomer/}" = "$out"
 
 # --- -t of a process that shares all our namespaces --------------------------------

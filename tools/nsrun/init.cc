@@ -30,9 +30,10 @@
 //   --preserve-fds=N  the command keeps fds 3 .. 3+N-1, as with
 //                  `runc run --preserve-fds=N`; every other fd above 2 is
 //                  closed at its exec, whatever the runtime left open
-//   --target-pidfd=N  nsrun -t: fd N is a pidfd of the target whose
-//                  namespaces were joined; the command runs only if the
-//                  target still lives (its pid may name a newcomer now)
+//   --target-pidfd=N  nsrun -t: fd N is a pidfd of the target; its
+//                  namespaces are joined through it, and the command runs
+//                  only if the target still lives (a join by path, on a
+//                  kernel before 5.8, may have met a newcomer on its pid)
 //
 // The protocol profile is runc 1.1's unless the runtime speaks runc 1.2+
 // (_LIBCONTAINER_SYNCPIPE set: the Launcher sets it for its profile
@@ -78,6 +79,9 @@ constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, 
 // The signal mask the init was started with; the constructor blocks the
 // forwarded signals for the whole pipeline (see nsrun_init).
 sigset_t g_start_mask;
+
+// nsrun -t's pidfd of its target, found in the init's flags; -1: none.
+int g_target_pidfd = -1;
 
 void ignore_signal(int) {}
 
@@ -194,6 +198,12 @@ void keep_capabilities_across_exec(nsenter::InitContext& ctx) {
 // become close-on-exec rather than closed, so that an exec failure can
 // still be reported on the log pipe; the protocol's variables are removed
 // so the command (another nsrun, say) is not an init again.
+// N of "--target-pidfd=N"; -1 if it is no fd number.
+int target_pidfd_of(const char* arg) {
+  const auto n = nsenter::parse_env_int("--target-pidfd", arg + std::strlen("--target-pidfd="));
+  return n && *n ? **n : -1;
+}
+
 [[noreturn]] void exec_command(nsenter::InitContext& ctx, int argc, char** argv) {
   char** command = nullptr;
   bool mount_proc = false, tty = false, reaper = false;
@@ -227,9 +237,8 @@ void keep_capabilities_across_exec(nsenter::InitContext& ctx) {
     if (arg == "--tty") tty = true;
     if (arg == "--reaper") reaper = true;
     if (arg.starts_with("--target-pidfd=")) {
-      const auto n = nsenter::parse_env_int("--target-pidfd", argv[i] + 15);
-      if (!n || !*n) die(ctx, nsenter::Op::Exec, EINVAL, argv[i], nsrun::kExitNotRun);
-      target_pidfd = **n;
+      target_pidfd = target_pidfd_of(argv[i]);
+      if (target_pidfd < 0) die(ctx, nsenter::Op::Exec, EINVAL, argv[i], nsrun::kExitNotRun);
     }
     if (arg.starts_with("--preserve-fds=")) {
       const auto n = nsenter::parse_env_int("--preserve-fds", argv[i] + 15);
@@ -238,9 +247,10 @@ void keep_capabilities_across_exec(nsenter::InitContext& ctx) {
     }
   }
   // nsrun -t: the joins are made (by stage 0 or 1, before this process
-  // existed); the target nsrun pinned must still live, or PID may have
-  // named a newcomer whose namespaces they joined. A pidfd polls readable
-  // once its process has exited.
+  // existed), through the pinned pidfd (PinnedTargetJoiner) where the
+  // kernel allows; by path otherwise, so the target nsrun pinned must still
+  // live, or PID may have named a newcomer whose namespaces they joined. A
+  // pidfd polls readable once its process has exited.
   if (target_pidfd >= 0) {
     pollfd exited{target_pidfd, POLLIN, 0};
     int n;
@@ -326,7 +336,7 @@ void keep_capabilities_across_exec(nsenter::InitContext& ctx) {
 // nsrun forwards before the command runs stays pending until stage 2
 // restores the mask (to be delivered) or the reaper takes it (to be passed
 // on).
-static void block_forwarded_signals(int, char**) {
+static void block_forwarded_signals() {
   const sigset_t forwarded = forwarded_signals();
   ::sigprocmask(SIG_BLOCK, &forwarded, &g_start_mask);
   // After the CVE-2019-5736 re-exec the mask we find is the one blocked
@@ -335,19 +345,45 @@ static void block_forwarded_signals(int, char**) {
     for (int sig : kForwardedSignals) ::sigdelset(&g_start_mask, sig);
 }
 
-// runc's pipeline, but -t's joins (every path /proc/PID/ns/<kind> of the
-// target) are one setns(pidfd, flags): all or none, as nsenter -t does.
-// The init opens that pidfd from the PID; nsrun's own pin (run.hpp) and
-// stage 2's --target-pidfd check make sure the PID still named the target.
+// Before the pipeline: the pinned target, and the forwarded signals blocked.
+static void before_pipeline(int argc, char** argv) {
+  for (int i = 1; i < argc && std::string_view(argv[i]) != "--"; ++i)
+    if (std::string_view(argv[i]).starts_with("--target-pidfd=")) g_target_pidfd = target_pidfd_of(argv[i]);
+  block_forwarded_signals();
+}
+
+// -t's joins through the pidfd nsrun pinned the target with
+// (--target-pidfd=N, found before the pipeline ran): every path is
+// /proc/PID/ns/<kind> of the target, all joined in one setns(pidfd, flags),
+// all or none, and only the pinned process's, whoever holds PID by now.
+// (The message keeps the paths: the unwritable-binary check reads them.)
+// Any other joins, or none pinned, are PidfdJoiner's.
+struct PinnedTargetJoiner {
+  nsenter::Result<void> join(std::span<const nsenter::NsTarget> targets) const noexcept {
+    const auto pid = nsenter::PidfdJoiner::common_pid(targets);
+    if (g_target_pidfd < 0 || !pid) return nsenter::PidfdJoiner{}.join(targets);
+    auto joined = nsenter::PidfdJoiner::join_through(g_target_pidfd, *pid, targets);
+    if (!joined && joined.error().sys_errno == ESRCH)
+      return nsenter::in_stage(
+          nsenter::make_sys_error(nsenter::Op::Setns, ESRCH,
+                                  nsenter::detail::detail_text("the --target process {} exited before the init joined "
+                                                               "its namespaces; the command was not run",
+                                                               *pid)),
+          nsenter::Stage::Child);
+    return joined;
+  }
+};
+
+// runc's pipeline with -t's joins pinned.
 struct NsrunPolicies : nsenter::RuncPolicies {
-  using Joiner = nsenter::PidfdJoiner;
+  using Joiner = PinnedTargetJoiner;
 };
 using NsrunNsexec = nsenter::Nsexec<NsrunPolicies>;
 
 // Not an init (nsrun run as a command): one getenv, nothing else.
-NSENTER_INIT_CONSTRUCTOR_AFTER(nsrun_init, 200, NsrunNsexec, block_forwarded_signals, exec_command)
+NSENTER_INIT_CONSTRUCTOR_AFTER(nsrun_init, 200, NsrunNsexec, before_pipeline, exec_command)
 
 // The same init, forked from nsrun's own launch instead of exec'd (run.hpp).
 namespace nsrun {
-NSENTER_INIT_ENTRY(init_in_process, NsrunNsexec, block_forwarded_signals, exec_command)
+NSENTER_INIT_ENTRY(init_in_process, NsrunNsexec, before_pipeline, exec_command)
 }  // namespace nsrun
