@@ -453,6 +453,13 @@ eq "-t --env: the target's environment, not ours" "yes unset" "$out"
 out=$(run -t "$holder" -c -- sh -c 'grep "^0::" /proc/self/cgroup')
 eq "-t --join-cgroup: the target's cgroup" "0::/nsrun-test-$$" "$out"
 eq "-t without --join-cgroup: ours" "$(grep '^0::' /proc/self/cgroup)" "$(run -t "$holder" -- grep '^0::' /proc/self/cgroup)"
+# Where nsrun sees no cgroup2 mount (a mount namespace without one), it
+# says so and runs nothing, rather than leave the command in its own.
+out=$(unshare -m --propagation private sh -c 'findmnt -rn -t cgroup2 -o TARGET | while read -r m; do umount -l "$m"; done
+  exec "$1" --no-tty -t "$2" -c -- echo ran 2>&1 </dev/null' sh "$nsrun" "$holder")
+eq "-t --join-cgroup without a cgroup2 mount: exit" 125 $?
+contains "-t --join-cgroup without a cgroup2 mount: says so" "no cgroup v2 hierarchy to join" "$out"
+check "-t --join-cgroup without a cgroup2 mount: the command did not run ($out)" test "${out/ran/}" = "$out"
 kill -KILL "$holder"; wait "$holder" 2>/dev/null
 rmdir "$cg"
 eq "--setgroups=deny as root" deny "$(run -U --setgroups=deny -- cat /proc/self/setgroups)"
