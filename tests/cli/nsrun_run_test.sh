@@ -299,6 +299,8 @@ ready="touch $tmp/ready;"
 for sig in TERM HUP INT; do
   signal_case "SIG$sig forwarded to the command" $sig $((128 + $(kill -l $sig))) -U -- sh -c "$ready exec sleep 1000"
 done
+# unshare 2.42's --forward-signals: what nsrun always does.
+signal_case "--forward-signals: SIGTERM forwarded" TERM 143 --forward-signals -U -- sh -c "$ready exec sleep 1000"
 # In a new pid namespace the reaper passes them on to a command that has
 # no handler of its own.
 for sig in TERM INT; do

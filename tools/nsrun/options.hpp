@@ -57,7 +57,7 @@ struct RunRequest {
   struct Target {
     pid_t pid = 0;
     std::vector<std::pair<std::string, ino_t>> joined;
-    // -t PID:INODE (util-linux 2.41): the inode of the process's pidfd
+    // -t PID:INODE (util-linux 2.42): the inode of the process's pidfd
     // (pidfs, Linux 6.9), which names that process and no later one.
     std::optional<std::uint64_t> pidfd_inode;
     bool take_env = false;     // --env: the command gets the target's environment
@@ -145,6 +145,9 @@ inline constexpr std::string_view kRunUsage =
     "                        (default: pid 1 is a small init that forwards signals to\n"
     "                        the command and reaps orphans; the kernel gives pid 1\n"
     "                        only the signals it handles)\n"
+    "      --forward-signals  accepted for unshare 2.42's sake: nsrun always passes\n"
+    "                        SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 on\n"
+    "                        to the command\n"
     "      --kill-child[=SIGNAL]  when nsrun dies, send SIGNAL (default KILL) to\n"
     "                        the command's first process (as unshare)\n"
     "      --setgroups=allow|deny  setgroups(2) in a new user namespace (default:\n"
@@ -403,7 +406,7 @@ struct RunFlags {
 
     enum : int {
       kMapUser = 1000, kMapGroup, kMapUsers, kMapGroups, kMountProc, kMonotonic, kBoottime,
-      kOom, kLogLevel, kTty, kNoTty, kDryRun, kNoReaper, kKillChild, kPreserveFds, kPropagation,
+      kOom, kLogLevel, kTty, kNoTty, kDryRun, kNoReaper, kForwardSignals, kKillChild, kPreserveFds, kPropagation,
       kMapAuto, kMapSubids, kSetgroups, kMapCurrentUser, kKeepCaps,
     };
     // Long kind options take an optional =PATH (join instead of create);
@@ -421,7 +424,7 @@ struct RunFlags {
         {"boottime", required_argument, nullptr, kBoottime},  {"oom-score-adj", required_argument, nullptr, kOom},
         {"log-level", required_argument, nullptr, kLogLevel}, {"tty", no_argument, nullptr, kTty},
         {"no-tty", no_argument, nullptr, kNoTty},             {"dry-run", no_argument, nullptr, kDryRun},
-        {"no-reaper", no_argument, nullptr, kNoReaper},
+        {"no-reaper", no_argument, nullptr, kNoReaper}, {"forward-signals", no_argument, nullptr, kForwardSignals},
         {"kill-child", optional_argument, nullptr, kKillChild}, {"preserve-fds", required_argument, nullptr, kPreserveFds},
         {"propagation", required_argument, nullptr, kPropagation}, {"root", required_argument, nullptr, 'R'},
         {"wd", required_argument, nullptr, 'w'},              {"setuid", required_argument, nullptr, 'S'},
@@ -543,6 +546,7 @@ struct RunFlags {
         case kNoTty: req.tty = TtyMode::Never; break;
         case kDryRun: req.dry_run = true; break;
         case kNoReaper: req.reaper = false; break;
+        case kForwardSignals: break;  // what nsrun always does (CommandRelay)
         case kKillChild:
           if (optarg == nullptr) req.kill_child = SIGKILL;
           else if (!(req.kill_child = detail::signal_number(arg)))
