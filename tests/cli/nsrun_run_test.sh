@@ -10,6 +10,7 @@
 # privileged cases). It fails, never skips, without it.
 set -uo pipefail
 nsrun_src=$1
+refuse_calls=$(realpath "$2")  # a seccomp filter for an older kernel (tests/integration/refuse_calls.c)
 source "$(dirname "$0")/assert.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -415,6 +416,44 @@ eq "-t reuse: nsrun fails" 125 $?
 out=$(cat "$tmp/reuse.out")
 contains "-t reuse: says why" "the --target process $victim exited before the init joined its namespaces" "$out"
 check "-t reuse: the command never ran in the newcomer's namespaces ($out)" test "${out/nsrun-newcomer/}" = "$out"
+
+# The same on a kernel before 5.8, whose setns took no pidfd (simulated:
+# a setns naming two kinds fails with EINVAL): the init joins path by path,
+# and stage 2's look at the pin is what keeps the command from running.
+# Here strace stretches the init's open of the target's uts link.
+unshare -u -i sh -c 'hostname nsrun-target; exec sleep 600' &
+victim=$!
+started+=("$victim")
+for _ in $(seq 100); do [ "$(ns $victim ipc)" != "$(ns self ipc)" ] && break; sleep 0.05; done
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 NSENTER_TEST_EXEC="$nsrun" NSENTER_TEST_REFUSE=setns_pidfd \
+  strace -f -o /dev/null -P "/proc/$victim/ns/uts" -e trace=openat -e inject=openat:delay_enter=3000000 \
+  "$refuse_calls" --no-tty -t "$victim" -- hostname >"$tmp/reuse.out" 2>&1 </dev/null &
+tracer=$!
+started+=("$tracer")
+for _ in $(seq 400); do grep -qx 'nsrun:parent' /proc/[0-9]*/comm 2>/dev/null && break; sleep 0.01; done
+kill -KILL "$victim"; wait "$victim" 2>/dev/null
+newcomer=
+for _ in 1 2 3 4 5; do
+  echo $((victim - 1)) >/proc/sys/kernel/ns_last_pid
+  unshare -u -i sh -c 'hostname nsrun-newcomer; exec sleep 600' &
+  newcomer=$!
+  started+=("$newcomer")
+  [ "$newcomer" = "$victim" ] && break
+done
+eq "-t reuse before 5.8: a newcomer on the target's pid" "$victim" "$newcomer"
+wait "$tracer"
+eq "-t reuse before 5.8: nsrun fails" 125 $?
+out=$(cat "$tmp/reuse.out")
+contains "-t reuse before 5.8: says why" "the --target process exited while the init joined its namespaces" "$out"
+check "-t reuse before 5.8: the command never ran in the newcomer's namespaces ($out)" test "${out/nsrun-newcomer/}" = "$out"
+# And without the race, the fallback joins: one setns per kind.
+unshare -u -i sh -c 'hostname nsrun-old-kernel; exec sleep 600' &
+old_kernel_target=$!
+started+=("$old_kernel_target")
+for _ in $(seq 100); do [ "$(ns $old_kernel_target ipc)" != "$(ns self ipc)" ] && break; sleep 0.05; done
+out=$(NSENTER_TEST_EXEC="$nsrun" NSENTER_TEST_REFUSE=setns_pidfd "$refuse_calls" --no-tty -t "$old_kernel_target" -- hostname 2>&1 </dev/null)
+eq "-t before 5.8: joins path by path ($out)" nsrun-old-kernel "$out"
+kill -KILL "$old_kernel_target"; wait "$old_kernel_target" 2>/dev/null
 
 # --- -t of a process that shares all our namespaces --------------------------------
 # nsenter -t PID -a runs in the target's namespaces, here ours: never a new

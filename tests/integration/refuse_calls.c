@@ -21,6 +21,12 @@
 //              what is left);
 //   set_mm     set_mm:eperm (neither CAP_SYS_ADMIN nor
 //              CAP_CHECKPOINT_RESTORE held: no protection in place).
+// One more word:
+//   setns_pidfd  a setns(2) that names more than one namespace kind fails
+//              with EINVAL, as on Linux before 5.8, whose setns took only
+//              a namespace fd and one kind: a joiner that asks for all of
+//              a process's kinds through a pidfd at once falls back (one
+//              kind through a pidfd is not refused: join two or more).
 //
 // PROGRAM is exec'd with this program's own argv, so that what it reads
 // back from /proc/self/cmdline is what the caller asked for. As root the
@@ -73,12 +79,17 @@ static int usage(const char* rules, const char* why) {
 }
 
 // The action for each call of kCalls (0: not refused), from `rules`.
-static int parse_rules(const char* rules, unsigned action[CALL_COUNT]) {
+static int parse_rules(const char* rules, unsigned action[CALL_COUNT], int* setns_pidfd) {
   char copy[512];
   if (strlen(rules) >= sizeof copy) return usage(rules, "too long");
   strcpy(copy, rules);
   int any = 0;
   for (char* save = NULL, *rule = strtok_r(copy, ",", &save); rule != NULL; rule = strtok_r(NULL, ",", &save)) {
+    if (strcmp(rule, "setns_pidfd") == 0) {
+      *setns_pidfd = 1;
+      any = 1;
+      continue;
+    }
     if (strcmp(rule, "mount_api") == 0) {
       for (size_t i = 0; i < CALL_COUNT; ++i)
         if (kCalls[i].nr == SYS_open_tree || kCalls[i].nr == SYS_mount_setattr) action[i] = SECCOMP_RET_ERRNO | ENOSYS;
@@ -120,9 +131,10 @@ int main(int argc, char** argv) {
     return 126;
   }
   unsigned action[CALL_COUNT] = {0};
-  if (parse_rules(rules, action) != 0) return 126;
+  int setns_pidfd = 0;
+  if (parse_rules(rules, action, &setns_pidfd) != 0) return 126;
 
-  struct sock_filter code[4 + 2 * CALL_COUNT + 5];
+  struct sock_filter code[4 + 2 * CALL_COUNT + 8 + 5];
   size_t n = 0;
   code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
   // Another arch's calls (x32, i386) have other numbers: refuse them all.
@@ -138,6 +150,16 @@ int main(int argc, char** argv) {
     }
     code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)kCalls[i].nr, 0, 1);
     code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, action[i]);
+  }
+  if (setns_pidfd) {  // nstype & (nstype - 1) is not 0: two kinds or more
+    code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_setns, 0, 6);
+    code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));  // low half
+    code[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+    code[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_SUB | BPF_K, 1);
+    code[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_X, 0);
+    code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
+    code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL);
+    code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
   }
   if (set_mm != 0) {  // last: it loads the first argument over the call number
     code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 0, 3);
