@@ -230,6 +230,8 @@ TEST_CASE("--KIND=PATH joins a namespace file, alongside created ones") {
   CHECK(config_of({"--mount=/proc/9/ns/mnt"}, fake_host(0)).ns_paths ==
         std::vector<NsPath>{{NsKind::mnt, "/proc/9/ns/mnt"}});
   CHECK(error_of({"--net=relative"}, fake_host(0)) == "--net=PATH needs an absolute path");
+  CHECK(error_of({"--mount=:7"}, fake_host(0)) ==
+        "--mount=:NSID (a namespace id, as nsenter 2.42 takes it) is not taken: give the namespace's path");
   CHECK(error_of({"--mount=x"}, fake_host(0)) == "--mount=PATH needs an absolute path");
   CHECK(error_of({"--net=/a", "-n"}, fake_host(0)) == "the net namespace is both created and joined");
   CHECK(error_of({"--net=/a", "--net=/b"}, fake_host(0)) == "the net namespace is joined twice");

@@ -461,9 +461,11 @@ struct RunFlags {
       const std::string_view arg = optarg != nullptr ? optarg : "";
       if (auto kind = kind_of_flag(c)) {
         if (optarg != nullptr) {
-          if (arg.empty() || arg.front() != '/')
-            return usage("--" + std::string(nsenter::name(*kind) == "mnt" ? "mount" : nsenter::name(*kind)) +
-                         "=PATH needs an absolute path");
+          const std::string option = "--" + std::string(nsenter::name(*kind) == "mnt" ? "mount" : nsenter::name(*kind));
+          // nsenter 2.42 reads --KIND=:NSID as a namespace id (Linux 6.19).
+          if (arg.starts_with(':'))
+            return usage(option + "=:NSID (a namespace id, as nsenter 2.42 takes it) is not taken: give the namespace's path");
+          if (arg.empty() || arg.front() != '/') return usage(option + "=PATH needs an absolute path");
           joins.push_back({*kind, std::string(arg)});
         } else {
           create.insert(*kind);
