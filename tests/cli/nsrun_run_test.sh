@@ -384,75 +384,68 @@ eq "--kill-child with a bad signal: 2" 2 $?
 # A target that exits between nsrun's look at it and the init's join, a
 # newcomer on its pid, must not have the command run in the newcomer's
 # namespaces. nsrun pins the target (a pidfd) and the init joins through
-# that pidfd, which names the target and nothing else: the join fails.
-# The window is stretched by strace delaying the init's setns; the
-# newcomer is put on the pid through ns_last_pid.
+# that pidfd, which names the target and nothing else: the join fails. On
+# a kernel before 5.8, whose setns took no pidfd, the init joins path by
+# path, and stage 2's look at the pin is what keeps the command from
+# running.
 command -v strace >/dev/null || fail "-t reuse: strace is not installed (tools/setup.sh installs it)"
-unshare -u sh -c 'hostname nsrun-target; exec sleep 600' &
-victim=$!
-started+=("$victim")
-for _ in $(seq 100); do [ "$(ns $victim uts)" != "$(ns self uts)" ] && break; sleep 0.05; done
-# (LeakSanitizer cannot run under ptrace: off for this one run in the
-# sanitizer build, meaningless elsewhere.)
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-  strace -f -o /dev/null -e trace=setns -e inject=setns:delay_enter=3000000 \
-  "$nsrun" --no-tty -t "$victim" -- hostname >"$tmp/reuse.out" 2>&1 </dev/null &
-tracer=$!
-started+=("$tracer")
-# The init has begun its joins once its stage 0 carries its name.
-for _ in $(seq 400); do grep -qx 'nsrun:parent' /proc/[0-9]*/comm 2>/dev/null && break; sleep 0.01; done
-kill -KILL "$victim"; wait "$victim" 2>/dev/null
-newcomer=
-for _ in 1 2 3 4 5; do
-  echo $((victim - 1)) >/proc/sys/kernel/ns_last_pid
-  unshare -u sh -c 'hostname nsrun-newcomer; exec sleep 600' &
-  newcomer=$!
-  started+=("$newcomer")
-  [ "$newcomer" = "$victim" ] && break
-done
-eq "-t reuse: a newcomer on the target's pid" "$victim" "$newcomer"
-wait "$tracer"
-eq "-t reuse: nsrun fails" 125 $?
-out=$(cat "$tmp/reuse.out")
-contains "-t reuse: says why" "the --target process $victim exited before the init joined its namespaces" "$out"
-check "-t reuse: the command never ran in the newcomer's namespaces ($out)" test "${out/nsrun-newcomer/}" = "$out"
 
-# The same on a kernel before 5.8, whose setns took no pidfd (simulated:
-# a setns naming two kinds fails with EINVAL): the init joins path by path,
-# and stage 2's look at the pin is what keeps the command from running.
-# Here strace stretches the init's open of the target's uts link.
-unshare -u -i sh -c 'hostname nsrun-target; exec sleep 600' &
-victim=$!
-started+=("$victim")
-for _ in $(seq 100); do [ "$(ns $victim ipc)" != "$(ns self ipc)" ] && break; sleep 0.05; done
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 NSENTER_TEST_EXEC="$nsrun" NSENTER_TEST_REFUSE=setns_pidfd \
-  strace -f -o /dev/null -P "/proc/$victim/ns/uts" -e trace=openat -e inject=openat:delay_enter=3000000 \
-  "$refuse_calls" --no-tty -t "$victim" -- hostname >"$tmp/reuse.out" 2>&1 </dev/null &
-tracer=$!
-started+=("$tracer")
-for _ in $(seq 400); do grep -qx 'nsrun:parent' /proc/[0-9]*/comm 2>/dev/null && break; sleep 0.01; done
-kill -KILL "$victim"; wait "$victim" 2>/dev/null
-newcomer=
-for _ in 1 2 3 4 5; do
-  echo $((victim - 1)) >/proc/sys/kernel/ns_last_pid
-  unshare -u -i sh -c 'hostname nsrun-newcomer; exec sleep 600' &
-  newcomer=$!
-  started+=("$newcomer")
-  [ "$newcomer" = "$victim" ] && break
-done
-eq "-t reuse before 5.8: a newcomer on the target's pid" "$victim" "$newcomer"
-wait "$tracer"
-eq "-t reuse before 5.8: nsrun fails" 125 $?
-out=$(cat "$tmp/reuse.out")
+# reuse_race NAME STRETCH COMMAND...: a target with new uts and ipc
+# namespaces; COMMAND (nsrun, or what runs it) -t of it under strace, which
+# stretches the init's join (STRETCH: "setns" delays its setns, "uts-open"
+# its open of the target's uts link); the target killed once the init has
+# begun, and a newcomer put on its pid through ns_last_pid. Sets $status
+# and $out (nsrun's exit status and output).
+reuse_race() {
+  local name=$1 stretch=$2 victim tracer newcomer=
+  shift 2
+  unshare -u -i sh -c 'hostname nsrun-target; exec sleep 600' &
+  victim=$!
+  started+=("$victim")
+  for _ in $(seq 100); do [ "$(ns $victim ipc)" != "$(ns self ipc)" ] && break; sleep 0.05; done
+  local delay=(-e trace=setns -e inject=setns:delay_enter=3000000)
+  [ "$stretch" = uts-open ] && delay=(-P "/proc/$victim/ns/uts" -e trace=openat -e inject=openat:delay_enter=3000000)
+  # (LeakSanitizer cannot run under ptrace: off for this one run in the
+  # sanitizer build, meaningless elsewhere.)
+  ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -o /dev/null "${delay[@]}" \
+    "$@" --no-tty -t "$victim" -- hostname >"$tmp/reuse.out" 2>&1 </dev/null &
+  tracer=$!
+  started+=("$tracer")
+  # The init has begun its joins once its stage 0 carries its name.
+  for _ in $(seq 400); do grep -qx 'nsrun:parent' /proc/[0-9]*/comm 2>/dev/null && break; sleep 0.01; done
+  kill -KILL "$victim"; wait "$victim" 2>/dev/null
+  for _ in 1 2 3 4 5; do
+    echo $((victim - 1)) >/proc/sys/kernel/ns_last_pid
+    unshare -u -i sh -c 'hostname nsrun-newcomer; exec sleep 600' &
+    newcomer=$!
+    started+=("$newcomer")
+    [ "$newcomer" = "$victim" ] && break
+  done
+  eq "$name: a newcomer on the target's pid" "$victim" "$newcomer"
+  wait "$tracer"
+  status=$?
+  out=$(cat "$tmp/reuse.out")
+  check "$name: the command never ran in the newcomer's namespaces ($out)" test "${out/nsrun-newcomer/}" = "$out"
+  race_victim=$victim
+}
+
+reuse_race "-t reuse" setns "$nsrun"
+eq "-t reuse: nsrun fails" 125 $status
+contains "-t reuse: says why" "the --target process $race_victim exited before the init joined its namespaces" "$out"
+# The kernel before 5.8 simulated: a setns naming two kinds fails with
+# EINVAL (refuse_calls' setns_pidfd).
+export NSENTER_TEST_EXEC=$nsrun NSENTER_TEST_REFUSE=setns_pidfd
+reuse_race "-t reuse before 5.8" uts-open "$refuse_calls"
+eq "-t reuse before 5.8: nsrun fails" 125 $status
 contains "-t reuse before 5.8: says why" "the --target process exited while the init joined its namespaces" "$out"
-check "-t reuse before 5.8: the command never ran in the newcomer's namespaces ($out)" test "${out/nsrun-newcomer/}" = "$out"
 # And without the race, the fallback joins: one setns per kind.
 unshare -u -i sh -c 'hostname nsrun-old-kernel; exec sleep 600' &
 old_kernel_target=$!
 started+=("$old_kernel_target")
 for _ in $(seq 100); do [ "$(ns $old_kernel_target ipc)" != "$(ns self ipc)" ] && break; sleep 0.05; done
-out=$(NSENTER_TEST_EXEC="$nsrun" NSENTER_TEST_REFUSE=setns_pidfd "$refuse_calls" --no-tty -t "$old_kernel_target" -- hostname 2>&1 </dev/null)
+out=$("$refuse_calls" --no-tty -t "$old_kernel_target" -- hostname 2>&1 </dev/null)
 eq "-t before 5.8: joins path by path ($out)" nsrun-old-kernel "$out"
+unset NSENTER_TEST_EXEC NSENTER_TEST_REFUSE
 kill -KILL "$old_kernel_target"; wait "$old_kernel_target" 2>/dev/null
 
 # --- -t of a process that shares all our namespaces --------------------------------
