@@ -194,16 +194,16 @@ void keep_capabilities_across_exec(nsenter::InitContext& ctx) {
           nsrun::kExitNotRun);
 }
 
-// Stage 2: hand the process over to the command. The init and log pipes
-// become close-on-exec rather than closed, so that an exec failure can
-// still be reported on the log pipe; the protocol's variables are removed
-// so the command (another nsrun, say) is not an init again.
 // N of "--target-pidfd=N"; -1 if it is no fd number.
 int target_pidfd_of(const char* arg) {
   const auto n = nsenter::parse_env_int("--target-pidfd", arg + std::strlen("--target-pidfd="));
   return n && *n ? **n : -1;
 }
 
+// Stage 2: hand the process over to the command. The init and log pipes
+// become close-on-exec rather than closed, so that an exec failure can
+// still be reported on the log pipe; the protocol's variables are removed
+// so the command (another nsrun, say) is not an init again.
 [[noreturn]] void exec_command(nsenter::InitContext& ctx, int argc, char** argv) {
   char** command = nullptr;
   bool mount_proc = false, tty = false, reaper = false;
